@@ -1,0 +1,1 @@
+"""The harness: suites, runner, transcripts (ASR, noise), encoders and feature cache, CLI."""

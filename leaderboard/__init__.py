@@ -1,0 +1,1 @@
+"""Metrics, significance tests, tables, plots and the HTML page; reads result files only."""

@@ -1,0 +1,1 @@
+"""LE-MER: label-guided multimodal emotion recognition (Interspeech 2023, arXiv 2309.02106)."""

@@ -1,0 +1,104 @@
+"""The model interface shared by LE-MER and every baseline.
+
+The harness turns each utterance into an `Example` (transcript under the active transcript
+condition, audio path, and cached encoder features), calls `fit(train, valid, env)` and then
+`predict(test)`. Examples passed to `predict` carry `label=None`, so a model cannot peek at
+the gold label of what it predicts. Nothing here imports the harness.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Sequence
+
+import numpy as np
+
+MODALITIES = ("text", "speech")
+
+
+@dataclass(frozen=True)
+class Features:
+    """Cached encoder outputs for one utterance; arrays may be read-only memory maps (float16 or float32).
+
+    `text` holds the token embeddings of `[context utterances] [SEP] target` (context truncated from
+    the oldest side), `text_span` the half-open token range of the target utterance inside it,
+    `speech` the frame embeddings of the clip cut to its real length.
+    """
+
+    text: np.ndarray | None = None  # (n_tokens, d_text)
+    text_span: tuple[int, int] | None = None
+    speech: np.ndarray | None = None  # (n_frames, d_speech)
+
+
+@dataclass(frozen=True)
+class Example:
+    uid: str
+    label: str | None  # gold label for training examples; None for examples given to predict()
+    text: str  # transcript under the run's transcript condition ("" when ASR heard nothing)
+    audio: str  # path to the clip
+    speaker: str | None = None
+    context_text: tuple[str, ...] = ()  # preceding utterances' transcripts (same condition), oldest first
+    features: Features | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    uid: str
+    label: str
+    probs: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What the harness must prepare for a model; `text_context` = preceding utterances in text features."""
+
+    text_features: bool = False
+    speech_features: bool = False
+    text_context: int = 0
+
+
+@dataclass
+class FitEnv:
+    """Everything a model may use besides its training data.
+
+    `embed_words` embeds short strings (e.g. TF-IDF keywords) with the run's text encoder, mean-pooled,
+    returning (n, d_text); it is None when the run has no text encoder.
+    """
+
+    classes: tuple[str, ...]
+    seed: int
+    embed_words: Callable[[Sequence[str]], np.ndarray] | None = None
+    progress: bool = False
+    log: Callable[[str], None] = field(default=lambda msg: None)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    modalities: tuple[str, ...]
+    description: str
+    encoders: tuple[str, ...] = ()  # "text", "speech" encoders whose cached features it consumes
+    citation: str | None = None
+
+
+class Model(ABC):
+    """Base class: subclasses set `info`, accept their switches as keyword arguments, and implement fit/predict."""
+
+    info: ClassVar[ModelInfo]
+
+    def __init__(self, **config: Any) -> None:
+        self.config = dict(config)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Model":
+        return cls(**config)
+
+    @property
+    def requirements(self) -> Requirements:
+        return Requirements()
+
+    @abstractmethod
+    def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None: ...
+
+    @abstractmethod
+    def predict(self, examples: Sequence[Example]) -> list[Prediction]: ...
