@@ -1,0 +1,187 @@
+"""One training loop for LE-MER and every neural baseline: AdamW, early stopping on the validation
+split's UA, best-epoch selection, deterministic for a seed on CPU.
+
+Model selection never looks at test data: `fit_module` receives only the fold's train and valid
+examples. When a fold has no validation examples the loop trains for `max_epochs` and keeps the
+last state (logged), rather than inventing a selection criterion.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from lemer.interface import Example
+
+Batch = dict[str, torch.Tensor]
+# encode(examples) -> tensors for the module; the module returns (logits, auxiliary loss or None).
+Encoder = Callable[[Sequence[Example]], Batch]
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation defaults (ours; the LE-MER paper does not state them for frozen encoders)."""
+
+    lr: float = 1e-3
+    weight_decay: float = 1e-2
+    max_epochs: int = 40
+    patience: int = 6
+    batch_size: int = 32
+    class_weights: bool = False
+    grad_clip: float = 1.0
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "TrainConfig":
+        """Pick this dataclass's fields out of a model's flat config dict."""
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in config.items() if k in names})
+
+
+@dataclass
+class TrainHistory:
+    best_epoch: int = -1
+    best_valid_ua: float | None = None
+    epochs_run: int = 0
+    train_loss: list[float] = field(default_factory=list)
+    valid_ua: list[float] = field(default_factory=list)
+
+
+def seed_everything(seed: int) -> None:
+    """Make CPU training repeatable: same seed, same weights, same predictions."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def unweighted_accuracy(gold: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
+    """Mean per-class recall over the classes present in `gold` (same as sklearn's balanced accuracy)."""
+    recalls = [float(np.mean(pred[gold == c] == c)) for c in range(n_classes) if np.any(gold == c)]
+    return float(np.mean(recalls)) if recalls else 0.0
+
+
+def length_bucketed_batches(
+    lengths: Sequence[int], batch_size: int, rng: np.random.Generator, pool: int = 20
+) -> list[np.ndarray]:
+    """Shuffled batches of similar length: shuffle, sort within pools of `pool` batches, shuffle batches.
+
+    Padding cost drops to near zero while every epoch still sees a different order.
+    """
+    order = rng.permutation(len(lengths))
+    batches: list[np.ndarray] = []
+    span = batch_size * pool
+    for start in range(0, len(order), span):
+        chunk = order[start : start + span]
+        chunk = chunk[np.argsort([lengths[i] for i in chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)  # type: ignore[arg-type]
+    return batches
+
+
+def _labels(examples: Sequence[Example], classes: Sequence[str]) -> torch.Tensor:
+    index = {c: i for i, c in enumerate(classes)}
+    missing = [e.uid for e in examples if e.label not in index]
+    if missing:
+        raise ValueError(f"{len(missing)} training example(s) have labels outside {list(classes)}, e.g. {missing[0]}")
+    return torch.tensor([index[e.label] for e in examples], dtype=torch.long)  # type: ignore[index]
+
+
+def predict_proba(
+    module: nn.Module, encode: Encoder, examples: Sequence[Example], batch_size: int = 64,
+    length: Callable[[Example], int] | None = None,
+) -> np.ndarray:
+    """Class probabilities (N, C) in the order of `examples`; batched by length when `length` is given."""
+    module.eval()
+    order = np.argsort([length(e) for e in examples], kind="stable") if length else np.arange(len(examples))
+    out: np.ndarray | None = None
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            logits, _ = module(encode([examples[i] for i in idx]))
+            probs = torch.softmax(logits, dim=-1).numpy()
+            if out is None:
+                out = np.zeros((len(examples), probs.shape[1]), dtype=np.float64)
+            out[idx] = probs
+    assert out is not None, "predict_proba needs at least one example"
+    return out
+
+
+def fit_module(
+    module: nn.Module,
+    encode: Encoder,
+    train: Sequence[Example],
+    valid: Sequence[Example],
+    classes: Sequence[str],
+    cfg: TrainConfig,
+    seed: int,
+    length: Callable[[Example], int] | None = None,
+    log: Callable[[str], None] = lambda msg: None,
+) -> TrainHistory:
+    """Train `module` in place and leave it at its best validation-UA epoch."""
+    seed_everything(seed)
+    rng = np.random.default_rng(seed)
+    y_train = _labels(train, classes)
+    y_valid = _labels(valid, classes).numpy() if valid else None
+    weight = None
+    if cfg.class_weights:
+        counts = torch.bincount(y_train, minlength=len(classes)).float()
+        weight = counts.sum() / (len(classes) * counts.clamp(min=1.0))
+    loss_fn = nn.CrossEntropyLoss(weight=weight)
+    opt = torch.optim.AdamW([p for p in module.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
+    lengths = [length(e) for e in train] if length else [0] * len(train)
+    hist = TrainHistory()
+    best_state: dict[str, torch.Tensor] | None = None
+    stale = 0
+    for epoch in range(cfg.max_epochs):
+        module.train()
+        total, seen = 0.0, 0
+        for idx in length_bucketed_batches(lengths, cfg.batch_size, rng):
+            logits, aux = module(encode([train[i] for i in idx]))
+            loss = loss_fn(logits, y_train[idx])
+            if aux is not None:
+                loss = loss + aux
+            opt.zero_grad()
+            loss.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip)
+            opt.step()
+            total += float(loss) * len(idx)
+            seen += len(idx)
+        hist.train_loss.append(total / max(seen, 1))
+        hist.epochs_run = epoch + 1
+        if y_valid is None:
+            continue
+        pred = predict_proba(module, encode, valid, length=length).argmax(1)
+        ua = unweighted_accuracy(y_valid, pred, len(classes))
+        hist.valid_ua.append(ua)
+        if hist.best_valid_ua is None or ua > hist.best_valid_ua + 1e-9:
+            hist.best_valid_ua, hist.best_epoch, stale = ua, epoch, 0
+            best_state = copy.deepcopy(module.state_dict())
+        else:
+            stale += 1
+            if stale >= cfg.patience:
+                break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    else:
+        hist.best_epoch = hist.epochs_run - 1
+        log("no validation examples: kept the last epoch")
+    log(f"trained {hist.epochs_run} epochs, best epoch {hist.best_epoch}, valid UA {hist.best_valid_ua}")
+    return hist
+
+
+def probs_to_predictions(uids: Sequence[str], probs: np.ndarray, classes: Sequence[str]) -> list["Prediction"]:
+    """Turn a (N, C) probability matrix into Prediction records (argmax label, all class probabilities)."""
+    from lemer.interface import Prediction
+
+    return [
+        Prediction(uid=u, label=classes[int(p.argmax())], probs={c: float(x) for c, x in zip(classes, p)})
+        for u, p in zip(uids, probs)
+    ]
