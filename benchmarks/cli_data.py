@@ -1,8 +1,151 @@
-"""(placeholder until its issue lands: registers no commands yet)"""
+"""`lemer-bench data ...`: export a corpus manifest, write its folds, check a tree, generate a synthetic one.
+
+The manifest (`export`) and fold file (`folds`) are the contract the rest of the harness reads.
+Bad input exits non-zero with every problem named by file and line; `--on-error skip` turns
+problems into an explicit, counted skip list on stderr instead. Never a silent drop.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from benchmarks.atomic import write_text_atomic
+from dataset_adapters.base import ADAPTERS, get_adapter
+from dataset_adapters.types import CorpusError, LoadReport, Problem
+
+EXIT_BAD_INPUT = 2
+
+
+def _print_problems(title: str, problems: Iterable[Problem]) -> None:
+    problems = list(problems)
+    print(f"{title}: {len(problems)}", file=sys.stderr)
+    for p in problems:
+        print(f"  {p}", file=sys.stderr)
+
+
+def _load(args: argparse.Namespace, on_error: str) -> LoadReport:
+    adapter = get_adapter(args.corpus)
+    report = adapter.load(args.root, label_map=args.label_map, on_error=on_error)  # type: ignore[arg-type]
+    if report.skipped:
+        _print_problems(f"skipped {args.corpus} inputs", report.skipped)
+    return report
+
+
+def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn the expected failures (bad corpus, unknown names) into a message and exit code 2."""
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except CorpusError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except (KeyError, ValueError) as e:
+            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+            print(f"error: {msg}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    return run
+
+
+@_guarded
+def cmd_export(args: argparse.Namespace) -> int:
+    report = _load(args, args.on_error)
+    lines = "".join(json.dumps(u.to_json(), ensure_ascii=False) + "\n" for u in report.utterances)
+    write_text_atomic(Path(args.out), lines)
+    print(f"wrote {len(report.utterances)} utterances to {args.out} "
+          f"(filtered by label map: {sum(report.filtered.values())}, skipped: {len(report.skipped)})", file=sys.stderr)
+    return 0
+
+
+@_guarded
+def cmd_folds(args: argparse.Namespace) -> int:
+    adapter = get_adapter(args.corpus)
+    report = _load(args, args.on_error)
+    folds = adapter.folds(report.utterances, args.protocol)
+    doc = {
+        "corpus": adapter.name,
+        "protocol": args.protocol,
+        "label_map": args.label_map or adapter.default_label_map,
+        "folds": [f.to_json() for f in folds],
+    }
+    write_text_atomic(Path(args.out), json.dumps(doc, indent=1) + "\n")
+    for f in folds:
+        print(f"{f.name}: train {len(f.train)}, valid {len(f.valid)}, test {len(f.test)}", file=sys.stderr)
+    return 0
+
+
+def _counts(title: str, counter: Counter[Any]) -> list[str]:
+    items = sorted(counter.items(), key=lambda kv: str(kv[0]))
+    return [f"{title}:"] + [f"  {k if k is not None else '(none)'}\t{v}" for k, v in items]
+
+
+@_guarded
+def cmd_check(args: argparse.Namespace) -> int:
+    """Read everything with skip mode so that ALL problems are listed, then fail if there were any."""
+    adapter = get_adapter(args.corpus)
+    report = adapter.load(args.root, label_map=args.label_map, on_error="skip", verify_audio=True)
+    us = report.utterances
+    out = [f"{adapter.name}: {len(us)} usable utterances (label map {args.label_map or adapter.default_label_map})"]
+    out += _counts("label", Counter(u.label for u in us))
+    out += _counts("speaker", Counter(u.speaker for u in us))
+    out += _counts("session", Counter(u.session for u in us))
+    out += _counts("partition", Counter(u.partition for u in us))
+    out += _counts("filtered by label map (raw label)", Counter(report.filtered))
+    print("\n".join(out))
+    if report.skipped:
+        _print_problems("problems", report.skipped)
+        return 1
+    print("ok: no problems found")
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from dataset_adapters.synth import generate  # lazy: the generator pulls in speech synthesis
+
+    try:
+        summary = generate(args.layout, Path(args.out), scale=args.scale, seed=args.seed)
+    except (ValueError, NotImplementedError, FileExistsError) as e:  # bad plan or a folder it must not overwrite
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(json.dumps(summary, indent=1, default=str))
+    return 0
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    return None
+    data = sub.add_parser("data", help="corpus manifests, folds, checks and synthetic corpora")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    corpora = sorted(ADAPTERS)
+
+    def corpus_args(p: argparse.ArgumentParser, label_map: bool = True) -> None:
+        p.add_argument("corpus", choices=corpora)
+        p.add_argument("--root", required=True, help="corpus root folder as distributed")
+        if label_map:
+            p.add_argument("--label-map", default=None, help="label map name (default: the corpus's own)")
+
+    p = dsub.add_parser("export", help="write one JSON line per kept utterance")
+    corpus_args(p)
+    p.add_argument("--out", required=True)
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise")
+    p.set_defaults(func=cmd_export)
+
+    p = dsub.add_parser("folds", help="write the train/valid/test folds of a protocol")
+    corpus_args(p)
+    p.add_argument("--protocol", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                   help="must match the export's setting so folds and manifest agree")
+    p.set_defaults(func=cmd_folds)
+
+    p = dsub.add_parser("check", help="validate a corpus tree; non-zero exit on any problem")
+    corpus_args(p)
+    p.set_defaults(func=cmd_check)
+
+    p = dsub.add_parser("synth", help="generate a synthetic corpus in a real corpus's layout")
+    p.add_argument("--layout", required=True, choices=("iemocap", "msp-podcast", "crema-d"))
+    p.add_argument("--out", required=True)
+    p.add_argument("--scale", choices=("tiny", "small", "full"), default="small")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_synth)

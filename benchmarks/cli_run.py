@@ -1,8 +1,153 @@
-"""(placeholder until its issue lands: registers no commands yet)"""
+"""`lemer-bench run | ls | demo`: run a suite's grid, list what can be run, or run the embedded demo.
+
+`run` and `demo` print progress on stderr and, as the last line of stdout, the grid summary as
+JSON; the exit code is non-zero when any run failed (1) or the suite cannot start (2).
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.corpora import CORPORA, ENV_VARS, MissingCorpus, parse_corpus_args
+from benchmarks.runner import RunOptions, Summary, run_suite
+from benchmarks.suite import SuiteError, list_suites, load_suite, suite_path
+
+DEMO_SUITE = "demo"
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    return None
+    p = sub.add_parser("run", help="run a suite's grid of runs (skips completed runs)")
+    p.add_argument("--suite", required=True, help="bundled suite name (see `lemer-bench ls`) or path to a .toml")
+    _common(p)
+    p.add_argument("--corpus", action="append", default=[], metavar="NAME=ROOT",
+                   help=f"corpus root, e.g. iemocap=/data/IEMOCAP_full_release (or set {', '.join(ENV_VARS.values())})")
+    p.add_argument("--force", action="store_true", help="redo runs that already have results")
+    p.add_argument("--models", default=None, help="comma-separated subset of the suite's models")
+    p.add_argument("--limit", type=int, default=None, help="run only the first N runs of the grid")
+    p.set_defaults(func=cmd_run)
+
+    d = sub.add_parser("demo", help="generate the synthetic corpora, run the demo suite, write the leaderboard")
+    _common(d, jobs_default=min(2, os.cpu_count() or 1))
+    d.set_defaults(func=cmd_demo)
+
+    ls = sub.add_parser("ls", help="list corpora, protocols, label maps, models, transcript sources, suites")
+    ls.set_defaults(func=cmd_ls)
+
+
+def _common(p: argparse.ArgumentParser, jobs_default: int = 1) -> None:
+    p.add_argument("--out", type=Path, default=Path("runs"), help="results directory (default ./runs)")
+    p.add_argument("--jobs", type=int, default=jobs_default, help=f"parallel run processes (default {jobs_default})")
+    p.add_argument("--cache", default=None, help="feature cache directory (default: the feature store's)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[int, Summary | None, Any]:
+    try:
+        suite = load_suite(suite_name)
+        from benchmarks.models import MODELS
+
+        models = None
+        if extra.get("models"):
+            models = [m.strip() for m in extra["models"].split(",") if m.strip()]
+            for m in models:
+                MODELS.defaults(m)  # KeyError with close names on a typo
+        opts = RunOptions(out=args.out, jobs=max(1, args.jobs), force=extra.get("force", False),
+                          limit=extra.get("limit"), models=models,
+                          corpus_roots=parse_corpus_args(extra.get("corpus", [])),
+                          cache_dir=args.cache, progress=not args.no_progress)
+        summary = run_suite(suite, opts)
+    except (SuiteError, MissingCorpus, ValueError, KeyError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f"lemer-bench: {msg}", file=sys.stderr)
+        return 2, None, None
+    for line in summary.failures:
+        print(f"failed: {line}", file=sys.stderr)
+    return (1 if summary.runs_failed else 0), summary, suite
+
+
+def _build_leaderboard(runs_dir: Path, out_dir: Path) -> Path:
+    from leaderboard.build import build_leaderboard
+
+    build_leaderboard(runs_dir, out_dir)
+    return out_dir
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    code, summary, suite = _execute(args.suite, args, force=args.force, models=args.models, limit=args.limit,
+                                    corpus=args.corpus)
+    if summary is None:
+        return code
+    if suite.leaderboard and args.limit is None and args.models is None:
+        where = _build_leaderboard(args.out / suite.name, args.out / suite.name / "leaderboard")
+        print(f"leaderboard: {where}")
+    print(json.dumps(summary.to_json()))
+    return code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    code, summary, suite = _execute(DEMO_SUITE, args)
+    if summary is None:
+        return code
+    where = _build_leaderboard(args.out / suite.name, args.out / suite.name / "leaderboard")
+    print(f"leaderboard written to {where} (open {where / 'index.html'} in a browser)")
+    print(json.dumps(summary.to_json()))
+    return code
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    print(ls_text())
+    return 0
+
+
+def ls_text() -> str:
+    """Everything a user can name in a suite or on the command line, with where it comes from."""
+    from dataset_adapters.labels import LABEL_MAPS
+
+    from benchmarks.corpora import DEFAULT_PROTOCOL
+    from benchmarks.models import MODELS, describe
+
+    lines = ["corpora (root via --corpus NAME=ROOT or the environment variable):"]
+    try:
+        from dataset_adapters.base import ADAPTERS
+
+        protocols = {n: tuple(a.protocols) for n, a in ADAPTERS.items()}
+    except ImportError:
+        protocols = {n: (DEFAULT_PROTOCOL[n],) for n in CORPORA}
+    for name in CORPORA:
+        lines.append(f"  {name:<12} protocols: {', '.join(protocols.get(name, ()))}   env: {ENV_VARS[name]}")
+    lines.append("label maps:")
+    for lm in LABEL_MAPS.values():
+        lines.append(f"  {lm.name:<12} {', '.join(lm.classes)}   (corpora: {', '.join(lm.corpora)})")
+    lines.append("models:")
+    for name in MODELS:
+        try:
+            f = describe(name)
+            mods = ", ".join(f.modalities) or "none (transcript-independent)"
+            lines.append(f"  {name:<20} modalities: {mods}")
+        except Exception as e:  # a model whose module is broken must not hide the others
+            lines.append(f"  {name:<20} (unavailable: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})")
+    lines.append("transcript sources:")
+    lines.extend(f"  {k}" for k in _transcript_keys())
+    lines.append("suites:")
+    for s in list_suites():
+        try:
+            desc = load_suite(s).description.strip().splitlines()[0]
+        except (SuiteError, IndexError):
+            desc = ""
+        lines.append(f"  {s:<14} {desc}   ({suite_path(s)})")
+    return "\n".join(lines)
+
+
+def _transcript_keys() -> list[str]:
+    try:
+        import benchmarks.transcripts as t
+    except ImportError:
+        return ["gold", "asr:<engine>", "noise:wer=<0..1>"]
+    for attr in ("list_sources", "source_keys", "known_keys"):
+        if callable(getattr(t, attr, None)):
+            return list(getattr(t, attr)())
+    return ["gold", "asr:whisper-tiny.en", "asr:pocketsphinx", "noise:wer=<0..1>"]

@@ -97,6 +97,12 @@ class Model(ABC):
     def requirements(self) -> Requirements:
         return Requirements()
 
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        """The modalities this instance reads; override when a switch changes them (a speech-only
+        instance reads no transcript, so its results hold under every transcript condition)."""
+        return self.info.modalities
+
     @abstractmethod
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None: ...
 

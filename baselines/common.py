@@ -1,0 +1,328 @@
+"""Helpers shared by the baselines: config checking, input validation, probability alignment,
+C selection for the logistic-regression baselines, and the base class of the neural baselines.
+
+The neural baselines differ only in the module they build; feature access, training (the shared
+`lemer.training.fit_module`) and prediction live here once, so every baseline is trained and
+selected exactly like LE-MER.
+"""
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, Callable, ClassVar, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from lemer.interface import Example, FitEnv, Model, Prediction, Requirements
+from lemer.layers import AttentivePooling, Projection, masked_mean, pad_sequences
+from lemer.training import (
+    TrainConfig,
+    TrainHistory,
+    fit_module,
+    predict_proba,
+    probs_to_predictions,
+    seed_everything,
+    unweighted_accuracy,
+)
+
+Batch = dict[str, torch.Tensor]
+
+# Defaults of every neural baseline, in one place. Chosen so one fit on ~250 utterances takes a
+# couple of seconds on a shared 2-core CPU (the demo fits each baseline dozens of times).
+NEURAL_DEFAULTS: dict[str, Any] = {
+    "d_model": 128,  # width of the shared projection space
+    "dropout": 0.1,  # inside the projections / attention
+    "head_dropout": 0.2,  # in the MLP head
+    "pooling": "attentive",  # "attentive" (learned query) or "mean" (masked average)
+    "text_context": 0,  # preceding utterances the harness puts in the text features
+    "max_tokens": 256,  # longer token sequences keep their first rows
+    "max_frames": 1500,  # 30 s at 50 frames/s; longer clips keep their first frames (counted after striding)
+    "speech_stride": 1,  # average every k consecutive speech frames (k=2: 50 -> 25 frames/s) to save compute
+    # optimisation (lemer.training.TrainConfig fields)
+    "lr": 1e-3,
+    "weight_decay": 1e-2,
+    "max_epochs": 30,
+    "patience": 5,
+    "batch_size": 32,
+    "class_weights": False,
+    "grad_clip": 1.0,
+}
+
+POOLINGS = ("attentive", "mean")
+
+
+def resolve_config(model_name: str, defaults: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults overridden by `config`; an unknown key is an error (a typo must not be silently ignored)."""
+    unknown = sorted(set(config) - set(defaults))
+    if unknown:
+        raise ValueError(f"{model_name}: unknown config key(s) {unknown}; known: {sorted(defaults)}")
+    return {**defaults, **config}
+
+
+def check_training_labels(model_name: str, examples: Sequence[Example], classes: Sequence[str], split: str) -> None:
+    """Every training/validation example needs a label inside `classes`; name the first offender."""
+    allowed = set(classes)
+    for e in examples:
+        if e.label not in allowed:
+            raise ValueError(f"{model_name}: {split} example {e.uid!r} has label {e.label!r}, not one of {list(classes)}")
+
+
+def check_unique_uids(model_name: str, *splits: Sequence[Example]) -> None:
+    """Predictions are keyed by uid, so a repeated uid would silently merge two utterances."""
+    seen: set[str] = set()
+    for split in splits:
+        for e in split:
+            if e.uid in seen:
+                raise ValueError(f"{model_name}: uid {e.uid!r} appears more than once")
+            seen.add(e.uid)
+
+
+def align_probs(probs: np.ndarray, fitted_classes: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    """Reorder sklearn's columns (sorted labels seen in training) into `classes`; unseen classes get 0."""
+    out = np.zeros((probs.shape[0], len(classes)), dtype=np.float64)
+    index = {c: i for i, c in enumerate(classes)}
+    for j, c in enumerate(fitted_classes):
+        out[:, index[c]] = probs[:, j]
+    return out
+
+
+def label_indices(examples: Sequence[Example], classes: Sequence[str]) -> np.ndarray:
+    index = {c: i for i, c in enumerate(classes)}
+    return np.array([index[e.label] for e in examples], dtype=np.int64)  # type: ignore[index]
+
+
+def select_by_valid_ua(
+    candidates: Sequence[Any],
+    fit_and_score: Callable[[Any], float],
+    log: Callable[[str], None],
+    model_name: str,
+) -> Any:
+    """The candidate with the best validation UA; ties keep the earlier one (grids run simplest first)."""
+    best, best_ua = candidates[0], -1.0
+    for cand in candidates:
+        ua = fit_and_score(cand)
+        log(f"{model_name}: {cand!r} -> valid UA {ua:.4f}")
+        if ua > best_ua + 1e-12:
+            best, best_ua = cand, ua
+    return best
+
+
+def valid_ua(probs: np.ndarray, examples: Sequence[Example], classes: Sequence[str]) -> float:
+    return unweighted_accuracy(label_indices(examples, classes), probs.argmax(1), len(classes))
+
+
+# ---------------------------------------------------------------------------------------------
+# neural baselines
+
+
+class PooledEncoder(nn.Module):
+    """Projects a (B, T, d_in) sequence into the shared space and pools it to (B, d_model)."""
+
+    def __init__(self, d_in: int, d_model: int, pooling: str, dropout: float) -> None:
+        super().__init__()
+        self.proj = Projection(d_in, d_model, dropout)
+        self.pool = make_pooling(pooling, d_model)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.proj(x), mask)
+
+
+class MeanPooling(nn.Module):
+    """Masked average over time (no parameters); the `pooling="mean"` switch."""
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return masked_mean(x, mask)
+
+
+def make_pooling(pooling: str, dim: int) -> nn.Module:
+    if pooling == "attentive":
+        return AttentivePooling(dim)
+    if pooling == "mean":
+        return MeanPooling()
+    raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+
+
+def average_frames(frames: np.ndarray, stride: int) -> np.ndarray:
+    """Mean of every `stride` consecutive rows (a shorter last group is averaged too); stride 1 = as is."""
+    if stride == 1 or len(frames) == 0:
+        return frames
+    n = len(frames)
+    full = n // stride * stride
+    x = np.asarray(frames, dtype=np.float32)
+    out = x[:full].reshape(-1, stride, x.shape[1]).mean(1)
+    if full < n:
+        out = np.concatenate([out, x[full:].mean(0, keepdims=True)])
+    return out
+
+
+class NeuralBaseline(Model):
+    """A baseline on cached encoder features, trained with the shared loop (`fit_module`).
+
+    Subclasses set `info`, `uses_text`/`uses_speech` and implement `build(d_text, d_speech, n_classes)`
+    returning a module whose forward(batch) -> (logits, None). The batch holds `text`/`text_mask`
+    and/or `speech`/`speech_mask` (float32, padded; mask True = real position).
+    """
+
+    uses_text: ClassVar[bool] = False
+    uses_speech: ClassVar[bool] = False
+    defaults: ClassVar[dict[str, Any]] = NEURAL_DEFAULTS
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.cfg = resolve_config(self.info.name, self.defaults, config)
+        if not isinstance(self.cfg["speech_stride"], int) or self.cfg["speech_stride"] < 1:
+            raise ValueError(f"{self.info.name}: speech_stride must be a positive integer, got {self.cfg['speech_stride']!r}")
+        if self.cfg["pooling"] not in POOLINGS:
+            raise ValueError(f"{self.info.name}: pooling must be one of {POOLINGS}, got {self.cfg['pooling']!r}")
+        self.module: nn.Module | None = None
+        self.classes: tuple[str, ...] = ()
+        self.dims: tuple[int, int] = (0, 0)  # (d_text, d_speech) seen at fit time
+        self.history: TrainHistory | None = None
+
+    @property
+    def requirements(self) -> Requirements:
+        return Requirements(
+            text_features=self.uses_text,
+            speech_features=self.uses_speech,
+            text_context=int(self.cfg["text_context"]) if self.uses_text else 0,
+        )
+
+    @abstractmethod
+    def build(self, d_text: int, d_speech: int, n_classes: int) -> nn.Module: ...
+
+    # -- feature access ---------------------------------------------------------------------------
+    def _text(self, e: Example) -> np.ndarray:
+        """The target utterance's tokens; the whole sequence (context included) when text_context > 0."""
+        f = e.features
+        assert f is not None and f.text is not None  # checked by _check_features
+        if self.cfg["text_context"] == 0 and f.text_span is not None:
+            start, end = f.text_span
+            return f.text[start:end]
+        return f.text
+
+    def _speech(self, e: Example) -> np.ndarray:
+        assert e.features is not None and e.features.speech is not None
+        return average_frames(e.features.speech, int(self.cfg["speech_stride"]))
+
+    def _length(self, e: Example) -> int:
+        n = 0
+        if self.uses_text:
+            n += min(len(self._text(e)), self.cfg["max_tokens"])
+        if self.uses_speech:
+            assert e.features is not None and e.features.speech is not None
+            n += min(-(-len(e.features.speech) // self.cfg["speech_stride"]), self.cfg["max_frames"])
+        return n
+
+    def _check_features(self, examples: Sequence[Example], dims: tuple[int, int] | None) -> tuple[int, int]:
+        """Every example must carry the arrays this model asked for, 2-D and of one width."""
+        d_text, d_speech = dims if dims else (0, 0)
+        name = self.info.name
+        for e in examples:
+            f = e.features
+            for kind, wanted in (("text", self.uses_text), ("speech", self.uses_speech)):
+                if not wanted:
+                    continue
+                arr = getattr(f, kind, None) if f is not None else None
+                if arr is None:
+                    raise ValueError(f"{name}: example {e.uid!r} has no {kind} features (requirements ask for them)")
+                if arr.ndim != 2:
+                    raise ValueError(f"{name}: example {e.uid!r} {kind} features have shape {arr.shape}, expected (n, d)")
+                if kind == "text" and f is not None and f.text_span is not None:
+                    start, end = f.text_span
+                    if not 0 <= start <= end <= len(arr):
+                        raise ValueError(f"{name}: example {e.uid!r} text_span {f.text_span} outside {len(arr)} tokens")
+                current = d_text if kind == "text" else d_speech
+                if current == 0:
+                    current = arr.shape[1]
+                elif arr.shape[1] != current:
+                    raise ValueError(f"{name}: example {e.uid!r} {kind} features are {arr.shape[1]}-d, expected {current}")
+                if kind == "text":
+                    d_text = current
+                else:
+                    d_speech = current
+        return d_text, d_speech
+
+    def encode(self, examples: Sequence[Example]) -> Batch:
+        """Pad the requested feature arrays (float16 memmaps become float32 copies here, batch by batch)."""
+        batch: Batch = {}
+        if self.uses_text:
+            batch["text"], batch["text_mask"] = pad_sequences([self._text(e) for e in examples], self.cfg["max_tokens"])
+        if self.uses_speech:
+            batch["speech"], batch["speech_mask"] = pad_sequences([self._speech(e) for e in examples], self.cfg["max_frames"])
+        return batch
+
+    # -- Model API --------------------------------------------------------------------------------
+    def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
+        name = self.info.name
+        if not train:
+            raise ValueError(f"{name}: no training examples")
+        check_unique_uids(name, train, valid)
+        check_training_labels(name, train, env.classes, "train")
+        check_training_labels(name, valid, env.classes, "valid")
+        self.dims = self._check_features([*train, *valid], None)
+        self.classes = tuple(env.classes)
+        seed_everything(env.seed)  # before building layers: same seed, same initial weights
+        self.module = self.build(self.dims[0], self.dims[1], len(self.classes))
+        self.history = fit_module(
+            self.module, self.encode, train, valid, self.classes, TrainConfig.from_config(self.cfg),
+            seed=env.seed, length=self._length, log=env.log,
+        )
+
+    def predict_probs(self, examples: Sequence[Example]) -> np.ndarray:
+        """(N, C) probabilities over the fitted classes, in the order of `examples`."""
+        if self.module is None:
+            raise RuntimeError(f"{self.info.name}: predict called before fit")
+        if not examples:
+            return np.zeros((0, len(self.classes)))
+        self._check_features(examples, self.dims)
+        return predict_proba(self.module, self.encode, examples, length=self._length)
+
+    def predict(self, examples: Sequence[Example]) -> list[Prediction]:
+        check_unique_uids(self.info.name, examples)
+        return probs_to_predictions([e.uid for e in examples], self.predict_probs(examples), self.classes)
+
+
+# ---------------------------------------------------------------------------------------------
+# logistic-regression baselines
+
+
+def fit_logistic_regression(
+    model_name: str,
+    x_train: Any,
+    train: Sequence[Example],
+    x_valid: Any,
+    valid: Sequence[Example],
+    classes: Sequence[str],
+    c_grid: Sequence[float],
+    class_weight: str | None,
+    log: Callable[[str], None],
+) -> tuple[Any, float]:
+    """Fit one LogisticRegression per C on train only, keep the best on valid UA (smallest C on ties).
+
+    Without validation examples the grid's middle value is kept (logged) rather than choosing on train.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    y_train = [e.label for e in train]
+    if len(set(y_train)) < 2:
+        raise ValueError(f"{model_name}: training data has a single class {sorted(set(y_train))}; need at least two")
+
+    def fit(c: float) -> Any:
+        return LogisticRegression(C=c, max_iter=2000, class_weight=class_weight).fit(x_train, y_train)
+
+    grid = sorted(float(c) for c in c_grid)
+    if not grid:
+        raise ValueError(f"{model_name}: empty C grid")
+    if not valid:
+        c = grid[len(grid) // 2]
+        log(f"{model_name}: no validation examples, C={c}")
+        return fit(c), c
+    fitted: dict[float, Any] = {}
+
+    def score(c: float) -> float:
+        fitted[c] = fit(c)
+        return valid_ua(align_probs(fitted[c].predict_proba(x_valid), fitted[c].classes_, classes), valid, classes)
+
+    best = select_by_valid_ua(grid, score, log, model_name)
+    return fitted[best], best

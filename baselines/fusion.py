@@ -1,0 +1,129 @@
+"""Fusion baselines: `early-fusion` (concatenate pooled text and speech, one MLP) and `late-fusion`
+(train a text-only and a speech-only model, average their posteriors).
+
+Citation for both: the early/late fusion taxonomy of Baltrusaitis, Ahuja and Morency (2019).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from baselines.common import (
+    NEURAL_DEFAULTS,
+    NeuralBaseline,
+    PooledEncoder,
+    check_unique_uids,
+    label_indices,
+    resolve_config,
+)
+from baselines.unimodal import SpeechOnly, TextOnly
+from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
+from lemer.layers import mlp_head
+from lemer.training import probs_to_predictions, unweighted_accuracy
+
+FUSION_CITATION = (
+    "Baltrusaitis, T., Ahuja, C., Morency, L.-P. Multimodal Machine Learning: A Survey and Taxonomy. "
+    "IEEE Transactions on Pattern Analysis and Machine Intelligence 41(2), 2019."
+)
+
+
+class EarlyFusionNet(nn.Module):
+    """Pool each modality separately, concatenate, classify."""
+
+    def __init__(self, d_text: int, d_speech: int, n_classes: int, d_model: int, pooling: str,
+                 dropout: float, head_dropout: float) -> None:
+        super().__init__()
+        self.text = PooledEncoder(d_text, d_model, pooling, dropout)
+        self.speech = PooledEncoder(d_speech, d_model, pooling, dropout)
+        self.head = mlp_head(2 * d_model, n_classes, hidden=d_model, dropout=head_dropout)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, None]:
+        t = self.text(batch["text"], batch["text_mask"])
+        s = self.speech(batch["speech"], batch["speech_mask"])
+        return self.head(torch.cat([t, s], dim=-1)), None
+
+
+class EarlyFusion(NeuralBaseline):
+    info = ModelInfo(
+        name="early-fusion",
+        modalities=("text", "speech"),
+        description="pooled text and speech encoder features concatenated, one MLP head",
+        encoders=("text", "speech"),
+        citation=FUSION_CITATION,
+    )
+    uses_text = True
+    uses_speech = True
+
+    def build(self, d_text: int, d_speech: int, n_classes: int) -> nn.Module:
+        c = self.cfg
+        return EarlyFusionNet(d_text, d_speech, n_classes, c["d_model"], c["pooling"], c["dropout"], c["head_dropout"])
+
+
+LATE_DEFAULTS: dict[str, Any] = {
+    **NEURAL_DEFAULTS,  # passed on to both unimodal models
+    "text_weight": 0.5,  # p = w * p_text + (1 - w) * p_speech
+    "tune_weight": False,  # True: pick w on the validation split (grid WEIGHT_GRID, ties nearest 0.5)
+}
+WEIGHT_GRID = tuple(round(0.1 * i, 1) for i in range(11))
+
+
+def tune_text_weight(p_text: np.ndarray, p_speech: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
+    """The grid weight with the best validation UA; ties go to the weight nearest 0.5 (plain averaging)."""
+    n_classes = p_text.shape[1]
+    scores = {w: unweighted_accuracy(gold, (w * p_text + (1 - w) * p_speech).argmax(1), n_classes) for w in WEIGHT_GRID}
+    best = max(scores.values())
+    return min((w for w, s in scores.items() if s >= best - 1e-12), key=lambda w: abs(w - 0.5)), best
+
+
+class LateFusion(Model):
+    """Weighted average of a text-only and a speech-only model's class probabilities."""
+
+    info = ModelInfo(
+        name="late-fusion",
+        modalities=("text", "speech"),
+        description="average of text-only and speech-only posteriors (weight 0.5, or tuned on valid)",
+        encoders=("text", "speech"),
+        citation=FUSION_CITATION,
+    )
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.cfg = resolve_config(self.info.name, LATE_DEFAULTS, config)
+        w = float(self.cfg["text_weight"])
+        if not 0.0 <= w <= 1.0:
+            raise ValueError(f"late-fusion: text_weight must be in [0, 1], got {w}")
+        unimodal = {k: v for k, v in self.cfg.items() if k in NEURAL_DEFAULTS}
+        self.text_model = TextOnly(**unimodal)
+        self.speech_model = SpeechOnly(**unimodal)
+        self.text_weight = w
+        self.classes: tuple[str, ...] = ()
+
+    @property
+    def requirements(self) -> Requirements:
+        return Requirements(text_features=True, speech_features=True, text_context=int(self.cfg["text_context"]))
+
+    def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
+        self.text_model.fit(train, valid, env)
+        self.speech_model.fit(train, valid, env)
+        self.classes = tuple(env.classes)
+        self.text_weight = float(self.cfg["text_weight"])
+        if self.cfg["tune_weight"]:
+            if not valid:
+                env.log(f"late-fusion: no validation examples, keeping text_weight={self.text_weight}")
+                return
+            p_text, p_speech = self.text_model.predict_probs(valid), self.speech_model.predict_probs(valid)
+            self.text_weight, best = tune_text_weight(p_text, p_speech, label_indices(valid, self.classes))
+            env.log(f"late-fusion: text_weight={self.text_weight} (valid UA {best:.4f})")
+
+    def predict_probs(self, examples: Sequence[Example]) -> np.ndarray:
+        if not self.classes:
+            raise RuntimeError("late-fusion: predict called before fit")
+        w = self.text_weight
+        return w * self.text_model.predict_probs(examples) + (1 - w) * self.speech_model.predict_probs(examples)
+
+    def predict(self, examples: Sequence[Example]) -> list[Prediction]:
+        check_unique_uids(self.info.name, examples)
+        return probs_to_predictions([e.uid for e in examples], self.predict_probs(examples), self.classes)

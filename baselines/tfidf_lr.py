@@ -1,0 +1,83 @@
+"""`tfidf-lr`: TF-IDF word 1-2-grams of the transcript + logistic regression (scikit-learn).
+
+The cheapest text baseline: how far do the words alone get, with no pre-trained encoder? The
+vectoriser and the classifier see the training fold only (the validation fold only picks C), so no
+vocabulary or IDF statistic leaks from test transcripts.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from baselines.common import (
+    align_probs,
+    check_training_labels,
+    check_unique_uids,
+    fit_logistic_regression,
+    resolve_config,
+)
+from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
+from lemer.training import probs_to_predictions
+
+TFIDF_DEFAULTS: dict[str, Any] = {
+    "ngram_max": 2,  # word n-grams 1..ngram_max
+    "min_df": 1,  # training transcripts are few; keep every term
+    "sublinear_tf": True,  # 1 + log(tf): repeated words count, but not linearly
+    # Words (apostrophes kept: "don't") plus "!" and "?", which carry emotion in transcripts.
+    "token_pattern": r"(?u)\b\w[\w']*\b|[!?]",
+    "c_grid": (0.1, 1.0, 10.0, 100.0),  # inverse regularisation strengths tried, chosen on valid UA
+    "class_weight": None,  # or "balanced"
+}
+
+
+class TfidfLR(Model):
+    info = ModelInfo(
+        name="tfidf-lr",
+        modalities=("text",),
+        description="TF-IDF word 1-2-grams of the transcript + logistic regression (C chosen on valid)",
+        encoders=(),
+    )
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.cfg = resolve_config(self.info.name, TFIDF_DEFAULTS, config)
+        self.vectorizer: Any = None
+        self.clf: Any = None
+        self.C: float | None = None
+        self.classes: tuple[str, ...] = ()
+
+    @property
+    def requirements(self) -> Requirements:
+        return Requirements()  # reads Example.text only; no encoder features
+
+    def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        name = self.info.name
+        if not train:
+            raise ValueError(f"{name}: no training examples")
+        check_unique_uids(name, train, valid)
+        check_training_labels(name, train, env.classes, "train")
+        check_training_labels(name, valid, env.classes, "valid")
+        self.classes = tuple(env.classes)
+        self.vectorizer = TfidfVectorizer(
+            lowercase=True, ngram_range=(1, int(self.cfg["ngram_max"])), min_df=self.cfg["min_df"],
+            sublinear_tf=bool(self.cfg["sublinear_tf"]), token_pattern=self.cfg["token_pattern"],
+        )
+        try:
+            x_train = self.vectorizer.fit_transform([e.text for e in train])
+        except ValueError as err:  # sklearn: "empty vocabulary"
+            raise ValueError(f"{name}: no usable words in the {len(train)} training transcripts ({err})") from err
+        x_valid = self.vectorizer.transform([e.text for e in valid]) if valid else None
+        self.clf, self.C = fit_logistic_regression(
+            name, x_train, train, x_valid, valid, self.classes, self.cfg["c_grid"], self.cfg["class_weight"], env.log
+        )
+        env.log(f"{name}: vocabulary {len(self.vectorizer.vocabulary_)} terms, C={self.C}")
+
+    def predict(self, examples: Sequence[Example]) -> list[Prediction]:
+        if self.clf is None:
+            raise RuntimeError(f"{self.info.name}: predict called before fit")
+        check_unique_uids(self.info.name, examples)
+        if not examples:
+            return []
+        probs = self.clf.predict_proba(self.vectorizer.transform([e.text for e in examples]))
+        return probs_to_predictions([e.uid for e in examples], align_probs(probs, self.clf.classes_, self.classes), self.classes)

@@ -1,0 +1,91 @@
+"""Reading clips the one way every encoder and ASR engine sees them: 16 kHz float32 mono.
+
+Why one reader: features and transcripts are cached by the clip's content, so every consumer must
+decode the same samples. soundfile decodes, soxr resamples (torchaudio is not usable here), stereo
+is averaged to mono. Bad input raises `AudioError` naming the file; nothing is silently dropped.
+
+Documented behaviour for edge cases:
+- missing, unreadable, empty (0 samples) or non-finite audio -> `AudioError`;
+- clips shorter than `MIN_SECONDS` -> `AudioError` (no encoder yields a meaningful frame from them);
+- silent clips (peak below `SILENCE_PEAK`) are valid: encoders encode them as they are and ASR
+  sources return "" without decoding (Whisper hallucinates text on silence).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from threading import Lock
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+MIN_SECONDS = 0.1
+SILENCE_PEAK = 1e-4  # ~ -80 dBFS
+
+
+class AudioError(ValueError):
+    """A clip that cannot be used; `path` and `reason` are kept for callers that collect problems."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def read_audio(path: str | Path, sr: int = SAMPLE_RATE, min_seconds: float = MIN_SECONDS) -> np.ndarray:
+    """Decode `path` to float32 mono at `sr` Hz; raises AudioError on missing/corrupt/empty/too-short clips."""
+    import soundfile as sf
+    import soxr
+
+    p = Path(path)
+    if not p.is_file():
+        raise AudioError(p, "audio file not found")
+    try:
+        data, file_sr = sf.read(str(p), dtype="float32", always_2d=True)
+    except Exception as e:  # soundfile raises several types (LibsndfileError, RuntimeError, ...)
+        raise AudioError(p, f"cannot decode audio ({type(e).__name__}: {e})") from e
+    if data.shape[0] == 0:
+        raise AudioError(p, "audio file holds no samples")
+    mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    if not np.isfinite(mono).all():
+        raise AudioError(p, "audio holds NaN or infinite samples")
+    if file_sr != sr:
+        mono = soxr.resample(mono, file_sr, sr)
+    mono = np.ascontiguousarray(mono, dtype=np.float32)
+    if len(mono) < min_seconds * sr:
+        raise AudioError(p, f"clip too short: {len(mono) / sr:.3f} s < {min_seconds} s")
+    return mono
+
+
+def is_silent(samples: np.ndarray) -> bool:
+    """True when a clip carries no signal worth decoding (peak below SILENCE_PEAK)."""
+    return samples.size == 0 or float(np.abs(samples).max()) < SILENCE_PEAK
+
+
+_HASHES: dict[tuple[str, int, int], str] = {}
+_HASH_LOCK = Lock()
+
+
+def audio_hash(path: str | Path) -> str:
+    """sha256 of the file's bytes (memoised per process on path, size and mtime).
+
+    Caches key on content, not on path, so moving a corpus keeps its cache and an edited clip misses.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError as e:
+        raise AudioError(p, "audio file not found") from e
+    memo = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    with _HASH_LOCK:
+        if memo in _HASHES:
+            return _HASHES[memo]
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    digest = h.hexdigest()
+    with _HASH_LOCK:
+        _HASHES[memo] = digest
+    return digest

@@ -1,0 +1,198 @@
+"""Where each corpus lives, what it is called in results, and a once-per-process manifest cache.
+
+A corpus root comes from `--corpus NAME=ROOT`, else from `LEMER_DATA_<NAME>` (real corpora), else,
+for corpora a suite marks `synthetic`, from `$LEMER_DATA/synthetic/<name>` (default
+`./data/synthetic/<name>`), generated on first use. A root holding the synthetic generator's
+marker is displayed as `synthetic-<layout>` everywhere, so a synthetic tree can never be
+reported as the real corpus. A suite that needs a real corpus nobody pointed at fails up front,
+naming every missing corpus and how to point at it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from dataset_adapters.types import Fold, Utterance
+
+CORPORA: tuple[str, ...] = ("iemocap", "msp-podcast", "crema-d")
+ENV_VARS: dict[str, str] = {
+    "iemocap": "LEMER_DATA_IEMOCAP",
+    "msp-podcast": "LEMER_DATA_MSP_PODCAST",
+    "crema-d": "LEMER_DATA_CREMA_D",
+}
+DEFAULT_PROTOCOL: dict[str, str] = {"iemocap": "loso", "msp-podcast": "official", "crema-d": "speaker-5fold"}
+EXPECTED_ROOT: dict[str, str] = {
+    "iemocap": "the IEMOCAP_full_release folder (holding Session1 .. Session5)",
+    "msp-podcast": "the MSP-Podcast folder (holding Audios/ and Labels/)",
+    "crema-d": "the CREMA-D folder (holding AudioWAV/)",
+}
+
+
+class MissingCorpus(RuntimeError):
+    """A suite needs a corpus whose root was not given or does not exist."""
+
+
+@dataclass(frozen=True)
+class CorpusRoot:
+    """A resolved corpus: adapter name, absolute root, display name used in every result."""
+
+    name: str
+    root: str
+    display: str
+    synthetic: bool
+
+
+def synthetic_root(name: str) -> Path:
+    """Default home of the generated stand-in for `name`: `$LEMER_DATA/synthetic/<name>` or `./data/...`."""
+    return Path(os.environ.get("LEMER_DATA", "data")) / "synthetic" / name
+
+
+def parse_corpus_args(items: Iterable[str]) -> dict[str, str]:
+    """Parse `--corpus NAME=ROOT` values, refusing unknown names and malformed items."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, root = item.partition("=")
+        name = name.strip().lower()
+        if not sep or not name or not root:
+            raise ValueError(f"--corpus expects NAME=ROOT (e.g. iemocap=/data/IEMOCAP_full_release), got {item!r}")
+        if name not in CORPORA:
+            raise ValueError(f"--corpus: unknown corpus {name!r}; known: {', '.join(CORPORA)}")
+        out[name] = root
+    return out
+
+
+def _marker(root: Path) -> dict[str, Any] | None:
+    try:
+        from dataset_adapters.synth import read_marker
+    except ImportError:  # generator not installed: nothing can be synthetic
+        return None
+    return read_marker(str(root))
+
+
+def describe_root(name: str, root: str | os.PathLike[str]) -> CorpusRoot:
+    """Name a root honestly: `synthetic-<layout>` when the generator's marker is there, else the corpus name."""
+    path = Path(root).resolve()
+    marker = _marker(path)
+    if marker is not None:
+        layout = str(marker.get("layout") or name)
+        return CorpusRoot(name=name, root=str(path), display=f"synthetic-{layout}", synthetic=True)
+    return CorpusRoot(name=name, root=str(path), display=name, synthetic=False)
+
+
+def _how_to_point(name: str) -> str:
+    return (f"  {name}: pass --corpus {name}=/path/to/{name} or set {ENV_VARS[name]}=/path/to/{name} "
+            f"({EXPECTED_ROOT[name]})")
+
+
+def generate_synthetic(name: str, root: Path, scale: str = "small", seed: int = 0) -> None:
+    """Generate the synthetic stand-in for `name` at `root` (the generator builds it aside and moves it in)."""
+    from dataset_adapters.synth import generate
+
+    generate(name, root, scale=scale, seed=seed)
+
+
+def resolve_roots(
+    needed: dict[str, bool],
+    overrides: dict[str, str] | None = None,
+    generate: bool = True,
+    log: Any = None,
+) -> dict[str, CorpusRoot]:
+    """Resolve every corpus a suite needs (`{name: may_be_synthetic}`); raise one MissingCorpus for all gaps.
+
+    For corpora marked synthetic only `--corpus` overrides the generated stand-in (the
+    `LEMER_DATA_<NAME>` variables point at real corpora and must not turn a demo into a
+    multi-hour real run).
+    """
+    overrides = dict(overrides or {})
+    for name in overrides:
+        if name not in needed:
+            raise ValueError(f"--corpus {name}=...: this suite does not use {name!r} (it uses {', '.join(needed)})")
+    resolved: dict[str, CorpusRoot] = {}
+    missing: list[str] = []
+    for name, synthetic in needed.items():
+        if name not in CORPORA:
+            raise ValueError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}")
+        given = overrides.get(name) or (None if synthetic else os.environ.get(ENV_VARS[name]))
+        if given:
+            path = Path(given).expanduser()
+            if not path.is_dir():
+                origin = "--corpus" if name in overrides else ENV_VARS[name]
+                missing.append(f"{_how_to_point(name)}\n    ({origin} points at {str(path)!r}, which is not a directory)")
+                continue
+            resolved[name] = describe_root(name, path)
+        elif synthetic:
+            path = synthetic_root(name)
+            if not path.is_dir() or _marker(path.resolve()) is None:
+                if not generate:
+                    missing.append(f"  {name}: no synthetic corpus at {path} (run `lemer-bench data synth`)")
+                    continue
+                if log:
+                    log(f"generating synthetic {name} corpus at {path} ...")
+                generate_synthetic(name, path)
+            resolved[name] = describe_root(name, path)
+        else:
+            missing.append(_how_to_point(name))
+    if missing:
+        raise MissingCorpus("this suite needs corpora that were not found:\n" + "\n".join(missing))
+    return resolved
+
+
+def manifest_hash(utterances: Iterable[Utterance]) -> str:
+    """sha256 of the canonical JSON manifest (sorted by uid): identifies exactly what was read."""
+    h = hashlib.sha256()
+    for u in sorted(utterances, key=lambda u: u.uid):
+        h.update(json.dumps(u.to_json(), sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+@dataclass
+class LoadedCorpus:
+    """One corpus read under one label map: utterances, uid index, manifest hash, folds per protocol."""
+
+    root: CorpusRoot
+    label_map: str
+    utterances: list[Utterance]
+    by_uid: dict[str, Utterance]
+    manifest_hash: str
+    _folds: dict[str, list[Fold]] = field(default_factory=dict)
+
+    def folds(self, protocol: str) -> list[Fold]:
+        if protocol not in self._folds:
+            from dataset_adapters.base import get_adapter
+
+            self._folds[protocol] = list(get_adapter(self.root.name).folds(self.utterances, protocol))
+        return self._folds[protocol]
+
+    def fold(self, protocol: str, name: str) -> Fold:
+        for f in self.folds(protocol):
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.root.display}: protocol {protocol!r} has no fold {name!r}")
+
+
+class CorpusCache:
+    """Reads each (corpus root, label map) once per process; every run after that is a dict lookup."""
+
+    def __init__(self, verify_audio: bool = True) -> None:
+        self.verify_audio = verify_audio  # workers skip re-opening every clip the parent already checked
+        self._loaded: dict[tuple[str, str], LoadedCorpus] = {}
+
+    def load(self, root: CorpusRoot, label_map: str) -> LoadedCorpus:
+        key = (root.root, label_map)
+        if key not in self._loaded:
+            from dataset_adapters.base import get_adapter
+
+            report = get_adapter(root.name).load(root.root, label_map=label_map, verify_audio=self.verify_audio)
+            utts = list(getattr(report, "utterances", report))
+            if not utts:
+                raise ValueError(f"{root.display} at {root.root}: no utterances under label map {label_map!r}")
+            by_uid = {u.uid: u for u in utts}
+            if len(by_uid) != len(utts):
+                raise ValueError(f"{root.display} at {root.root}: duplicate utterance ids in the manifest")
+            self._loaded[key] = LoadedCorpus(root, label_map, utts, by_uid, manifest_hash(utts))
+        return self._loaded[key]

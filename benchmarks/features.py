@@ -1,0 +1,173 @@
+"""The harness's one door to encoder features: compute once, cache by content, hand out memory maps.
+
+Keys are (encoder identity incl. weights hash and layer, storage dtype, input content hash): the
+audio file's sha256 for speech, the exact token ids for text. A second run over the same inputs
+computes nothing (`computed == 0`, `reused == n`). Features are stored as float16 by default (half
+the disk and page-cache; the report measures that probe accuracy is unchanged); values outside the
+float16 range are stored as float32 instead of overflowing.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Iterable, Sequence, TypeVar
+
+import numpy as np
+
+from benchmarks.audio import audio_hash, read_audio
+from benchmarks.feature_cache import FeatureCache, key_of
+from dataset_adapters.types import Utterance
+
+T = TypeVar("T")
+STORE_DTYPES = ("float16", "float32")
+_F16_MAX = float(np.finfo(np.float16).max)
+
+
+def _progress(items: Iterable[T], total: int, desc: str, enabled: bool) -> Iterable[T]:
+    if not enabled:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, total=total, desc=desc, unit="clip" if "speech" in desc else "utt", file=sys.stderr, leave=False)
+
+
+class FeatureStore:
+    """Cached speech and text features for one (text encoder, speech encoder) choice."""
+
+    def __init__(self, cache_dir: str | Path | None = None, text_encoder: str | None = "default",
+                 speech_encoder: str | None = "default", progress: bool = True, dtype: str | None = None) -> None:
+        self.cache = FeatureCache(cache_dir, "features")
+        self.progress = progress
+        self.dtype = dtype or os.environ.get("LEMER_FEATURE_DTYPE", "float16")
+        if self.dtype not in STORE_DTYPES:
+            raise ValueError(f"feature dtype {self.dtype!r}: expected one of {', '.join(STORE_DTYPES)}")
+        self._text_spec, self._speech_spec = text_encoder, speech_encoder
+        self._text = None
+        self._speech = None
+        self.text_encoder_name: str | None = None
+        self.speech_encoder_name: str | None = None
+        if text_encoder is not None:
+            from benchmarks.text_encoder import DEFAULT_DISPLAY_NAME, DEFAULT_TEXT_ENCODER
+
+            self.text_encoder_name = DEFAULT_DISPLAY_NAME if text_encoder == DEFAULT_TEXT_ENCODER else text_encoder
+        if speech_encoder is not None:
+            self.speech_encoder_name = "whisper-tiny.en-encoder" if speech_encoder == "default" else speech_encoder
+
+    # counters, as the API promises plain attributes
+    @property
+    def computed(self) -> int:
+        return self.cache.stats.computed
+
+    @property
+    def reused(self) -> int:
+        return self.cache.stats.reused
+
+    @property
+    def corrupt(self) -> int:
+        return self.cache.stats.corrupt
+
+    @property
+    def text_encoder(self):  # noqa: ANN201 - benchmarks.text_encoder.TextEncoder
+        if self._text_spec is None:
+            raise RuntimeError("this FeatureStore has no text encoder (text_encoder=None)")
+        if self._text is None:
+            from benchmarks.text_encoder import TextEncoder
+
+            self._text = TextEncoder(self._text_spec)
+        return self._text
+
+    @property
+    def speech_encoder(self):  # noqa: ANN201 - benchmarks.speech_encoder.SpeechEncoder
+        if self._speech_spec is None:
+            raise RuntimeError("this FeatureStore has no speech encoder (speech_encoder=None)")
+        if self._speech is None:
+            from benchmarks.speech_encoder import get_speech_encoder
+
+            self._speech = get_speech_encoder(self._speech_spec)
+        return self._speech
+
+    def _store(self, key: str, arr: np.ndarray, meta: dict[str, str] | None = None) -> np.ndarray:
+        arr = np.asarray(arr, dtype=np.float32)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"encoder produced NaN/inf features for {meta.get('uid') if meta else key}")
+        if self.dtype == "float16" and np.abs(arr).max(initial=0.0) < _F16_MAX:
+            arr = arr.astype(np.float16)
+        self.cache.put(key, arr, meta)
+        self.cache.stats.computed += 1
+        got = self.cache.get(key)
+        if got is None:  # pragma: no cover - only if the disk lies
+            raise OSError(f"feature cache entry {self.cache.path(key)} unreadable right after writing it")
+        return got[0]
+
+    def speech(self, utterances: Sequence[Utterance]) -> dict[str, np.ndarray]:
+        """uid -> (n_frames, d) read-only memmap; misses are read, batched by exact input length, encoded."""
+        enc = self.speech_encoder
+        ident = enc.identity
+        out: dict[str, np.ndarray] = {}
+        todo: dict[str, list[Utterance]] = {}
+        for u in utterances:
+            key = key_of("speech", ident, self.dtype, audio_hash(u.audio))
+            hit = self.cache.get(key)
+            if hit is not None:
+                out[u.uid] = hit[0]
+                self.cache.stats.reused += 1
+            else:
+                todo.setdefault(key, []).append(u)  # identical clips are encoded once
+        if not todo:
+            return out
+        clips = [(key, us, read_audio(us[0].audio)) for key, us in todo.items()]
+        clips.sort(key=lambda c: enc.bucket(c[2]))
+        batches: list[list[tuple[str, list[Utterance], np.ndarray]]] = []
+        for c in clips:
+            if batches and enc.bucket(batches[-1][0][2]) == enc.bucket(c[2]) and len(batches[-1]) < enc.batch_size:
+                batches[-1].append(c)
+            else:
+                batches.append([c])
+        bar = _progress(range(len(clips)), len(clips), f"speech features ({enc.name})", self.progress)
+        it = iter(bar)
+        for batch in batches:
+            for (key, us, _), feats in zip(batch, enc.encode([c[2] for c in batch])):
+                arr = self._store(key, feats, {"kind": "speech", "encoder": enc.name, "uid": us[0].uid})
+                for u in us:
+                    out[u.uid] = arr
+                next(it, None)
+        if hasattr(bar, "close"):
+            bar.close()
+        return out
+
+    def text(self, items: Sequence[tuple[str, str, Sequence[str]]], context_window: int) -> dict[str, tuple[np.ndarray, tuple[int, int]]]:
+        """(uid, text, preceding texts oldest-first) -> ((n_tokens, d) memmap, target span)."""
+        enc = self.text_encoder
+        ident = enc.identity
+        out: dict[str, tuple[np.ndarray, tuple[int, int]]] = {}
+        todo: dict[str, list[str]] = {}
+        built = {}
+        for uid, text, ctx in items:
+            inp = enc.build(text, ctx, context_window)
+            key = key_of("text", ident, self.dtype, list(inp.ids))
+            hit = self.cache.get(key)
+            if hit is not None:
+                out[uid] = (hit[0], inp.span)
+                self.cache.stats.reused += 1
+            else:
+                todo.setdefault(key, []).append(uid)
+                built[key] = inp
+        keys = list(todo)
+        step = 256
+        bar = _progress(range(len(keys)), len(keys), f"text features ({enc.name})", self.progress and bool(keys))
+        it = iter(bar)
+        for b in range(0, len(keys), step):
+            chunk = keys[b : b + step]
+            for key, feats in zip(chunk, enc.encode([built[k] for k in chunk])):
+                arr = self._store(key, feats, {"kind": "text", "encoder": enc.name, "uid": todo[key][0]})
+                for uid in todo[key]:
+                    out[uid] = (arr, built[key].span)
+                next(it, None)
+        if hasattr(bar, "close"):
+            bar.close()
+        return out
+
+    def embed_words(self, words: Sequence[str]) -> np.ndarray:
+        """(n, d) float32 mean-pooled embeddings of short strings (LE-MER's keyword label embeddings)."""
+        return self.text_encoder.embed_words(words)

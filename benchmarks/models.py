@@ -1,0 +1,84 @@
+"""The model registry: every reference model and LE-MER (with its variants) by name, imported lazily.
+
+Suites, the CLI and the runner refer to models only by these names; a variant is a registered
+name whose default switches differ (e.g. `lemer-no-constraint`), so it gets its own rows in the
+leaderboard. `describe` instantiates a model once to read what the harness must prepare for it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.registry import Registry
+
+MODELS: Registry[Any] = Registry("model")
+
+MODELS.register("majority", "baselines.majority:Majority")
+MODELS.register("tfidf-lr", "baselines.tfidf_lr:TfidfLR")
+MODELS.register("acoustic-lr", "baselines.acoustic_lr:AcousticLR")
+MODELS.register("text-only", "baselines.unimodal:TextOnly")
+MODELS.register("speech-only", "baselines.unimodal:SpeechOnly")
+MODELS.register("early-fusion", "baselines.fusion:EarlyFusion")
+MODELS.register("late-fusion", "baselines.fusion:LateFusion")
+MODELS.register("cross-attention", "baselines.cross_attention:CrossAttention")
+MODELS.register("lemer", "lemer.model:LEMER")
+MODELS.register("lemer-no-constraint", "lemer.model:LEMER", use_constraint=False)
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the grid and the runner need to know about a model under a given config.
+
+    `target` is the class's import path, so worker processes can rebuild the model even when it
+    was registered at run time (tests, plugins) and is absent from their own registry.
+    """
+
+    name: str
+    target: str
+    config: dict[str, Any]
+    modalities: tuple[str, ...]
+    encoders: tuple[str, ...]
+    text_features: bool
+    speech_features: bool
+    text_context: int
+
+    @property
+    def reads_text(self) -> bool:
+        return "text" in self.modalities
+
+
+_FACTS: dict[tuple[str, str], ModelFacts] = {}
+
+
+def describe(name: str, overrides: dict[str, Any] | None = None) -> ModelFacts:
+    """Facts for registry model `name` with `overrides` on top of its registered defaults (cached)."""
+    config = {**MODELS.defaults(name), **(overrides or {})}
+    key = (name, json.dumps(config, sort_keys=True, default=str))
+    if key not in _FACTS:
+        cls = MODELS.load(name)
+        info = cls.info
+        model = cls.from_config(dict(config))
+        req = model.requirements
+        _FACTS[key] = ModelFacts(
+            name=name,
+            target=f"{cls.__module__}:{cls.__qualname__}",
+            config=config,
+            modalities=tuple(getattr(model, "modalities", info.modalities)),
+            encoders=tuple(info.encoders),
+            text_features=bool(req.text_features),
+            speech_features=bool(req.speech_features),
+            text_context=int(req.text_context),
+        )
+    return _FACTS[key]
+
+
+def load_target(target: str) -> Any:
+    """Import `module:Qualified.name` (the form recorded in `ModelFacts.target`)."""
+    import importlib
+
+    module, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj

@@ -1,0 +1,182 @@
+"""Per-process access to everything runs read: corpora, folds, transcripts, cached features.
+
+Each item is computed (or read from the on-disk caches) once per process and then served from
+memory, so the per-run cost of the harness is a few dict lookups. The runner's parent process
+calls `prepare` for the pending runs before any run starts; worker processes get the parent's
+transcripts directly and read features from the shared cache, so they never recompute them.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from dataset_adapters.types import Utterance
+from benchmarks.corpora import CorpusCache, CorpusRoot, LoadedCorpus
+from benchmarks.examples import context_texts
+from benchmarks.suite import RunSpec
+
+TranscriptKey = tuple[str, str, str]  # (corpus, label_map, condition)
+
+
+class PreparationError(RuntimeError):
+    """Shared data a run needs could not be prepared; carries the original traceback text."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Picklable recipe for a RunData, so worker processes can rebuild one."""
+
+    roots: dict[str, CorpusRoot]
+    cache_dir: str | None = None
+    text_encoder: str | None = None  # None = the feature store's offline default
+    speech_encoder: str | None = None
+    verify_audio: bool = True
+    progress: bool = True  # the feature store's own progress bars (off in workers)
+
+
+@dataclass
+class Split:
+    train: list[Utterance]
+    valid: list[Utterance]
+    test: list[Utterance]
+    manifest_hash: str
+
+
+@dataclass
+class RunData:
+    config: DataConfig
+    transcripts_cache: dict[TranscriptKey, dict[str, str]] = field(default_factory=dict)
+    _corpora: CorpusCache = field(init=False)
+    _text: dict[tuple[str, str, str, int], dict[str, Any]] = field(default_factory=dict)
+    _speech: dict[tuple[str, str], dict[str, np.ndarray]] = field(default_factory=dict)
+    failed: dict[tuple[Any, ...], str] = field(default_factory=dict)  # preparation errors, by item
+    _store: Any = None
+
+    def __post_init__(self) -> None:
+        self._corpora = CorpusCache(verify_audio=self.config.verify_audio)
+
+    # ---------------------------------------------------------------- corpora and splits
+    def corpus(self, name: str, label_map: str) -> LoadedCorpus:
+        return self._corpora.load(self.config.roots[name], label_map)
+
+    def fold_names(self, name: str, label_map: str, protocol: str) -> list[str]:
+        return [f.name for f in self.corpus(name, label_map).folds(protocol)]
+
+    def split(self, spec: RunSpec) -> Split:
+        """Train/valid/test utterances of a run; cross-corpus: train on A minus A's first-fold validation speakers, test on all of B."""
+        test_c = self.corpus(spec.corpus, spec.label_map)
+        if not spec.cross_corpus:
+            fold = test_c.fold(spec.protocol, spec.fold)
+            pick = test_c.by_uid
+            return Split([pick[u] for u in fold.train], [pick[u] for u in fold.valid], [pick[u] for u in fold.test],
+                         test_c.manifest_hash)
+        train_c = self.corpus(spec.train_corpus, spec.label_map)
+        valid_ids = set(train_c.folds(spec.train_protocol)[0].valid)
+        train = [u for u in train_c.utterances if u.uid not in valid_ids]
+        valid = [u for u in train_c.utterances if u.uid in valid_ids]
+        return Split(train, valid, list(test_c.utterances), test_c.manifest_hash)
+
+    # ---------------------------------------------------------------- transcripts
+    def transcripts(self, name: str, label_map: str, condition: str) -> dict[str, str]:
+        key = (name, label_map, condition)
+        self._raise_if_failed(("transcripts",) + key)
+        if key not in self.transcripts_cache:
+            from benchmarks.transcripts import get_source
+
+            utts = self.corpus(name, label_map).utterances
+            got = get_source(condition).transcribe(utts)
+            missing = [u.uid for u in utts if u.uid not in got]
+            if missing:
+                raise KeyError(f"transcript source {condition!r} returned no text for {len(missing)} utterance(s) "
+                               f"of {self.config.roots[name].display}, e.g. {missing[0]}")
+            self.transcripts_cache[key] = {u.uid: got[u.uid] for u in utts}
+        return self.transcripts_cache[key]
+
+    def wer(self, condition: str, test: list[Utterance], transcripts: Mapping[str, str]) -> float | None:
+        """corpus WER of `condition` on the test utterances; None for gold or when a gold text is missing."""
+        if condition == "gold" or any(u.transcript is None for u in test):
+            return None
+        from benchmarks.transcripts import corpus_wer
+
+        return float(corpus_wer([u.transcript or "" for u in test], [transcripts[u.uid] for u in test]))
+
+    # ---------------------------------------------------------------- features
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            from benchmarks.features import FeatureStore
+
+            kwargs: dict[str, Any] = {"progress": self.config.progress}
+            if self.config.cache_dir is not None:
+                kwargs["cache_dir"] = self.config.cache_dir
+            if self.config.text_encoder is not None:
+                kwargs["text_encoder"] = self.config.text_encoder
+            if self.config.speech_encoder is not None:
+                kwargs["speech_encoder"] = self.config.speech_encoder
+            self._store = FeatureStore(**kwargs)
+        return self._store
+
+    def encoder_names(self) -> tuple[str | None, str | None]:
+        return str(self.store.text_encoder_name), str(self.store.speech_encoder_name)
+
+    def counters(self) -> tuple[int, int]:
+        """(features computed, features reused) by this process's store so far."""
+        if self._store is None:
+            return 0, 0
+        return int(self._store.computed), int(self._store.reused)
+
+    def text_features(self, name: str, label_map: str, condition: str, window: int) -> dict[str, Any]:
+        key = (name, label_map, condition, window)
+        self._raise_if_failed(("text",) + key)
+        if key not in self._text:
+            trans = self.transcripts(name, label_map, condition)
+            utts = self.corpus(name, label_map).utterances
+            items = [(u.uid, trans[u.uid], list(context_texts(u, trans, window))) for u in utts]
+            self._text[key] = dict(self.store.text(items, window))
+        return self._text[key]
+
+    def speech_features(self, name: str, label_map: str) -> dict[str, np.ndarray]:
+        key = (name, label_map)
+        self._raise_if_failed(("speech",) + key)
+        if key not in self._speech:
+            self._speech[key] = dict(self.store.speech(self.corpus(name, label_map).utterances))
+        return self._speech[key]
+
+    def embed_words(self, words: Any) -> np.ndarray:
+        return self.store.embed_words(words)
+
+    # ---------------------------------------------------------------- preparation (parent only)
+    def prepare(self, specs: Iterable[RunSpec], log: Any = None) -> None:
+        """Compute every shared item the pending runs need, once; a failure is kept and re-raised
+        by each run that needs the item, so it fails that run, not the grid."""
+        jobs: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for s in specs:
+            for name in dict.fromkeys((s.train_corpus, s.corpus)):
+                if not s.transcript_independent:
+                    jobs.setdefault(("transcripts", name, s.label_map, s.transcript), ())
+                if s.text_features:
+                    jobs.setdefault(("text", name, s.label_map, s.transcript, s.text_context), ())
+                if s.speech_features:
+                    jobs.setdefault(("speech", name, s.label_map), ())
+        order = {"transcripts": 0, "speech": 1, "text": 2}
+        for key in sorted(jobs, key=lambda k: (order[k[0]], [str(x) for x in k[1:]])):
+            if log:
+                log(f"preparing {key[0]} for {self.config.roots[key[1]].display} {' '.join(map(str, key[2:]))}")
+            try:
+                if key[0] == "transcripts":
+                    self.transcripts(*key[1:])
+                elif key[0] == "text":
+                    self.text_features(*key[1:])
+                else:
+                    self.speech_features(*key[1:])
+            except Exception:
+                self.failed[key] = traceback.format_exc()
+
+    def _raise_if_failed(self, key: tuple[Any, ...]) -> None:
+        if key in self.failed:
+            tb = self.failed[key]
+            cause = (tb.strip().splitlines() or ["?"])[-1]
+            raise PreparationError(f"could not prepare {key[0]} for {' '.join(map(str, key[1:]))}: {cause}\n{tb}")

@@ -1,0 +1,153 @@
+"""Execute one run and write its files: predictions first, result last, both atomically.
+
+A directory with a `result.json` whose `run_id` matches the spec is complete; anything else
+(nothing, predictions only, a stale result from a changed spec, an `error.txt`) is redone.
+A run that raises leaves `error.txt` (the traceback) and no result.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from dataset_adapters.labels import get_label_map
+from leaderboard.metrics import score_labels
+from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, SCHEMA_VERSION
+from lemer.interface import FitEnv, Prediction
+
+from benchmarks.atomic import remove_stale_temps, write_json_atomic, write_jsonl_atomic, write_text_atomic
+from benchmarks.examples import build_examples
+from benchmarks.models import load_target
+from benchmarks.provenance import git_hash, package_version
+from benchmarks.run_data import RunData
+from benchmarks.suite import RunSpec
+
+ERROR_FILE = "error.txt"
+
+
+def is_complete(run_dir: Path, spec: RunSpec) -> bool:
+    """True when the run's result exists, is readable, and belongs to this exact spec."""
+    result = run_dir / RESULT_FILE
+    if not result.is_file() or not (run_dir / PREDICTIONS_FILE).is_file():
+        return False
+    try:
+        return json.loads(result.read_text(encoding="utf-8")).get("run_id") == spec.run_id
+    except (OSError, ValueError):
+        return False
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every RNG a model may use, so a run's outcome depends only on its spec."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _check_predictions(preds: Sequence[Prediction], test_ids: Sequence[str], classes: Sequence[str]) -> None:
+    """Refuse anything but exactly one valid prediction per test utterance."""
+    got = [p.uid for p in preds]
+    if len(got) != len(set(got)):
+        raise ValueError("model returned more than one prediction for some utterance")
+    if set(got) != set(test_ids):
+        missing, extra = set(test_ids) - set(got), set(got) - set(test_ids)
+        raise ValueError(f"model predictions do not match the test set: {len(missing)} missing "
+                         f"(e.g. {sorted(missing)[:1]}), {len(extra)} unexpected (e.g. {sorted(extra)[:1]})")
+    allowed = set(classes)
+    for p in preds:
+        if p.label not in allowed:
+            raise ValueError(f"{p.uid}: predicted label {p.label!r} is not in the label set {list(classes)}")
+        for k, v in p.probs.items():
+            if k not in allowed or not math.isfinite(float(v)):
+                raise ValueError(f"{p.uid}: bad probability {k!r}={v!r} (label set {list(classes)})")
+
+
+def execute(spec: RunSpec, data: RunData, out: Path) -> None:
+    """Fit, predict, score and write one run; raises on any failure (the caller records it)."""
+    t0 = time.perf_counter()
+    run_dir = out / spec.relpath()
+    classes = get_label_map(spec.label_map).classes
+    split = data.split(spec)
+
+    transcripts = None
+    if not spec.transcript_independent:
+        transcripts = dict(data.transcripts(spec.train_corpus, spec.label_map, spec.transcript))
+        if spec.cross_corpus:
+            transcripts.update(data.transcripts(spec.corpus, spec.label_map, spec.transcript))
+    text_feats = speech_feats = None
+    if spec.text_features:
+        text_feats = dict(data.text_features(spec.train_corpus, spec.label_map, spec.transcript, spec.text_context))
+        if spec.cross_corpus:
+            text_feats.update(data.text_features(spec.corpus, spec.label_map, spec.transcript, spec.text_context))
+    if spec.speech_features:
+        speech_feats = dict(data.speech_features(spec.train_corpus, spec.label_map))
+        if spec.cross_corpus:
+            speech_feats.update(data.speech_features(spec.corpus, spec.label_map))
+
+    def examples(utts: list, labels: bool) -> list:
+        return build_examples(utts, with_labels=labels, transcripts=transcripts, context_window=spec.text_context,
+                              text_features=text_feats, speech_features=speech_feats)
+
+    train, valid, test = examples(split.train, True), examples(split.valid, True), examples(split.test, False)
+    if not train or not test:
+        raise ValueError(f"empty split: {len(train)} train, {len(test)} test utterances")
+
+    model = load_target(spec.model_target).from_config(dict(spec.model_config))
+    seed_everything(spec.seed)
+    env = FitEnv(classes=tuple(classes), seed=spec.seed,
+                 embed_words=data.embed_words if spec.text_encoder else None)
+    t_fit = time.perf_counter()
+    model.fit(train, valid, env)
+    t_pred = time.perf_counter()
+    preds = list(model.predict(test))
+    t_end = time.perf_counter()
+
+    test_ids = [u.uid for u in split.test]
+    _check_predictions(preds, test_ids, classes)
+    gold = {u.uid: u.label for u in split.test}
+    by_uid = {p.uid: p for p in preds}
+    rows = [{"uid": uid, "gold": gold[uid], "pred": by_uid[uid].label,
+             "probs": {k: float(v) for k, v in by_uid[uid].probs.items()}} for uid in test_ids]
+    scores = score_labels([r["gold"] for r in rows], [r["pred"] for r in rows], list(classes))
+
+    result: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": spec.run_id,
+        "run": spec.run_dict(),
+        "labels": list(classes),
+        "metrics": {"wa": scores.wa, "ua": scores.ua, "macro_f1": scores.macro_f1, "n": scores.n},
+        "wer": None if transcripts is None else data.wer(spec.transcript, split.test, transcripts),
+        "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
+        "package_version": package_version(), "git_hash": git_hash(),
+        "manifest_hash": split.manifest_hash,
+        "timings": {"fit_s": round(t_pred - t_fit, 4), "predict_s": round(t_end - t_pred, 4),
+                    "total_s": round(time.perf_counter() - t0, 4)},
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    write_jsonl_atomic(run_dir / PREDICTIONS_FILE, rows)
+    write_json_atomic(run_dir / RESULT_FILE, result)
+    (run_dir / ERROR_FILE).unlink(missing_ok=True)
+
+
+def execute_recorded(spec: RunSpec, data: RunData, out: Path) -> str | None:
+    """Run `spec`; on failure write error.txt beside it and return a one-line reason (None = success)."""
+    run_dir = out / spec.relpath()
+    remove_stale_temps(run_dir)
+    # A stale or forced result must not survive a redo that fails or is killed.
+    (run_dir / RESULT_FILE).unlink(missing_ok=True)
+    try:
+        execute(spec, data, out)
+        return None
+    except Exception as e:
+        write_text_atomic(run_dir / ERROR_FILE, f"run_id: {spec.run_id}\nrun: {json.dumps(spec.run_dict(), default=str)}\n\n"
+                          + traceback.format_exc())
+        first = (str(e).strip().splitlines() or [""])[0]
+        return f"{type(e).__name__}: {first}"[:300]

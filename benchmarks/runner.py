@@ -1,0 +1,184 @@
+"""Run a suite's grid: resolve corpora, expand, skip what is done, prepare shared data, execute.
+
+Shared data (transcripts, encoder features) for the pending runs is prepared once in this process
+before any run starts; with `jobs > 1` independent runs go to spawned worker processes (one
+torch thread each) that get the transcripts directly and read features from the cache. A failed
+run is recorded beside its directory and counted; it never stops the grid. The summary is what
+the CLI prints as the last line of stdout.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from tqdm import tqdm
+
+from benchmarks.corpora import resolve_roots
+from benchmarks.run_data import DataConfig, RunData
+from benchmarks.run_one import execute_recorded, is_complete
+from benchmarks.suite import RunSpec, Suite, expand
+
+
+@dataclass
+class RunOptions:
+    out: Path = Path("runs")
+    jobs: int = 1
+    force: bool = False
+    limit: int | None = None  # run only the first N runs of the grid (smoke tests)
+    models: list[str] | None = None  # restrict the grid to these models
+    corpus_roots: dict[str, str] = field(default_factory=dict)  # --corpus NAME=ROOT
+    cache_dir: str | None = None  # feature cache; None = the feature store's default
+    progress: bool = True
+    generate: bool = True  # generate missing synthetic corpora
+
+
+@dataclass
+class Summary:
+    runs_total: int = 0
+    runs_done: int = 0
+    runs_skipped: int = 0
+    runs_failed: int = 0
+    features_computed: int = 0
+    features_reused: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)  # "<run dir>: <reason>", not in the JSON line
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("failures")
+        d["seconds"] = round(self.seconds, 2)
+        return d
+
+
+def _log(msg: str) -> None:
+    tqdm.write(msg, file=sys.stderr)
+
+
+def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> tuple[list[RunSpec], RunData]:
+    """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
+    roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log)
+    data = RunData(DataConfig(roots=roots, cache_dir=opts.cache_dir,
+                              text_encoder=suite.text_encoder, speech_encoder=suite.speech_encoder,
+                              progress=opts.progress))
+    grid = expand(suite, roots, data.fold_names, encoder_names=data.encoder_names, only_models=opts.models)
+    if opts.limit is not None:
+        grid = grid[: max(0, opts.limit)]
+    return grid, data
+
+
+# ---------------------------------------------------------------- worker side
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], failed: dict[Any, str], out: str) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    _WORKER["data"] = RunData(config, transcripts_cache=transcripts, failed=failed)
+    _WORKER["out"] = Path(out)
+
+
+def _work(spec: RunSpec) -> tuple[str | None, int, int]:
+    data: RunData = _WORKER["data"]
+    before = data.counters()
+    err = execute_recorded(spec, data, _WORKER["out"])
+    after = data.counters()
+    return err, after[0] - before[0], after[1] - before[1]
+
+
+# ---------------------------------------------------------------- parent side
+class _SigtermAsInterrupt:
+    """Turn SIGTERM into KeyboardInterrupt so a terminated grid stops its workers and exits cleanly."""
+
+    def __enter__(self) -> None:
+        self._old = None
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGTERM, self._raise)
+
+    @staticmethod
+    def _raise(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+
+
+def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> Summary:
+    t0 = time.perf_counter()
+    grid, data = plan(suite, opts, log)
+    import torch  # noqa: F401  (imported once here so no run's timings include it)
+    summary = Summary(runs_total=len(grid))
+    pending = []
+    for spec in grid:
+        if not opts.force and is_complete(opts.out / spec.relpath(), spec):
+            summary.runs_skipped += 1
+        else:
+            pending.append(spec)
+    bar = tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
+               disable=not opts.progress, file=sys.stderr, dynamic_ncols=True)
+    with _SigtermAsInterrupt(), bar:
+        if pending:
+            data.prepare(pending, log=log)
+        c0, r0 = data.counters()
+        summary.features_computed, summary.features_reused = c0, r0
+        outcomes = _serial(pending, data, opts.out) if opts.jobs <= 1 or len(pending) <= 1 else \
+            _parallel(pending, data, opts)
+        for spec, (err, computed, reused) in outcomes:
+            summary.features_computed += computed
+            summary.features_reused += reused
+            if err is None:
+                summary.runs_done += 1
+            else:
+                summary.runs_failed += 1
+                summary.failures.append(f"{opts.out / spec.relpath()}: {err}")
+                log(f"FAILED {spec.relpath()}: {err}")
+            bar.update(1)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+Outcome = tuple[RunSpec, tuple[str | None, int, int]]
+
+
+def _serial(pending: list[RunSpec], data: RunData, out: Path) -> Iterator[Outcome]:
+    for spec in pending:
+        before = data.counters()
+        err = execute_recorded(spec, data, out)
+        after = data.counters()
+        yield spec, (err, after[0] - before[0], after[1] - before[1])
+
+
+def _parallel(pending: list[RunSpec], data: RunData, opts: RunOptions) -> Iterator[Outcome]:
+    config = DataConfig(**{**asdict_shallow(data.config), "verify_audio": False, "progress": False})
+    ctx = multiprocessing.get_context("spawn")  # fork after torch/OpenMP use can deadlock
+    pool = ProcessPoolExecutor(max_workers=opts.jobs, mp_context=ctx, initializer=_init_worker,
+                               initargs=(config, data.transcripts_cache, data.failed, str(opts.out)))
+    try:
+        futures = {pool.submit(_work, spec): spec for spec in pending}
+        for fut in as_completed(futures):
+            spec = futures[fut]
+            try:
+                yield spec, fut.result()
+            except BrokenProcessPool as e:  # a worker died (killed, out of memory): its run is not done
+                yield spec, (f"worker process died: {e}", 0, 0)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():  # only this runner's own workers
+            child.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def asdict_shallow(obj: Any) -> dict[str, Any]:
+    return {k: getattr(obj, k) for k in obj.__dataclass_fields__}

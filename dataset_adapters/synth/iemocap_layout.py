@@ -1,0 +1,243 @@
+"""A synthetic corpus in the IEMOCAP_full_release layout (5 sessions x 2 speakers, dyadic dialogues).
+
+Mirrors what real parsers trip on: the `%` header and annotator lines of EmoEvaluation files, the
+per-annotator `Categorical/` sub-folder, transcription lines that are not utterances (`XX` ids,
+no timestamps, one latin-1 byte), tags like [LAUGHTER], scripted ids with a part letter
+(`Ses05M_script01_1b_M012`), and dialogue prefixes whose gender is not the speaker's.
+Dialogues have a theme emotion (so context helps) and alternate their two speakers in time.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dataset_adapters.synth import lexicon
+from dataset_adapters.synth.prosody import Speaker, clip_prosody, draw_intensity, make_speakers
+from dataset_adapters.synth.render import ClipSpec, Renderer, render_all, stable_seed, write_file
+
+LAYOUT = "iemocap"
+KEPT_4 = ("neu", "hap", "exc", "ang", "sad")  # raw codes kept by iemocap-4 (exc merged into hap)
+
+# The real corpus's 4-class counts (DATASETS.md): per label, and per session.
+FULL_LABELS = {"neu": 1708, "hap": 595, "exc": 1041, "ang": 1103, "sad": 1084}
+FULL_SESSIONS = (1085, 1023, 1151, 1031, 1241)
+FULL_FILTERED = {"xxx": 40, "fru": 40, "oth": 3, "sur": 2, "fea": 2, "dis": 1}  # per session, scaled down
+
+SCALES: dict[str, dict[str, object]] = {
+    "tiny": {"labels": {"neu": 2, "hap": 1, "exc": 1, "ang": 2, "sad": 2, "xxx": 1, "fru": 1}, "dialogues": 2},
+    "small": {"labels": {"neu": 18, "hap": 8, "exc": 6, "ang": 14, "sad": 14, "xxx": 4, "fru": 4}, "dialogues": 6},
+    "full": {"dialogues": 28},
+}
+SCRIPTS = ("script01_1", "script01_2", "script01_3", "script02_1", "script02_2", "script03_1", "script03_2")
+THEME_SHARE = 0.6  # share of a dialogue's utterances that carry its theme emotion
+MISLEADING_SHARE = 0.3
+
+CATEGORY = {
+    "neu": "Neutral", "hap": "Happiness", "exc": "Excited", "sad": "Sadness", "ang": "Anger",
+    "fru": "Frustration", "fea": "Fear", "sur": "Surprise", "dis": "Disgust", "oth": "Other",
+}
+VAD = {
+    "neu": (3.0, 2.5, 2.5), "hap": (4.0, 3.0, 3.0), "exc": (4.0, 3.8, 3.5), "ang": (1.8, 3.8, 3.8),
+    "sad": (1.8, 2.2, 2.2), "fru": (2.0, 3.3, 3.3), "sur": (3.5, 3.8, 3.0), "fea": (2.0, 3.5, 2.0),
+    "dis": (2.0, 3.0, 3.2), "oth": (3.0, 3.0, 3.0), "xxx": (2.8, 3.0, 3.0),
+}
+
+
+@dataclass(frozen=True)
+class PlannedUtt:
+    uid: str
+    session: int
+    dialog: str
+    gender: str
+    label: str  # raw code
+    transcript: str
+    text_emotion: str
+    text_kind: str  # congruent / neutral-words / misleading
+    clip: ClipSpec
+
+
+def session_label_counts(scale: str) -> list[dict[str, int]]:
+    """Raw-label counts for each of the 5 sessions."""
+    if scale == "full":
+        return [{**row, **FULL_FILTERED} for row in _full_matrix()]
+    base = dict(SCALES[scale]["labels"])  # type: ignore[arg-type]
+    rows = [dict(base) for _ in range(5)]
+    rows[0]["oth"] = 1  # one `oth` in the corpus: the 4-class map must filter it
+    return rows
+
+
+def _full_matrix() -> list[dict[str, int]]:
+    """Session x label counts whose margins are exactly the real per-session and per-label counts."""
+    labels = list(FULL_LABELS)
+    total = sum(FULL_SESSIONS)
+    assert total == sum(FULL_LABELS.values())
+    rows: list[dict[str, int]] = []
+    left = dict(FULL_LABELS)
+    for s, n in enumerate(FULL_SESSIONS):
+        if s == len(FULL_SESSIONS) - 1:
+            rows.append(dict(left))
+            break
+        exact = [n * FULL_LABELS[lab] / total for lab in labels]
+        counts = [int(x) for x in exact]
+        order = sorted(range(len(labels)), key=lambda i: exact[i] - counts[i], reverse=True)
+        for i in order[: n - sum(counts)]:
+            counts[i] += 1
+        row = dict(zip(labels, counts))
+        rows.append(row)
+        for lab in labels:
+            left[lab] -= row[lab]
+    return rows
+
+
+def _dialogue_names(session: int, n: int) -> list[tuple[str, str]]:
+    """(prefix gender, dialogue name) pairs: improvisations and scripts alternate, like the real sessions."""
+    impro = [(g, f"impro{j:02d}") for j in range(1, 9) for g in ("F", "M")]
+    script = [(g, s) for s in SCRIPTS for g in ("F", "M")]
+    if session == 5:  # a part letter, as in Ses05M_script01_1b
+        script = [("M", "script01_1b")] + [x for x in script if x != ("M", "script01_1")]
+    out: list[tuple[str, str]] = []
+    while len(out) < n:
+        src = impro if len(out) % 2 == 0 else script
+        out.append(src.pop(0) if src else (impro or script).pop(0))
+    return out
+
+
+def _split_dialogues(pool: list[str], n_dialogues: int, rng: np.random.Generator) -> list[list[str]]:
+    """Deal a session's labels into dialogues, each biased towards a theme emotion."""
+    pool = list(pool)
+    rng.shuffle(pool)  # type: ignore[arg-type]
+    sizes = [len(pool) // n_dialogues + (1 if i < len(pool) % n_dialogues else 0) for i in range(n_dialogues)]
+    out: list[list[str]] = []
+    for size in sizes:
+        themes = [lab for lab in pool if lab in ("neu", "hap", "exc", "ang", "sad")] or pool
+        theme = themes[int(rng.integers(len(themes)))]
+        dia: list[str] = []
+        for _ in range(size):
+            pick = theme if (theme in pool and rng.random() < THEME_SHARE) else pool[int(rng.integers(len(pool)))]
+            pool.remove(pick)
+            dia.append(pick)
+        rng.shuffle(dia)  # type: ignore[arg-type]
+        out.append(dia)
+    return out
+
+
+def _n_sentences(scale: str, rng: np.random.Generator) -> int:
+    """How many sentences one utterance joins: real IEMOCAP turns average ~4.5 s with a tail to ~30 s."""
+    if scale != "full":
+        return 2 if rng.random() < 0.05 else 1
+    target = float(np.exp(rng.normal(np.log(3.4), 0.75)))  # seconds; mean ~4.5
+    return int(np.clip(round(target / 2.3), 1, 14))
+
+
+def _text(label: str, n_sent: int, rng: np.random.Generator, script_key: str | None, seed: int) -> tuple[str, str, str]:
+    """(transcript with tags, text emotion, kind) for one utterance."""
+    if label == "xxx":  # no agreement: words of any core emotion
+        emo, kind = lexicon.CORE[int(rng.integers(len(lexicon.CORE)))], "ambiguous"
+    else:
+        emo, kind = lexicon.text_emotion(label, rng, MISLEADING_SHARE)
+    # Scripted lines repeat across sessions (as in the real corpus, text can leak across folds).
+    trng = np.random.default_rng(stable_seed(seed, script_key, emo)) if script_key else rng
+    words = " ".join(lexicon.sentence(emo, trng) for _ in range(n_sent))
+    r = rng.random()
+    if label in ("hap", "exc") and r < 0.08:
+        words = f"[LAUGHTER] {words}" if rng.random() < 0.5 else f"{words} [LAUGHTER]"
+    elif r < 0.03:
+        words = f"[BREATHING] {words}"
+    return words, emo, kind
+
+
+def plan(scale: str, seed: int) -> tuple[list[PlannedUtt], list[Speaker]]:
+    """Every utterance of the corpus (labels, words, prosody), without rendering any audio."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; known: {', '.join(SCALES)}")
+    rng = np.random.default_rng(stable_seed(seed, LAYOUT, scale))
+    speakers = make_speakers([(f"Ses{s:02d}_{g}", g) for s in range(1, 6) for g in ("F", "M")], rng)
+    by_id = {sp.sid: sp for sp in speakers}
+    n_dia = int(SCALES[scale]["dialogues"])  # type: ignore[call-overload]
+    out: list[PlannedUtt] = []
+    for s, counts in enumerate(session_label_counts(scale), start=1):
+        pool = [lab for lab, n in counts.items() for _ in range(n)]
+        for (prefix, name), labels in zip(_dialogue_names(s, n_dia), _split_dialogues(pool, n_dia, rng)):
+            dialog = f"Ses{s:02d}{prefix}_{name}"
+            first = prefix if rng.random() < 0.7 else ("M" if prefix == "F" else "F")
+            turn_no = {"F": 0, "M": 0}
+            for i, label in enumerate(labels):
+                gender = first if i % 2 == 0 else ("M" if first == "F" else "F")
+                uid = f"{dialog}_{gender}{turn_no[gender]:03d}"
+                turn_no[gender] += 1
+                script_key = f"{name.rstrip('b')}:{i}" if name.startswith("script") else None
+                text, emo, kind = _text(label, _n_sentences(scale, rng), rng, script_key, seed)
+                sp = by_id[f"Ses{s:02d}_{gender}"]
+                prosody = clip_prosody(sp, label, draw_intensity(rng), rng)
+                clip = ClipSpec(
+                    path=f"Session{s}/sentences/wav/{dialog}/{uid}.wav", spoken=lexicon.spoken_form(text),
+                    prosody=prosody, seed=stable_seed(seed, uid), gain=sp.gain,
+                    noise_dbfs=-58.0 + 2.0 * s,  # each session has its own room
+                )
+                out.append(PlannedUtt(uid, s, dialog, gender, label, text, emo, kind, clip))
+    return out, speakers
+
+
+def _eval_block(u: PlannedUtt, start: float, end: float, rng: np.random.Generator) -> str:
+    names = list(CATEGORY.values())
+    if u.label == "xxx":
+        cats = [str(c) for c in rng.choice(names, size=3, replace=False)]
+    else:
+        cats = [CATEGORY[u.label]] * 2 + [CATEGORY[u.label] if rng.random() < 0.5 else names[int(rng.integers(len(names)))]]
+        rng.shuffle(cats)  # type: ignore[arg-type]
+    v, a, d = (float(np.clip(x + rng.normal(0, 0.4), 1, 5)) for x in VAD[u.label])
+    v, a, d = (round(x * 2) / 2 for x in (v, a, d))
+    lines = [f"[{start:.4f} - {end:.4f}]\t{u.uid}\t{u.label}\t[{v:.4f}, {a:.4f}, {d:.4f}]"]
+    for who, cat in zip(("C-E1", "C-E2", "C-E4"), cats):
+        lines.append(f"{who}:\t{cat};\t()")
+    for who in ("A-E1", "A-E2"):
+        vi, ai, di = (int(np.clip(round(x + rng.normal(0, 0.6)), 1, 5)) for x in (v, a, d))
+        lines.append(f"{who}:\tval {vi}; act {ai}; dom  {di};\t()")
+    return "\n".join(lines) + "\n"
+
+
+def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool) -> dict[str, object]:
+    """Render and write the whole tree under `root`; returns counts for the summary."""
+    utts, speakers = plan(scale, seed)
+    durations = render_all(root, [u.clip for u in utts], renderer, progress, "iemocap")
+    rng = np.random.default_rng(stable_seed(seed, LAYOUT, "files"))
+    dialogs: dict[str, list[PlannedUtt]] = {}
+    for u in utts:
+        dialogs.setdefault(u.dialog, []).append(u)
+    for dialog, dutts in dialogs.items():
+        s = dutts[0].session
+        t = float(rng.uniform(1.0, 8.0))
+        timed: list[tuple[PlannedUtt, float, float]] = []
+        for u in dutts:
+            start = round(t, 4)
+            end = round(start + durations[u.clip.path], 4)
+            timed.append((u, start, end))
+            t = end + float(rng.uniform(0.2, 2.0))
+        evals = ["% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"]
+        evals += [_eval_block(u, a, b, rng) + "\n" for u, a, b in timed]
+        write_file(root, f"Session{s}/dialog/EmoEvaluation/{dialog}.txt", "".join(evals))
+        cat_lines = [f"{u.uid} :{'Neutral state' if u.label == 'neu' else CATEGORY.get(u.label, 'Other')}; ()\n" for u, _, _ in timed]
+        write_file(root, f"Session{s}/dialog/EmoEvaluation/Categorical/{dialog}_e1_cat.txt", "".join(cat_lines))
+        lines: list[bytes] = [f"{u.uid} [{a:08.4f}-{b:08.4f}]: {u.transcript}\n".encode() for u, a, b in timed]
+        # Lines that are not utterances: an XX id (one with a latin-1 byte per session) and one without times.
+        g = timed[0][0].gender
+        a, b = timed[0][2] + 0.05, timed[0][2] + 0.15
+        xx_text = b"Ol\xe9!" if dialog.endswith("F_impro01") else b"[LAUGHTER]"
+        lines.insert(1, f"{dialog}_{g}XX0 [{a:08.4f}-{b:08.4f}]: ".encode() + xx_text + b"\n")
+        lines.append(f"{dialog}_{g}XX1: [BREATHING]\n".encode())
+        write_file(root, f"Session{s}/dialog/transcriptions/{dialog}.txt", b"".join(lines))
+    kept = [u for u in utts if u.label in KEPT_4]
+    return {
+        "utterances": len(utts),
+        "kept_iemocap_4": len(kept),
+        "labels": dict(sorted(Counter(u.label for u in utts).items())),
+        "labels_iemocap_4": dict(sorted(Counter("hap" if u.label == "exc" else u.label for u in kept).items())),
+        "speakers": sorted(sp.sid for sp in speakers),
+        "sessions": {f"Session{s}": sum(1 for u in kept if u.session == s) for s in range(1, 6)},
+        "dialogues": len(dialogs),
+        "text_kinds": dict(sorted(Counter(u.text_kind for u in kept).items())),
+        "audio_seconds": round(sum(durations.values()), 3),
+    }

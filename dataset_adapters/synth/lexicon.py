@@ -1,0 +1,192 @@
+"""Emotion-bearing English sentences for the synthetic corpora.
+
+Why templates: the text modality must carry the emotion through its words (so a text encoder has
+something to learn) while staying plain, grammatical English that a speech recogniser can
+transcribe from espeak audio. No digits (recognisers disagree on "9" vs "nine"), few proper names.
+Emotions are the unified three-letter codes of `dataset_adapters.labels.VOCAB`.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+SLOTS: dict[str, tuple[str, ...]] = {
+    "person": (
+        "my sister", "my brother", "your mother", "the manager", "our neighbor", "my best friend",
+        "the teacher", "my father", "the doctor", "our landlord", "my cousin", "your husband",
+    ),
+    "thing": (
+        "the car", "the letter", "the new job", "the house", "the trip", "the wedding", "the interview",
+        "the phone", "the test results", "the package", "the apartment", "the contract",
+    ),
+    "place": (
+        "the office", "the station", "the airport", "the kitchen", "the hospital", "the beach",
+        "the store", "the park", "the library", "the garage",
+    ),
+    "time": (
+        "today", "tonight", "this morning", "yesterday", "last week", "tomorrow", "on Monday",
+        "this weekend", "last night", "this afternoon",
+    ),
+    "event": (
+        "the meeting", "the party", "the game", "dinner", "the concert", "the flight", "class",
+        "the interview", "lunch", "the ceremony",
+    ),
+}
+
+TEMPLATES: dict[str, tuple[str, ...]] = {
+    "neu": (
+        "I think {person} is at {place}.",
+        "We need to pick up {thing_obj} first.",
+        "Can you tell me where {place} is?",
+        "I will call {person} {time}.",
+        "{Event} starts a little later.",
+        "Let me check the schedule.",
+        "I left the keys in {place}.",
+        "Is {person} coming to {event}?",
+        "I have to fill out these forms.",
+        "Okay, I will meet you at {place}.",
+        "The bus stops in front of {place}.",
+        "We talked about {thing_obj} {time}.",
+        "Please send me the address.",
+        "I am going to {place} for a minute.",
+    ),
+    "hap": (
+        "I am so happy, {person} is coming home!",
+        "This is wonderful news, thank you!",
+        "I love it, it is the best gift ever.",
+        "We had such a great time {time}.",
+        "I am really glad you called.",
+        "Oh, that is lovely, I am so proud of you.",
+        "What a beautiful day, everything is perfect.",
+        "I am delighted that {person} liked it.",
+        "That was so much fun!",
+        "I feel great, it has been a really good week.",
+        "You are the sweetest person I know.",
+        "Thank you, this really made me smile.",
+    ),
+    "exc": (
+        "Oh my gosh, we actually got it!",
+        "I can't wait, this is going to be amazing!",
+        "Yes, I passed the exam!",
+        "This is incredible, I am so excited!",
+        "We are going to {place}, I can't believe it!",
+        "That is fantastic, let's celebrate {time}!",
+        "Wow, look at this, it is awesome!",
+        "I got the job, I start on Monday!",
+    ),
+    "ang": (
+        "I am so angry, {person} lied to me again!",
+        "Don't ever touch my things again!",
+        "This is completely unacceptable!",
+        "Get out, I don't want to see you!",
+        "Why do you keep ignoring me?",
+        "You ruined {event} and you know it!",
+        "Stop yelling at me, this is your fault!",
+        "How dare you talk to me like that!",
+        "I am furious, {person} broke my phone.",
+        "Shut up and listen to me for once!",
+        "I hate it when you lie to me!",
+        "I have had enough of your excuses!",
+    ),
+    "sad": (
+        "I miss {person} so much.",
+        "I feel so lonely since you left.",
+        "Nobody came, I was all alone.",
+        "I am sorry, I just can't stop crying.",
+        "We lost the house, there is nothing we can do.",
+        "It has been a terrible week, I feel so sad.",
+        "My old dog died {time}.",
+        "I wish things could go back to the way they were.",
+        "I am so disappointed, I thought it would work.",
+        "He never even said goodbye to me.",
+        "Everything I loved is gone now.",
+        "I feel like nobody cares about me.",
+    ),
+    "fru": (
+        "Why won't this stupid thing work?",
+        "I have been waiting here forever.",
+        "I keep trying, but nothing ever changes.",
+        "This form is impossible, I give up.",
+        "Every single time, the same problem.",
+        "Why does this have to be so hard?",
+        "I already explained it to you twice.",
+    ),
+    "sur": (
+        "Wait, what? You are getting married?",
+        "Really? I had no idea {person} was here!",
+        "Oh, wow, I didn't expect to see you!",
+        "No way, are you serious?",
+        "What? When did that happen?",
+    ),
+    "fea": (
+        "I am scared, someone is outside the door.",
+        "Please don't leave me here alone.",
+        "What was that noise?",
+        "I am terrified of what the doctor will say.",
+        "Hurry, lock the door, they are coming back!",
+    ),
+    "dis": (
+        "That is disgusting, get it away from me.",
+        "This food smells rotten.",
+        "That is gross, how can you stand it?",
+        "Yuck, there is something slimy in the sink.",
+    ),
+    "con": (
+        "Oh please, you think you are better than everyone?",
+        "Whatever, I don't care what you think.",
+        "That is the most pathetic excuse I have ever heard.",
+        "Sure, because you always know best.",
+    ),
+    "oth": (
+        "Well, I am not sure how I feel about that.",
+        "I guess that is one way to look at it.",
+        "Hmm, maybe, we will have to see.",
+    ),
+}
+
+# Emotions whose words a "misleading" utterance borrows (the four classes every map shares).
+CORE = ("neu", "hap", "ang", "sad")
+
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+def _fill(template: str, rng: np.random.Generator) -> str:
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        base = key.lower().removesuffix("_obj")
+        value = SLOTS[base][int(rng.integers(len(SLOTS[base])))]
+        return value[0].upper() + value[1:] if key[0].isupper() else value
+
+    return _SLOT.sub(sub, template)
+
+
+def sentence(emotion: str, rng: np.random.Generator) -> str:
+    """One sentence whose words express `emotion` (a unified code present in TEMPLATES)."""
+    if emotion not in TEMPLATES:
+        raise KeyError(f"no sentences for emotion {emotion!r}; known: {', '.join(TEMPLATES)}")
+    pool = TEMPLATES[emotion]
+    return _fill(pool[int(rng.integers(len(pool)))], rng)
+
+
+def text_emotion(label: str, rng: np.random.Generator, misleading_share: float) -> tuple[str, str]:
+    """Which emotion the words of an utterance labelled `label` express, and why.
+
+    With probability 1 - `misleading_share` the words agree with the label ("congruent"); else
+    half the time they are neutral ("neutral-words") and half the time they belong to another
+    core emotion ("misleading"). A neutral utterance's off-label words are always another emotion.
+    """
+    if label not in TEMPLATES:
+        raise KeyError(f"no sentences for emotion {label!r}")
+    u = float(rng.random())
+    if u >= misleading_share:
+        return label, "congruent"
+    if label != "neu" and u < misleading_share / 2:
+        return "neu", "neutral-words"
+    others = [e for e in CORE if e != label and e != "neu"] if label != "neu" else [e for e in CORE if e != "neu"]
+    return others[int(rng.integers(len(others)))], "misleading"
+
+
+def spoken_form(text: str) -> str:
+    """What the synthesiser should say: the transcript without bracketed tags like [LAUGHTER]."""
+    return " ".join(re.sub(r"\[[A-Z_ ]+\]", " ", text).split())

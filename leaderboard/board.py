@@ -1,0 +1,71 @@
+"""The computed leaderboard: cells, ablation points and the reference rows allowed beside them."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from leaderboard.cells import AblationPoint, Cell, build_ablations, build_cells
+from leaderboard.references import BUILTIN, Reference
+from leaderboard.results import Run
+from leaderboard.significance import DEFAULT_RESAMPLES
+
+SYNTHETIC_NOTICE = "synthetic corpora — not the real IEMOCAP/MSP-Podcast/CREMA-D"
+
+
+@dataclass
+class Group:
+    """corpus x protocol x label map (x training corpus): the cells that differ only by transcript."""
+
+    key: tuple[str, str, str, str]
+    cells: list[Cell]
+
+    @property
+    def title(self) -> str:
+        return self.cells[0].key.title.rsplit(" · transcript:", 1)[0]
+
+    @property
+    def synthetic(self) -> bool:
+        return any(c.synthetic for c in self.cells)
+
+    @property
+    def models(self) -> list[str]:
+        """Models of the group ordered by their best rank over the group's cells, then by name."""
+        best: dict[str, float] = {}
+        for c in self.cells:
+            for m in c.models:
+                best[m.model] = min(best.get(m.model, float("inf")), m.rank or float("inf"))
+        return sorted(best, key=lambda m: (best[m], m))
+
+
+@dataclass
+class Leaderboard:
+    cells: list[Cell]
+    ablations: list[AblationPoint]
+    references: dict[str, list[Reference]]  # real corpus name -> its reference rows
+    n_runs: int
+    n_resamples: int
+    seed: int
+
+    @property
+    def synthetic(self) -> bool:
+        return any(c.synthetic for c in self.cells)
+
+    @property
+    def groups(self) -> list[Group]:
+        by: dict[tuple[str, str, str, str], list[Cell]] = defaultdict(list)
+        for c in self.cells:
+            by[c.key.group].append(c)
+        return [Group(k, v) for k, v in by.items()]
+
+
+def build_leaderboard(runs: list[Run], *, references: list[Reference] | None = None,
+                      n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Leaderboard:
+    """Compute every cell; keep reference rows only for real (non-synthetic) corpora present in the runs."""
+    cells = build_cells(runs, n_resamples=n_resamples, seed=seed)
+    real = {c.key.corpus for c in cells if not c.synthetic}
+    refs: dict[str, list[Reference]] = defaultdict(list)
+    for r in (*BUILTIN, *(references or [])):
+        if r.corpus in real:
+            refs[r.corpus].append(r)
+    return Leaderboard(cells=cells, ablations=build_ablations(runs), references=dict(refs), n_runs=len(runs),
+                       n_resamples=n_resamples, seed=seed)

@@ -1,0 +1,376 @@
+"""Group runs into leaderboard cells and compute each cell's metrics, CIs and significance tests.
+
+A cell is corpus x protocol x label map x transcript condition (x training corpus, which only
+differs in cross-corpus runs). Rules:
+- A model is ranked only when its runs cover every fold x seed seen in the cell; otherwise it
+  is shown as incomplete (with its count) and never averaged.
+- Transcript-independent models (read no text) join every transcript cell of their
+  corpus x protocol x label map: their runs under that transcript key if they have any, else
+  their runs under `gold` (or the first transcript they were run with).
+- Every run of a fold must have the same test utterances and gold labels (paired tests need it);
+  a mismatch is an error naming both files and an example uid.
+- Pooled metrics: per seed over all folds (each utterance once), then mean over seeds.
+  `*_std` = sample std over folds x seeds of the per-run metrics.
+- Tests: the best model (highest pooled UA) against every other ranked model, on the same
+  bootstrap resamples / sign flips; Holm-Bonferroni across those comparisons, separately for
+  each (metric, test). A model is marked significantly worse when the Holm-adjusted paired
+  permutation p-value on UA is below `alpha` (UA is what the table ranks by; the permutation
+  test's null distribution is exact up to Monte-Carlo error, unlike the bootstrap p-value).
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from leaderboard.metrics import Scores, score_codes, scores_from_confusion
+from leaderboard.results import ResultError, Run
+from leaderboard.significance import (
+    DEFAULT_RESAMPLES, Comparison, bootstrap_counts, bootstrap_p, holm, majority_correct, mcnemar_exact,
+    metric_weights, percentile_ci, permutation_p, random_signs, resampled_metric, seed_mean_correct,
+)
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True, order=True)
+class CellKey:
+    corpus: str
+    protocol: str
+    label_map: str
+    train_corpus: str
+    transcript: str
+
+    @property
+    def group(self) -> tuple[str, str, str, str]:
+        return (self.corpus, self.protocol, self.label_map, self.train_corpus)
+
+    @property
+    def protocol_label(self) -> str:
+        if self.train_corpus != self.corpus:
+            return f"{self.protocol} (train: {self.train_corpus})"
+        return self.protocol
+
+    @property
+    def title(self) -> str:
+        return f"{self.corpus} · {self.protocol_label} · {self.label_map} · transcript: {self.transcript}"
+
+
+@dataclass
+class ModelResult:
+    """One model in one cell. Metric fields are None for incomplete models."""
+
+    model: str
+    transcript_independent: bool
+    runs: list[Run]
+    n_runs: int
+    n_expected: int
+    missing: list[tuple[str, int]]
+    seeds: list[int] = field(default_factory=list)
+    wa: float | None = None
+    ua: float | None = None
+    macro_f1: float | None = None
+    wa_std: float | None = None
+    ua_std: float | None = None
+    f1_std: float | None = None
+    ua_ci: tuple[float, float] | None = None
+    wa_ci: tuple[float, float] | None = None
+    confusion: np.ndarray | None = None  # summed over seeds
+    per_class: dict[str, float | None] | None = None
+    pred: np.ndarray | None = None  # (seeds, n) codes in cell uid order
+    rank: int | None = None
+    worse_than_best: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    model_a: str
+    model_b: str
+    comparison: Comparison
+    p_adjusted: float
+
+
+@dataclass
+class Cell:
+    key: CellKey
+    labels: tuple[str, ...]
+    folds: list[str]
+    seeds: list[int]
+    synthetic: bool
+    wer: float | None
+    uids: list[str]
+    gold: np.ndarray
+    strata: np.ndarray
+    models: list[ModelResult]  # ranked complete models first (by UA), then incomplete ones
+    comparisons: list[ComparisonRow]
+
+    @property
+    def ranked(self) -> list[ModelResult]:
+        return [m for m in self.models if m.complete]
+
+    @property
+    def best(self) -> ModelResult | None:
+        return self.ranked[0] if self.ranked else None
+
+
+@dataclass(frozen=True)
+class AblationPoint:
+    corpus: str
+    protocol: str
+    label_map: str
+    transcript: str
+    model: str
+    param: str
+    value: Any
+    ua: float | None  # mean over seeds of pooled UA; None when the runs do not cover folds x seeds
+    ua_std: float | None  # std over seeds
+    n_runs: int
+    n_expected: int
+
+
+def transcript_sort_key(transcript: str, wer: float | None) -> tuple[int, float, str]:
+    """gold first, then by WER (unknown last), then by name."""
+    if transcript == "gold":
+        return (0, 0.0, transcript)
+    m = re.fullmatch(r"noise:wer=([0-9.]+)", transcript)
+    if wer is None and m:
+        wer = float(m.group(1))
+    return (1, wer if wer is not None else float("inf"), transcript)
+
+
+def _std(values: list[float]) -> float:
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def _cell_rng(seed: int, key: CellKey) -> np.random.Generator:
+    """Seeded per cell, so adding a cell does not change another cell's resamples."""
+    return np.random.default_rng([seed, zlib.crc32(key.title.encode("utf-8"))])
+
+
+def _dedupe(runs: Iterable[Run], what: str) -> dict[tuple[str, int], Run]:
+    out: dict[tuple[str, int], Run] = {}
+    for r in runs:
+        k = (r.run["fold"], r.run["seed"])
+        if k in out:
+            raise ResultError(
+                f"{r.result_path}: duplicate run for {what} fold={k[0]} seed={k[1]} (also {out[k].result_path})")
+        out[k] = r
+    return out
+
+
+def build_cells(runs: list[Run], *, n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+                alpha: float = ALPHA) -> list[Cell]:
+    """All leaderboard cells of the main (non-ablation) runs, sorted by corpus, protocol, transcript."""
+    groups: dict[tuple[str, str, str, str], list[Run]] = defaultdict(list)
+    for r in runs:
+        if r.run["ablation"] is None:
+            g = r.run
+            groups[(g["corpus"], g["protocol"], g["label_map"], g["train_corpus"])].append(r)
+    cells: list[Cell] = []
+    for group, group_runs in sorted(groups.items()):
+        by_model: dict[str, list[Run]] = defaultdict(list)
+        for r in group_runs:
+            by_model[r.run["model"]].append(r)
+        ti: dict[str, bool] = {}
+        for model, mruns in by_model.items():
+            flags = {bool(r.run["transcript_independent"]) for r in mruns}
+            if len(flags) > 1:
+                ex = next(r for r in mruns if r.run["transcript_independent"])
+                raise ResultError(f"{ex.result_path}: model {model!r} has runs both with and without "
+                                  f"transcript_independent in {' · '.join(group)}")
+            ti[model] = flags.pop()
+        transcripts = sorted({r.run["transcript"] for r in group_runs if not ti[r.run["model"]]})
+        if not transcripts:
+            transcripts = sorted({r.run["transcript"] for r in group_runs})
+        for transcript in transcripts:
+            members: dict[str, list[Run]] = {}
+            for model, mruns in by_model.items():
+                own = [r for r in mruns if r.run["transcript"] == transcript]
+                if ti[model] and not own:
+                    have = sorted({r.run["transcript"] for r in mruns})
+                    canonical = "gold" if "gold" in have else have[0]
+                    own = [r for r in mruns if r.run["transcript"] == canonical]
+                if own:
+                    members[model] = own
+            key = CellKey(*group, transcript=transcript)
+            cells.append(_evaluate_cell(key, members, ti, n_resamples=n_resamples, seed=seed, alpha=alpha))
+    cells.sort(key=lambda c: (c.key.protocol == "cross-corpus", c.key.group, transcript_sort_key(c.key.transcript, c.wer)))
+    return cells
+
+
+def _check_test_sets(key: CellKey, members: dict[str, list[Run]]) -> tuple[tuple[str, ...], list[str], dict[str, dict[str, int]]]:
+    """Same labels everywhere; per fold the same uids with the same gold labels; folds disjoint."""
+    all_runs = sorted((r for rs in members.values() for r in rs), key=lambda r: r.result_path)
+    labels = all_runs[0].labels
+    ref: dict[str, tuple[Run, dict[str, int]]] = {}
+    for r in all_runs:
+        if r.labels != labels:
+            raise ResultError(f"{r.result_path}: labels {list(r.labels)} differ from {list(labels)} in "
+                              f"{all_runs[0].result_path} (same cell {key.title})")
+        fold = r.run["fold"]
+        mapping = dict(zip(r.uids, r.gold.tolist()))
+        if fold not in ref:
+            ref[fold] = (r, mapping)
+            continue
+        ref_run, ref_map = ref[fold]
+        if mapping != ref_map:
+            diff = sorted(set(mapping) ^ set(ref_map)) or sorted(u for u in mapping if mapping[u] != ref_map[u])
+            uid = diff[0]
+            why = "gold label differs" if uid in mapping and uid in ref_map else "uid in only one of them"
+            raise ResultError(f"{r.result_path} and {ref_run.result_path}: different test sets for fold {fold!r} "
+                              f"in cell {key.title} ({len(diff)} uid(s) differ, e.g. {uid!r}: {why})")
+    folds = sorted(ref)
+    owner: dict[str, str] = {}
+    for fold in folds:
+        for uid in ref[fold][1]:
+            if uid in owner:
+                raise ResultError(f"{ref[fold][0].result_path}: uid {uid!r} is in the test sets of folds "
+                                  f"{owner[uid]!r} and {fold!r} (cell {key.title}); pooled metrics need disjoint folds")
+            owner[uid] = fold
+    return labels, folds, {f: ref[f][1] for f in folds}
+
+
+def _evaluate_cell(key: CellKey, members: dict[str, list[Run]], ti: dict[str, bool], *,
+                   n_resamples: int, seed: int, alpha: float) -> Cell:
+    labels, folds, fold_maps = _check_test_sets(key, members)
+    n_classes = len(labels)
+    seeds = sorted({r.run["seed"] for rs in members.values() for r in rs})
+    uids = [u for f in folds for u in sorted(fold_maps[f])]
+    position = {u: i for i, u in enumerate(uids)}
+    gold = np.fromiter((fold_maps[f][u] for f in folds for u in sorted(fold_maps[f])), dtype=np.int64, count=len(uids))
+    strata = np.fromiter((i for i, f in enumerate(folds) for _ in fold_maps[f]), dtype=np.int64, count=len(uids))
+    expected = [(f, s) for s in seeds for f in folds]
+    results: list[ModelResult] = []
+    for model, mruns in sorted(members.items()):
+        table = _dedupe(mruns, f"model {model!r} in cell {key.title}")
+        missing = [k for k in expected if k not in table]
+        mr = ModelResult(model=model, transcript_independent=ti[model], runs=mruns, n_runs=len(table),
+                         n_expected=len(expected), missing=missing)
+        if not missing:
+            _score_model(mr, table, folds, seeds, labels, position, gold)
+        results.append(mr)
+    synthetic = any(bool(r.run["synthetic"]) for rs in members.values() for r in rs)
+    text_runs = [r for m, rs in members.items() if not ti[m] for r in rs] or [r for rs in members.values() for r in rs]
+    wer_pairs = [(r.result["wer"], len(r.uids)) for r in text_runs if r.result.get("wer") is not None]
+    wer = float(np.average([w for w, _ in wer_pairs], weights=[n for _, n in wer_pairs])) if wer_pairs else None
+    ranked = sorted((m for m in results if m.complete), key=lambda m: (-m.ua, m.model))
+    for i, m in enumerate(ranked, 1):
+        m.rank = i
+    incomplete = sorted((m for m in results if not m.complete), key=lambda m: m.model)
+    comparisons = _significance(key, ranked, gold, strata, n_classes, n_resamples=n_resamples, seed=seed, alpha=alpha)
+    return Cell(key=key, labels=labels, folds=folds, seeds=seeds, synthetic=synthetic, wer=wer, uids=uids,
+                gold=gold, strata=strata, models=ranked + incomplete, comparisons=comparisons)
+
+
+def _score_model(mr: ModelResult, table: dict[tuple[str, int], Run], folds: list[str], seeds: list[int],
+                 labels: tuple[str, ...], position: dict[str, int], gold: np.ndarray) -> None:
+    per_run: list[Scores] = []
+    pooled: list[Scores] = []
+    pred = np.empty((len(seeds), gold.size), dtype=np.int64)
+    for si, s in enumerate(seeds):
+        cm = np.zeros((len(labels), len(labels)), dtype=np.int64)
+        for f in folds:
+            r = table[(f, s)]
+            sc = score_codes(r.gold, r.pred, labels)
+            per_run.append(sc)
+            cm += sc.confusion
+            pred[si, [position[u] for u in r.uids]] = r.pred
+        pooled.append(scores_from_confusion(cm, labels))
+    mr.seeds = list(seeds)
+    mr.pred = pred
+    mr.wa = float(np.mean([p.wa for p in pooled]))
+    mr.ua = float(np.mean([p.ua for p in pooled]))
+    mr.macro_f1 = float(np.mean([p.macro_f1 for p in pooled]))
+    mr.wa_std = _std([p.wa for p in per_run])
+    mr.ua_std = _std([p.ua for p in per_run])
+    mr.f1_std = _std([p.macro_f1 for p in per_run])
+    mr.confusion = sum(p.confusion for p in pooled)
+    summed = scores_from_confusion(mr.confusion, labels)
+    mr.per_class = summed.per_class
+
+
+def _significance(key: CellKey, ranked: list[ModelResult], gold: np.ndarray, strata: np.ndarray, n_classes: int,
+                  *, n_resamples: int, seed: int, alpha: float) -> list[ComparisonRow]:
+    """CIs for every ranked model; best-vs-rest tests with Holm correction per (metric, test)."""
+    if not ranked:
+        return []
+    rng = _cell_rng(seed, key)
+    acc = np.stack([seed_mean_correct(m.pred, gold) for m in ranked], axis=1)  # (n, M)
+    counts = bootstrap_counts(strata, n_resamples, rng)
+    res = {metric: resampled_metric(acc, gold, n_classes, metric, counts) for metric in ("wa", "ua")}
+    for j, m in enumerate(ranked):
+        m.ua_ci = percentile_ci(res["ua"][:, j])
+        m.wa_ci = percentile_ci(res["wa"][:, j])
+    if len(ranked) < 2:
+        return []
+    best = ranked[0]
+    others = ranked[1:]
+    signs = random_signs(n_resamples, gold.size, rng)
+    w_ua = metric_weights(gold, n_classes, "ua")
+    perm_p = permutation_p(w_ua[:, None] * (acc[:, :1] - acc[:, 1:]), signs)
+    best_major = majority_correct(best.pred, gold)
+    raw: dict[tuple[str, str], list[Comparison]] = defaultdict(list)
+    for j, m in enumerate(others, 1):
+        vals = {"wa": (best.wa, m.wa), "ua": (best.ua, m.ua)}
+        for metric in ("wa", "ua"):
+            diffs = res[metric][:, 0] - res[metric][:, j]
+            a, b = vals[metric]
+            ci = percentile_ci(diffs)
+            raw[(metric, "bootstrap")].append(
+                Comparison("bootstrap", metric, a, b, a - b, ci, bootstrap_p(a - b, diffs), int(gold.size)))
+            if metric == "wa":
+                p = mcnemar_exact(best_major, majority_correct(m.pred, gold))[2]
+                raw[("wa", "mcnemar")].append(Comparison("mcnemar", "wa", a, b, a - b, ci, p, int(gold.size)))
+            else:
+                raw[("ua", "permutation")].append(
+                    Comparison("permutation", "ua", a, b, a - b, ci, float(perm_p[j - 1]), int(gold.size)))
+    rows: list[ComparisonRow] = []
+    for (metric, test), comps in raw.items():
+        adjusted = holm([c.p_value for c in comps])
+        for m, c, p_adj in zip(others, comps, adjusted):
+            rows.append(ComparisonRow(best.model, m.model, c, float(p_adj)))
+            if metric == "ua" and test == "permutation" and p_adj < alpha and c.diff > 0:
+                m.worse_than_best = True
+    order = {("wa", "mcnemar"): 0, ("wa", "bootstrap"): 1, ("ua", "bootstrap"): 2, ("ua", "permutation"): 3}
+    rows.sort(key=lambda r: ([m.model for m in others].index(r.model_b), order[(r.comparison.metric, r.comparison.test)]))
+    return rows
+
+
+def build_ablations(runs: list[Run]) -> list[AblationPoint]:
+    """UA per ablation value: runs with run.ablation = {param, value}, per model and condition."""
+    groups: dict[tuple[Any, ...], list[Run]] = defaultdict(list)
+    for r in runs:
+        abl = r.run["ablation"]
+        if abl is not None:
+            g = r.run
+            groups[(g["corpus"], g["protocol"], g["label_map"], g["transcript"], g["model"], str(abl["param"]))].append(r)
+    points: list[AblationPoint] = []
+    for gkey, gruns in sorted(groups.items()):
+        folds = sorted({r.run["fold"] for r in gruns})
+        seeds = sorted({r.run["seed"] for r in gruns})
+        by_value: dict[str, list[Run]] = defaultdict(list)
+        for r in gruns:
+            by_value[repr(r.run["ablation"]["value"])].append(r)
+        for vruns in by_value.values():
+            value = vruns[0].run["ablation"]["value"]
+            table = _dedupe(vruns, f"ablation {gkey[-1]}={value!r} of {gkey[4]!r}")
+            expected = [(f, s) for s in seeds for f in folds]
+            ua = ua_std = None
+            if all(k in table for k in expected):
+                labels = vruns[0].labels
+                per_seed = []
+                for s in seeds:
+                    cm = sum(score_codes(table[(f, s)].gold, table[(f, s)].pred, labels).confusion for f in folds)
+                    per_seed.append(scores_from_confusion(cm, labels).ua)
+                ua, ua_std = float(np.mean(per_seed)), _std(per_seed)
+            points.append(AblationPoint(*gkey, value=value, ua=ua, ua_std=ua_std,
+                                        n_runs=len(table), n_expected=len(expected)))
+    return points

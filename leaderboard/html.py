@@ -1,0 +1,211 @@
+"""The self-contained `index.html`: inline CSS and JS, plots as base64 PNG, no network access.
+
+Tables are sortable by clicking a header (numbers sort by the value in `data-v`, text by its
+content). When the script has run to its end it sets `<body data-js="ok">`, which the headless
+browser test uses to detect a JavaScript error.
+"""
+from __future__ import annotations
+
+import base64
+import html
+from collections import defaultdict
+
+from leaderboard.board import SYNTHETIC_NOTICE, Leaderboard
+from leaderboard.cells import Cell
+from leaderboard.plots import Plot, slug
+from leaderboard.tables import TI, WORSE, legend, model_label, pct, summary_rows, wer_label
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1d2433;background:#f6f7f9}
+main{max-width:1180px;margin:0 auto;padding:0 24px 48px}
+header{background:#1d2433;color:#fff;padding:18px 24px}
+header h1{margin:0;font-size:22px} header p{margin:4px 0 0;color:#c5cbd6;font-size:13px}
+.banner{background:#fff3cd;border-bottom:2px solid #e0a800;color:#5c4500;padding:10px 24px;font-weight:600}
+.badge{display:inline-block;font-size:11px;font-weight:600;padding:2px 7px;border-radius:10px;vertical-align:middle;margin-left:8px}
+.badge.synthetic{background:#e0a800;color:#1d2433}.badge.real{background:#2e7d32;color:#fff}
+.legend{font-size:13px;color:#4a5366;background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:10px 14px}
+nav ul{columns:2;font-size:13px;padding-left:18px}
+section.group{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:4px 18px 14px;margin:22px 0}
+h2{font-size:19px;margin:16px 0 8px} h3{font-size:15px;margin:18px 0 6px;color:#33415c}
+table{border-collapse:collapse;font-size:13px;margin:6px 0 10px;background:#fff}
+th,td{border-bottom:1px solid #e4e7ec;padding:4px 10px;text-align:right;white-space:nowrap}
+th:first-child,td:first-child,table.cell th:nth-child(2),table.cell td:nth-child(2){text-align:left}
+th{background:#eef1f5;position:sticky;top:0}
+table.sortable th{cursor:pointer;user-select:none} table.sortable th:after{content:' \\2195';color:#9aa3b2;font-size:11px}
+table.sortable th[aria-sort=ascending]:after{content:' \\2191';color:#1d2433}
+table.sortable th[aria-sort=descending]:after{content:' \\2193';color:#1d2433}
+tr.incomplete td{color:#8a93a3;font-style:italic} tr.best td{font-weight:600}
+td.worse{color:#b3261e}
+.plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
+figure{margin:0;background:#fff;border:1px solid #e4e7ec;border-radius:6px;padding:6px}
+figure img{display:block;max-width:100%} figcaption{font-size:12px;color:#4a5366;max-width:560px}
+details{margin:6px 0} summary{cursor:pointer;font-size:13px;color:#33415c}
+.refs{border-left:4px solid #2e7d32}
+footer{font-size:12px;color:#6b7385;margin-top:30px}
+"""
+
+JS = """
+(function(){
+  function key(td){
+    var v = td.getAttribute('data-v');
+    if (v !== null && v !== '') return parseFloat(v);
+    return td.textContent.trim().toLowerCase();
+  }
+  var heads = document.querySelectorAll('table.sortable th');
+  Array.prototype.forEach.call(heads, function(th){
+    th.addEventListener('click', function(){
+      var table = th.closest('table'), tbody = table.tBodies[0];
+      var idx = Array.prototype.indexOf.call(th.parentNode.children, th);
+      var asc = th.getAttribute('aria-sort') !== 'ascending';
+      Array.prototype.forEach.call(table.querySelectorAll('th'), function(h){ h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+      var rows = Array.prototype.slice.call(tbody.rows);
+      rows.sort(function(a, b){
+        var x = key(a.cells[idx]), y = key(b.cells[idx]);
+        if (x === '' && y !== '') return 1;
+        if (y === '' && x !== '') return -1;
+        if (typeof x !== typeof y) return typeof x === 'number' ? -1 : 1;
+        if (x === y) return 0;
+        return (x < y ? -1 : 1) * (asc ? 1 : -1);
+      });
+      rows.forEach(function(r){ tbody.appendChild(r); });
+    });
+  });
+  document.body.setAttribute('data-js', 'ok');
+})();
+"""
+
+e = html.escape
+
+
+def _td(text: str, value: float | None = None, cls: str = "") -> str:
+    v = "" if value is None else f' data-v="{value:.6g}"'
+    c = f' class="{cls}"' if cls else ""
+    return f"<td{v}{c}>{e(text)}</td>"
+
+
+def _table(headers: list[str], body: list[str], cls: str = "sortable") -> str:
+    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _figure(p: Plot) -> str:
+    data = base64.b64encode(p.png).decode("ascii")
+    return (f'<figure><img alt="{e(p.title)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{e(p.title)}</figcaption></figure>")
+
+
+def _cell_table(cell: Cell) -> str:
+    body = []
+    for m in cell.models:
+        if m.complete:
+            cls = "best" if m.rank == 1 else ""
+            body.append(
+                f'<tr class="{cls}">' + _td(str(m.rank), m.rank) + _td(model_label(m), cls="worse" if m.worse_than_best else "")
+                + _td(f"{pct(m.ua)} ± {pct(m.ua_std)}", m.ua) + _td(f"{pct(m.wa)} ± {pct(m.wa_std)}", m.wa)
+                + _td(f"{pct(m.macro_f1)} ± {pct(m.f1_std)}", m.macro_f1)
+                + _td(f"[{pct(m.ua_ci[0])}, {pct(m.ua_ci[1])}]" if m.ua_ci else "", m.ua_ci[0] if m.ua_ci else None)
+                + _td(str(len(cell.uids)), len(cell.uids)) + _td(f"{len(cell.folds)}×{len(m.seeds)}") + "</tr>")
+        else:
+            body.append('<tr class="incomplete">' + _td("–") + _td(model_label(m))
+                        + _td(f"incomplete: {m.n_runs}/{m.n_expected} fold×seed runs") + _td("") * 4
+                        + _td(f"{m.n_runs}/{m.n_expected}") + "</tr>")
+    return _table(["Rank", "Model", "UA %", "WA %", "macro-F1 %", "UA 95% CI", "n", "folds×seeds"], body, "sortable cell")
+
+
+def _significance_table(cell: Cell) -> str:
+    if not cell.comparisons:
+        return ""
+    body = []
+    for r in cell.comparisons:
+        k = r.comparison
+        body.append("<tr>" + _td(r.model_a) + _td(r.model_b) + _td(k.metric.upper()) + _td(k.test)
+                    + _td(f"{100 * k.diff:+.1f}", k.diff) + _td(f"[{100 * k.ci[0]:+.1f}, {100 * k.ci[1]:+.1f}]", k.ci[0])
+                    + _td(f"{k.p_value:.3g}", k.p_value) + _td(f"{r.p_adjusted:.3g}", r.p_adjusted) + "</tr>")
+    table = _table(["Model A (best)", "Model B", "metric", "test", "diff (pts)", "95% CI", "p", "p (Holm)"], body, "sortable cell")
+    return f"<details><summary>Significance tests ({len(cell.comparisons)} rows)</summary>{table}</details>"
+
+
+def _badge(synthetic: bool) -> str:
+    return ('<span class="badge synthetic">synthetic</span>' if synthetic
+            else '<span class="badge real">real corpus</span>')
+
+
+def render(lb: Leaderboard, plots: list[Plot]) -> str:
+    by_group: dict[str, list[Plot]] = defaultdict(list)
+    for p in plots:
+        by_group[p.group].append(p)
+    parts = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>lemer-bench leaderboard</title><style>{CSS}</style></head><body>",
+             "<header><h1>lemer-bench leaderboard</h1>"
+             f"<p>{lb.n_runs} runs · {len(lb.cells)} cells · bootstrap/permutation: {lb.n_resamples} resamples, seed {lb.seed}</p></header>"]
+    if lb.synthetic:
+        parts.append(f'<div class="banner" role="alert">⚠ {e(SYNTHETIC_NOTICE[0].upper() + SYNTHETIC_NOTICE[1:])}. '
+                     "Rows marked <em>synthetic</em> come from corpora the project generates; they test the pipeline, "
+                     "not emotion recognition on real speech.</div>")
+    parts.append(f'<main><p class="legend">{e(legend(lb))}</p>')
+    groups = lb.groups
+    toc = "".join(f'<li><a href="#{slug(*g.key)}">{e(g.title)}</a>{" (synthetic)" if g.synthetic else ""}</li>' for g in groups)
+    extra = []
+    if any(p.section == "cross-corpus" for p in plots):
+        extra.append('<li><a href="#cross-corpus">Cross-corpus heatmaps</a></li>')
+    if lb.ablations:
+        extra.append('<li><a href="#ablations">Ablations</a></li>')
+    if lb.references:
+        extra.append('<li><a href="#references">Published reference points</a></li>')
+    parts.append(f"<nav><ul>{toc}{''.join(extra)}</ul></nav>")
+    for g in groups:
+        parts.append(f'<section class="group" id="{slug(*g.key)}"><h2>{e(g.title)}{_badge(g.synthetic)}</h2>')
+        headers, rows = summary_rows(g)
+        body = []
+        for row in rows:
+            tds = [_td(row[0])]
+            for c, val in zip(g.cells, row[1:]):
+                m = next((x for x in c.models if x.model == row[0]), None)
+                tds.append(_td(val, m.ua if m is not None and m.complete else None,
+                               cls="worse" if m is not None and m.worse_than_best else ""))
+            body.append("<tr>" + "".join(tds) + "</tr>")
+        parts.append("<h3>UA (%) by transcript condition</h3>" + _table(["Model", *headers], body))
+        robust = [p for p in by_group.get(g.title, []) if p.section == "robustness"]
+        if robust:
+            parts.append('<div class="plots">' + "".join(_figure(p) for p in robust) + "</div>")
+        for c in g.cells:
+            parts.append(f"<h3>transcript: {e(c.key.transcript)} <small>({e(wer_label(c))}; "
+                         f"{len(c.folds)} folds × {len(c.seeds)} seeds; labels {e(', '.join(c.labels))})</small></h3>")
+            parts.append(_cell_table(c))
+            parts.append(_significance_table(c))
+            conf = [p for p in by_group.get(c.key.title, []) if p.section == "confusion"]
+            if conf:
+                parts.append("<details><summary>Confusion matrix of the best model</summary>"
+                             f'<div class="plots">{"".join(_figure(p) for p in conf)}</div></details>')
+        parts.append("</section>")
+    cross = [p for p in plots if p.section == "cross-corpus"]
+    if cross:
+        parts.append('<section class="group" id="cross-corpus"><h2>Cross-corpus heatmaps</h2>'
+                     f'<div class="plots">{"".join(_figure(p) for p in cross)}</div></section>')
+    if lb.ablations:
+        body = []
+        for a in lb.ablations:
+            status = "" if a.ua is not None else f"incomplete {a.n_runs}/{a.n_expected}"
+            body.append("<tr>" + _td(a.model) + _td(a.param) + _td(str(a.value), a.value if isinstance(a.value, (int, float)) else None)
+                        + _td(f"{pct(a.ua)} ± {pct(a.ua_std)}" if a.ua is not None else status, a.ua)
+                        + _td(f"{a.corpus} · {a.protocol} · {a.label_map} · {a.transcript}") + "</tr>")
+        abl = [p for p in plots if p.section == "ablation"]
+        parts.append('<section class="group" id="ablations"><h2>Ablations</h2>'
+                     f'<div class="plots">{"".join(_figure(p) for p in abl)}</div>'
+                     + _table(["Model", "param", "value", "UA % (± std over seeds)", "condition"], body) + "</section>")
+    if lb.references:
+        parts.append('<section class="group refs" id="references"><h2>Published reference points'
+                     '<span class="badge real">real corpora only</span></h2><p class="legend">As reported by their '
+                     "authors, under their protocols and encoders: shown for orientation, never ranked with our runs.</p>")
+        for corpus, refs in sorted(lb.references.items()):
+            body = ["<tr>" + _td(r.model) + _td(r.protocol + (f" ({r.note})" if r.note else "")) + _td(
+                "" if r.wa is None else f"{r.wa:.1f}", r.wa) + _td("" if r.ua is None else f"{r.ua:.1f}", r.ua)
+                    + _td("" if r.macro_f1 is None else f"{r.macro_f1:.1f}", r.macro_f1) + _td(r.source) + "</tr>" for r in refs]
+            parts.append(f"<h3>{e(corpus)}</h3>" + _table(["Model", "Protocol", "WA %", "UA %", "macro-F1 %", "Source"], body))
+        parts.append("</section>")
+    parts.append(f"<footer>{e(WORSE)} significantly worse than the cell's best model; {e(TI)} transcript-independent. "
+                 "Generated by <code>lemer-bench leaderboard</code>; self-contained, no network access.</footer>")
+    parts.append(f"</main><script>{JS}</script></body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,197 @@
+"""PNG plots (matplotlib, Agg backend): robustness curves, confusion matrices, cross-corpus heatmaps, ablations.
+
+Each function returns `Plot` objects holding the PNG bytes, so the HTML page can embed them as
+base64 and the writer can also save them as files; nothing touches a display or the network.
+"""
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from leaderboard.board import Group, Leaderboard  # noqa: E402
+from leaderboard.cells import AblationPoint, Cell  # noqa: E402
+
+DPI = 100
+
+
+@dataclass(frozen=True)
+class Plot:
+    name: str  # file name, e.g. "robustness-synthetic-iemocap-loso-iemocap-4.png"
+    title: str
+    section: str  # "robustness" | "confusion" | "cross-corpus" | "ablation"
+    group: str  # the group/cell title it belongs to ("" for corpus-wide plots)
+    png: bytes
+
+
+def slug(*parts: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.=]+", "-", "-".join(parts)).strip("-").lower()
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def cell_wer(cell: Cell) -> float | None:
+    """The x position of a cell on the robustness curve (gold transcripts: 0)."""
+    if cell.wer is not None:
+        return cell.wer
+    return 0.0 if cell.key.transcript == "gold" else None
+
+
+def robustness_plot(group: Group) -> Plot | None:
+    """UA against transcript WER, one line per ranked model; transcript-independent models dashed."""
+    cells = [c for c in group.cells if cell_wer(c) is not None]
+    if len(cells) < 2:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for model in group.models:
+        pts = sorted((100 * cell_wer(c), 100 * m.ua, m) for c in cells for m in c.models if m.model == model and m.complete)
+        if not pts:
+            continue
+        xs, ys, ms = zip(*pts)
+        ti = ms[0].transcript_independent
+        lo = [y - 100 * m.ua_ci[0] for y, m in zip(ys, ms)]
+        hi = [100 * m.ua_ci[1] - y for y, m in zip(ys, ms)]
+        ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, linestyle="--" if ti else "-",
+                    label=model + (" (no text)" if ti else ""))
+    ax.set_xlabel("transcript WER (%)")
+    ax.set_ylabel("UA (%), 95% CI")
+    ax.set_title(f"Robustness to ASR errors\n{group.title}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return Plot(slug("robustness", *group.key) + ".png", f"UA vs transcript WER — {group.title}", "robustness",
+                group.title, _png(fig))
+
+
+def confusion_plot(cell: Cell) -> Plot | None:
+    """Row-normalised confusion matrix (counts summed over seeds) of the cell's best model."""
+    best = cell.best
+    if best is None or best.confusion is None:
+        return None
+    cm = best.confusion.astype(float)
+    rows = cm.sum(axis=1, keepdims=True)
+    norm = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+    k = len(cell.labels)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.7 * k, 0.8 + 0.7 * k))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(k), cell.labels)
+    ax.set_yticks(range(k), cell.labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, f"{100 * norm[i, j]:.0f}", ha="center", va="center", fontsize=8,
+                    color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_title(f"{best.model} · {cell.key.transcript}", fontsize=9)
+    return Plot(slug("confusion", *cell.key.group, cell.key.transcript) + ".png",
+                f"Confusion (% of gold class) of the best model, {best.model} — {cell.key.title}",
+                "confusion", cell.key.title, _png(fig))
+
+
+def cross_corpus_plots(lb: Leaderboard) -> list[Plot]:
+    """Per model: UA heatmap, rows = training corpus, columns = test corpus (cross-corpus runs only).
+
+    Uses the `gold` transcript cell where there is one, else the first transcript of the group.
+    """
+    chosen: dict[tuple[str, str, str], Cell] = {}
+    for c in lb.cells:
+        if c.key.protocol != "cross-corpus":
+            continue
+        k = (c.key.label_map, c.key.train_corpus, c.key.corpus)
+        if k not in chosen or c.key.transcript == "gold":
+            chosen[k] = c
+    by_map: dict[str, list[Cell]] = defaultdict(list)
+    for (label_map, _, _), c in sorted(chosen.items()):
+        by_map[label_map].append(c)
+    plots = []
+    for label_map, cells in by_map.items():
+        trains = sorted({c.key.train_corpus for c in cells})
+        tests = sorted({c.key.corpus for c in cells})
+        models = sorted({m.model for c in cells for m in c.ranked})
+        for model in models:
+            grid = np.full((len(trains), len(tests)), np.nan)
+            for c in cells:
+                m = next((x for x in c.ranked if x.model == model), None)
+                if m is not None:
+                    grid[trains.index(c.key.train_corpus), tests.index(c.key.corpus)] = 100 * m.ua
+            fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(tests), 1.2 + 0.7 * len(trains)))
+            ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0, vmax=100)
+            ax.set_xticks(range(len(tests)), tests, rotation=20, ha="right", fontsize=8)
+            ax.set_yticks(range(len(trains)), trains, fontsize=8)
+            ax.set_xlabel("test corpus")
+            ax.set_ylabel("train corpus")
+            for i in range(len(trains)):
+                for j in range(len(tests)):
+                    txt = "—" if np.isnan(grid[i, j]) else f"{grid[i, j]:.1f}"
+                    ax.text(j, i, txt, ha="center", va="center", fontsize=9,
+                            color="black" if not np.isnan(grid[i, j]) and grid[i, j] > 60 else "white")
+            ax.set_title(f"{model}: cross-corpus UA (%) · {label_map}", fontsize=9)
+            plots.append(Plot(slug("cross-corpus", label_map, model) + ".png",
+                              f"Cross-corpus UA — {model} ({label_map})", "cross-corpus", label_map, _png(fig)))
+    return plots
+
+
+def _sort_value(v: Any) -> tuple[int, float, str]:
+    return (0, float(v), "") if isinstance(v, (int, float)) and not isinstance(v, bool) else (1, 0.0, str(v))
+
+
+def ablation_plots(points: list[AblationPoint]) -> list[Plot]:
+    """UA against the swept value, one line per model; only points whose runs cover all folds x seeds."""
+    groups: dict[tuple[str, ...], list[AblationPoint]] = defaultdict(list)
+    for p in points:
+        groups[(p.corpus, p.protocol, p.label_map, p.transcript, p.param)].append(p)
+    plots = []
+    for key, pts in sorted(groups.items()):
+        fig, ax = plt.subplots(figsize=(5.6, 3.6))
+        values = sorted({repr(p.value): p.value for p in pts}.values(), key=_sort_value)
+        numeric = all(_sort_value(v)[0] == 0 for v in values)
+        drawn = False
+        for model in sorted({p.model for p in pts}):
+            mp = sorted((p for p in pts if p.model == model and p.ua is not None), key=lambda p: _sort_value(p.value))
+            if not mp:
+                continue
+            xs = [p.value if numeric else values.index(p.value) for p in mp]
+            ax.errorbar(xs, [100 * p.ua for p in mp], yerr=[100 * (p.ua_std or 0) for p in mp], marker="o",
+                        capsize=3, label=model)
+            drawn = True
+        if not drawn:
+            plt.close(fig)
+            continue
+        if not numeric:
+            ax.set_xticks(range(len(values)), [str(v) for v in values])
+        ax.set_xlabel(key[4])
+        ax.set_ylabel("UA (%), ± std over seeds")
+        ax.set_title(f"Ablation: {key[4]}\n{key[0]} · {key[1]} · {key[2]} · {key[3]}", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        plots.append(Plot(slug("ablation", *key) + ".png", f"Ablation {key[4]} — {' · '.join(key[:4])}",
+                          "ablation", " · ".join(key[:4]), _png(fig)))
+    return plots
+
+
+def all_plots(lb: Leaderboard) -> list[Plot]:
+    plots: list[Plot] = []
+    for g in lb.groups:
+        if g.key[1] != "cross-corpus":
+            p = robustness_plot(g)
+            if p:
+                plots.append(p)
+        for c in g.cells:
+            p = confusion_plot(c)
+            if p:
+                plots.append(p)
+    plots += cross_corpus_plots(lb)
+    plots += ablation_plots(lb.ablations)
+    return plots

@@ -1,0 +1,178 @@
+"""Reading and validating result directories and prediction files (the contract in `schema.py`).
+
+Every problem is an error naming the file (and line for JSONL): wrong schema version, missing
+keys, a `result.json` without its `predictions.jsonl`, empty predictions, duplicate uids,
+labels outside the run's label set, a prediction count that disagrees with `metrics.n`.
+Metrics are always recomputed from the predictions; the ones in `result.json` are informative.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from leaderboard.metrics import encode
+from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, RUN_KEYS, SCHEMA_VERSION
+
+
+class ResultError(ValueError):
+    """A result or prediction file that breaks the contract; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """One prediction file: uids in file order, string labels, and the label set used to code them."""
+
+    path: str
+    uids: tuple[str, ...]
+    gold: tuple[str, ...]
+    pred: tuple[str, ...]
+
+    def codes(self, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            return encode(self.gold, labels), encode(self.pred, labels)
+        except ValueError as e:
+            raise ResultError(f"{self.path}: {e}") from None
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run: its result.json (as read) plus its predictions coded against `labels`."""
+
+    result_path: str
+    result: dict[str, Any]
+    labels: tuple[str, ...]
+    uids: tuple[str, ...]
+    gold: np.ndarray  # (n,) codes into labels
+    pred: np.ndarray  # (n,) codes into labels
+
+    @property
+    def run(self) -> dict[str, Any]:
+        return self.result["run"]
+
+    @property
+    def predictions_path(self) -> str:
+        return str(Path(self.result_path).with_name(PREDICTIONS_FILE))
+
+
+def read_predictions(path: str | os.PathLike[str]) -> Predictions:
+    """Read a `uid, gold, pred[, probs]` JSONL file; every malformed line is an error with its line number."""
+    path = str(path)
+    uids: list[str] = []
+    gold: list[str] = []
+    pred: list[str] = []
+    seen: dict[str, int] = {}
+    try:
+        f = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultError(f"{path}: prediction file not found") from None
+    with f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ResultError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+            if not isinstance(obj, dict):
+                raise ResultError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+            for key in ("uid", "gold", "pred"):
+                if not isinstance(obj.get(key), str) or not obj[key]:
+                    raise ResultError(f"{path}:{lineno}: missing or non-string {key!r}")
+            if "probs" in obj and obj["probs"] is not None and not isinstance(obj["probs"], dict):
+                raise ResultError(f"{path}:{lineno}: 'probs' must be an object label -> probability")
+            uid = obj["uid"]
+            if uid in seen:
+                raise ResultError(f"{path}:{lineno}: duplicate uid {uid!r} (first on line {seen[uid]})")
+            seen[uid] = lineno
+            uids.append(uid)
+            gold.append(obj["gold"])
+            pred.append(obj["pred"])
+    if not uids:
+        raise ResultError(f"{path}: no predictions (empty file)")
+    return Predictions(path=path, uids=tuple(uids), gold=tuple(gold), pred=tuple(pred))
+
+
+def _require(cond: bool, path: str, message: str) -> None:
+    if not cond:
+        raise ResultError(f"{path}: {message}")
+
+
+def read_result(path: str | os.PathLike[str]) -> Run:
+    """Read one `result.json` and the `predictions.jsonl` beside it, validating both."""
+    path = str(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            result = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ResultError(f"{path}: not valid JSON ({e.msg}, line {e.lineno})") from None
+    _require(isinstance(result, dict), path, "expected a JSON object")
+    version = result.get("schema_version")
+    _require(version == SCHEMA_VERSION, path,
+             f"schema_version {version!r} is not supported (this leaderboard reads version {SCHEMA_VERSION})")
+    run = result.get("run")
+    _require(isinstance(run, dict), path, "missing 'run' object")
+    missing = [k for k in RUN_KEYS if k not in run]
+    _require(not missing, path, f"run is missing key(s): {', '.join(missing)}")
+    for key in ("model", "corpus", "train_corpus", "protocol", "label_map", "fold", "transcript"):
+        _require(isinstance(run[key], str) and run[key] != "", path, f"run.{key} must be a non-empty string")
+    _require(isinstance(run["seed"], int), path, "run.seed must be an integer")
+    abl = run["ablation"]
+    _require(abl is None or (isinstance(abl, dict) and "param" in abl and "value" in abl), path,
+             "run.ablation must be null or {\"param\": ..., \"value\": ...}")
+    labels = result.get("labels")
+    _require(isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)
+             and len(set(labels)) == len(labels), path, "'labels' must be a non-empty list of distinct strings")
+    pred_path = Path(path).with_name(PREDICTIONS_FILE)
+    _require(pred_path.is_file(), path, f"no {PREDICTIONS_FILE} next to it (expected {pred_path})")
+    preds = read_predictions(pred_path)
+    gold, pred = preds.codes(labels)
+    n = (result.get("metrics") or {}).get("n")
+    _require(n is None or n == len(preds.uids), path,
+             f"metrics.n = {n} but {pred_path} holds {len(preds.uids)} predictions")
+    return Run(result_path=path, result=result, labels=tuple(labels), uids=preds.uids, gold=gold, pred=pred)
+
+
+def find_result_files(runs_dir: str | os.PathLike[str]) -> list[str]:
+    """All `result.json` files under `runs_dir`, sorted (so the output does not depend on disk order)."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        raise ResultError(f"{root}: runs directory not found")
+    return sorted(str(p) for p in root.rglob(RESULT_FILE))
+
+
+def load_runs(runs_dir: str | os.PathLike[str]) -> list[Run]:
+    """Read every run under `runs_dir`; an empty tree is an error (nothing to rank)."""
+    files = find_result_files(runs_dir)
+    if not files:
+        raise ResultError(f"{runs_dir}: no {RESULT_FILE} files found")
+    return [read_result(p) for p in files]
+
+
+def align(a: Predictions, b: Predictions) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Pair two user prediction files on uid; refuses different uid sets or gold labels.
+
+    Returns (labels, gold, pred_a, pred_b, uids) with codes in A's uid order and labels = the
+    sorted union of every gold and predicted label of both files.
+    """
+    only_a = set(a.uids) - set(b.uids)
+    only_b = set(b.uids) - set(a.uids)
+    if only_a or only_b:
+        example = sorted(only_a)[0] if only_a else sorted(only_b)[0]
+        where = a.path if only_a else b.path
+        raise ResultError(
+            f"{a.path} and {b.path} cover different utterances ({len(only_a)} uid(s) only in {a.path}, "
+            f"{len(only_b)} only in {b.path}; e.g. {example!r} is only in {where})")
+    b_index = {u: i for i, u in enumerate(b.uids)}
+    order = np.fromiter((b_index[u] for u in a.uids), dtype=np.int64, count=len(a.uids))
+    b_gold = [b.gold[i] for i in order]
+    b_pred = [b.pred[i] for i in order]
+    for uid, ga, gb in zip(a.uids, a.gold, b_gold):
+        if ga != gb:
+            raise ResultError(f"{a.path} and {b.path} disagree on the gold label of {uid!r} ({ga!r} vs {gb!r})")
+    labels = sorted(set(a.gold) | set(a.pred) | set(b_pred))
+    return labels, encode(a.gold, labels), encode(a.pred, labels), encode(b_pred, labels), list(a.uids)

@@ -1,0 +1,80 @@
+"""Turn an Example's cached features into the float32 arrays LE-MER consumes.
+
+Two choices live here because both the label embeddings and the network must see exactly the same
+frames and tokens:
+- speech frames are average-pooled by `speech_pool` (50 -> 25 fps by default) and, when a clip would
+  still exceed `max_frames`, pooled by a larger factor so the whole clip fits: nothing is truncated;
+- text tokens are either the whole `[context] [SEP] target` sequence (`text_scope="all"`, our default:
+  label-token attention can pick emotional words from the context) or only the target span
+  (`"target"`: context then reaches LE-MER only through the encoder's contextualised target tokens).
+  Long sequences keep their last `max_tokens` tokens, i.e. the target and the most recent context.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lemer.interface import Example
+
+
+class MissingFeatures(ValueError):
+    """An example lacks the cached features LE-MER needs (names the utterance)."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    text: np.ndarray | None  # (n_tokens, d_text) float32
+    speech: np.ndarray | None  # (n_frames, d_speech) float32
+
+
+def pool_frames(frames: np.ndarray, pool: int, max_frames: int) -> np.ndarray:
+    """Average-pool (T, D) frames by `pool`, or by more if needed to fit `max_frames`; keeps every frame's content."""
+    frames = np.asarray(frames, dtype=np.float32)
+    if frames.ndim != 2:
+        raise ValueError(f"speech features must be (n_frames, dim), got shape {frames.shape}")
+    n = len(frames)
+    factor = max(pool, -(-n // max_frames)) if n else pool
+    if factor <= 1 or n == 0:
+        return np.ascontiguousarray(frames)
+    n_out = -(-n // factor)
+    padded_len = n_out * factor
+    counts = np.full(n_out, factor, dtype=np.float32)
+    counts[-1] = n - (n_out - 1) * factor  # the last window may be partial: average only its real frames
+    sums = np.zeros((padded_len, frames.shape[1]), dtype=np.float32)
+    sums[:n] = frames
+    return sums.reshape(n_out, factor, -1).sum(1) / counts[:, None]
+
+
+def select_tokens(tokens: np.ndarray, span: tuple[int, int] | None, scope: str, max_tokens: int, uid: str) -> np.ndarray:
+    """The token rows LE-MER attends to (see module docstring)."""
+    tokens = np.asarray(tokens, dtype=np.float32)
+    if tokens.ndim != 2:
+        raise ValueError(f"{uid}: text features must be (n_tokens, dim), got shape {tokens.shape}")
+    if scope == "target":
+        if span is None:
+            raise MissingFeatures(f"{uid}: text_scope='target' needs features.text_span")
+        start, end = span
+        if not 0 <= start <= end <= len(tokens):
+            raise ValueError(f"{uid}: text_span {span} outside the {len(tokens)} text tokens")
+        tokens = tokens[start:end]
+    return np.ascontiguousarray(tokens[-max_tokens:])
+
+
+def prepare(example: Example, use_text: bool, use_speech: bool, scope: str, max_tokens: int, pool: int,
+            max_frames: int) -> Prepared:
+    """Float32 copies of the features this model uses, with a clear error naming the utterance if one is missing."""
+    feats = example.features
+    text = speech = None
+    if use_text:
+        if feats is None or feats.text is None:
+            raise MissingFeatures(f"{example.uid}: LE-MER needs text features (features.text is missing)")
+        text = select_tokens(feats.text, feats.text_span, scope, max_tokens, example.uid)
+    if use_speech:
+        if feats is None or feats.speech is None:
+            raise MissingFeatures(f"{example.uid}: LE-MER needs speech features (features.speech is missing)")
+        speech = pool_frames(feats.speech, pool, max_frames)
+    for name, arr in (("text", text), ("speech", speech)):
+        if arr is not None and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{example.uid}: {name} features contain NaN or inf")
+    return Prepared(text=text, speech=speech)

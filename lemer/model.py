@@ -1,0 +1,261 @@
+"""LE-MER (Wang et al., Interspeech 2023): label-guided multimodal emotion recognition on cached features.
+
+Pipeline of `LEMERNet.forward` (equations in `lemer/fusion.py`):
+1. project text tokens Ht and speech frames Hs into a shared d-dimensional space (LayerNorm-Linear-GELU);
+2. project the trainable semantic (text) and tonal (speech) label embeddings with the same projections, so their
+   keyword / frame initialisations, which live in the encoders' spaces, land where the tokens and frames land;
+3. label-token attention Gt and label-frame attention Gs, and label-aware sequences (position + its label mixture);
+4. emotion-aware alignment Al = rownorm(Gt Gs^T) and semantic cross-attention Ar (tokens -> frames);
+5. label-guided attentive fusion of each token with the speech it attends to; max-pooling over time of the fused
+   tokens and of the label-aware frames; MLP classifier;
+6. loss = cross-entropy (in the training loop) + mu * constraint(Ar, Al), returned as the auxiliary loss.
+
+Switches (`lemer/config.py`) turn off the constraint, the label parts, or a modality; with one modality the model is a
+label-aware unimodal classifier (or a plain one with `use_label_embeddings=false`). Dialogue context enters through
+the text features (`context_window` preceding utterances before the target); see `lemer/inputs.py` for which tokens
+are attended. Fine-tuning the encoders (`finetune=true`, as in the paper) needs raw text/audio, encoder names and a
+GPU; it is not implemented here and raises a clear error.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from lemer.config import LEMERConfig
+from lemer.fusion import CrossAttention, GatedFusion, LabelAware, alignment, constraint_loss
+from lemer.inputs import Prepared, prepare
+from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
+from lemer.label_embeddings import LabelInit, semantic_init, tonal_init
+from lemer.layers import Projection, masked_max, mlp_head, pad_sequences
+from lemer.training import (
+    TrainConfig, TrainHistory, fit_module, predict_proba, probs_to_predictions, seed_everything, torch_threads,
+)
+
+CITATION = "Wang et al., Leveraging Label Information for Multimodal Emotion Recognition, Interspeech 2023, arXiv:2309.02106"
+_MODALITY_TUPLE = {"text": ("text",), "speech": ("speech",), "both": ("text", "speech")}
+
+
+class LEMERNet(nn.Module):
+    """The trainable part of LE-MER on frozen encoder features; `forward` returns (logits, mu * constraint or None)."""
+
+    def __init__(self, cfg: LEMERConfig, n_classes: int, d_text: int | None, d_speech: int | None,
+                 text_labels: np.ndarray | None = None, speech_labels: np.ndarray | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.d_model
+        self.drop = nn.Dropout(cfg.dropout)
+        labels = cfg.use_label_embeddings
+        streams = 0
+        if cfg.uses_text:
+            if d_text is None:
+                raise ValueError("LEMERNet: text modality needs d_text")
+            self.proj_t = Projection(d_text, d, dropout=0.0)
+            if labels:
+                self.labels_t = nn.Parameter(_label_tensor(text_labels, n_classes, d_text))
+                self.aware_t = LabelAware(d)
+            streams += 1
+        if cfg.uses_speech:
+            if d_speech is None:
+                raise ValueError("LEMERNet: speech modality needs d_speech")
+            self.proj_s = Projection(d_speech, d, dropout=0.0)
+            if labels:
+                self.labels_s = nn.Parameter(_label_tensor(speech_labels, n_classes, d_speech))
+                self.aware_s = LabelAware(d)
+            streams += 1
+        if cfg.modalities == "both":
+            self.cross = CrossAttention(d)
+            self.fusion = GatedFusion(d, with_labels=labels)
+        self.head = mlp_head(streams * d, n_classes, hidden=cfg.head_hidden, dropout=cfg.head_dropout)
+
+    def parts(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Every intermediate the tests and analyses need: G_t, G_s, A_l, A_r, pooled, logits, constraint."""
+        cfg, out = self.cfg, {}
+        pooled: list[torch.Tensor] = []
+        ht = hs = mix_t = None
+        if cfg.uses_text:
+            mask_t = batch["text_mask"]
+            ht = self.drop(self.proj_t(batch["text"]))
+            if cfg.use_label_embeddings:
+                out["gt"], ht, mix_t = self.aware_t(ht, mask_t, self.proj_t(self.labels_t))
+        if cfg.uses_speech:
+            mask_s = batch["speech_mask"]
+            hs = self.drop(self.proj_s(batch["speech"]))
+            if cfg.use_label_embeddings:
+                out["gs"], hs, _ = self.aware_s(hs, mask_s, self.proj_s(self.labels_s))
+        if ht is not None and hs is not None:
+            out["ar"], attended = self.cross(ht, hs, mask_s)
+            fused = self.fusion(ht, attended, mix_t)
+            pooled += [masked_max(fused, mask_t), masked_max(hs, mask_s)]
+            if cfg.use_label_embeddings:
+                out["al"] = alignment(out["gt"], out["gs"], mask_t, mask_s)
+                out["constraint"] = constraint_loss(out["ar"], out["al"].detach(), mask_t, mask_s)
+        elif ht is not None:
+            pooled.append(masked_max(ht, mask_t))
+        elif hs is not None:
+            pooled.append(masked_max(hs, mask_s))
+        out["pooled"] = torch.cat(pooled, dim=-1)
+        out["logits"] = self.head(out["pooled"])
+        return out
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        out = self.parts(batch)
+        aux = self.cfg.mu * out["constraint"] if self.cfg.constraint_active and "constraint" in out else None
+        return out["logits"], aux
+
+
+def _label_tensor(init: np.ndarray | None, n_classes: int, dim: int) -> torch.Tensor:
+    """Label-embedding initial values: given rows, or N(0, 1) (the projection starts with LayerNorm, so scale is moot)."""
+    if init is None:
+        return torch.randn(n_classes, dim)
+    if init.shape != (n_classes, dim):
+        raise ValueError(f"label-embedding init has shape {init.shape}, expected {(n_classes, dim)}")
+    return torch.from_numpy(np.ascontiguousarray(init, dtype=np.float32)).clone()
+
+
+class LEMER(Model):
+    """LE-MER behind the shared model interface; `LEMER(**switches)` with the switches of `LEMERConfig`."""
+
+    info = ModelInfo(
+        name="lemer",
+        modalities=("text", "speech"),
+        description="Label-guided multimodal emotion recognition: TF-IDF keyword and top-frame label embeddings, "
+        "label-token/label-frame attention, label alignment constraint on text-speech cross-attention, "
+        "label-guided attentive fusion (trained on frozen encoder features)",
+        encoders=("text", "speech"),
+        citation=CITATION,
+    )
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.cfg = LEMERConfig.from_dict(config)
+        if self.cfg.finetune:
+            raise NotImplementedError(
+                "LE-MER finetune=true (training the text and speech encoders end to end, as in the paper) is not "
+                "implemented: it needs raw text/audio, the encoder names (e.g. bert-base-uncased, "
+                "facebook/wav2vec2-base) and a GPU. Use finetune=false (fusion trained on frozen cached features)."
+            )
+        self.net: LEMERNet | None = None
+        self.classes: tuple[str, ...] = ()
+        self.history: TrainHistory | None = None
+        self.keywords: dict[str, list[str]] = {}
+        self.label_inits: dict[str, LabelInit] = {}
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        """The modalities this instance reads (speech-only instances are transcript-independent)."""
+        return _MODALITY_TUPLE[self.cfg.modalities]
+
+    @property
+    def requirements(self) -> Requirements:
+        return Requirements(
+            text_features=self.cfg.uses_text,
+            speech_features=self.cfg.uses_speech,
+            text_context=self.cfg.context_window if self.cfg.uses_text else 0,
+        )
+
+    # ---------------------------------------------------------------------------------------------------------
+    def _prepare(self, examples: Sequence[Example]) -> dict[str, Prepared]:
+        cfg, cache = self.cfg, {}
+        for e in examples:
+            if e.uid in cache:
+                raise ValueError(f"duplicate utterance id {e.uid!r} among the examples given to LE-MER")
+            cache[e.uid] = prepare(e, cfg.uses_text, cfg.uses_speech, cfg.text_scope, cfg.max_tokens,
+                                   cfg.speech_pool, cfg.max_frames)
+        return cache
+
+    def _encoder(self, cache: dict[str, Prepared]):
+        def encode(examples: Sequence[Example]) -> dict[str, torch.Tensor]:
+            batch: dict[str, torch.Tensor] = {}
+            items = [cache[e.uid] for e in examples]
+            if self.cfg.uses_text:
+                batch["text"], batch["text_mask"] = pad_sequences([p.text for p in items])  # type: ignore[misc]
+            if self.cfg.uses_speech:
+                batch["speech"], batch["speech_mask"] = pad_sequences([p.speech for p in items])  # type: ignore[misc]
+            return batch
+
+        return encode
+
+    @staticmethod
+    def _length(cache: dict[str, Prepared]):
+        return lambda e: sum(len(a) for a in (cache[e.uid].text, cache[e.uid].speech) if a is not None)
+
+    @staticmethod
+    def _dim(cache: dict[str, Prepared], attr: str) -> int | None:
+        """The feature size of one modality, checked to be the same for every example."""
+        dims = {uid: getattr(p, attr).shape[1] for uid, p in cache.items() if getattr(p, attr) is not None}
+        if not dims:
+            return None
+        first = next(iter(dims.values()))
+        bad = [uid for uid, d in dims.items() if d != first]
+        if bad:
+            raise ValueError(f"{attr} features have inconsistent sizes: {bad[0]} has {dims[bad[0]]}, others {first}")
+        return first
+
+    def _label_inits(self, train: Sequence[Example], cache: dict[str, Prepared], env: FitEnv,
+                     d_text: int | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Initial label embeddings from the TRAINING examples only (None = random init)."""
+        cfg = self.cfg
+        if not cfg.use_label_embeddings or cfg.label_init == "random":
+            return None, None
+        classes, labels = env.classes, [e.label for e in train]
+        text_init = speech_init = None
+        if cfg.uses_text:
+            if env.embed_words is None:
+                env.log("LE-MER: no text encoder to embed keywords (env.embed_words is None): semantic labels random")
+            else:
+                sem = semantic_init([e.text for e in train], labels, classes, cfg.k_keywords, env.embed_words)  # type: ignore[arg-type]
+                if sem.vectors.shape[1] != d_text and not len(sem.missing) == len(classes):
+                    raise ValueError(f"env.embed_words gives {sem.vectors.shape[1]}-d vectors, text features are {d_text}-d")
+                self.keywords, self.label_inits["text"] = sem.evidence, sem
+                text_init = self._fill_missing(sem, d_text, "semantic", env)  # type: ignore[arg-type]
+                env.log("LE-MER keywords: " + "; ".join(f"{c}: {' '.join(w)}" for c, w in sem.evidence.items()))
+        if cfg.uses_speech:
+            frames = [cache[e.uid].speech for e in train]
+            ton = tonal_init(frames, labels, classes, cfg.k_frames, cfg.probe_frames_per_utt, cfg.probe_c, env.seed)  # type: ignore[arg-type]
+            self.label_inits["speech"] = ton
+            speech_init = self._fill_missing(ton, frames[0].shape[1], "tonal", env)  # type: ignore[union-attr]
+        return text_init, speech_init
+
+    @staticmethod
+    def _fill_missing(init: LabelInit, dim: int, kind: str, env: FitEnv) -> np.ndarray:
+        """Random rows (seeded) for classes without keywords/frames in the training fold; logged, never silent."""
+        vectors = init.vectors if init.vectors.shape[1] == dim else np.zeros((len(env.classes), dim), np.float32)
+        if init.missing:
+            env.log(f"LE-MER: no {kind} evidence for {init.missing} in the training fold: random init for those")
+            rng = np.random.default_rng(env.seed)
+            for c in init.missing:
+                vectors[env.classes.index(c)] = rng.standard_normal(dim).astype(np.float32)
+        return vectors
+
+    # ---------------------------------------------------------------------------------------------------------
+    def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
+        with torch_threads(self.cfg.torch_threads):
+            self._fit(train, valid, env)
+
+    def _fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
+        if not train:
+            raise ValueError("LE-MER fit: no training examples")
+        classes = tuple(env.classes)
+        cache = self._prepare(list(train) + list(valid))
+        d_text, d_speech = self._dim(cache, "text"), self._dim(cache, "speech")
+        text_init, speech_init = self._label_inits(train, cache, env, d_text)
+        seed_everything(env.seed)  # before building layers: same seed, same weights
+        self.net = LEMERNet(self.cfg, len(classes), d_text, d_speech, text_init, speech_init)
+        self.classes = classes
+        self.history = fit_module(
+            self.net, self._encoder(cache), train, valid, classes, TrainConfig.from_config(self.cfg.to_dict()),
+            seed=env.seed, length=self._length(cache), log=env.log,
+        )
+
+    def predict(self, examples: Sequence[Example]) -> list[Prediction]:
+        if self.net is None:
+            raise RuntimeError("LE-MER predict called before fit")
+        if not examples:
+            return []
+        cache = self._prepare(examples)
+        with torch_threads(self.cfg.torch_threads):
+            probs = predict_proba(self.net, self._encoder(cache), examples, length=self._length(cache))
+        return probs_to_predictions([e.uid for e in examples], probs, self.classes)

@@ -1,0 +1,130 @@
+"""Builds fake runs directories written exactly per leaderboard/schema.py (no harness involved)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, SCHEMA_VERSION
+
+LABELS4 = ["neu", "hap", "ang", "sad"]
+
+
+def write_predictions(path: Path, uids: Sequence[str], gold: Sequence[str], pred: Sequence[str],
+                      probs: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for u, g, p in zip(uids, gold, pred):
+            row: dict[str, Any] = {"uid": u, "gold": g, "pred": p}
+            if probs:
+                row["probs"] = {p: 0.9}
+            f.write(json.dumps(row) + "\n")
+
+
+def write_run(root: Path, *, model: str, corpus: str, fold: str, seed: int, uids: Sequence[str],
+              gold: Sequence[str], pred: Sequence[str], transcript: str = "gold", protocol: str = "loso",
+              label_map: str = "iemocap-4", labels: Sequence[str] = LABELS4, train_corpus: str | None = None,
+              transcript_independent: bool = False, wer: float | None = None, ablation: dict | None = None,
+              synthetic: bool | None = None, schema_version: int = SCHEMA_VERSION) -> Path:
+    """Write one run directory (predictions.jsonl, then result.json) and return it."""
+    abl = "" if ablation is None else f"-{ablation['param']}={ablation['value']}"
+    d = (root / "suite" / corpus / protocol / label_map / transcript.replace(":", "-") / (model + abl)
+         / f"train={train_corpus or corpus}" / f"seed={seed}" / fold)
+    write_predictions(d / PREDICTIONS_FILE, uids, gold, pred, probs=True)
+    wa = float(np.mean([g == p for g, p in zip(gold, pred)]))
+    result = {
+        "schema_version": schema_version,
+        "run_id": f"{model}-{corpus}-{fold}-{seed}-{transcript}{abl}",
+        "run": {
+            "suite": "suite", "model": model, "model_config": {}, "ablation": ablation, "corpus": corpus,
+            "train_corpus": train_corpus or corpus,
+            "synthetic": corpus.startswith("synthetic-") if synthetic is None else synthetic,
+            "protocol": protocol, "label_map": label_map, "fold": fold, "transcript": transcript,
+            "transcript_independent": transcript_independent, "seed": seed,
+            "text_encoder": None if transcript_independent else "all-MiniLM-L6-v2",
+            "speech_encoder": "whisper-tiny.en-encoder",
+        },
+        "labels": list(labels),
+        "metrics": {"wa": wa, "ua": wa, "macro_f1": wa, "n": len(uids)},
+        "wer": wer, "n_train": 100, "n_valid": 10, "n_test": len(uids), "package_version": "0.1.0",
+        "git_hash": None, "manifest_hash": "0" * 64, "timings": {"fit_s": 1.0, "predict_s": 0.1, "total_s": 1.1},
+        "created": "2026-11-24T21:00:00Z",
+    }
+    (d / RESULT_FILE).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return d
+
+
+def noisy_predictions(gold: Sequence[str], accuracy: float, rng: np.random.Generator,
+                      labels: Sequence[str] = LABELS4) -> list[str]:
+    """Each prediction right with probability `accuracy`, otherwise a random wrong label."""
+    out = []
+    for g in gold:
+        if rng.random() < accuracy:
+            out.append(g)
+        else:
+            out.append(str(rng.choice([x for x in labels if x != g])))
+    return out
+
+
+def fold_data(corpus: str, n_folds: int, per_fold: int, seed: int = 123) -> dict[str, tuple[list[str], list[str]]]:
+    """fold name -> (uids, gold): fixed test sets shared by every model of a cell."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for f in range(1, n_folds + 1):
+        uids = [f"{corpus}:S{f}_{i:04d}" for i in range(per_fold)]
+        gold = [LABELS4[i % 4] if rng.random() < 0.8 else LABELS4[0] for i in range(per_fold)]
+        out[f"test=Session{f}"] = (uids, gold)
+    return out
+
+
+TRANSCRIPTS = {"gold": None, "asr:whisper-tiny.en": 0.12, "noise:wer=0.3": 0.3}
+# model -> (accuracy on gold transcripts, accuracy lost per unit of WER, transcript independent)
+MODELS = {"lemer": (0.78, 0.5, False), "text-only": (0.62, 0.9, False), "audio-only": (0.55, 0.0, True),
+          "majority": (0.25, 0.0, False)}
+
+
+def make_runs_dir(root: Path, *, corpus: str = "synthetic-iemocap", n_folds: int = 5, per_fold: int = 60,
+                  seeds: Sequence[int] = (0, 1, 2), models: dict[str, tuple[float, float, bool]] = MODELS,
+                  transcripts: dict[str, float | None] = TRANSCRIPTS, incomplete: str | None = "partial",
+                  cross_corpus: bool = True, ablation: bool = True) -> Path:
+    """A realistic runs tree: models × folds × seeds × transcript conditions, plus extras.
+
+    `incomplete` names an extra model missing one fold×seed run in the gold cell; cross-corpus
+    runs (synthetic-crema-d <-> synthetic-iemocap) and a k_keywords ablation sweep are optional.
+    """
+    data = fold_data(corpus, n_folds, per_fold)
+    rng = np.random.default_rng(7)
+    for model, (acc, slope, ti) in models.items():
+        for transcript, wer in (transcripts.items() if not ti else [("gold", None)]):
+            for seed in seeds:
+                for fold, (uids, gold) in data.items():
+                    p = max(0.2, acc - slope * (wer or 0.0))
+                    write_run(root, model=model, corpus=corpus, fold=fold, seed=seed, uids=uids, gold=gold,
+                              pred=noisy_predictions(gold, p, rng), transcript=transcript, wer=wer,
+                              transcript_independent=ti)
+    if incomplete:
+        for seed in seeds:
+            for fold, (uids, gold) in data.items():
+                if seed == seeds[-1] and fold == "test=Session1":
+                    continue
+                write_run(root, model=incomplete, corpus=corpus, fold=fold, seed=seed, uids=uids, gold=gold,
+                          pred=noisy_predictions(gold, 0.9, rng))
+    if cross_corpus:
+        other = "synthetic-crema-d"
+        odata = fold_data(other, 1, 80, seed=5)
+        for model, (acc, _, ti) in models.items():
+            for (test_c, train_c, dd) in ((other, corpus, odata), (corpus, other, data)):
+                for seed in seeds:
+                    for fold, (uids, gold) in dd.items():
+                        write_run(root, model=model, corpus=test_c, train_corpus=train_c, protocol="cross-corpus",
+                                  label_map="shared-4", fold=fold, seed=seed, uids=uids, gold=gold,
+                                  pred=noisy_predictions(gold, acc * 0.7, rng), transcript_independent=ti)
+    if ablation:
+        for k, acc in ((1, 0.6), (3, 0.7), (5, 0.78), (10, 0.74)):
+            for seed in seeds:
+                for fold, (uids, gold) in data.items():
+                    write_run(root, model="lemer", corpus=corpus, fold=fold, seed=seed, uids=uids, gold=gold,
+                              pred=noisy_predictions(gold, acc, rng), ablation={"param": "k_keywords", "value": k})
+    return root

@@ -1,0 +1,151 @@
+"""Suite parsing (errors name the file and line) and grid expansion (counts, dedup, naming, paths)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpora import CorpusRoot
+from benchmarks.suite import SuiteError, expand, list_suites, load_suite
+from tests.helpers_runner import register_test_models, write_suite
+
+register_test_models()
+
+ROOTS = {
+    "iemocap": CorpusRoot("iemocap", "/x/iemocap", "synthetic-iemocap", True),
+    "msp-podcast": CorpusRoot("msp-podcast", "/x/msp", "msp-podcast", False),
+    "crema-d": CorpusRoot("crema-d", "/x/crema", "synthetic-crema-d", True),
+}
+FOLDS = {"iemocap": ["test=Session1", "test=Session2", "test=Session3"], "msp-podcast": ["test=Test1"],
+         "crema-d": [f"test=fold{i}" for i in range(1, 6)]}
+
+
+def fold_names(corpus: str, label_map: str, protocol: str) -> list[str]:
+    return FOLDS[corpus]
+
+
+def _suite(tmp_path: Path, body: str) -> Path:
+    return write_suite(tmp_path / "s.toml", body)
+
+
+def test_every_bundled_suite_parses_and_names_itself() -> None:
+    names = list_suites()
+    assert {"demo", "paper", "full", "cross-corpus", "ablations"} <= set(names)
+    for n in names:
+        assert load_suite(n).name == n
+
+
+def test_demo_suite_is_synthetic_and_writes_leaderboard() -> None:
+    s = load_suite("demo")
+    assert s.leaderboard
+    assert s.needed_corpora() == {"iemocap": True, "msp-podcast": True, "crema-d": True}
+    assert s.cross_corpus is not None and s.cross_corpus.label_map == "shared-4"
+    assert set(s.corpora[0].transcripts) == {"gold", "asr:whisper-tiny.en", "asr:pocketsphinx", "noise:wer=0.1", "noise:wer=0.3"}
+
+
+def test_paper_suite_uses_paper_encoders_on_real_iemocap() -> None:
+    s = load_suite("paper")
+    assert (s.text_encoder, s.speech_encoder) == ("bert-base-uncased", "facebook/wav2vec2-base")
+    assert s.needed_corpora() == {"iemocap": False}
+    assert (s.corpora[0].protocol, s.corpora[0].label_map) == ("loso", "iemocap-4")
+
+
+@pytest.mark.parametrize("body, needle", [
+    ('name = "x"\nsedes = [0]\n[[corpora]]\nname = "iemocap"\n', "s.toml:2: unknown key 'sedes'"),
+    ('models = ["majorty"]\n[[corpora]]\nname = "iemocap"\n', "did you mean majority"),
+    ('transcripts = ["asr"]\n[[corpora]]\nname = "iemocap"\n', "bad transcript condition 'asr'"),
+    ('[[corpora]]\nname = "iemocap"\nlabel_map = "crema-6"\n', "s.toml:3: label map 'crema-6' does not apply to corpus 'iemocap'"),
+    ('[[corpora]]\nname = "imocap"\n', "unknown corpus 'imocap'"),
+    ('seeds = [0, 0]\n[[corpora]]\nname = "iemocap"\n', "lists a seed twice"),
+    ('name = "x"\n', "runs nothing"),
+    ('[cross_corpus]\ncorpora = ["iemocap"]\n', "at least two corpora"),
+    ('name = "x"\n[[corpora]\n', "invalid TOML"),
+])
+def test_bad_suites_name_file_line_and_cause(tmp_path: Path, body: str, needle: str) -> None:
+    with pytest.raises(SuiteError) as e:
+        load_suite(str(_suite(tmp_path, body)))
+    assert needle in str(e.value)
+    assert str(tmp_path / "s.toml") in str(e.value)
+
+
+def test_unknown_bundled_suite_suggests() -> None:
+    with pytest.raises(SuiteError, match="did you mean demo"):
+        load_suite("dmeo")
+
+
+GRID = """
+name = "g"
+seeds = [0, 1]
+models = ["majority", "test-keyword-text"]
+transcripts = ["gold", "noise:wer=0.1", "noise:wer=0.3"]
+
+[[corpora]]
+name = "iemocap"
+label_map = "iemocap-4"
+
+[[corpora]]
+name = "crema-d"
+transcripts = ["gold"]
+seeds = [0]
+max_folds = 2
+
+[model_config.test-slow]
+seconds = 0.01
+
+[[ablations]]
+model = "test-slow"
+param = "seconds"
+values = [0.0, 0.02]
+corpora = ["iemocap"]
+transcripts = ["gold"]
+seeds = [0]
+
+[cross_corpus]
+corpora = ["iemocap", "crema-d"]
+models = ["majority", "test-keyword-text"]
+seeds = [3]
+"""
+
+
+def test_grid_expansion_counts_dedup_overrides(tmp_path: Path) -> None:
+    runs = expand(load_suite(str(_suite(tmp_path, GRID))), ROOTS, fold_names)
+    within_iem = [r for r in runs if r.corpus == "iemocap" and r.protocol == "loso" and not r.ablation]
+    # text model: 3 transcripts x 2 seeds x 3 folds; majority (no text): once per seed x fold
+    assert len([r for r in within_iem if r.model == "test-keyword-text"]) == 18
+    maj = [r for r in within_iem if r.model == "majority"]
+    assert len(maj) == 6 and all(r.transcript == "gold" and r.transcript_independent for r in maj)
+    crema = [r for r in runs if r.corpus == "crema-d" and r.protocol != "cross-corpus"]
+    assert len(crema) == 2 * 1 * 2 and {r.fold for r in crema} == {"test=fold1", "test=fold2"}  # max_folds
+    abl = [r for r in runs if r.ablation]
+    assert len(abl) == 2 * 3 and {r.ablation["value"] for r in abl} == {0.0, 0.02}
+    assert all(r.model_config["seconds"] == r.ablation["value"] for r in abl)
+    cross = [r for r in runs if r.protocol == "cross-corpus"]
+    assert len(cross) == 2 * 2  # (A->B, B->A) x 2 models x 1 transcript x 1 seed
+    c = next(r for r in cross if r.train_corpus == "iemocap")
+    assert c.run_dict()["corpus"] == "synthetic-crema-d" and c.run_dict()["train_corpus"] == "synthetic-iemocap"
+    assert c.fold == "train=synthetic-iemocap" and c.label_map == "shared-4" and c.train_protocol == "loso"
+    # every run has its own directory and its own id
+    assert len({r.relpath() for r in runs}) == len(runs) == len({r.run_id for r in runs})
+
+
+def test_paths_follow_the_schema_convention(tmp_path: Path) -> None:
+    runs = expand(load_suite(str(_suite(tmp_path, GRID))), ROOTS, fold_names)
+    r = next(r for r in runs if r.model == "test-keyword-text" and r.transcript == "noise:wer=0.1")
+    assert r.relpath() == Path("g/synthetic-iemocap/loso/iemocap-4/noise-wer=0.1/test-keyword-text/seed=0/test=Session1")
+    a = next(r for r in runs if r.ablation)
+    assert a.relpath().parts[5] == "test-slow+seconds=0.0"
+    assert set(r.run_dict()) == set(__import__("leaderboard.schema", fromlist=["RUN_KEYS"]).RUN_KEYS)
+
+
+def test_only_models_filters_and_refuses_models_outside_the_suite(tmp_path: Path) -> None:
+    suite = load_suite(str(_suite(tmp_path, GRID)))
+    runs = expand(suite, ROOTS, fold_names, only_models=["majority"])
+    assert runs and {r.model for r in runs} == {"majority"}
+    with pytest.raises(SuiteError, match="test-failing not part of suite"):
+        expand(suite, ROOTS, fold_names, only_models=["majority", "test-failing"])
+
+
+def test_run_id_changes_with_config(tmp_path: Path) -> None:
+    runs = expand(load_suite(str(_suite(tmp_path, GRID))), ROOTS, fold_names)
+    a, b = [r for r in runs if r.ablation and r.seed == 0 and r.fold == "test=Session1"]
+    assert a.run_id != b.run_id
