@@ -14,6 +14,7 @@ import numpy as np
 import scipy.fft
 import soundfile as sf
 import soxr
+from threadpoolctl import threadpool_limits
 
 SAMPLE_RATE = 16_000
 PERCENTILES = (10.0, 50.0, 90.0)
@@ -123,6 +124,16 @@ def clip_features(path: str, cfg: MfccConfig = MfccConfig()) -> np.ndarray:
         feats.setflags(write=False)
         _CACHE[key] = feats
     return feats
+
+
+def clip_features_many(paths: list[str], cfg: MfccConfig = MfccConfig()) -> np.ndarray:
+    """(n_clips, feature_dim) for many files, with BLAS held to one thread.
+
+    The per-frame matrices are tiny: a multi-threaded BLAS spins on them and, on a busy machine,
+    made the mel projection 30x slower (8 ms instead of 0.25 ms per clip, measured).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return np.stack([clip_features(p, cfg) for p in paths]) if paths else np.zeros((0, feature_dim(cfg)), np.float32)
 
 
 def clear_cache() -> None:

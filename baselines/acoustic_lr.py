@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from baselines.acoustic_features import MfccConfig, clip_features
 from baselines.common import (
@@ -58,12 +59,13 @@ class AcousticLR(Model):
         return Requirements()  # reads Example.audio itself; no encoder features
 
     def _features(self, examples: Sequence[Example]) -> np.ndarray:
-        rows = []
-        for e in examples:
-            try:
-                rows.append(clip_features(e.audio, self.mfcc))
-            except (FileNotFoundError, ValueError) as err:
-                raise type(err)(f"{self.info.name}: example {e.uid!r}: {err}") from err
+        with threadpool_limits(limits=1, user_api="blas"):  # see acoustic_features.clip_features_many
+            rows = []
+            for e in examples:
+                try:
+                    rows.append(clip_features(e.audio, self.mfcc))
+                except (FileNotFoundError, ValueError) as err:
+                    raise type(err)(f"{self.info.name}: example {e.uid!r}: {err}") from err
         return np.stack(rows).astype(np.float64)
 
     def _standardise(self, x: np.ndarray) -> np.ndarray:

@@ -147,7 +147,4 @@ def _transcript_keys() -> list[str]:
         import benchmarks.transcripts as t
     except ImportError:
         return ["gold", "asr:<engine>", "noise:wer=<0..1>"]
-    for attr in ("list_sources", "source_keys", "known_keys"):
-        if callable(getattr(t, attr, None)):
-            return list(getattr(t, attr)())
-    return ["gold", "asr:whisper-tiny.en", "asr:pocketsphinx", "noise:wer=<0..1>"]
+    return list(t.SOURCES)

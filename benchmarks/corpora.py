@@ -100,6 +100,7 @@ def resolve_roots(
     overrides: dict[str, str] | None = None,
     generate: bool = True,
     log: Any = None,
+    scale: str = "small",
 ) -> dict[str, CorpusRoot]:
     """Resolve every corpus a suite needs (`{name: may_be_synthetic}`); raise one MissingCorpus for all gaps.
 
@@ -126,13 +127,14 @@ def resolve_roots(
             resolved[name] = describe_root(name, path)
         elif synthetic:
             path = synthetic_root(name)
-            if not path.is_dir() or _marker(path.resolve()) is None:
+            marker = _marker(path.resolve()) if path.is_dir() else None
+            if marker is None or marker.get("scale") != scale:
                 if not generate:
-                    missing.append(f"  {name}: no synthetic corpus at {path} (run `lemer-bench data synth`)")
+                    missing.append(f"  {name}: no synthetic corpus at scale {scale!r} in {path}")
                     continue
                 if log:
-                    log(f"generating synthetic {name} corpus at {path} ...")
-                generate_synthetic(name, path)
+                    log(f"generating synthetic {name} corpus (scale {scale}) at {path} ...")
+                generate_synthetic(name, path, scale=scale)
             resolved[name] = describe_root(name, path)
         else:
             missing.append(_how_to_point(name))

@@ -87,7 +87,7 @@ class RunData:
             from benchmarks.transcripts import get_source
 
             utts = self.corpus(name, label_map).utterances
-            got = get_source(condition).transcribe(utts)
+            got = get_source(condition, cache_dir=self.config.cache_dir).transcribe(utts, progress=self.config.progress)
             missing = [u.uid for u in utts if u.uid not in got]
             if missing:
                 raise KeyError(f"transcript source {condition!r} returned no text for {len(missing)} utterance(s) "
@@ -97,11 +97,12 @@ class RunData:
 
     def wer(self, condition: str, test: list[Utterance], transcripts: Mapping[str, str]) -> float | None:
         """corpus WER of `condition` on the test utterances; None for gold or when a gold text is missing."""
-        if condition == "gold" or any(u.transcript is None for u in test):
+        if condition == "gold":
             return None
         from benchmarks.transcripts import corpus_wer
 
-        return float(corpus_wer([u.transcript or "" for u in test], [transcripts[u.uid] for u in test]))
+        wer = corpus_wer(test, transcripts)
+        return None if wer is None else float(wer)
 
     # ---------------------------------------------------------------- features
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 import time
 import traceback
 from datetime import datetime, timezone
@@ -43,13 +44,23 @@ def is_complete(run_dir: Path, spec: RunSpec) -> bool:
         return False
 
 
-def seed_everything(seed: int) -> None:
-    """Seed every RNG a model may use, so a run's outcome depends only on its spec."""
-    import torch
+SINGLE_THREAD = False  # set in worker processes of a parallel grid
 
+
+def seed_everything(seed: int) -> None:
+    """Seed every RNG a model may use, so a run's outcome depends only on its spec.
+
+    torch is seeded (and pinned to one thread in parallel workers) when the model's module has
+    imported it, which happens before this is called; importing torch for models that never use
+    it would cost seconds per process. A model that imports torch lazily seeds from `env.seed`.
+    """
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        if SINGLE_THREAD:
+            torch.set_num_threads(1)
+        torch.manual_seed(seed)
 
 
 def _check_predictions(preds: Sequence[Prediction], test_ids: Sequence[str], classes: Sequence[str]) -> None:
@@ -72,6 +83,7 @@ def _check_predictions(preds: Sequence[Prediction], test_ids: Sequence[str], cla
 
 def execute(spec: RunSpec, data: RunData, out: Path) -> None:
     """Fit, predict, score and write one run; raises on any failure (the caller records it)."""
+    model_cls = load_target(spec.model_target)  # module import time is not the run's time
     t0 = time.perf_counter()
     run_dir = out / spec.relpath()
     classes = get_label_map(spec.label_map).classes
@@ -100,7 +112,7 @@ def execute(spec: RunSpec, data: RunData, out: Path) -> None:
     if not train or not test:
         raise ValueError(f"empty split: {len(train)} train, {len(test)} test utterances")
 
-    model = load_target(spec.model_target).from_config(dict(spec.model_config))
+    model = model_cls.from_config(dict(spec.model_config))
     seed_everything(spec.seed)
     env = FitEnv(classes=tuple(classes), seed=spec.seed,
                  embed_words=data.embed_words if spec.text_encoder else None)

@@ -8,7 +8,9 @@ the CLI prints as the last line of stdout.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -25,6 +27,9 @@ from benchmarks.corpora import resolve_roots
 from benchmarks.run_data import DataConfig, RunData
 from benchmarks.run_one import execute_recorded, is_complete
 from benchmarks.suite import RunSpec, Suite, expand
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 @dataclass
@@ -64,7 +69,8 @@ def _log(msg: str) -> None:
 
 def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> tuple[list[RunSpec], RunData]:
     """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
-    roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log)
+    roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log,
+                          scale=suite.synthetic_scale)
     data = RunData(DataConfig(roots=roots, cache_dir=opts.cache_dir,
                               text_encoder=suite.text_encoder, speech_encoder=suite.speech_encoder,
                               progress=opts.progress))
@@ -79,9 +85,9 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], failed: dict[Any, str], out: str) -> None:
-    import torch
+    from benchmarks import run_one
 
-    torch.set_num_threads(1)
+    run_one.SINGLE_THREAD = True  # torch.set_num_threads(1) before each run (see _one_thread_env)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _WORKER["data"] = RunData(config, transcripts_cache=transcripts, failed=failed)
     _WORKER["out"] = Path(out)
@@ -116,7 +122,6 @@ class _SigtermAsInterrupt:
 def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> Summary:
     t0 = time.perf_counter()
     grid, data = plan(suite, opts, log)
-    import torch  # noqa: F401  (imported once here so no run's timings include it)
     summary = Summary(runs_total=len(grid))
     pending = []
     for spec in grid:
@@ -164,7 +169,8 @@ def _parallel(pending: list[RunSpec], data: RunData, opts: RunOptions) -> Iterat
     pool = ProcessPoolExecutor(max_workers=opts.jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(config, data.transcripts_cache, data.failed, str(opts.out)))
     try:
-        futures = {pool.submit(_work, spec): spec for spec in pending}
+        with _one_thread_env():  # workers are spawned during submit and inherit this environment
+            futures = {pool.submit(_work, spec): spec for spec in pending}
         for fut in as_completed(futures):
             spec = futures[fut]
             try:
@@ -178,6 +184,21 @@ def _parallel(pending: list[RunSpec], data: RunData, opts: RunOptions) -> Iterat
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _one_thread_env() -> Iterator[None]:
+    """One BLAS/OpenMP thread per worker (N workers share the cores); read by numpy and torch at import."""
+    saved = {v: os.environ.get(v) for v in THREAD_VARS}
+    os.environ.update({v: "1" for v in THREAD_VARS})
+    try:
+        yield
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
 
 
 def asdict_shallow(obj: Any) -> dict[str, Any]:

@@ -85,6 +85,7 @@ class Suite:
     text_encoder: str | None = None  # None = the feature store's offline default
     speech_encoder: str | None = None
     leaderboard: bool = False
+    synthetic_scale: str = "small"  # scale of generated stand-ins for corpora marked synthetic
 
     def needed_corpora(self) -> dict[str, bool]:
         """{corpus name: may be a generated synthetic stand-in} for every corpus the suite touches."""
@@ -136,7 +137,7 @@ def load_suite(name_or_path: str) -> Suite:
 class _Parser:
     """Turns the TOML dict into a Suite, reporting every mistake as `file:line: what`."""
 
-    TOP = {"name", "description", "seeds", "models", "transcripts", "max_folds", "leaderboard",
+    TOP = {"name", "description", "seeds", "models", "transcripts", "max_folds", "leaderboard", "synthetic_scale",
            "encoders", "model_config", "corpora", "cross_corpus", "ablations"}
     CORPUS = {"name", "protocol", "label_map", "synthetic", "transcripts", "models", "seeds", "max_folds"}
     CROSS = {"corpora", "label_map", "synthetic", "transcripts", "models", "seeds"}
@@ -204,6 +205,11 @@ class _Parser:
             return get_label_map(str(name), corpus).name
         except (KeyError, ValueError) as e:
             raise self.fail(str(e).strip('"'), key) from None
+
+    def scale(self, value: Any) -> str:
+        if value not in ("tiny", "small", "full"):
+            raise self.fail(f"synthetic_scale must be tiny, small or full, got {value!r}", "synthetic_scale")
+        return str(value)
 
     def max_folds(self, value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -311,6 +317,7 @@ class _Parser:
             corpora=tuple(corpora), cross_corpus=cross, ablations=tuple(ablations),
             model_config={k: dict(v) for k, v in mc.items()},
             text_encoder=text_enc, speech_encoder=speech_enc, leaderboard=bool(d.get("leaderboard", False)),
+            synthetic_scale=self.scale(d.get("synthetic_scale", "small")),
         )
 
 

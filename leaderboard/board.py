@@ -58,7 +58,7 @@ class Leaderboard:
         return [Group(k, v) for k, v in by.items()]
 
 
-def build_leaderboard(runs: list[Run], *, references: list[Reference] | None = None,
+def compute_leaderboard(runs: list[Run], *, references: list[Reference] | None = None,
                       n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Leaderboard:
     """Compute every cell; keep reference rows only for real (non-synthetic) corpora present in the runs."""
     cells = build_cells(runs, n_resamples=n_resamples, seed=seed)

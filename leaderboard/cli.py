@@ -34,10 +34,10 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
-    from leaderboard.output import generate  # matplotlib is imported only for this command
+    from leaderboard.build import build_leaderboard  # matplotlib is imported only for this command
 
     refs = load_references(args.references) if args.references else None
-    lb = generate(args.runs_dir, args.out, references=refs, n_resamples=args.resamples, seed=args.seed)
+    lb = build_leaderboard(args.runs_dir, args.out, references=refs, n_resamples=args.resamples, seed=args.seed)
     ranked = sum(len(c.ranked) for c in lb.cells)
     print(f"wrote {args.out}: {len(lb.cells)} cells, {ranked} ranked model rows from {lb.n_runs} runs", file=sys.stderr)
     return 0

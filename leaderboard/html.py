@@ -35,6 +35,7 @@ table.sortable th{cursor:pointer;user-select:none} table.sortable th:after{conte
 table.sortable th[aria-sort=ascending]:after{content:' \\2191';color:#1d2433}
 table.sortable th[aria-sort=descending]:after{content:' \\2193';color:#1d2433}
 tr.incomplete td{color:#8a93a3;font-style:italic} tr.best td{font-weight:600}
+table.cell{min-width:780px}
 td.worse{color:#b3261e}
 .plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 figure{margin:0;background:#fff;border:1px solid #e4e7ec;border-radius:6px;padding:6px}

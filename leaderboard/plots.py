@@ -135,8 +135,8 @@ def cross_corpus_plots(lb: Leaderboard) -> list[Plot]:
             for i in range(len(trains)):
                 for j in range(len(tests)):
                     txt = "—" if np.isnan(grid[i, j]) else f"{grid[i, j]:.1f}"
-                    ax.text(j, i, txt, ha="center", va="center", fontsize=9,
-                            color="black" if not np.isnan(grid[i, j]) and grid[i, j] > 60 else "white")
+                    color = "#888888" if np.isnan(grid[i, j]) else ("black" if grid[i, j] > 60 else "white")
+                    ax.text(j, i, txt, ha="center", va="center", fontsize=9, color=color)
             ax.set_title(f"{model}: cross-corpus UA (%) · {label_map}", fontsize=9)
             plots.append(Plot(slug("cross-corpus", label_map, model) + ".png",
                               f"Cross-corpus UA — {model} ({label_map})", "cross-corpus", label_map, _png(fig)))

@@ -60,41 +60,58 @@ class Run:
 
 
 def read_predictions(path: str | os.PathLike[str]) -> Predictions:
-    """Read a `uid, gold, pred[, probs]` JSONL file; every malformed line is an error with its line number."""
+    """Read a `uid, gold, pred[, probs]` JSONL file; every malformed line is an error with its line number.
+
+    Fast path: the whole file is decoded in one `json.loads` call and checked with comprehensions;
+    only when something is wrong do we walk the lines one by one to name the offending line.
+    """
     path = str(path)
-    uids: list[str] = []
-    gold: list[str] = []
-    pred: list[str] = []
-    seen: dict[str, int] = {}
     try:
-        f = open(path, encoding="utf-8")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
     except FileNotFoundError:
         raise ResultError(f"{path}: prediction file not found") from None
-    with f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ResultError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-            if not isinstance(obj, dict):
-                raise ResultError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            for key in ("uid", "gold", "pred"):
-                if not isinstance(obj.get(key), str) or not obj[key]:
-                    raise ResultError(f"{path}:{lineno}: missing or non-string {key!r}")
-            if "probs" in obj and obj["probs"] is not None and not isinstance(obj["probs"], dict):
-                raise ResultError(f"{path}:{lineno}: 'probs' must be an object label -> probability")
-            uid = obj["uid"]
-            if uid in seen:
-                raise ResultError(f"{path}:{lineno}: duplicate uid {uid!r} (first on line {seen[uid]})")
-            seen[uid] = lineno
-            uids.append(uid)
-            gold.append(obj["gold"])
-            pred.append(obj["pred"])
-    if not uids:
+    except UnicodeDecodeError as e:
+        raise ResultError(f"{path}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+    numbered = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not numbered:
         raise ResultError(f"{path}: no predictions (empty file)")
+    try:
+        objs = json.loads("[" + ",".join(line for _, line in numbered) + "]")
+        if len(objs) != len(numbered):  # a line held more than one value, e.g. `{...},{...}`
+            raise ValueError
+        uids = [o["uid"] for o in objs]
+        gold = [o["gold"] for o in objs]
+        pred = [o["pred"] for o in objs]
+        ok = all(set(map(type, col)) == {str} and "" not in set(col) for col in (uids, gold, pred))
+        ok = ok and {type(o.get("probs")) for o in objs} <= {dict, type(None)} and len(set(uids)) == len(uids)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        ok = False
+    if not ok:
+        _raise_first_problem(path, numbered)
     return Predictions(path=path, uids=tuple(uids), gold=tuple(gold), pred=tuple(pred))
+
+
+def _raise_first_problem(path: str, numbered: list[tuple[int, str]]) -> None:
+    """Slow path: find and report the first bad line of a prediction file."""
+    seen: dict[str, int] = {}
+    for lineno, line in numbered:
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ResultError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+        if not isinstance(obj, dict):
+            raise ResultError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        for key in ("uid", "gold", "pred"):
+            if not isinstance(obj.get(key), str) or not obj[key]:
+                raise ResultError(f"{path}:{lineno}: missing or non-string {key!r}")
+        if obj.get("probs") is not None and not isinstance(obj["probs"], dict):
+            raise ResultError(f"{path}:{lineno}: 'probs' must be an object label -> probability")
+        uid = obj["uid"]
+        if uid in seen:
+            raise ResultError(f"{path}:{lineno}: duplicate uid {uid!r} (first on line {seen[uid]})")
+        seen[uid] = lineno
+    raise ResultError(f"{path}: malformed prediction file")
 
 
 def _require(cond: bool, path: str, message: str) -> None:

@@ -81,11 +81,13 @@ def metric_value(acc: np.ndarray, gold: np.ndarray, n_classes: int, metric: str)
 
 def bootstrap_counts(strata: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
     """(B, n) resampling counts: each stratum's utterances drawn with replacement, stratum size kept."""
-    counts = np.zeros((n_resamples, strata.size), dtype=np.float64)
+    n = strata.size
+    picks = np.empty((n_resamples, n), dtype=np.int64)
     for s in np.unique(strata):
         idx = np.flatnonzero(strata == s)
-        counts[:, idx] = rng.multinomial(idx.size, np.full(idx.size, 1.0 / idx.size), size=n_resamples)
-    return counts
+        picks[:, idx] = idx[rng.integers(0, idx.size, size=(n_resamples, idx.size))]
+    flat = (picks + np.arange(n_resamples, dtype=np.int64)[:, None] * n).ravel()
+    return np.bincount(flat, minlength=n_resamples * n).reshape(n_resamples, n).astype(np.float64)
 
 
 def resampled_metric(acc: np.ndarray, gold: np.ndarray, n_classes: int, metric: str,
@@ -136,7 +138,7 @@ def permutation_p(weighted_diffs: np.ndarray, signs: np.ndarray) -> np.ndarray:
 
 
 def random_signs(n_resamples: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    return rng.choice(np.array([-1.0, 1.0]), size=(n_resamples, n))
+    return (rng.integers(0, 2, size=(n_resamples, n), dtype=np.int8) * 2 - 1).astype(np.float64)
 
 
 def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int, int, float]:

@@ -37,7 +37,6 @@ class LEMERConfig:
     k_keywords: int = 10
     k_frames: int = 10
     probe_frames_per_utt: int = 16
-    probe_c: float = 1.0
     # --- inputs -----------------------------------------------------------------------------
     context_window: int = 10
     text_scope: TextScope = "all"
@@ -69,7 +68,7 @@ class LEMERConfig:
                 raise ValueError(f"LE-MER config: {name} must be a positive integer, got {value!r}")
         if isinstance(self.context_window, bool) or not isinstance(self.context_window, int) or not 0 <= self.context_window <= 10:
             raise ValueError(f"LE-MER config: context_window must be an integer in 0..10, got {self.context_window!r}")
-        for name in ("mu", "lr", "weight_decay", "dropout", "head_dropout", "probe_c", "grad_clip"):
+        for name in ("mu", "lr", "weight_decay", "dropout", "head_dropout", "grad_clip"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"LE-MER config: {name} must be a non-negative number, got {value!r}")
@@ -121,7 +120,6 @@ SOURCES: dict[str, tuple[str, str]] = {
     "k_keywords": ("ours", "top-K TF-IDF keywords per class (paper: top-K, K not given offline)"),
     "k_frames": ("ours", "top-K frames per class (paper: top-K, ranking rule not given)"),
     "probe_frames_per_utt": ("ours", "frames sampled per training utterance for the frame probe"),
-    "probe_c": ("ours", "inverse L2 strength of the logistic-regression frame probe"),
     "context_window": ("project", "preceding utterances in the text input; DATASETS.md: LE-MER uses up to 10"),
     "text_scope": ("ours", "'all' = context + target tokens are attended; 'target' = target span only"),
     "max_tokens": ("ours", "keep the last N tokens (the target is at the end)"),

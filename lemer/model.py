@@ -214,7 +214,7 @@ class LEMER(Model):
                 env.log("LE-MER keywords: " + "; ".join(f"{c}: {' '.join(w)}" for c, w in sem.evidence.items()))
         if cfg.uses_speech:
             frames = [cache[e.uid].speech for e in train]
-            ton = tonal_init(frames, labels, classes, cfg.k_frames, cfg.probe_frames_per_utt, cfg.probe_c, env.seed)  # type: ignore[arg-type]
+            ton = tonal_init(frames, labels, classes, cfg.k_frames, cfg.probe_frames_per_utt, env.seed)  # type: ignore[arg-type]
             self.label_inits["speech"] = ton
             speech_init = self._fill_missing(ton, frames[0].shape[1], "tonal", env)  # type: ignore[union-attr]
         return text_init, speech_init

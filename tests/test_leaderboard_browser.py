@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard.output import generate
+from leaderboard.build import build_leaderboard
 from tests.helpers_leaderboard import make_runs_dir
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")) if p and Path(p).exists()), None)
@@ -38,7 +38,7 @@ def _dump_dom(page: Path, profile: Path) -> tuple[str, str]:
 
 def test_page_runs_in_chromium(tmp_path: Path) -> None:
     runs = make_runs_dir(tmp_path / "runs", per_fold=20, seeds=(0, 1), cross_corpus=False)
-    generate(runs, tmp_path / "out", n_resamples=200)
+    build_leaderboard(runs, tmp_path / "out", n_resamples=200)
     html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     probe = tmp_path / "out" / "probe.html"
     probe.write_text(html.replace("</body>", PROBE), encoding="utf-8")

@@ -12,7 +12,7 @@ import pytest
 from sklearn.metrics import balanced_accuracy_score
 from statsmodels.stats.multitest import multipletests
 
-from leaderboard.output import OUTPUT_FILES, generate
+from leaderboard.build import OUTPUT_FILES, build_leaderboard
 from leaderboard.references import load_references
 from leaderboard.results import ResultError
 from tests.helpers_leaderboard import fold_data, make_runs_dir, noisy_predictions, write_run
@@ -25,7 +25,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("lb")
     runs = make_runs_dir(root / "runs")
     out = root / "out"
-    generate(runs, out)
+    build_leaderboard(runs, out)
     return runs, out
 
 
@@ -190,7 +190,7 @@ def test_references_only_for_real_corpora(tmp_path: Path) -> None:
     toml.write_text('[[reference]]\ncorpus = "iemocap"\nmodel = "My-SER"\nprotocol = "LOSO, 4-class"\n'
                     'source = "Doe 2025"\nua = 66.6\n\n[[reference]]\ncorpus = "crema-d"\nmodel = "X"\n'
                     'protocol = "p"\nsource = "s"\nwa = 1.0\n')
-    generate(runs, tmp_path / "out", references=load_references(toml))
+    build_leaderboard(runs, tmp_path / "out", references=load_references(toml))
     md = (tmp_path / "out" / "leaderboard.md").read_text(encoding="utf-8")
     refs = md[md.index("## Published reference points"):]
     assert "emotion2vec" in refs and "My-SER" in refs and "66.6" in refs
@@ -212,20 +212,20 @@ def test_output_replaced_atomically_and_kept_on_failure(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    generate(runs, out)
+    build_leaderboard(runs, out)
     assert not (out / "stale.txt").exists() and (out / "index.html").exists()
     before = (out / "leaderboard.csv").read_text()
     bad = next(runs.rglob("result.json"))
     bad.write_text(bad.read_text().replace('"schema_version": 1', '"schema_version": 99'))
     with pytest.raises(ResultError, match="schema_version 99"):
-        generate(runs, out)
+        build_leaderboard(runs, out)
     assert (out / "leaderboard.csv").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "runs"]
 
 
 def test_same_seed_same_output(tmp_path: Path) -> None:
     runs = _real_runs(tmp_path / "runs")
-    generate(runs, tmp_path / "a", seed=5)
-    generate(runs, tmp_path / "b", seed=5)
+    build_leaderboard(runs, tmp_path / "a", seed=5)
+    build_leaderboard(runs, tmp_path / "b", seed=5)
     for name in ("leaderboard.csv", "significance.csv", "leaderboard.md"):
         assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text()

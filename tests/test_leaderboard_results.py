@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard.board import build_leaderboard
+from leaderboard.board import compute_leaderboard
 from leaderboard.results import ResultError, align, load_runs, read_predictions, read_result
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE
 from tests.helpers_leaderboard import fold_data, write_predictions, write_run
@@ -92,7 +92,7 @@ def test_models_with_different_test_sets_in_a_cell(tmp_path: Path) -> None:
     a = _one_run(tmp_path, model="a")
     b = _one_run(tmp_path, model="b", uids=uids[:-1] + ["synthetic-iemocap:other"])
     with pytest.raises(ResultError) as e:
-        build_leaderboard(load_runs(tmp_path))
+        compute_leaderboard(load_runs(tmp_path))
     msg = str(e.value)
     assert str(a / RESULT_FILE) in msg and str(b / RESULT_FILE) in msg
     assert "different test sets for fold 'test=Session1'" in msg and "synthetic-iemocap:" in msg
@@ -104,14 +104,14 @@ def test_models_with_different_gold_labels_in_a_cell(tmp_path: Path) -> None:
     flipped = ["sad" if g != "sad" else "neu" for g in gold[:1]] + gold[1:]
     _one_run(tmp_path, model="b", gold=flipped, pred=flipped)
     with pytest.raises(ResultError, match=rf"gold label differs"):
-        build_leaderboard(load_runs(tmp_path))
+        compute_leaderboard(load_runs(tmp_path))
 
 
 def test_duplicate_runs_name_both_files(tmp_path: Path) -> None:
     _one_run(tmp_path / "x")
     _one_run(tmp_path / "y")
     with pytest.raises(ResultError, match=r"duplicate run for model 'm'.*fold=test=Session1 seed=0 \(also "):
-        build_leaderboard(load_runs(tmp_path))
+        compute_leaderboard(load_runs(tmp_path))
 
 
 def test_align_refuses_different_uids_and_gold(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_tonal_init_picks_class_typical_frames() -> None:
     """Frames carrying the class direction rank above the class's plain-noise frames."""
     train = make_examples(120, 0, signal=2.0)
     frames = [np.asarray(e.features.speech, np.float32) for e in train]  # type: ignore[union-attr]
-    init = tonal_init(frames, [e.label for e in train], CLASSES, k=5, per_utt=16, c_reg=1.0, seed=0)
+    init = tonal_init(frames, [e.label for e in train], CLASSES, k=5, per_utt=16, seed=0)
     s_dirs = np.random.default_rng(101).normal(size=(len(CLASSES), frames[0].shape[1]))
     for i in range(len(CLASSES)):
         # the class's top frames point along its own direction more than along any other class's

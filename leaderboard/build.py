@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from leaderboard.board import Leaderboard, build_leaderboard
+from leaderboard.board import Leaderboard, compute_leaderboard
 from leaderboard.html import render
 from leaderboard.plots import all_plots
 from leaderboard.references import Reference
@@ -54,9 +54,9 @@ def write_outputs(lb: Leaderboard, out_dir: str | os.PathLike[str]) -> Path:
     return out
 
 
-def generate(runs_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
+def build_leaderboard(runs_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
              references: list[Reference] | None = None, n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Leaderboard:
     """Read `runs_dir`, compute the leaderboard and write it to `out_dir` (the `leaderboard` command)."""
-    lb = build_leaderboard(load_runs(runs_dir), references=references, n_resamples=n_resamples, seed=seed)
+    lb = compute_leaderboard(load_runs(runs_dir), references=references, n_resamples=n_resamples, seed=seed)
     write_outputs(lb, out_dir)
     return lb
