@@ -8,7 +8,8 @@ selected exactly like LE-MER.
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -38,7 +39,11 @@ NEURAL_DEFAULTS: dict[str, Any] = {
     "text_context": 0,  # preceding utterances the harness puts in the text features
     "max_tokens": 256,  # longer token sequences keep their first rows
     "max_frames": 1500,  # 30 s at 50 frames/s; longer clips keep their first frames (counted after striding)
-    "speech_stride": 1,  # average every k consecutive speech frames (k=2: 50 -> 25 frames/s) to save compute
+    "speech_stride": 1,
+    # intra-op threads while fitting/predicting (restored afterwards); None leaves torch's setting.
+    # These models are small: on this shared 2-core machine 2 threads made a fit 5-10x SLOWER (spinning
+    # OpenMP workers competing with other processes), 1 thread was never slower than ~1.5x.
+    "torch_threads": 1,  # average every k consecutive speech frames (k=2: 50 -> 25 frames/s) to save compute
     # optimisation (lemer.training.TrainConfig fields)
     "lr": 1e-3,
     "weight_decay": 1e-2,
@@ -141,6 +146,20 @@ def make_pooling(pooling: str, dim: int) -> nn.Module:
     if pooling == "mean":
         return MeanPooling()
     raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with `n` intra-op torch threads, then restore the previous count."""
+    if n is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def average_frames(frames: np.ndarray, stride: int) -> np.ndarray:
@@ -262,12 +281,13 @@ class NeuralBaseline(Model):
         check_training_labels(name, valid, env.classes, "valid")
         self.dims = self._check_features([*train, *valid], None)
         self.classes = tuple(env.classes)
-        seed_everything(env.seed)  # before building layers: same seed, same initial weights
-        self.module = self.build(self.dims[0], self.dims[1], len(self.classes))
-        self.history = fit_module(
-            self.module, self.encode, train, valid, self.classes, TrainConfig.from_config(self.cfg),
-            seed=env.seed, length=self._length, log=env.log,
-        )
+        with torch_threads(self.cfg["torch_threads"]):
+            seed_everything(env.seed)  # before building layers: same seed, same initial weights
+            self.module = self.build(self.dims[0], self.dims[1], len(self.classes))
+            self.history = fit_module(
+                self.module, self.encode, train, valid, self.classes, TrainConfig.from_config(self.cfg),
+                seed=env.seed, length=self._length, log=env.log,
+            )
 
     def predict_probs(self, examples: Sequence[Example]) -> np.ndarray:
         """(N, C) probabilities over the fitted classes, in the order of `examples`."""
@@ -276,7 +296,8 @@ class NeuralBaseline(Model):
         if not examples:
             return np.zeros((0, len(self.classes)))
         self._check_features(examples, self.dims)
-        return predict_proba(self.module, self.encode, examples, length=self._length)
+        with torch_threads(self.cfg["torch_threads"]):
+            return predict_proba(self.module, self.encode, examples, length=self._length)
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
         check_unique_uids(self.info.name, examples)

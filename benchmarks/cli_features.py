@@ -1,8 +1,123 @@
-"""(placeholder until its issue lands: registers no commands yet)"""
+"""`lemer-bench transcripts` and `lemer-bench features`: fill the transcript and feature caches for a corpus.
+
+Both print, as their LAST stdout line, one JSON object a script can parse:
+    transcripts -> {"source": KEY, "wer": <float|null>, "n": <int>}
+    features    -> {"speech": {"computed": c, "reused": r, ...}, "text": {...}, "n": <int>, ...}
+WER is null (with a note on stderr) when some utterance has no gold transcript: it is undefined then.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from benchmarks.atomic import write_jsonl_atomic
+from benchmarks.audio import AudioError
+from dataset_adapters.base import get_adapter
+from dataset_adapters.types import CorpusError, Utterance
+
+EXIT_BAD_INPUT = 2
+
+
+def _utterances(args: argparse.Namespace) -> list[Utterance]:
+    report = get_adapter(args.corpus).load(args.root, label_map=args.label_map)
+    return list(report.utterances)
+
+
+def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Expected failures (bad corpus or clip, unknown names, unreachable encoder) -> message + exit 2."""
+    def run(args: argparse.Namespace) -> int:
+        from benchmarks.feature_cache import EncoderUnavailable
+
+        try:
+            return func(args)
+        except (CorpusError, AudioError, EncoderUnavailable, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except KeyError as e:
+            print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    return run
+
+
+@_guarded
+def cmd_transcripts(args: argparse.Namespace) -> int:
+    from benchmarks.transcripts import corpus_wer, get_source
+
+    utts = _utterances(args)
+    source = get_source(args.source, cache_dir=args.cache_dir)
+    t0 = time.perf_counter()
+    texts = source.transcribe(utts, progress=not args.quiet)
+    seconds = time.perf_counter() - t0
+    write_jsonl_atomic(Path(args.out), ({"uid": u.uid, "text": texts[u.uid]} for u in utts))
+    wer = corpus_wer(utts, texts)  # None, with a note on stderr, when some gold transcript is missing
+    stats = getattr(source, "stats", None)
+    extra = f", computed {stats.computed}, reused {stats.reused}" if stats else ""
+    print(f"wrote {len(utts)} transcripts to {args.out} in {seconds:.1f} s{extra}", file=sys.stderr)
+    print(json.dumps({"source": args.source, "wer": None if wer is None else round(wer, 4), "n": len(utts)}))
+    return 0
+
+
+@_guarded
+def cmd_features(args: argparse.Namespace) -> int:
+    from benchmarks.features import FeatureStore
+    from benchmarks.transcripts import get_source
+
+    utts = _utterances(args)
+    none = {"none", "None", ""}
+    store = FeatureStore(args.cache_dir, text_encoder=None if args.text_encoder in none else args.text_encoder,
+                         speech_encoder=None if args.speech_encoder in none else args.speech_encoder,
+                         progress=not args.quiet)
+    report: dict[str, object] = {"n": len(utts), "text_encoder": store.text_encoder_name,
+                                 "speech_encoder": store.speech_encoder_name, "source": args.source}
+    if store.speech_encoder_name is not None:
+        before = (store.computed, store.reused)
+        t0 = time.perf_counter()
+        store.speech(utts)
+        report["speech"] = {"computed": store.computed - before[0], "reused": store.reused - before[1],
+                            "seconds": round(time.perf_counter() - t0, 2)}
+    if store.text_encoder_name is not None:
+        texts = get_source(args.source, cache_dir=args.cache_dir).transcribe(utts, progress=not args.quiet)
+        missing = [u.uid for u in utts if texts.get(u.uid) is None]
+        if missing:
+            raise ValueError(f"transcript source {args.source!r} has no text for {len(missing)} utterance(s), "
+                             f"e.g. {missing[0]}; choose another --source")
+        by_uid = {u.uid: u for u in utts}
+        items = [(u.uid, texts[u.uid], [texts[c] for c in u.context if c in by_uid][-args.context:] if args.context else [])
+                 for u in utts]
+        before = (store.computed, store.reused)
+        t0 = time.perf_counter()
+        store.text(items, args.context)
+        report["text"] = {"computed": store.computed - before[0], "reused": store.reused - before[1],
+                          "seconds": round(time.perf_counter() - t0, 2)}
+    report["corrupt_recomputed"] = store.corrupt
+    print(json.dumps(report))
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("corpus", help="corpus name: iemocap, msp-podcast, crema-d")
+    p.add_argument("--root", required=True, help="the corpus's root folder, in its distributed layout")
+    p.add_argument("--label-map", default=None, help="label map name (default: the corpus's default)")
+    p.add_argument("--cache-dir", default=None, help="cache folder (default: $LEMER_CACHE or the user cache dir)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    return None
+    p = sub.add_parser("transcripts", help="transcribe a corpus with one transcript source; prints its WER")
+    _common(p)
+    p.add_argument("--source", required=True, help="gold | asr:whisper-tiny.en | asr:pocketsphinx | noise:wer=X[,seed=N]")
+    p.add_argument("--out", required=True, help="output .jsonl: one {uid, text} per utterance")
+    p.set_defaults(func=cmd_transcripts)
+
+    p = sub.add_parser("features", help="fill the feature cache for a corpus; reports computed vs reused")
+    _common(p)
+    p.add_argument("--text-encoder", default="default", help="BERT-family HF name/path, 'default' (all-MiniLM-L6-v2) or 'none'")
+    p.add_argument("--speech-encoder", default="default",
+                   help="'default' (Whisper tiny.en encoder), wav2vec2-family HF name/path[@layer=K|@mean], or 'none'")
+    p.add_argument("--source", default="gold", help="transcript source feeding the text encoder (default gold)")
+    p.add_argument("--context", type=int, default=0, help="preceding utterances in the text input (LE-MER: up to 10)")
+    p.set_defaults(func=cmd_features)

@@ -69,11 +69,25 @@ def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[i
     return (1 if summary.runs_failed else 0), summary, suite
 
 
-def _build_leaderboard(runs_dir: Path, out_dir: Path) -> Path:
-    from leaderboard.build import build_leaderboard
+def _leaderboard(runs_dir: Path) -> tuple[bool, str]:
+    """Build the leaderboard of one suite's results into <runs_dir>/leaderboard; (ok, message)."""
+    out_dir = runs_dir / "leaderboard"
+    try:
+        from leaderboard.build import build_leaderboard
 
-    build_leaderboard(runs_dir, out_dir)
-    return out_dir
+        build_leaderboard(runs_dir, out_dir)
+    except Exception as e:  # the grid's results stay valid; say clearly what went wrong
+        return False, f"lemer-bench: leaderboard not written ({type(e).__name__}: {e})"
+    return True, f"leaderboard written to {out_dir} (open {out_dir / 'index.html'} in a browser)"
+
+
+def _finish(code: int, summary: Summary, suite: Any, with_leaderboard: bool, out: Path) -> int:
+    if with_leaderboard:
+        ok, msg = _leaderboard(out / suite.name)
+        print(msg, file=None if ok else sys.stderr)
+        code = code or (0 if ok else 1)
+    print(json.dumps(summary.to_json()))
+    return code
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -81,21 +95,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                                     corpus=args.corpus)
     if summary is None:
         return code
-    if suite.leaderboard and args.limit is None and args.models is None:
-        where = _build_leaderboard(args.out / suite.name, args.out / suite.name / "leaderboard")
-        print(f"leaderboard: {where}")
-    print(json.dumps(summary.to_json()))
-    return code
+    full_grid = args.limit is None and args.models is None
+    return _finish(code, summary, suite, suite.leaderboard and full_grid, args.out)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     code, summary, suite = _execute(DEMO_SUITE, args)
     if summary is None:
         return code
-    where = _build_leaderboard(args.out / suite.name, args.out / suite.name / "leaderboard")
-    print(f"leaderboard written to {where} (open {where / 'index.html'} in a browser)")
-    print(json.dumps(summary.to_json()))
-    return code
+    return _finish(code, summary, suite, True, args.out)
 
 
 def cmd_ls(args: argparse.Namespace) -> int:

@@ -131,6 +131,7 @@ class FeatureStore:
                 arr = self._store(key, feats, {"kind": "speech", "encoder": enc.name, "uid": us[0].uid})
                 for u in us:
                     out[u.uid] = arr
+                self.cache.stats.reused += len(us) - 1  # identical clips share the entry just computed
                 next(it, None)
         if hasattr(bar, "close"):
             bar.close()
@@ -163,6 +164,7 @@ class FeatureStore:
                 arr = self._store(key, feats, {"kind": "text", "encoder": enc.name, "uid": todo[key][0]})
                 for uid in todo[key]:
                     out[uid] = (arr, built[key].span)
+                self.cache.stats.reused += len(todo[key]) - 1
                 next(it, None)
         if hasattr(bar, "close"):
             bar.close()

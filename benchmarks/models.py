@@ -24,6 +24,7 @@ MODELS.register("late-fusion", "baselines.fusion:LateFusion")
 MODELS.register("cross-attention", "baselines.cross_attention:CrossAttention")
 MODELS.register("lemer", "lemer.model:LEMER")
 MODELS.register("lemer-no-constraint", "lemer.model:LEMER", use_constraint=False)
+MODELS.register("lemer-no-labels", "lemer.model:LEMER", use_label_embeddings=False)
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,8 @@ class RunData:
     # ---------------------------------------------------------------- preparation (parent only)
     def prepare(self, specs: Iterable[RunSpec], log: Any = None) -> None:
         """Compute every shared item the pending runs need, once; a failure is kept and re-raised
-        by each run that needs the item, so it fails that run, not the grid."""
+        by each run that needs the item, so it fails that run, not the grid. (The ASR and encoder
+        code parallelise themselves over the cores, so this runs one item at a time.)"""
         jobs: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for s in specs:
             for name in dict.fromkeys((s.train_corpus, s.corpus)):
@@ -181,3 +182,4 @@ class RunData:
             tb = self.failed[key]
             cause = (tb.strip().splitlines() or ["?"])[-1]
             raise PreparationError(f"could not prepare {key[0]} for {' '.join(map(str, key[1:]))}: {cause}\n{tb}")
+

@@ -8,7 +8,6 @@ the CLI prints as the last line of stdout.
 """
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import signal
@@ -17,7 +16,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -27,9 +26,7 @@ from benchmarks.corpora import resolve_roots
 from benchmarks.run_data import DataConfig, RunData
 from benchmarks.run_one import execute_recorded, is_complete
 from benchmarks.suite import RunSpec, Suite, expand
-
-
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+from benchmarks.threads import one_thread_env
 
 
 @dataclass
@@ -87,7 +84,7 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], failed: dict[Any, str], out: str) -> None:
     from benchmarks import run_one
 
-    run_one.SINGLE_THREAD = True  # torch.set_num_threads(1) before each run (see _one_thread_env)
+    run_one.SINGLE_THREAD = True  # torch.set_num_threads(1) before each run (see benchmarks.threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _WORKER["data"] = RunData(config, transcripts_cache=transcripts, failed=failed)
     _WORKER["out"] = Path(out)
@@ -107,11 +104,15 @@ class _SigtermAsInterrupt:
 
     def __enter__(self) -> None:
         self._old = None
+        self._pid = os.getpid()
         if threading.current_thread() is threading.main_thread():
             self._old = signal.signal(signal.SIGTERM, self._raise)
 
-    @staticmethod
-    def _raise(signum: int, frame: Any) -> None:
+    def _raise(self, signum: int, frame: Any) -> None:
+        if os.getpid() != self._pid:  # a forked helper (e.g. an ASR pool) inherited this: die as by default
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
         raise KeyboardInterrupt
 
     def __exit__(self, *exc: Any) -> None:
@@ -164,12 +165,12 @@ def _serial(pending: list[RunSpec], data: RunData, out: Path) -> Iterator[Outcom
 
 
 def _parallel(pending: list[RunSpec], data: RunData, opts: RunOptions) -> Iterator[Outcome]:
-    config = DataConfig(**{**asdict_shallow(data.config), "verify_audio": False, "progress": False})
+    config = replace(data.config, verify_audio=False, progress=False)
     ctx = multiprocessing.get_context("spawn")  # fork after torch/OpenMP use can deadlock
     pool = ProcessPoolExecutor(max_workers=opts.jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(config, data.transcripts_cache, data.failed, str(opts.out)))
     try:
-        with _one_thread_env():  # workers are spawned during submit and inherit this environment
+        with one_thread_env():  # workers are spawned during submit and inherit this environment
             futures = {pool.submit(_work, spec): spec for spec in pending}
         for fut in as_completed(futures):
             spec = futures[fut]
@@ -185,21 +186,3 @@ def _parallel(pending: list[RunSpec], data: RunData, opts: RunOptions) -> Iterat
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
-
-@contextlib.contextmanager
-def _one_thread_env() -> Iterator[None]:
-    """One BLAS/OpenMP thread per worker (N workers share the cores); read by numpy and torch at import."""
-    saved = {v: os.environ.get(v) for v in THREAD_VARS}
-    os.environ.update({v: "1" for v in THREAD_VARS})
-    try:
-        yield
-    finally:
-        for v, old in saved.items():
-            if old is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = old
-
-
-def asdict_shallow(obj: Any) -> dict[str, Any]:
-    return {k: getattr(obj, k) for k in obj.__dataclass_fields__}

@@ -86,6 +86,8 @@ class Suite:
     speech_encoder: str | None = None
     leaderboard: bool = False
     synthetic_scale: str = "small"  # scale of generated stand-ins for corpora marked synthetic
+    # condition -> the only models run under it (e.g. run the ASR conditions for a few text models only)
+    transcript_models: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def needed_corpora(self) -> dict[str, bool]:
         """{corpus name: may be a generated synthetic stand-in} for every corpus the suite touches."""
@@ -138,6 +140,7 @@ class _Parser:
     """Turns the TOML dict into a Suite, reporting every mistake as `file:line: what`."""
 
     TOP = {"name", "description", "seeds", "models", "transcripts", "max_folds", "leaderboard", "synthetic_scale",
+           "transcript_models",
            "encoders", "model_config", "corpora", "cross_corpus", "ablations"}
     CORPUS = {"name", "protocol", "label_map", "synthetic", "transcripts", "models", "seeds", "max_folds"}
     CROSS = {"corpora", "label_map", "synthetic", "transcripts", "models", "seeds"}
@@ -239,6 +242,12 @@ class _Parser:
         for m in mc:
             self.models([m], "model_config")
 
+        tm = d.get("transcript_models", {})
+        if not isinstance(tm, dict):
+            raise self.fail("[transcript_models] must be a table: condition = [models]", "transcript_models")
+        transcript_models = {self.transcripts([k], "transcript_models")[0]: self.models(v, "transcript_models")
+                             for k, v in tm.items()}
+
         corpora = []
         raw_corpora = d.get("corpora", [])
         if not isinstance(raw_corpora, list):
@@ -317,7 +326,7 @@ class _Parser:
             corpora=tuple(corpora), cross_corpus=cross, ablations=tuple(ablations),
             model_config={k: dict(v) for k, v in mc.items()},
             text_encoder=text_enc, speech_encoder=speech_enc, leaderboard=bool(d.get("leaderboard", False)),
-            synthetic_scale=self.scale(d.get("synthetic_scale", "small")),
+            synthetic_scale=self.scale(d.get("synthetic_scale", "small")), transcript_models=transcript_models,
         )
 
 
@@ -458,6 +467,10 @@ def expand(
         seen.add(path)
         runs.append(spec)
 
+    def allowed(model: str, transcript: str) -> bool:
+        only = suite.transcript_models.get(transcript)
+        return only is None or model in model_names(only)
+
     def within(entry: CorpusEntry, model_facts: list[tuple[ModelFacts, dict[str, Any] | None]],
                transcripts: Sequence[str], seeds: Sequence[int]) -> None:
         folds = list(fold_names(entry.name, entry.label_map, entry.protocol))
@@ -465,6 +478,8 @@ def expand(
             folds = folds[: entry.max_folds]
         for transcript in transcripts:
             for f, abl in model_facts:
+                if not allowed(f.name, transcript) and f.reads_text:
+                    continue
                 for seed in seeds:
                     for fold in folds:
                         add(f, abl, entry.name, entry.name, entry.protocol, entry.protocol, entry.label_map, fold, transcript, seed)
@@ -489,6 +504,8 @@ def expand(
                     continue
                 for transcript in x.transcripts:
                     for m in picked(x.models):
+                        if not allowed(m, transcript) and facts(m).reads_text:
+                            continue
                         for seed in x.seeds:
                             add(facts(m), None, test, train, "cross-corpus", protocols.get(train, DEFAULT_PROTOCOL[train]),
                                 x.label_map, f"train={roots[train].display}", transcript, seed)

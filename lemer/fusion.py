@@ -1,6 +1,7 @@
 """LE-MER's label interactions, emotion-aware alignment, cross-attention and label-guided fusion.
 
-Notation (B batch, T tokens, S frames, C classes, d shared size), all masked (True = real position):
+Notation (B batch, T tokens (in the model: the target's tokens for Al, Ar), S frames, C classes, d shared size),
+all masked (True = real position):
 - label-token attention   Gt = softmax_over_tokens(Ht Lt^T / sqrt d)        (B, T, C): where label c looks in the text
 - label-frame attention   Gs = softmax_over_frames(Hs Ls^T / sqrt d)        (B, S, C): where label c looks in the audio
 - emotion-aware alignment Al = rownorm(Gt Gs^T)                              (B, T, S): token i and frame j are aligned

@@ -8,6 +8,8 @@ frames and tokens:
   label-token attention can pick emotional words from the context) or only the target span
   (`"target"`: context then reaches LE-MER only through the encoder's contextualised target tokens).
   Long sequences keep their last `max_tokens` tokens, i.e. the target and the most recent context.
+  The target span is kept (shifted) because only target tokens are aligned with the target's frames.
+  Features without a span are taken to be the target alone.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class MissingFeatures(ValueError):
 class Prepared:
     text: np.ndarray | None  # (n_tokens, d_text) float32
     speech: np.ndarray | None  # (n_frames, d_speech) float32
+    span: tuple[int, int] | None = None  # target token range inside `text`
 
 
 def pool_frames(frames: np.ndarray, pool: int, max_frames: int) -> np.ndarray:
@@ -46,30 +49,30 @@ def pool_frames(frames: np.ndarray, pool: int, max_frames: int) -> np.ndarray:
     return sums.reshape(n_out, factor, -1).sum(1) / counts[:, None]
 
 
-def select_tokens(tokens: np.ndarray, span: tuple[int, int] | None, scope: str, max_tokens: int, uid: str) -> np.ndarray:
-    """The token rows LE-MER attends to (see module docstring)."""
+def select_tokens(tokens: np.ndarray, span: tuple[int, int] | None, scope: str, max_tokens: int,
+                  uid: str) -> tuple[np.ndarray, tuple[int, int]]:
+    """The token rows LE-MER attends to and the target span inside them (see module docstring)."""
     tokens = np.asarray(tokens, dtype=np.float32)
     if tokens.ndim != 2:
         raise ValueError(f"{uid}: text features must be (n_tokens, dim), got shape {tokens.shape}")
+    start, end = span if span is not None else (0, len(tokens))
+    if not 0 <= start <= end <= len(tokens):
+        raise ValueError(f"{uid}: text_span {span} outside the {len(tokens)} text tokens")
     if scope == "target":
-        if span is None:
-            raise MissingFeatures(f"{uid}: text_scope='target' needs features.text_span")
-        start, end = span
-        if not 0 <= start <= end <= len(tokens):
-            raise ValueError(f"{uid}: text_span {span} outside the {len(tokens)} text tokens")
-        tokens = tokens[start:end]
-    return np.ascontiguousarray(tokens[-max_tokens:])
+        tokens, start, end = tokens[start:end], 0, end - start
+    cut = max(0, len(tokens) - max_tokens)
+    return np.ascontiguousarray(tokens[cut:]), (max(0, start - cut), end - cut)
 
 
 def prepare(example: Example, use_text: bool, use_speech: bool, scope: str, max_tokens: int, pool: int,
             max_frames: int) -> Prepared:
     """Float32 copies of the features this model uses, with a clear error naming the utterance if one is missing."""
     feats = example.features
-    text = speech = None
+    text = speech = span = None
     if use_text:
         if feats is None or feats.text is None:
             raise MissingFeatures(f"{example.uid}: LE-MER needs text features (features.text is missing)")
-        text = select_tokens(feats.text, feats.text_span, scope, max_tokens, example.uid)
+        text, span = select_tokens(feats.text, feats.text_span, scope, max_tokens, example.uid)
     if use_speech:
         if feats is None or feats.speech is None:
             raise MissingFeatures(f"{example.uid}: LE-MER needs speech features (features.speech is missing)")
@@ -77,4 +80,4 @@ def prepare(example: Example, use_text: bool, use_speech: bool, scope: str, max_
     for name, arr in (("text", text), ("speech", speech)):
         if arr is not None and not np.all(np.isfinite(arr)):
             raise ValueError(f"{example.uid}: {name} features contain NaN or inf")
-    return Prepared(text=text, speech=speech)
+    return Prepared(text=text, speech=speech, span=span)

@@ -5,15 +5,17 @@ Pipeline of `LEMERNet.forward` (equations in `lemer/fusion.py`):
 2. project the trainable semantic (text) and tonal (speech) label embeddings with the same projections, so their
    keyword / frame initialisations, which live in the encoders' spaces, land where the tokens and frames land;
 3. label-token attention Gt and label-frame attention Gs, and label-aware sequences (position + its label mixture);
-4. emotion-aware alignment Al = rownorm(Gt Gs^T) and semantic cross-attention Ar (tokens -> frames);
-5. label-guided attentive fusion of each token with the speech it attends to; max-pooling over time of the fused
-   tokens and of the label-aware frames; MLP classifier;
+4. emotion-aware alignment Al = rownorm(Gt Gs^T) and semantic cross-attention Ar (target tokens -> frames);
+5. label-guided attentive fusion of each target token with the speech it attends to; max-pooling over time of the
+   label-aware tokens (context + target), of the fused target tokens and of the label-aware frames; MLP classifier;
 6. loss = cross-entropy (in the training loop) + mu * constraint(Ar, Al), returned as the auxiliary loss.
 
 Switches (`lemer/config.py`) turn off the constraint, the label parts, or a modality; with one modality the model is a
 label-aware unimodal classifier (or a plain one with `use_label_embeddings=false`). Dialogue context enters through
-the text features (`context_window` preceding utterances before the target); see `lemer/inputs.py` for which tokens
-are attended. Fine-tuning the encoders (`finetune=true`, as in the paper) needs raw text/audio, encoder names and a
+the text features (`context_window` preceding utterances before the target). Label-token attention sees every token
+(context words can carry the emotion), but only the target's tokens are aligned and fused with the frames: the audio
+is the target's alone, so pairing context words with it would be meaningless (and would cost ~5x more with 10
+context utterances). See `lemer/inputs.py` for the token selection. Fine-tuning the encoders (`finetune=true`, as in the paper) needs raw text/audio, encoder names and a
 GPU; it is not implemented here and raises a clear error.
 """
 from __future__ import annotations
@@ -68,10 +70,12 @@ class LEMERNet(nn.Module):
         if cfg.modalities == "both":
             self.cross = CrossAttention(d)
             self.fusion = GatedFusion(d, with_labels=labels)
+            streams += 1  # the fused target tokens
         self.head = mlp_head(streams * d, n_classes, hidden=cfg.head_hidden, dropout=cfg.head_dropout)
 
     def parts(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Every intermediate the tests and analyses need: G_t, G_s, A_l, A_r, pooled, logits, constraint."""
+        """Every intermediate the tests and analyses need: gt (B,T,C), gs (B,S,C), ar/al (B,L,S) over the L target
+        tokens, pooled, logits, constraint."""
         cfg, out = self.cfg, {}
         pooled: list[torch.Tensor] = []
         ht = hs = mix_t = None
@@ -80,22 +84,23 @@ class LEMERNet(nn.Module):
             ht = self.drop(self.proj_t(batch["text"]))
             if cfg.use_label_embeddings:
                 out["gt"], ht, mix_t = self.aware_t(ht, mask_t, self.proj_t(self.labels_t))
+            pooled.append(masked_max(ht, mask_t))
         if cfg.uses_speech:
             mask_s = batch["speech_mask"]
             hs = self.drop(self.proj_s(batch["speech"]))
             if cfg.use_label_embeddings:
                 out["gs"], hs, _ = self.aware_s(hs, mask_s, self.proj_s(self.labels_s))
-        if ht is not None and hs is not None:
-            out["ar"], attended = self.cross(ht, hs, mask_s)
-            fused = self.fusion(ht, attended, mix_t)
-            pooled += [masked_max(fused, mask_t), masked_max(hs, mask_s)]
-            if cfg.use_label_embeddings:
-                out["al"] = alignment(out["gt"], out["gs"], mask_t, mask_s)
-                out["constraint"] = constraint_loss(out["ar"], out["al"].detach(), mask_t, mask_s)
-        elif ht is not None:
-            pooled.append(masked_max(ht, mask_t))
-        elif hs is not None:
             pooled.append(masked_max(hs, mask_s))
+        if ht is not None and hs is not None:
+            # only the target's tokens are aligned with (and fused with) the target's frames
+            idx, mask_l = batch["target_index"], batch["target_mask"]
+            tokens = _gather(ht, idx)
+            out["ar"], attended = self.cross(tokens, hs, mask_s)
+            fused = self.fusion(tokens, attended, _gather(mix_t, idx) if mix_t is not None else None)
+            pooled.append(masked_max(fused, mask_l))
+            if cfg.use_label_embeddings:
+                out["al"] = alignment(_gather(out["gt"], idx), out["gs"], mask_l, mask_s)
+                out["constraint"] = constraint_loss(out["ar"], out["al"].detach(), mask_l, mask_s)
         out["pooled"] = torch.cat(pooled, dim=-1)
         out["logits"] = self.head(out["pooled"])
         return out
@@ -104,6 +109,28 @@ class LEMERNet(nn.Module):
         out = self.parts(batch)
         aux = self.cfg.mu * out["constraint"] if self.cfg.constraint_active and "constraint" in out else None
         return out["logits"], aux
+
+
+def _gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Rows `index` (B, L) of x (B, T, D) -> (B, L, D)."""
+    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+
+
+def target_positions(spans: Sequence[tuple[int, int]], n_tokens: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, L) indices of each example's target tokens and their mask, given each example's real token count.
+
+    An empty target (ASR heard nothing) is represented by the one real token at (or, at the end, just before) its
+    position, i.e. the closing separator, so pooling is always defined and never reads padding."""
+    lengths = [max(1, end - start) for start, end in spans]
+    index = torch.zeros(len(spans), max(lengths), dtype=torch.long)
+    mask = torch.zeros(len(spans), max(lengths), dtype=torch.bool)
+    for i, ((start, end), n, real) in enumerate(zip(spans, lengths, n_tokens)):
+        if not 0 <= start <= end <= max(real, 1):
+            raise ValueError(f"target span {(start, end)} outside the {real} tokens of example {i} in the batch")
+        first = min(start, max(0, real - 1))
+        index[i, :n] = torch.arange(first, first + n)
+        mask[i, :n] = True
+    return index, mask
 
 
 def _label_tensor(init: np.ndarray | None, n_classes: int, dim: int) -> torch.Tensor:
@@ -172,6 +199,9 @@ class LEMER(Model):
             items = [cache[e.uid] for e in examples]
             if self.cfg.uses_text:
                 batch["text"], batch["text_mask"] = pad_sequences([p.text for p in items])  # type: ignore[misc]
+                spans = [p.span or (0, len(p.text)) for p in items]  # type: ignore[arg-type]
+                real = batch["text_mask"].sum(1).tolist()  # an empty text counts as one (zero) token
+                batch["target_index"], batch["target_mask"] = target_positions(spans, real)
             if self.cfg.uses_speech:
                 batch["speech"], batch["speech_mask"] = pad_sequences([p.speech for p in items])  # type: ignore[misc]
             return batch

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from baselines.common import NeuralBaseline
+from baselines.common import NeuralBaseline, average_frames
 from baselines.cross_attention import CrossAttention, CrossAttentionNet
 from baselines.fusion import EarlyFusion, LateFusion, tune_text_weight
 from baselines.unimodal import SpeechOnly, TextOnly
@@ -154,3 +154,21 @@ def test_bad_inputs_give_clear_errors() -> None:
 def test_every_neural_baseline_shares_the_training_loop() -> None:
     for cls in (TextOnly, SpeechOnly, EarlyFusion, CrossAttention):
         assert issubclass(cls, NeuralBaseline)
+
+
+def test_torch_thread_setting_is_restored() -> None:
+    train, valid, test, _ = _data("speech")
+    before = torch.get_num_threads()
+    model = SpeechOnly(**{**FAST, "max_epochs": 2})
+    model.fit(train, valid, env(0))
+    model.predict(test)
+    assert torch.get_num_threads() == before
+
+
+def test_speech_stride_averages_frames() -> None:
+    frames = np.arange(14, dtype=np.float16).reshape(7, 2)
+    out = average_frames(frames, 3)
+    np.testing.assert_allclose(out, [[2, 3], [8, 9], [12, 13]])
+    e = Example(uid="x", label=None, text="", audio="", features=Features(speech=frames))
+    assert SpeechOnly(speech_stride=3)._length(e) == 3 and CrossAttention()._length(
+        dataclasses.replace(e, features=Features(speech=frames, text=frames, text_span=(0, 2)))) == 2 + 2

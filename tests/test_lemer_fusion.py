@@ -9,7 +9,7 @@ from lemer.config import LEMERConfig
 from lemer.fusion import alignment, constraint_loss, label_attention, label_scores
 from lemer.inputs import pool_frames, select_tokens
 from lemer.layers import masked_softmax, pad_sequences
-from lemer.model import LEMERNet
+from lemer.model import LEMERNet, target_positions
 
 C, DT, DS = 4, 12, 10
 
@@ -18,7 +18,11 @@ def _batch(seed: int = 0) -> dict[str, torch.Tensor]:
     rng = np.random.default_rng(seed)
     text, mask_t = pad_sequences([rng.normal(size=(n, DT)).astype(np.float32) for n in (3, 7, 5)])
     speech, mask_s = pad_sequences([rng.normal(size=(n, DS)).astype(np.float32) for n in (9, 4, 12)])
-    return {"text": text, "text_mask": mask_t, "speech": speech, "speech_mask": mask_s}
+    with pytest.raises(ValueError, match="outside the 3 tokens"):
+        target_positions([(1, 4)], [3])
+    index, mask_l = target_positions([(1, 3), (2, 7), (5, 5)], [3, 7, 5])  # the last target is empty, at the end
+    return {"text": text, "text_mask": mask_t, "speech": speech, "speech_mask": mask_s,
+            "target_index": index, "target_mask": mask_l}
 
 
 def _net(**switches) -> LEMERNet:
@@ -40,16 +44,19 @@ def test_shapes_and_distributions() -> None:
     batch = _batch()
     parts = _net().parts(batch)
     b, t, s = batch["text"].shape[0], batch["text"].shape[1], batch["speech"].shape[1]
+    n_target = batch["target_index"].shape[1]
     assert parts["logits"].shape == (b, C)
     assert parts["gt"].shape == (b, t, C) and parts["gs"].shape == (b, s, C)
-    assert parts["ar"].shape == (b, t, s) and parts["al"].shape == (b, t, s)
+    assert parts["ar"].shape == (b, n_target, s) and parts["al"].shape == (b, n_target, s)
+    assert batch["target_mask"].sum(1).tolist() == [2, 5, 1] and batch["target_index"][2, 0].item() == 4
     mt, ms = batch["text_mask"], batch["speech_mask"]
     ones = torch.ones_like(parts["ar"][..., 0])
     # every label's attention is a distribution over real positions; Ar and Al rows are distributions over real frames
+    ml = batch["target_mask"]
     torch.testing.assert_close(parts["gt"].sum(1), torch.ones(b, C))
     torch.testing.assert_close(parts["gs"].sum(1), torch.ones(b, C))
     torch.testing.assert_close(parts["ar"].sum(-1), ones)
-    torch.testing.assert_close(parts["al"].sum(-1)[mt], ones[mt])
+    torch.testing.assert_close(parts["al"].sum(-1)[ml], ones[ml])
     assert torch.all(parts["gt"][~mt] == 0) and torch.all(parts["gs"][~ms] == 0)
     assert torch.all(parts["ar"].masked_select(~ms.unsqueeze(1).expand_as(parts["ar"])) == 0)
     assert torch.all(parts["al"].masked_select(~ms.unsqueeze(1).expand_as(parts["al"])) == 0)
@@ -68,6 +75,7 @@ def test_padding_is_independent_of_batch_mates() -> None:
     """An utterance's logits do not depend on how much padding a longer batch mate forces on it."""
     net, batch = _net(), _batch()
     alone = {k: v[:1, : int(batch[f"{k.split('_')[0]}_mask"][0].sum())] for k, v in batch.items()}
+    assert alone["text"].shape[1] == 3 and alone["target_index"].shape[1] == 2
     torch.testing.assert_close(net(batch)[0][:1], net(alone)[0])
 
 
@@ -120,7 +128,12 @@ def test_pool_frames_keeps_every_frame() -> None:
 
 def test_select_tokens_scopes() -> None:
     x = np.arange(20, dtype=np.float32).reshape(10, 2)
-    assert select_tokens(x, (6, 10), "target", 256, "u").shape == (4, 2)
-    np.testing.assert_array_equal(select_tokens(x, (6, 10), "all", 3, "u"), x[-3:])
+    tokens, span = select_tokens(x, (6, 9), "target", 256, "u")
+    np.testing.assert_array_equal(tokens, x[6:9])
+    assert span == (0, 3)
+    tokens, span = select_tokens(x, (6, 9), "all", 5, "u")  # keep the last 5: context cut from the oldest side
+    np.testing.assert_array_equal(tokens, x[5:])
+    np.testing.assert_array_equal(tokens[span[0]:span[1]], x[6:9])
+    assert select_tokens(x, None, "all", 256, "u")[1] == (0, 10)
     with pytest.raises(ValueError, match="u7: text_span"):
         select_tokens(x, (6, 12), "target", 256, "u7")

@@ -38,7 +38,8 @@ def test_same_seed_same_predictions_different_seed_differs() -> None:
 
 
 @pytest.mark.parametrize("switches", [{}, {"modalities": "text"}, {"modalities": "speech"},
-                                      {"use_label_embeddings": False}, {"label_init": "random", "use_constraint": False}])
+                                      {"use_label_embeddings": False}, {"label_init": "random", "use_constraint": False},
+                                      {"text_scope": "target", "context_window": 0}])
 def test_learns_the_class_signal(switches: dict) -> None:
     m = LEMER(max_epochs=20, patience=5, **switches)
     m.fit(make_examples(120, 0, "tr"), make_examples(24, 1, "va"), make_env())

@@ -145,6 +145,14 @@ def test_only_models_filters_and_refuses_models_outside_the_suite(tmp_path: Path
         expand(suite, ROOTS, fold_names, only_models=["majority", "test-failing"])
 
 
+def test_transcript_models_restrict_who_runs_under_a_condition(tmp_path: Path) -> None:
+    body = GRID.replace('[model_config.test-slow]', '[transcript_models]\n"noise:wer=0.3" = ["majority"]\n\n[model_config.test-slow]')
+    runs = expand(load_suite(str(_suite(tmp_path, body))), ROOTS, fold_names)
+    kw = [r for r in runs if r.model == "test-keyword-text" and r.corpus == "iemocap" and r.protocol == "loso"]
+    assert {r.transcript for r in kw} == {"gold", "noise:wer=0.1"} and len(kw) == 12
+    assert len([r for r in runs if r.model == "majority" and r.protocol == "loso"]) == 6  # text-independent: unaffected
+
+
 def test_run_id_changes_with_config(tmp_path: Path) -> None:
     runs = expand(load_suite(str(_suite(tmp_path, GRID))), ROOTS, fold_names)
     a, b = [r for r in runs if r.ablation and r.seed == 0 and r.fold == "test=Session1"]

@@ -99,3 +99,35 @@ def test_ls_lists_everything_a_suite_can_name(capsys) -> None:
 def test_cli_refuses_bad_arguments_clearly(argv: list[str], needle: str, capsys) -> None:
     assert main(argv + ["--no-progress"]) == 2
     assert needle in capsys.readouterr().err
+
+
+DEMO_LIKE = """
+name = "demo"
+seeds = [0, 1]
+models = ["majority", "test-keyword-text"]
+transcripts = ["gold", "noise:wer=0.1"]
+synthetic_scale = "tiny"
+leaderboard = true
+
+[[corpora]]
+name = "iemocap"
+synthetic = true
+max_folds = 2
+"""
+
+
+def test_demo_command_runs_the_demo_suite_and_writes_the_leaderboard(tmp_path: Path, capsys, monkeypatch) -> None:
+    import benchmarks.cli_run as cli_run
+
+    monkeypatch.setenv("LEMER_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(cli_run, "DEMO_SUITE", str(write_suite(tmp_path / "demo.toml", DEMO_LIKE)))
+    out = tmp_path / "runs"
+    code = main(["demo", "--out", str(out), "--cache", str(tmp_path / "cache"), "--no-progress", "--jobs", "1"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    lines = captured.out.strip().splitlines()
+    assert json.loads(lines[-1])["runs_done"] == 2 * 2 + 2 * 2 * 2
+    board = out / "demo" / "leaderboard"
+    assert f"leaderboard written to {board}" in captured.out
+    html = (board / "index.html").read_text()
+    assert "synthetic-iemocap" in html and (board / "leaderboard.csv").is_file()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dataset_adapters.synth import LAYOUTS, generate, read_marker
+from dataset_adapters.synth import GENERATOR_VERSION, LAYOUTS, generate, read_marker
 from tests.helpers_synth import fresh_dir, tiny_tree, tree_digest
 
 
@@ -26,7 +26,7 @@ def test_marker_and_summary(layout: str) -> None:
     assert marker is not None
     assert marker["synthetic"] is True and marker["layout"] == layout
     assert (marker["scale"], marker["seed"]) == ("tiny", 0)
-    assert marker["generator_version"] == "1"
+    assert marker["generator_version"] == GENERATOR_VERSION
     assert marker["labels"] == summary["labels"] and sum(summary["labels"].values()) == summary["utterances"]
     assert 30 <= summary["utterances"] <= 60
     assert summary["bytes"] > 0 and summary["audio_seconds"] > 30

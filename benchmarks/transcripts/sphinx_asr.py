@@ -3,7 +3,7 @@
 Fed 16 kHz int16 directly (no files, no resampling inside the engine). The decoder runs with a
 narrowed search (`fwdflat` pass off, at most 3000 HMMs and 5 word exits per frame): ~2.5x faster
 than the defaults at about the same WER on espeak speech (see report). With `workers > 1` clips are
-split across processes, each holding its own Decoder (a Decoder is not thread-safe).
+split across forked processes (Linux), each holding its own Decoder (a Decoder is not thread-safe).
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class PocketsphinxAsr(CachedAsrSource):
 
             bar = tqdm(total=len(clips), desc=self.key, unit="clip", file=sys.stderr, leave=False)
         out: list[str] = []
-        if self.workers <= 1 or len(clips) < 8:
+        if self.workers <= 1 or len(clips) < 8 or sys.platform != "linux":
             for c in clips:
                 out.append(decode_one(c))
                 if bar:
@@ -67,7 +67,9 @@ class PocketsphinxAsr(CachedAsrSource):
         else:
             import multiprocessing as mp
 
-            with mp.get_context("spawn").Pool(self.workers) as pool:
+            # fork, not spawn: spawn re-imports the caller's __main__ (breaks unguarded scripts); the
+            # children only run pocketsphinx, never torch/ctranslate2, so forking their parent is safe.
+            with mp.get_context("fork").Pool(self.workers) as pool:
                 for text in pool.imap(decode_one, clips, chunksize=4):
                     out.append(text)
                     if bar:

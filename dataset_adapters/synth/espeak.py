@@ -143,7 +143,8 @@ def deterministic() -> bool:
 def synthesize(text: str, prosody: Prosody = Prosody(), seed: int = 0) -> tuple[np.ndarray, int]:
     """Speak `text` with `prosody`; returns (int16 mono samples, sample rate — 22050 Hz).
 
-    `seed` feeds espeak's internal jitter generator so equal inputs give equal samples.
+    In-process and quick, but NOT reproducible: the samples also depend on what this process
+    synthesised before (see the module docstring). Corpora use `ForkingSynthesizer` instead.
     """
     global _ENGINE
     with _LOCK:

@@ -1,0 +1,80 @@
+"""Text-feature extraction speed: our cached path vs the straightforward one, on the same inputs.
+
+Inputs: the first N_UTTS utterances of the synthetic IEMOCAP plan at scale `full` (words only, no audio is
+rendered), each with its dialogue context (LE-MER's default window of 10 preceding utterances), which gives
+sequences of ~170 tokens on average, like real IEMOCAP dialogues.
+
+- `test_text_features_batched`: `FeatureStore.text` with the cache emptied before each round: sequences sorted
+  by length, batches of 32 padded only to their longest member, fp16 entries written to disk.
+- `test_text_features_naive`: one utterance at a time, padded to the model's max length (512), encoded with an
+  attention mask, trimmed; nothing cached.
+
+Run: `python -m pytest benchmarks/perf --benchmark-only` (utterances/s = N_UTTS / mean).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+N_UTTS = 64
+CONTEXT = 10
+
+Item = tuple[str, str, list[str]]
+
+
+@pytest.fixture(scope="module")
+def items() -> list[Item]:
+    """(uid, transcript, preceding transcripts oldest-first) for the first N_UTTS planned utterances."""
+    from dataset_adapters.synth.iemocap_layout import plan
+
+    planned, _ = plan("full", 0)
+    history: dict[str, list[str]] = {}
+    out: list[Item] = []
+    for u in planned[:N_UTTS]:
+        prev = history.setdefault(u.dialog, [])
+        out.append((u.uid, u.transcript, list(prev[-CONTEXT:])))
+        prev.append(u.transcript)
+    return out
+
+
+def test_text_features_batched(benchmark, items: list[Item], tmp_path: Path) -> None:  # noqa: ANN001
+    from benchmarks.features import FeatureStore
+
+    store = FeatureStore(tmp_path / "cache", speech_encoder=None, progress=False)
+    store.text(items[:1], CONTEXT)  # load the model and hash its weights outside the timed rounds
+
+    def clear() -> None:
+        shutil.rmtree(tmp_path / "cache" / "features", ignore_errors=True)
+
+    out = benchmark.pedantic(lambda: store.text(items, CONTEXT), setup=clear, rounds=3, iterations=1)
+    assert len(out) == len(items)
+    assert store.computed >= 3 * len(items)  # every round really encoded (the cache was emptied)
+
+
+def test_text_features_naive(benchmark, items: list[Item]) -> None:  # noqa: ANN001
+    import torch
+
+    from benchmarks.text_encoder import TextEncoder
+
+    enc = TextEncoder()
+    model = enc._load()  # noqa: SLF001 - the same weights and thread setting as the batched path
+    pad = enc.tokenizer.pad_token_id or 0
+
+    def one(text: str, ctx: list[str]):  # noqa: ANN202 - np.ndarray
+        ids = list(enc.build(text, ctx, CONTEXT).ids)
+        n = len(ids)
+        x = torch.full((1, enc.max_length), pad, dtype=torch.long)
+        mask = torch.zeros((1, enc.max_length), dtype=torch.long)
+        x[0, :n] = torch.tensor(ids)
+        mask[0, :n] = 1
+        with torch.inference_mode():
+            return model(input_ids=x, attention_mask=mask).last_hidden_state[0, :n].float().numpy().copy()
+
+    one(*items[0][1:])  # warm-up outside the timed rounds
+    out = benchmark.pedantic(lambda: [one(t, c) for _, t, c in items], rounds=2, iterations=1)
+    assert len(out) == len(items)

@@ -1,0 +1,58 @@
+"""End to end on a generated IEMOCAP-layout corpus: the CLI fills the cache once, a rerun computes nothing."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.cli import main
+from benchmarks.features import FeatureStore
+from benchmarks.speech_encoder import n_output_frames
+from dataset_adapters.types import Utterance
+from tests.helpers_features import tiny_iemocap
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[Utterance, ...]]:
+    root = tmp_path_factory.mktemp("iem") / "IEMOCAP_full_release"
+    return root, tiny_iemocap(str(root))
+
+
+@pytest.mark.slow
+def test_cli_features_second_run_computes_nothing(corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    root, utts = corpus
+    args = ["features", "iemocap", "--root", str(root), "--cache-dir", str(tmp_path), "--context", "2", "--quiet"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert first["speech"]["computed"] + first["speech"]["reused"] == len(utts) and first["speech"]["computed"] > 0
+    assert first["text"]["computed"] > 0
+    assert main(args) == 0
+    second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert second["speech"] == {**second["speech"], "computed": 0, "reused": len(utts)}
+    assert second["text"]["computed"] == 0 and second["text"]["reused"] == len(utts)
+
+
+@pytest.mark.slow
+def test_store_outputs_match_the_contract(corpus, tmp_path: Path) -> None:  # noqa: ANN001
+    from benchmarks.audio import read_audio
+
+    _, utts = corpus
+    utts = list(utts[:6])
+    store = FeatureStore(tmp_path, progress=False)
+    assert (store.text_encoder_name, store.speech_encoder_name) == ("all-MiniLM-L6-v2", "whisper-tiny.en-encoder")
+    speech = store.speech(utts)
+    for u in utts:
+        assert speech[u.uid].shape == (n_output_frames(len(read_audio(u.audio))), 384)
+        assert speech[u.uid].dtype == np.float16
+    by_uid = {u.uid: u for u in utts}
+    items = [(u.uid, u.transcript or "", [by_uid[c].transcript or "" for c in u.context if c in by_uid]) for u in utts]
+    text = store.text(items, context_window=10)
+    for uid, t, ctx in items:
+        arr, (s, e) = text[uid]
+        assert arr.shape[1] == 384 and 0 < s < e < arr.shape[0]
+        assert (s > 1) == bool(ctx)
+    fp32 = FeatureStore(tmp_path, text_encoder=None, progress=False, dtype="float32").speech(utts[:2])
+    for u in utts[:2]:
+        assert np.allclose(fp32[u.uid], speech[u.uid], atol=2e-2 * float(np.abs(fp32[u.uid]).max()))
