@@ -1,0 +1,94 @@
+"""The runner's bookkeeping cost per run: a grid of 100 `majority` runs vs a bare hand-written loop.
+
+Corpus: a tiny hand-made IEMOCAP tree (5 sessions x 2 speakers x 8 utterances of 50 ms, from
+tests/helpers_runner.py), `loso` -> 5 folds x 20 seeds = 100 runs. `majority` reads neither text nor
+features, so what is timed is the harness itself: planning the grid (corpus read once, folds, run ids),
+skip checks, building Examples, seeding, scoring, provenance, and the two atomic (fsync'd) writes per run.
+
+- `test_runner_overhead`: `benchmarks.runner.run_suite` into an empty results directory each round.
+- `test_runner_floor`: the same 100 fits/predictions on the same folds with a plain loop that writes the
+  same two files with plain `open().write` (no atomicity, no validation, no provenance): the floor.
+
+Per-run overhead = (runner mean - floor mean) / 100 (target: < 50 ms/run).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+SEEDS = 20
+N_RUNS = 5 * SEEDS
+
+SUITE = f"""
+name = "perf-overhead"
+seeds = {list(range(SEEDS))}
+models = ["majority"]
+transcripts = ["gold"]
+
+[[corpora]]
+name = "iemocap"
+protocol = "loso"
+label_map = "iemocap-4"
+"""
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.helpers_runner import make_iemocap_tree
+
+    return make_iemocap_tree(tmp_path_factory.mktemp("runner-perf"), sessions=5, per_speaker=8)
+
+
+def test_runner_overhead(benchmark, corpus: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    from benchmarks.runner import RunOptions, run_suite
+    from benchmarks.suite import load_suite
+
+    suite_file = tmp_path / "perf-overhead.toml"
+    suite_file.write_text(SUITE)
+    suite = load_suite(str(suite_file))
+    out = tmp_path / "runs"
+    opts = RunOptions(out=out, jobs=1, corpus_roots={"iemocap": str(corpus)}, cache_dir=str(tmp_path / "cache"),
+                      progress=False, generate=False)
+
+    def clear() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+
+    summary = benchmark.pedantic(lambda: run_suite(suite, opts, log=lambda msg: None), setup=clear, rounds=3,
+                                 iterations=1)
+    assert summary.runs_total == N_RUNS and summary.runs_done == N_RUNS and summary.runs_failed == 0
+    assert len(list(out.rglob("result.json"))) == N_RUNS
+
+
+def test_runner_floor(benchmark, corpus: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    from baselines.majority import Majority
+    from dataset_adapters.base import get_adapter
+    from dataset_adapters.labels import get_label_map
+    from lemer.interface import Example, FitEnv
+
+    classes = tuple(get_label_map("iemocap-4").classes)
+    out = tmp_path / "runs"
+
+    def floor() -> int:
+        adapter = get_adapter("iemocap")
+        utts = {u.uid: u for u in adapter.load(str(corpus), label_map="iemocap-4").utterances}
+        n = 0
+        for fold in adapter.folds(list(utts.values()), "loso"):
+            for seed in range(SEEDS):
+                model = Majority()
+                model.fit([Example(uid, utts[uid].label, "", "") for uid in fold.train], [], FitEnv(classes, seed))
+                preds = model.predict([Example(uid, None, "", "") for uid in fold.test])
+                d = out / fold.name / f"seed={seed}"
+                d.mkdir(parents=True, exist_ok=True)
+                with open(d / "predictions.jsonl", "w") as f:
+                    for p in preds:
+                        f.write(json.dumps({"uid": p.uid, "gold": utts[p.uid].label, "pred": p.label, "probs": p.probs}) + "\n")
+                wa = sum(utts[p.uid].label == p.label for p in preds) / len(preds)
+                (d / "result.json").write_text(json.dumps({"fold": fold.name, "seed": seed, "wa": wa}))
+                n += 1
+        return n
+
+    n = benchmark.pedantic(floor, setup=lambda: shutil.rmtree(out, ignore_errors=True), rounds=3, iterations=1)
+    assert n == N_RUNS
