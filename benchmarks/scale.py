@@ -242,7 +242,7 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
     measured = {
         "corpus": facts, "phases": table, "asr": asr, "cache_bytes": cache_bytes, "rss_probe": probes,
         "speech_s_per_utt": speech_s / n, "speech_s_per_audio_s": speech_s / audio_s, "text_s_per_utt": text_s / n,
-        "lemer": results["lemer"], "peak_rss_mib": round(peak_rss_mib(), 1),
+        "lemer": results["lemer"], "lemer_epochs": max_epochs, "peak_rss_mib": round(peak_rss_mib(), 1),
         "children_peak_rss_mib": round(children_peak_rss_mib(), 1),
         "machine": {"cpus": os.cpu_count(), "load_at_end": os.getloadavg(), "python": platform.python_version(),
                     "lemer_threads": os.environ.get("LEMER_THREADS")},
@@ -256,9 +256,13 @@ def project(m: dict[str, Any]) -> dict[str, Any]:
     """Cost of the real suites on this machine from the measured unit costs (every input is in the output)."""
     from benchmarks.models import MODELS, describe
 
+    from lemer.config import LEMERConfig
+
     lemer = m["lemer"]
-    fit_s = lemer["timings"]["total_s"]
-    fit_per_train_utt = fit_s / (lemer["n_train"] + lemer["n_valid"])
+    measured_epochs = m.get("lemer_epochs") or LEMERConfig().max_epochs
+    full_epochs = LEMERConfig().max_epochs  # upper bound: early stopping can only shorten a run
+    # seconds per epoch per train+valid utterance (the measured run is taken to have used all its epochs)
+    epoch_per_utt = lemer["timings"]["total_s"] / measured_epochs / (lemer["n_train"] + lemer["n_valid"])
     neural, text_reading, independent = [], 0, 0
     for name in MODELS.names():
         if name in CHEAP_MODELS:
@@ -272,16 +276,18 @@ def project(m: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"assumptions": [
         "offline default encoders (all-MiniLM-L6-v2, Whisper tiny.en encoder), frozen; one process, jobs=1",
         "speech cost scales with audio seconds, text cost with utterances (context window 10), per condition",
-        "each neural model's run costs what the measured LE-MER run cost per training utterance (an estimate: "
-        f"measured only for lemer); {', '.join(CHEAP_MODELS)} are charged nothing",
+        f"a LE-MER run trains {full_epochs} epochs (its max_epochs; early stopping can only shorten it), each costing "
+        f"what one measured epoch cost per train+valid utterance (measured run: {measured_epochs} epochs)",
+        "each neural model's run costs what a LE-MER run costs (an estimate: measured only for lemer); "
+        f"{', '.join(CHEAP_MODELS)} are charged nothing",
         "models that read no text run once per fold and seed, the others once per transcript condition",
-    ], "neural_models": neural}
+    ], "neural_models": neural, "lemer_epoch_s_per_utt": epoch_per_utt, "lemer_epochs": full_epochs}
     for corpus, real in REAL.items():
         n, audio_s = real["utterances"], real["audio_hours"] * 3600
         train = real["train_share"] * n
         runs_per_text_model = real["folds"] * SEEDS * len(CONDITIONS)
         runs_per_independent = real["folds"] * SEEDS
-        per_run = fit_per_train_utt * train
+        per_run = epoch_per_utt * train * full_epochs
         c = {
             "utterances": n, "audio_hours": round(real["audio_hours"], 1),
             "speech_features_h": m["speech_s_per_audio_s"] * audio_s / 3600,
@@ -317,7 +323,7 @@ def render(m: dict[str, Any]) -> str:
     cb = m["cache_bytes"]
     lines.append(f"cache: features {cb['features'] / 2**20:.0f} MiB in {cb['feature_files']} files, transcripts "
                  f"{cb['transcripts'] / 2**20:.1f} MiB; peak RSS {m['peak_rss_mib']:.0f} MiB "
-                 f"(children {m['children_peak_rss_mib']:.0f} MiB)")
+                 f"(largest child {m['children_peak_rss_mib']:.0f} MiB; forked children count the parent's pages)")
     for p in m["rss_probe"]:
         if "error" in p:
             lines.append(f"RSS probe n={p['n']}: FAILED: {p['error']}")
@@ -344,10 +350,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--asr-clips", type=int, default=60, help="clips (duration-stratified) for the ASR cost")
     ap.add_argument("--skip-asr", action="store_true")
     ap.add_argument("--max-epochs", type=int, default=None, help="cap LE-MER's epochs (default: LE-MER's own)")
+    ap.add_argument("--from-json", type=Path, default=None,
+                    help="re-project and print a saved measurement (--out of an earlier run) without measuring")
     ap.add_argument("--rss-probe", nargs=2, metavar=("CACHE", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.rss_probe:
         print(json.dumps(rss_probe(args.rss_probe[0], int(args.rss_probe[1]))))
+        return 0
+    if args.from_json:
+        m = json.loads(args.from_json.read_text())
+        if m.get("lemer_epochs") is None and "--max-epochs" in m.get("argv", []):
+            m["lemer_epochs"] = int(m["argv"][m["argv"].index("--max-epochs") + 1])
+        m["projection"] = project(m)
+        print(render(m))
+        if args.out:
+            _write_json(args.out, m)
         return 0
     if not args.root:
         ap.error("--root is required")
@@ -363,10 +380,15 @@ def main(argv: list[str] | None = None) -> int:
     m["argv"] = sys.argv[1:] if argv is None else argv
     print(render(m))
     if args.out:
-        tmp = args.out.with_name(f".{args.out.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(m, indent=1, default=str))
-        os.replace(tmp, args.out)
+        _write_json(args.out, m)
     return 0
+
+
+def _write_json(path: Path, m: dict[str, Any]) -> None:
+    """Atomically (temp file + os.replace), so a killed run never leaves half a JSON."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(m, indent=1, default=str))
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

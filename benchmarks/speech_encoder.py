@@ -7,8 +7,9 @@ optional layer choice: `facebook/wav2vec2-base`, `path/to/model@layer=6`, `path/
 average of all transformer layers). Outputs are cut to the clip's real length (one frame per 20 ms).
 
 Why unpadded Whisper input by default: CTranslate2's encoder accepts inputs shorter than the 3000-frame
-window, which costs ~0.01 s instead of ~0.3 s per 2-3 s clip; see the module `benchmarks.perf` numbers
-and the report for how close the features are. Batches only hold clips of EXACTLY equal input length,
+window, which costs ~0.04 s instead of ~0.6 s CPU per 2-3 s clip. On 300 synthetic clips the trimmed frames have
+mean cosine 0.95 (min clip 0.91) to padded-then-trimmed ones, and a LOSO linear probe scores 0.627
+(unpadded) vs 0.593 (padded): no loss, so unpadded is the default. Batches only hold clips of EXACTLY equal input length,
 so an entry's features never depend on which other clips shared its batch (cache determinism).
 """
 from __future__ import annotations

@@ -457,8 +457,9 @@ def expand(
             train_display=roots[train].display, synthetic=roots[corpus].synthetic or roots[train].synthetic,
             protocol=protocol, train_protocol=train_protocol, label_map=label_map, fold=fold,
             transcript="gold" if independent else transcript, transcript_independent=independent, seed=seed,
-            text_encoder=encoders()[0] if ("text" in f.encoders or f.text_features) else None,
-            speech_encoder=encoders()[1] if ("speech" in f.encoders or f.speech_features) else None,
+            # decided by what this configuration consumes, not the class: speech-only LE-MER reads no text
+            text_encoder=encoders()[0] if f.text_features else None,
+            speech_encoder=encoders()[1] if f.speech_features else None,
             text_features=f.text_features, speech_features=f.speech_features, text_context=f.text_context,
         )
         path = spec.relpath()

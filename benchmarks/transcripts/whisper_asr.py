@@ -3,8 +3,9 @@
 Why not plain `WhisperModel.transcribe`: it pads every clip to the 30 s window, so the encoder alone
 costs ~0.3 s per short clip. Clips up to `window` mel frames (default 1000 = 10 s) are instead decoded
 in batches with `ctranslate2.models.Whisper.generate` on a 10 s window (log-mel zero-padded as
-faster-whisper pads), greedy (beam 1), no timestamps, no VAD; see the report for the WER/speed
-comparison with the 30 s window. Longer clips fall back to faster-whisper's `transcribe` with the
+faster-whisper pads), greedy (beam 1), no timestamps, no VAD. Measured on a synthetic IEMOCAP-layout
+corpus (300 clips, 2354 words): WER 0.155 with the 10 s window vs 0.159 with the 30 s one, at 0.23 vs
+0.98 s/clip (2 loaded cores). Longer clips fall back to faster-whisper's `transcribe` with the
 same greedy settings. Only the local weights directory is used: never the hub.
 """
 from __future__ import annotations
