@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from baselines.acoustic_features import MfccConfig, clip_features
 from baselines.common import (
     align_probs,
-    check_training_labels,
+    check_fit_inputs,
     check_unique_uids,
     fit_logistic_regression,
     resolve_config,
@@ -74,11 +74,7 @@ class AcousticLR(Model):
 
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
         name = self.info.name
-        if not train:
-            raise ValueError(f"{name}: no training examples")
-        check_unique_uids(name, train, valid)
-        check_training_labels(name, train, env.classes, "train")
-        check_training_labels(name, valid, env.classes, "valid")
+        check_fit_inputs(name, train, valid, env.classes)
         self.classes = tuple(env.classes)
         x_train = self._features(train)
         self.mean = x_train.mean(0)

@@ -83,6 +83,15 @@ def check_unique_uids(model_name: str, *splits: Sequence[Example]) -> None:
             seen.add(e.uid)
 
 
+def check_fit_inputs(model_name: str, train: Sequence[Example], valid: Sequence[Example], classes: Sequence[str]) -> None:
+    """The checks every baseline's fit() starts with: some training data, unique uids, known labels."""
+    if not train:
+        raise ValueError(f"{model_name}: no training examples")
+    check_unique_uids(model_name, train, valid)
+    check_training_labels(model_name, train, classes, "train")
+    check_training_labels(model_name, valid, classes, "valid")
+
+
 def align_probs(probs: np.ndarray, fitted_classes: Sequence[str], classes: Sequence[str]) -> np.ndarray:
     """Reorder sklearn's columns (sorted labels seen in training) into `classes`; unseen classes get 0."""
     out = np.zeros((probs.shape[0], len(classes)), dtype=np.float64)
@@ -274,11 +283,7 @@ class NeuralBaseline(Model):
     # -- Model API --------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
         name = self.info.name
-        if not train:
-            raise ValueError(f"{name}: no training examples")
-        check_unique_uids(name, train, valid)
-        check_training_labels(name, train, env.classes, "train")
-        check_training_labels(name, valid, env.classes, "valid")
+        check_fit_inputs(name, train, valid, env.classes)
         self.dims = self._check_features([*train, *valid], None)
         self.classes = tuple(env.classes)
         with torch_threads(self.cfg["torch_threads"]):

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from baselines.common import (
     align_probs,
-    check_training_labels,
+    check_fit_inputs,
     check_unique_uids,
     fit_logistic_regression,
     resolve_config,
@@ -53,11 +53,7 @@ class TfidfLR(Model):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         name = self.info.name
-        if not train:
-            raise ValueError(f"{name}: no training examples")
-        check_unique_uids(name, train, valid)
-        check_training_labels(name, train, env.classes, "train")
-        check_training_labels(name, valid, env.classes, "valid")
+        check_fit_inputs(name, train, valid, env.classes)
         self.classes = tuple(env.classes)
         self.vectorizer = TfidfVectorizer(
             lowercase=True, ngram_range=(1, int(self.cfg["ngram_max"])), min_df=self.cfg["min_df"],

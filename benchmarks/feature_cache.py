@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.atomic import write_bytes_atomic
+
 FORMAT_VERSION = "1"
 _DTYPES = {"F16": np.float16, "F32": np.float32, "I64": np.int64}
 _CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
@@ -42,21 +44,6 @@ def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
 def key_of(*parts: Any) -> str:
     """A stable hex key from JSON-serialisable parts (order matters)."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def write_bytes_atomic(path: Path, payload: bytes) -> None:
-    """Write `payload` to `path` through a same-directory pid-named temp file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @dataclass

@@ -86,6 +86,7 @@ def phase(table: list[dict[str, Any]], name: str, **facts: Any) -> Iterator[dict
     row["cpu_seconds"] = round(time.process_time() - c0, 2)
     row["peak_rss_mib"] = round(peak_rss_mib(), 1)
     row["rss_now_mib"] = {k: round(v, 1) for k, v in status_mib().items()}
+    row["open_fds"] = len(os.listdir("/proc/self/fd"))  # each held memmapped cache entry keeps one descriptor
     table.append(row)
     print(f"[scale] {name}: {row['seconds']} s", file=sys.stderr, flush=True)
 
@@ -190,6 +191,14 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
         row["computed"] = fresh.store.computed
         assert len(again) == n
         del fresh, again
+    # The runner below builds its own RunData; drop this one's memmaps first, or both sets of open descriptors
+    # (one per held entry) add up and hit RLIMIT_NOFILE (measured: 20000 here) - see docs/performance.md.
+    del speech, text
+    data._speech.clear()  # noqa: SLF001
+    data._text.clear()  # noqa: SLF001
+    import gc
+
+    gc.collect()
 
     asr: dict[str, dict[str, Any]] = {}
     if not skip_asr:
@@ -227,7 +236,8 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
                                           "n_valid": r["n_valid"], "n_test": r["n_test"]}
         row["results"] = results
     if "lemer" not in results:
-        raise SystemExit(f"the lemer run failed; see error.txt under {runs_dir}")
+        errors = [p.read_text().strip().splitlines()[-1] for p in runs_dir.rglob("error.txt")]
+        raise RuntimeError(f"the lemer run failed ({'; '.join(errors)}); see error.txt under {runs_dir}")
 
     from leaderboard.build import build_leaderboard
 

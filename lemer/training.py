@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lemer.interface import Example
+from lemer.interface import Example, Prediction
 
 Batch = dict[str, torch.Tensor]
 # encode(examples) -> tensors for the module; the module returns (logits, auxiliary loss or None).
@@ -201,10 +201,8 @@ def fit_module(
     return hist
 
 
-def probs_to_predictions(uids: Sequence[str], probs: np.ndarray, classes: Sequence[str]) -> list["Prediction"]:
+def probs_to_predictions(uids: Sequence[str], probs: np.ndarray, classes: Sequence[str]) -> list[Prediction]:
     """Turn a (N, C) probability matrix into Prediction records (argmax label, all class probabilities)."""
-    from lemer.interface import Prediction
-
     return [
         Prediction(uid=u, label=classes[int(p.argmax())], probs={c: float(x) for c, x in zip(classes, p)})
         for u, p in zip(uids, probs)

@@ -103,7 +103,7 @@ def test_models_with_different_gold_labels_in_a_cell(tmp_path: Path) -> None:
     _one_run(tmp_path, model="a")
     flipped = ["sad" if g != "sad" else "neu" for g in gold[:1]] + gold[1:]
     _one_run(tmp_path, model="b", gold=flipped, pred=flipped)
-    with pytest.raises(ResultError, match=rf"gold label differs"):
+    with pytest.raises(ResultError, match=r"gold label differs"):
         compute_leaderboard(load_runs(tmp_path))
 
 

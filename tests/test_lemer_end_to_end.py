@@ -69,7 +69,7 @@ def test_bundled_ablation_suite_expands_to_the_documented_grid() -> None:
     suite = load_suite("ablations")
     roots = {"iemocap": CorpusRoot("iemocap", "/unused", "synthetic-iemocap", True)}
     grid = expand(suite, roots, lambda c, lm, p: [f"test=Session{i}" for i in range(1, 6)], encoder_names=("t", "s"))
-    assert len(grid) == 25 * 5 * 3
+    assert len(grid) == 27 * 5 * 1
     sweeps = {(r.model, r.ablation["param"], r.ablation["value"]) for r in grid if r.ablation}
     assert ("lemer-no-labels", "modalities", "speech") in sweeps and ("lemer", "k_frames", 50) in sweeps
     assert {r.text_context for r in grid if r.ablation and r.ablation["param"] == "context_window"} == {0, 2, 5, 10}

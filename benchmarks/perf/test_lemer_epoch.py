@@ -73,5 +73,6 @@ def test_lemer_epoch_unbucketed(benchmark, examples) -> None:  # noqa: ANN001
 
 
 def test_lemer_epoch_two_threads(benchmark, examples) -> None:  # noqa: ANN001
-    loss = benchmark.pedantic(_epoch_runner(examples, bucketed=True, threads=2), rounds=3, iterations=1)
+    # 2 rounds only: under load this variant is the slowest (threads waiting for a busy core)
+    loss = benchmark.pedantic(_epoch_runner(examples, bucketed=True, threads=2), rounds=2, iterations=1)
     assert np.isfinite(loss)

@@ -17,7 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from benchmarks.audio import audio_hash, is_silent, read_audio
-from benchmarks.feature_cache import CacheStats, cache_root, key_of, write_bytes_atomic
+from benchmarks.atomic import write_bytes_atomic
+from benchmarks.feature_cache import CacheStats, cache_root, key_of
 from dataset_adapters.types import Utterance
 
 
