@@ -39,7 +39,7 @@ class LEMERConfig:
     probe_frames_per_utt: int = 16
     # --- inputs -----------------------------------------------------------------------------
     context_window: int = 10
-    text_scope: TextScope = "all"
+    text_scope: TextScope = "target"
     max_tokens: int = 256
     speech_pool: int = 2
     max_frames: int = 256
@@ -121,7 +121,9 @@ SOURCES: dict[str, tuple[str, str]] = {
     "k_frames": ("ours", "top-K frames per class (paper: top-K, ranking rule not given)"),
     "probe_frames_per_utt": ("ours", "frames sampled per training utterance for the frame probe"),
     "context_window": ("project", "preceding utterances in the text input; DATASETS.md: LE-MER uses up to 10"),
-    "text_scope": ("ours", "'all' = context + target tokens are attended; 'target' = target span only"),
+    "text_scope": ("ours", "'target' = only the target's (context-encoded) tokens are attended; 'all' = context too. "
+                   "Measured on synthetic IEMOCAP (5 LOSO folds): text-mode UA 0.447 with 'all' vs 0.560 with "
+                   "'target', full model 0.597 vs 0.598"),
     "max_tokens": ("ours", "keep the last N tokens (the target is at the end)"),
     "speech_pool": ("ours", "average-pool frames by 2 (50 -> 25 fps)"),
     "max_frames": ("ours", "pool harder when longer, so a clip is never truncated"),

@@ -4,9 +4,10 @@ Two choices live here because both the label embeddings and the network must see
 frames and tokens:
 - speech frames are average-pooled by `speech_pool` (50 -> 25 fps by default) and, when a clip would
   still exceed `max_frames`, pooled by a larger factor so the whole clip fits: nothing is truncated;
-- text tokens are either the whole `[context] [SEP] target` sequence (`text_scope="all"`, our default:
-  label-token attention can pick emotional words from the context) or only the target span
-  (`"target"`: context then reaches LE-MER only through the encoder's contextualised target tokens).
+- text tokens are either only the target span (`text_scope="target"`, our default: context reaches
+  LE-MER through the encoder's contextualised target tokens) or the whole `[context] [SEP] target`
+  sequence (`"all"`: label-token attention can also pick emotional words from the context; measured
+  worse in text-only mode because max-pooling then mixes the context's emotions into the target's).
   Long sequences keep their last `max_tokens` tokens, i.e. the target and the most recent context.
   The target span is kept (shifted) because only target tokens are aligned with the target's frames.
   Features without a span are taken to be the target alone.
