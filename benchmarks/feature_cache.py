@@ -46,6 +46,26 @@ def key_of(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def raise_open_file_limit() -> int:
+    """Lift the soft open-file limit to the hard one and return it.
+
+    Each memory-mapped cache entry keeps one file descriptor (Python < 3.13's mmap duplicates it), and a
+    grid holds thousands of entries: under the common soft limit of 1024 a demo would fail with
+    "Too many open files". Child processes inherit the raised limit. (Packing entries into shard files
+    would remove the need; see docs/performance.md, F1.)
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):  # e.g. a platform that refuses RLIM_INFINITY: keep what we have
+            pass
+    return soft
+
+
 @dataclass
 class CacheStats:
     """Counters a run reports: entries computed now, reused from disk, and found corrupt (then recomputed)."""

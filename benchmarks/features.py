@@ -15,8 +15,8 @@ from typing import Iterable, Sequence, TypeVar
 
 import numpy as np
 
-from benchmarks.audio import audio_hash, read_audio
-from benchmarks.feature_cache import FeatureCache, key_of
+from benchmarks.audio import SAMPLE_RATE, audio_hash, read_audio
+from benchmarks.feature_cache import FeatureCache, key_of, raise_open_file_limit
 from dataset_adapters.types import Utterance
 
 T = TypeVar("T")
@@ -32,11 +32,27 @@ def _progress(items: Iterable[T], total: int, desc: str, enabled: bool) -> Itera
     return tqdm(items, total=total, desc=desc, unit="clip" if "speech" in desc else "utt", file=sys.stderr, leave=False)
 
 
+_DECODE_WINDOW = 256  # clips decoded at once; batches only group equal lengths, so windows change no feature
+
+
+def _header_samples(path: str) -> int:
+    """Approximate 16 kHz length from the file header (for ordering only; unreadable files sort first and
+    then fail in `read_audio` with its clear error)."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(path)
+    except Exception:  # noqa: BLE001 - read_audio reports the real problem
+        return 0
+    return int(info.frames * SAMPLE_RATE / max(info.samplerate, 1))
+
+
 class FeatureStore:
     """Cached speech and text features for one (text encoder, speech encoder) choice."""
 
     def __init__(self, cache_dir: str | Path | None = None, text_encoder: str | None = "default",
                  speech_encoder: str | None = "default", progress: bool = True, dtype: str | None = None) -> None:
+        raise_open_file_limit()  # one descriptor per memory-mapped entry (see the function)
         self.cache = FeatureCache(cache_dir, "features")
         self.progress = progress
         self.dtype = dtype or os.environ.get("LEMER_FEATURE_DTYPE", "float16")
@@ -116,23 +132,27 @@ class FeatureStore:
                 todo.setdefault(key, []).append(u)  # identical clips are encoded once
         if not todo:
             return out
-        clips = [(key, us, read_audio(us[0].audio)) for key, us in todo.items()]
-        clips.sort(key=lambda c: enc.bucket(c[2]))
-        batches: list[list[tuple[str, list[Utterance], np.ndarray]]] = []
-        for c in clips:
-            if batches and enc.bucket(batches[-1][0][2]) == enc.bucket(c[2]) and len(batches[-1]) < enc.batch_size:
-                batches[-1].append(c)
-            else:
-                batches.append([c])
-        bar = _progress(range(len(clips)), len(clips), f"speech features ({enc.name})", self.progress)
+        # Sort by the header's length and decode one window at a time, so memory holds a window of audio,
+        # not the whole corpus (200 h of MSP-Podcast would be ~46 GB of float32 samples).
+        pending = sorted(todo.items(), key=lambda kv: _header_samples(kv[1][0].audio))
+        bar = _progress(range(len(pending)), len(pending), f"speech features ({enc.name})", self.progress)
         it = iter(bar)
-        for batch in batches:
-            for (key, us, _), feats in zip(batch, enc.encode([c[2] for c in batch])):
-                arr = self._store(key, feats, {"kind": "speech", "encoder": enc.name, "uid": us[0].uid})
-                for u in us:
-                    out[u.uid] = arr
-                self.cache.stats.reused += len(us) - 1  # identical clips share the entry just computed
-                next(it, None)
+        for start in range(0, len(pending), _DECODE_WINDOW):
+            clips = [(key, us, read_audio(us[0].audio)) for key, us in pending[start : start + _DECODE_WINDOW]]
+            clips.sort(key=lambda c: enc.bucket(c[2]))
+            batches: list[list[tuple[str, list[Utterance], np.ndarray]]] = []
+            for c in clips:
+                if batches and enc.bucket(batches[-1][0][2]) == enc.bucket(c[2]) and len(batches[-1]) < enc.batch_size:
+                    batches[-1].append(c)
+                else:
+                    batches.append([c])
+            for batch in batches:
+                for (key, us, _), feats in zip(batch, enc.encode([c[2] for c in batch])):
+                    arr = self._store(key, feats, {"kind": "speech", "encoder": enc.name, "uid": us[0].uid})
+                    for u in us:
+                        out[u.uid] = arr
+                    self.cache.stats.reused += len(us) - 1  # identical clips share the entry just computed
+                    next(it, None)
         if hasattr(bar, "close"):
             bar.close()
         return out

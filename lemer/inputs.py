@@ -1,4 +1,4 @@
-"""Turn an Example's cached features into the float32 arrays LE-MER consumes.
+"""Turn an Example's cached features into the arrays LE-MER consumes (computed in float32, held in float16).
 
 Two choices live here because both the label embeddings and the network must see exactly the same
 frames and tokens:
@@ -27,8 +27,8 @@ class MissingFeatures(ValueError):
 
 @dataclass(frozen=True)
 class Prepared:
-    text: np.ndarray | None  # (n_tokens, d_text) float32
-    speech: np.ndarray | None  # (n_frames, d_speech) float32
+    text: np.ndarray | None  # (n_tokens, d_text) float16 (float32 if a value exceeds float16's range)
+    speech: np.ndarray | None  # (n_frames, d_speech) float16 (likewise)
     span: tuple[int, int] | None = None  # target token range inside `text`
 
 
@@ -67,7 +67,7 @@ def select_tokens(tokens: np.ndarray, span: tuple[int, int] | None, scope: str, 
 
 def prepare(example: Example, use_text: bool, use_speech: bool, scope: str, max_tokens: int, pool: int,
             max_frames: int) -> Prepared:
-    """Float32 copies of the features this model uses, with a clear error naming the utterance if one is missing."""
+    """Copies of the features this model uses (see `Prepared`), with a clear error naming the utterance if one is missing."""
     feats = example.features
     text = speech = span = None
     if use_text:
@@ -81,4 +81,13 @@ def prepare(example: Example, use_text: bool, use_speech: bool, scope: str, max_
     for name, arr in (("text", text), ("speech", speech)):
         if arr is not None and not np.all(np.isfinite(arr)):
             raise ValueError(f"{example.uid}: {name} features contain NaN or inf")
-    return Prepared(text=text, speech=speech, span=span)
+    # Held for the whole fit, so stored at half precision (the cache's own precision); batches are
+    # built in float32 by pad_sequences.
+    return Prepared(text=_half(text), speech=_half(speech), span=span)
+
+
+def _half(arr: np.ndarray | None) -> np.ndarray | None:
+    """float16 copy when every value fits (|x| < 65504), else the float32 array unchanged."""
+    if arr is None or np.abs(arr).max(initial=0.0) >= np.finfo(np.float16).max:
+        return arr
+    return arr.astype(np.float16)

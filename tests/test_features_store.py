@@ -56,3 +56,34 @@ def test_store_outputs_match_the_contract(corpus, tmp_path: Path) -> None:  # no
     fp32 = FeatureStore(tmp_path, text_encoder=None, progress=False, dtype="float32").speech(utts[:2])
     for u in utts[:2]:
         assert np.allclose(fp32[u.uid], speech[u.uid], atol=2e-2 * float(np.abs(fp32[u.uid]).max()))
+
+
+@pytest.mark.slow
+def test_decoding_in_windows_changes_no_feature(corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """Audio is decoded a window at a time (memory bound); batches only group equal lengths, so the
+    features must be identical to decoding everything at once."""
+    import benchmarks.features as features
+
+    _, utts = corpus
+    utts = list(utts[:8])
+    whole = FeatureStore(tmp_path / "whole", text_encoder=None, progress=False).speech(utts)
+    monkeypatch.setattr(features, "_DECODE_WINDOW", 3)
+    windowed = FeatureStore(tmp_path / "windowed", text_encoder=None, progress=False).speech(utts)
+    for u in utts:
+        np.testing.assert_array_equal(np.asarray(whole[u.uid]), np.asarray(windowed[u.uid]))
+
+
+def test_open_file_limit_is_lifted_to_the_hard_limit() -> None:
+    import resource
+
+    from benchmarks.feature_cache import raise_open_file_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = min(soft, 256) if hard == resource.RLIM_INFINITY else min(256, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+    try:
+        got = raise_open_file_limit()
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == got
+        assert got == hard or hard == resource.RLIM_INFINITY
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, resource.getrlimit(resource.RLIMIT_NOFILE)[0]), hard))
