@@ -64,7 +64,8 @@ def describe(name: str, overrides: dict[str, Any] | None = None) -> ModelFacts:
         _FACTS[key] = ModelFacts(
             name=name,
             target=f"{cls.__module__}:{cls.__qualname__}",
-            config=config,
+            # defaults included, JSON-normalised: the run id changes when a model default does
+            config=json.loads(json.dumps(model.resolved_config, sort_keys=True, default=str)),
             modalities=tuple(getattr(model, "modalities", info.modalities)),
             encoders=tuple(info.encoders),
             text_features=bool(req.text_features),

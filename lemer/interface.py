@@ -7,7 +7,9 @@ the gold label of what it predicts. Nothing here imports the harness.
 """
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Sequence
 
@@ -96,6 +98,20 @@ class Model(ABC):
     @property
     def requirements(self) -> Requirements:
         return Requirements()
+
+    @property
+    def resolved_config(self) -> dict[str, Any]:
+        """Every switch this instance runs with, defaults included (a subclass's `cfg`, dict or dataclass).
+
+        The harness makes this part of a run's identity, so a changed default redoes the run instead of
+        silently reusing a result produced under the old one.
+        """
+        cfg = getattr(self, "cfg", None)
+        if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
+            return dataclasses.asdict(cfg)
+        if isinstance(cfg, Mapping):
+            return dict(cfg)
+        return dict(self.config)
 
     @property
     def modalities(self) -> tuple[str, ...]:

@@ -86,3 +86,16 @@ def test_corpus_args_and_honest_display_names(tmp_path: Path) -> None:
                                             '"generator_version": "1"}')
     root = describe_root("iemocap", tmp_path)
     assert (root.display, root.synthetic) == ("synthetic-iemocap", True)
+
+
+def test_run_identity_includes_model_defaults() -> None:
+    """A run's model_config holds every switch, defaults included, so changing a default redoes the run;
+    naming a default explicitly gives the same identity as leaving it implicit."""
+    from benchmarks.models import describe
+    from lemer.config import LEMERConfig
+
+    implicit = describe("lemer").config
+    assert implicit["mu"] == LEMERConfig().mu and implicit["text_scope"] == LEMERConfig().text_scope
+    assert describe("lemer", {"mu": LEMERConfig().mu}).config == implicit
+    assert describe("lemer", {"mu": 2 * LEMERConfig().mu}).config != implicit
+    assert describe("tfidf-lr").config["ngram_max"] >= 1  # baselines' dict configs are resolved too
