@@ -7,6 +7,7 @@ selected exactly like LE-MER.
 """
 from __future__ import annotations
 
+import dataclasses
 from abc import abstractmethod
 from contextlib import contextmanager
 from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
@@ -39,19 +40,13 @@ NEURAL_DEFAULTS: dict[str, Any] = {
     "text_context": 0,  # preceding utterances the harness puts in the text features
     "max_tokens": 256,  # longer token sequences keep their first rows
     "max_frames": 1500,  # 30 s at 50 frames/s; longer clips keep their first frames (counted after striding)
-    "speech_stride": 1,
+    "speech_stride": 1,  # average every k consecutive speech frames (k=2: 50 -> 25 frames/s) to save compute
     # intra-op threads while fitting/predicting (restored afterwards); None leaves torch's setting.
     # These models are small: on this shared 2-core machine 2 threads made a fit 5-10x SLOWER (spinning
     # OpenMP workers competing with other processes), 1 thread was never slower than ~1.5x.
-    "torch_threads": 1,  # average every k consecutive speech frames (k=2: 50 -> 25 frames/s) to save compute
-    # optimisation (lemer.training.TrainConfig fields)
-    "lr": 1e-3,
-    "weight_decay": 1e-2,
-    "max_epochs": 30,
-    "patience": 5,
-    "batch_size": 32,
-    "class_weights": False,
-    "grad_clip": 1.0,
+    "torch_threads": 1,
+    # optimisation: lemer.training.TrainConfig's fields and defaults
+    **dataclasses.asdict(TrainConfig()),
 }
 
 POOLINGS = ("attentive", "mean")

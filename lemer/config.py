@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
+from lemer.training import TrainConfig
+
 Modalities = Literal["text", "speech", "both"]
 LabelInit = Literal["keywords", "random"]
 TextScope = Literal["all", "target"]
@@ -46,13 +48,13 @@ class LEMERConfig:
     # --- loss -------------------------------------------------------------------------------
     mu: float = 1.0
     # --- optimisation (forwarded to lemer.training.TrainConfig) --------------------------------
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    max_epochs: int = 30
-    patience: int = 5
-    batch_size: int = 32
-    class_weights: bool = False
-    grad_clip: float = 1.0
+    lr: float = TrainConfig.lr
+    weight_decay: float = TrainConfig.weight_decay
+    max_epochs: int = TrainConfig.max_epochs
+    patience: int = TrainConfig.patience
+    batch_size: int = TrainConfig.batch_size
+    class_weights: bool = TrainConfig.class_weights
+    grad_clip: float = TrainConfig.grad_clip
     torch_threads: int = 1
     # --- encoders ---------------------------------------------------------------------------
     finetune: bool = False

@@ -27,12 +27,16 @@ Encoder = Callable[[Sequence[Example]], Batch]
 
 @dataclass
 class TrainConfig:
-    """Optimisation defaults (ours; the LE-MER paper does not state them for frozen encoders)."""
+    """Optimisation defaults (ours; the LE-MER paper does not state them for frozen encoders).
+
+    LE-MER's config and the neural baselines' defaults take their values from here, so all neural
+    models train under the same defaults unless a suite overrides them.
+    """
 
     lr: float = 1e-3
     weight_decay: float = 1e-2
-    max_epochs: int = 40
-    patience: int = 6
+    max_epochs: int = 30
+    patience: int = 5
     batch_size: int = 32
     class_weights: bool = False
     grad_clip: float = 1.0
