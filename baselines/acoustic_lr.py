@@ -12,14 +12,12 @@ from threadpoolctl import threadpool_limits
 
 from baselines.acoustic_features import MfccConfig, clip_features
 from baselines.common import (
-    align_probs,
     check_fit_inputs,
-    check_unique_uids,
     fit_logistic_regression,
+    predict_logistic_regression,
     resolve_config,
 )
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
-from lemer.training import probs_to_predictions
 
 ACOUSTIC_DEFAULTS: dict[str, Any] = {
     "c_grid": (0.01, 0.1, 1.0, 10.0),  # inverse regularisation strengths tried, chosen on valid UA
@@ -88,10 +86,5 @@ class AcousticLR(Model):
         env.log(f"{name}: {x_train.shape[1]} features, C={self.C}")
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
-        if self.clf is None:
-            raise RuntimeError(f"{self.info.name}: predict called before fit")
-        check_unique_uids(self.info.name, examples)
-        if not examples:
-            return []
-        probs = self.clf.predict_proba(self._standardise(self._features(examples)))
-        return probs_to_predictions([e.uid for e in examples], align_probs(probs, self.clf.classes_, self.classes), self.classes)
+        return predict_logistic_regression(self.info.name, self.clf, self.classes, examples,
+                                           lambda ex: self._standardise(self._features(ex)))

@@ -308,6 +308,20 @@ class NeuralBaseline(Model):
 # logistic-regression baselines
 
 
+def predict_logistic_regression(
+    model_name: str, clf: Any, classes: Sequence[str], examples: Sequence[Example],
+    features: Callable[[Sequence[Example]], Any],
+) -> list[Prediction]:
+    """Predictions of a fitted `fit_logistic_regression` classifier on `features(examples)`, over `classes`."""
+    if clf is None:
+        raise RuntimeError(f"{model_name}: predict called before fit")
+    check_unique_uids(model_name, examples)
+    if not examples:
+        return []
+    probs = align_probs(clf.predict_proba(features(examples)), clf.classes_, classes)
+    return probs_to_predictions([e.uid for e in examples], probs, classes)
+
+
 def fit_logistic_regression(
     model_name: str,
     x_train: Any,

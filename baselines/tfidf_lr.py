@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from baselines.common import (
-    align_probs,
     check_fit_inputs,
-    check_unique_uids,
     fit_logistic_regression,
+    predict_logistic_regression,
     resolve_config,
 )
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
-from lemer.training import probs_to_predictions
 
 TFIDF_DEFAULTS: dict[str, Any] = {
     "ngram_max": 2,  # word n-grams 1..ngram_max
@@ -70,10 +68,5 @@ class TfidfLR(Model):
         env.log(f"{name}: vocabulary {len(self.vectorizer.vocabulary_)} terms, C={self.C}")
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
-        if self.clf is None:
-            raise RuntimeError(f"{self.info.name}: predict called before fit")
-        check_unique_uids(self.info.name, examples)
-        if not examples:
-            return []
-        probs = self.clf.predict_proba(self.vectorizer.transform([e.text for e in examples]))
-        return probs_to_predictions([e.uid for e in examples], align_probs(probs, self.clf.classes_, self.classes), self.classes)
+        return predict_logistic_regression(self.info.name, self.clf, self.classes, examples,
+                                           lambda ex: self.vectorizer.transform([e.text for e in ex]))
