@@ -44,7 +44,7 @@ def tiny_bert(dirpath: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from benchmarks.text_encoder import default_text_model_dir
+    from benchmarks.features.text_encoder import default_text_model_dir
 
     torch.manual_seed(0)
     tok = AutoTokenizer.from_pretrained(default_text_model_dir())

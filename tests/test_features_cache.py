@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from benchmarks.feature_cache import FeatureCache, cache_root
-from benchmarks.features import FeatureStore
+from benchmarks.features.cache import FeatureCache, cache_root
+from benchmarks.features.store import FeatureStore
 from tests.helpers_features import make_utt, write_tone
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from benchmarks.audio import read_audio
-from benchmarks.feature_cache import EncoderUnavailable
-from benchmarks.features import FeatureStore
-from benchmarks.speech_encoder import HFSpeechEncoder, WhisperEncoder, get_speech_encoder, n_output_frames
-from benchmarks.text_encoder import TextEncoder
+from benchmarks.features.cache import EncoderUnavailable
+from benchmarks.features.store import FeatureStore
+from benchmarks.features.speech_encoder import HFSpeechEncoder, WhisperEncoder, get_speech_encoder, n_output_frames
+from benchmarks.features.text_encoder import TextEncoder
 from tests.helpers_features import make_utt, tiny_bert, tiny_speech_model, write_tone
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from benchmarks.cli import main
-from benchmarks.features import FeatureStore
-from benchmarks.speech_encoder import n_output_frames
+from benchmarks.features.store import FeatureStore
+from benchmarks.features.speech_encoder import n_output_frames
 from dataset_adapters.types import Utterance
 from tests.helpers_features import tiny_iemocap
 
@@ -62,7 +62,7 @@ def test_store_outputs_match_the_contract(corpus, tmp_path: Path) -> None:  # no
 def test_decoding_in_windows_changes_no_feature(corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     """Audio is decoded a window at a time (memory bound); batches only group equal lengths, so the
     features must be identical to decoding everything at once."""
-    import benchmarks.features as features
+    import benchmarks.features.store as features
 
     _, utts = corpus
     utts = list(utts[:8])
@@ -76,7 +76,7 @@ def test_decoding_in_windows_changes_no_feature(corpus, tmp_path: Path, monkeypa
 def test_open_file_limit_is_lifted_to_the_hard_limit() -> None:
     import resource
 
-    from benchmarks.feature_cache import raise_open_file_limit
+    from benchmarks.features.cache import raise_open_file_limit
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     low = min(soft, 256) if hard == resource.RLIM_INFINITY else min(256, hard)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.cli import main
-from benchmarks.runner import RunOptions, run_suite
+from benchmarks.run.grid import RunOptions, run_suite
 from benchmarks.suite import load_suite
 from leaderboard.results import read_result
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, RUN_KEYS

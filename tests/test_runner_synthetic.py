@@ -117,7 +117,7 @@ max_folds = 2
 
 
 def test_demo_command_runs_the_demo_suite_and_writes_the_leaderboard(tmp_path: Path, capsys, monkeypatch) -> None:
-    import benchmarks.cli_run as cli_run
+    import benchmarks.cli.run as cli_run
 
     monkeypatch.setenv("LEMER_DATA", str(tmp_path / "data"))
     monkeypatch.setattr(cli_run, "DEMO_SUITE", str(write_suite(tmp_path / "demo.toml", DEMO_LIKE)))

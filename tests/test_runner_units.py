@@ -10,7 +10,7 @@ import pytest
 from baselines.majority import Majority
 from benchmarks.atomic import remove_stale_temps, write_json_atomic
 from benchmarks.corpora import describe_root, parse_corpus_args
-from benchmarks.examples import build_examples
+from benchmarks.run.examples import build_examples
 from dataset_adapters.types import Utterance
 from lemer.interface import Example, FitEnv
 

@@ -5,7 +5,7 @@ tests/helpers_runner.py), `loso` -> 5 folds x 20 seeds = 100 runs. `majority` re
 features, so what is timed is the harness itself: planning the grid (corpus read once, folds, run ids),
 skip checks, building Examples, seeding, scoring, provenance, and the two atomic (fsync'd) writes per run.
 
-- `test_runner_overhead`: `benchmarks.runner.run_suite` into an empty results directory each round.
+- `test_runner_overhead`: `benchmarks.run.grid.run_suite` into an empty results directory each round.
 - `test_runner_floor`: the same 100 fits/predictions on the same folds with a plain loop that writes the
   same two files with plain `open().write` (no atomicity, no validation, no provenance): the floor.
 
@@ -43,7 +43,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_runner_overhead(benchmark, corpus: Path, tmp_path: Path) -> None:  # noqa: ANN001
-    from benchmarks.runner import RunOptions, run_suite
+    from benchmarks.run.grid import RunOptions, run_suite
     from benchmarks.suite import load_suite
 
     suite_file = tmp_path / "perf-overhead.toml"

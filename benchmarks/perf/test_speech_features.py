@@ -31,7 +31,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - list[Utte
 
 
 def test_speech_features_batched(benchmark, clips, tmp_path: Path) -> None:  # noqa: ANN001
-    from benchmarks.features import FeatureStore
+    from benchmarks.features.store import FeatureStore
 
     store = FeatureStore(tmp_path / "cache", text_encoder=None, progress=False)
     store.speech(clips[:1])  # load the model and hash its weights outside the timed rounds
@@ -45,7 +45,7 @@ def test_speech_features_batched(benchmark, clips, tmp_path: Path) -> None:  # n
 
 def test_speech_features_naive(benchmark, clips) -> None:  # noqa: ANN001
     from benchmarks.audio import read_audio
-    from benchmarks.speech_encoder import WhisperEncoder
+    from benchmarks.features.speech_encoder import WhisperEncoder
 
     enc = WhisperEncoder(padded=True)
     enc.encode([read_audio(clips[0].audio)])  # model load outside the timed rounds

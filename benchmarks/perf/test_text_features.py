@@ -43,7 +43,7 @@ def items() -> list[Item]:
 
 
 def test_text_features_batched(benchmark, items: list[Item], tmp_path: Path) -> None:  # noqa: ANN001
-    from benchmarks.features import FeatureStore
+    from benchmarks.features.store import FeatureStore
 
     store = FeatureStore(tmp_path / "cache", speech_encoder=None, progress=False)
     store.text(items[:1], CONTEXT)  # load the model and hash its weights outside the timed rounds
@@ -59,7 +59,7 @@ def test_text_features_batched(benchmark, items: list[Item], tmp_path: Path) -> 
 def test_text_features_naive(benchmark, items: list[Item]) -> None:  # noqa: ANN001
     import torch
 
-    from benchmarks.text_encoder import TextEncoder
+    from benchmarks.features.text_encoder import TextEncoder
 
     enc = TextEncoder()
     model = enc._load()  # noqa: SLF001 - the same weights and thread setting as the batched path

@@ -18,7 +18,7 @@ import numpy as np
 
 from benchmarks.audio import audio_hash, is_silent, read_audio
 from benchmarks.atomic import write_bytes_atomic
-from benchmarks.feature_cache import CacheStats, cache_root, key_of
+from benchmarks.features.cache import CacheStats, cache_root, key_of
 from dataset_adapters.types import Utterance
 
 

@@ -16,8 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from benchmarks.feature_cache import num_threads, weights_hash
-from benchmarks.speech_encoder import HOP, WINDOW, whisper_model_dir
+from benchmarks.features.cache import num_threads, weights_hash
+from benchmarks.features.speech_encoder import HOP, WINDOW, whisper_model_dir
 from benchmarks.transcripts.base import CachedAsrSource
 
 

@@ -21,8 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
-from benchmarks.feature_cache import num_threads, resolve_model_dir, weights_hash
-from benchmarks.hf import load_local_model
+from benchmarks.features.cache import num_threads, resolve_model_dir, weights_hash
+from benchmarks.features.hf_models import load_local_model
 
 SAMPLE_RATE = 16000
 HOP = 160  # Whisper log-mel hop: 100 frames/s

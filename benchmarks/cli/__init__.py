@@ -7,9 +7,9 @@ import sys
 
 # Each module exposes `register(subparsers)`, adding parsers whose `func(args) -> int` runs the command.
 COMMAND_MODULES = (
-    "benchmarks.cli_data",  # data export | folds | check | synth
-    "benchmarks.cli_features",  # transcripts, features
-    "benchmarks.cli_run",  # run, ls, demo
+    "benchmarks.cli.data",  # data export | folds | check | synth
+    "benchmarks.cli.features",  # transcripts, features
+    "benchmarks.cli.run",  # run, ls, demo
     "leaderboard.cli",  # score, compare, leaderboard
 )
 

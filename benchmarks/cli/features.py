@@ -30,7 +30,7 @@ def _utterances(args: argparse.Namespace) -> list[Utterance]:
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Expected failures (bad corpus or clip, unknown names, unreachable encoder) -> message + exit 2."""
     def run(args: argparse.Namespace) -> int:
-        from benchmarks.feature_cache import EncoderUnavailable
+        from benchmarks.features.cache import EncoderUnavailable
 
         try:
             return func(args)
@@ -63,7 +63,7 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_features(args: argparse.Namespace) -> int:
-    from benchmarks.features import FeatureStore
+    from benchmarks.features.store import FeatureStore
     from benchmarks.transcripts import get_source
 
     utts = _utterances(args)

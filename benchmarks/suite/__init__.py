@@ -4,7 +4,7 @@ A suite says which models run on which corpora (protocol, label map), under whic
 conditions and seeds, with per-corpus overrides (CREMA-D's text is constant, so fewer transcript
 conditions make sense there), model switches, ablation sweeps and an optional cross-corpus block.
 Nothing in a suite is executed: names are looked up in registries, so a suite file cannot run
-code. See benchmarks/suites/demo.toml for an annotated example.
+code. See benchmarks/suite/builtin/demo.toml for an annotated example.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from dataset_adapters.labels import DEFAULT_LABEL_MAP, get_label_map
 from benchmarks.corpora import CORPORA, DEFAULT_PROTOCOL, CorpusRoot
 from benchmarks.models import MODELS, ModelFacts, describe
 
-SUITES_DIR = Path(__file__).with_name("suites")
+SUITES_DIR = Path(__file__).with_name("builtin")
 ALL_MODELS = "*"
 _TRANSCRIPT_RE = re.compile(r"^(gold|asr:[A-Za-z0-9_.\-/]+|noise:wer=(0(\.\d+)?|1(\.0+)?))$")
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from dataset_adapters.types import Utterance
 from benchmarks.corpora import CorpusCache, CorpusRoot, LoadedCorpus
-from benchmarks.examples import context_texts
+from benchmarks.run.examples import context_texts
 from benchmarks.suite import RunSpec
 
 TranscriptKey = tuple[str, str, str]  # (corpus, label_map, condition)
@@ -108,7 +108,7 @@ class RunData:
     @property
     def store(self) -> Any:
         if self._store is None:
-            from benchmarks.features import FeatureStore
+            from benchmarks.features.store import FeatureStore
 
             kwargs: dict[str, Any] = {"progress": self.config.progress}
             if self.config.cache_dir is not None:

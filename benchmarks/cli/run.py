@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.corpora import CORPORA, ENV_VARS, MissingCorpus, parse_corpus_args
-from benchmarks.runner import RunOptions, Summary, run_suite
+from benchmarks.run.grid import RunOptions, Summary, run_suite
 from benchmarks.suite import SuiteError, list_suites, load_suite, suite_path
 
 DEMO_SUITE = "demo"

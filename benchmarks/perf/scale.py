@@ -33,9 +33,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-if __package__ in (None, ""):  # run as a script: drop benchmarks/ from sys.path so its modules cannot shadow others
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
-
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 CONDITIONS = ("gold", "asr:whisper-tiny.en", "asr:pocketsphinx", "noise:wer=0.1", "noise:wer=0.3")
@@ -112,7 +109,7 @@ def rss_probe(cache_dir: str, n: int) -> dict[str, Any]:
     referenced as RunData does, touch every value (mean over frames), and report RSS and open descriptors."""
     import numpy as np
 
-    from benchmarks.feature_cache import FeatureCache
+    from benchmarks.features.cache import FeatureCache
 
     cache = FeatureCache(cache_dir, "features")
     keys = []
@@ -149,7 +146,7 @@ def run_probe(cache_dir: Path, n: int) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ the run
 def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip_asr: bool) -> dict[str, Any]:
     from benchmarks.corpora import describe_root
-    from benchmarks.run_data import DataConfig, RunData
+    from benchmarks.run.inputs import DataConfig, RunData
 
     table: list[dict[str, Any]] = []
     cache = work / "cache"
@@ -221,7 +218,7 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
     suite_file.write_text(
         'name = "scale"\nseeds = [0]\nmodels = ["majority", "lemer"]\ntranscripts = ["gold"]\nmax_folds = 1\n'
         '\n[[corpora]]\nname = "iemocap"\nprotocol = "loso"\nlabel_map = "iemocap-4"\n' + lemer_cfg)
-    from benchmarks.runner import RunOptions, run_suite
+    from benchmarks.run.grid import RunOptions, run_suite
     from benchmarks.suite import load_suite
 
     with phase(table, "runs: one loso fold, lemer + majority (features cached)") as row:

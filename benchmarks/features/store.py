@@ -16,7 +16,7 @@ from typing import Iterable, Sequence, TypeVar
 import numpy as np
 
 from benchmarks.audio import SAMPLE_RATE, audio_hash, read_audio
-from benchmarks.feature_cache import FeatureCache, key_of, raise_open_file_limit
+from benchmarks.features.cache import FeatureCache, key_of, raise_open_file_limit
 from dataset_adapters.types import Utterance
 
 T = TypeVar("T")
@@ -64,7 +64,7 @@ class FeatureStore:
         self.text_encoder_name: str | None = None
         self.speech_encoder_name: str | None = None
         if text_encoder is not None:
-            from benchmarks.text_encoder import DEFAULT_DISPLAY_NAME, DEFAULT_TEXT_ENCODER
+            from benchmarks.features.text_encoder import DEFAULT_DISPLAY_NAME, DEFAULT_TEXT_ENCODER
 
             self.text_encoder_name = DEFAULT_DISPLAY_NAME if text_encoder == DEFAULT_TEXT_ENCODER else text_encoder
         if speech_encoder is not None:
@@ -84,21 +84,21 @@ class FeatureStore:
         return self.cache.stats.corrupt
 
     @property
-    def text_encoder(self):  # noqa: ANN201 - benchmarks.text_encoder.TextEncoder
+    def text_encoder(self):  # noqa: ANN201 - benchmarks.features.text_encoder.TextEncoder
         if self._text_spec is None:
             raise RuntimeError("this FeatureStore has no text encoder (text_encoder=None)")
         if self._text is None:
-            from benchmarks.text_encoder import TextEncoder
+            from benchmarks.features.text_encoder import TextEncoder
 
             self._text = TextEncoder(self._text_spec)
         return self._text
 
     @property
-    def speech_encoder(self):  # noqa: ANN201 - benchmarks.speech_encoder.SpeechEncoder
+    def speech_encoder(self):  # noqa: ANN201 - benchmarks.features.speech_encoder.SpeechEncoder
         if self._speech_spec is None:
             raise RuntimeError("this FeatureStore has no speech encoder (speech_encoder=None)")
         if self._speech is None:
-            from benchmarks.speech_encoder import get_speech_encoder
+            from benchmarks.features.speech_encoder import get_speech_encoder
 
             self._speech = get_speech_encoder(self._speech_spec)
         return self._speech

@@ -23,10 +23,10 @@ from typing import Any, Callable, Iterator
 from tqdm import tqdm
 
 from benchmarks.corpora import resolve_roots
-from benchmarks.run_data import DataConfig, RunData
-from benchmarks.run_one import execute_recorded, is_complete
+from benchmarks.run.inputs import DataConfig, RunData
+from benchmarks.run.execute import execute_recorded, is_complete
 from benchmarks.suite import RunSpec, Suite, expand
-from benchmarks.threads import one_thread_env
+from benchmarks.runtime import one_thread_env
 
 
 @dataclass
@@ -82,9 +82,9 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], failed: dict[Any, str], out: str) -> None:
-    from benchmarks import run_one
+    from benchmarks.run import execute as run_one
 
-    run_one.SINGLE_THREAD = True  # torch.set_num_threads(1) before each run (see benchmarks.threads)
+    run_one.SINGLE_THREAD = True  # torch.set_num_threads(1) before each run (see benchmarks.runtime)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _WORKER["data"] = RunData(config, transcripts_cache=transcripts, failed=failed)
     _WORKER["out"] = Path(out)

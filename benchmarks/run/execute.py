@@ -24,10 +24,10 @@ from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, SCHEMA_VERSION
 from lemer.interface import FitEnv, Prediction
 
 from benchmarks.atomic import remove_stale_temps, write_json_atomic, write_jsonl_atomic, write_text_atomic
-from benchmarks.examples import build_examples
+from benchmarks.run.examples import build_examples
 from benchmarks.models import load_target
 from benchmarks.provenance import git_hash, package_version
-from benchmarks.run_data import RunData
+from benchmarks.run.inputs import RunData
 from benchmarks.suite import RunSpec
 
 ERROR_FILE = "error.txt"
