@@ -12,11 +12,10 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.fft
-import soundfile as sf
-import soxr
 from threadpoolctl import threadpool_limits
 
-SAMPLE_RATE = 16_000
+from dataset_adapters.audio import SAMPLE_RATE, read_audio
+
 PERCENTILES = (10.0, 50.0, 90.0)
 
 
@@ -52,22 +51,6 @@ def mel_filterbank(n_mels: int, n_fft: int, sr: int, fmin: float, fmax: float) -
     rising = (freqs[None, :] - lower) / (centre - lower)
     falling = (upper - freqs[None, :]) / (upper - centre)
     return np.maximum(0.0, np.minimum(rising, falling))
-
-
-def read_audio(path: str) -> np.ndarray:
-    """Mono float32 at 16 kHz; unreadable or empty files raise with the path in the message."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"audio file not found: {path}")
-    try:
-        audio, sr = sf.read(path, dtype="float32", always_2d=True)
-    except Exception as err:  # soundfile raises its own LibsndfileError / RuntimeError types
-        raise ValueError(f"cannot read audio {path}: {err}") from err
-    if audio.shape[0] == 0:
-        raise ValueError(f"audio file has no samples: {path}")
-    mono = audio.mean(axis=1)
-    if sr != SAMPLE_RATE:
-        mono = soxr.resample(mono, sr, SAMPLE_RATE).astype(np.float32)
-    return mono
 
 
 def log_mel_frames(audio: np.ndarray, cfg: MfccConfig = MfccConfig()) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.audio import AudioError, audio_hash, is_silent, read_audio
+from dataset_adapters.audio import AudioError, audio_hash, is_silent, read_audio
 from tests.helpers_features import write_tone
 
 

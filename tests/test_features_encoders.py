@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.audio import read_audio
+from dataset_adapters.audio import read_audio
 from benchmarks.features.cache import EncoderUnavailable
 from benchmarks.features.store import FeatureStore
 from benchmarks.features.speech_encoder import HFSpeechEncoder, WhisperEncoder, get_speech_encoder, n_output_frames

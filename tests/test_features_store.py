@@ -36,7 +36,7 @@ def test_cli_features_second_run_computes_nothing(corpus, tmp_path: Path, capsys
 
 @pytest.mark.slow
 def test_store_outputs_match_the_contract(corpus, tmp_path: Path) -> None:  # noqa: ANN001
-    from benchmarks.audio import read_audio
+    from dataset_adapters.audio import read_audio
 
     _, utts = corpus
     utts = list(utts[:6])

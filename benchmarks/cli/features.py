@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from benchmarks.atomic import write_jsonl_atomic
-from benchmarks.audio import AudioError
+from dataset_adapters.audio import AudioError
 from dataset_adapters.base import get_adapter
 from dataset_adapters.types import CorpusError, Utterance
 

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence, TypeVar
 
 import numpy as np
 
-from benchmarks.audio import SAMPLE_RATE, audio_hash, read_audio
+from dataset_adapters.audio import SAMPLE_RATE, audio_hash, read_audio
 from benchmarks.features.cache import FeatureCache, key_of, raise_open_file_limit
 from dataset_adapters.types import Utterance
 

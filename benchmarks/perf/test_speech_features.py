@@ -44,7 +44,7 @@ def test_speech_features_batched(benchmark, clips, tmp_path: Path) -> None:  # n
 
 
 def test_speech_features_naive(benchmark, clips) -> None:  # noqa: ANN001
-    from benchmarks.audio import read_audio
+    from dataset_adapters.audio import read_audio
     from benchmarks.features.speech_encoder import WhisperEncoder
 
     enc = WhisperEncoder(padded=True)
