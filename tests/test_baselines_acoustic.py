@@ -98,7 +98,7 @@ def test_bad_audio_errors_name_the_file(tmp_path: Path) -> None:
         af.clip_features(str(junk))
     empty = tmp_path / "empty.wav"
     sf.write(empty, np.zeros(0, np.float32), 16000)
-    with pytest.raises(ValueError, match="no samples.*empty.wav"):
+    with pytest.raises(ValueError, match="empty.wav.*no samples"):
         af.clip_features(str(empty))
     with pytest.raises(ValueError, match="unknown config key"):
         AcousticLR(n_mfc=13)
