@@ -16,21 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from dataset_adapters.base import CORPORA, corpus_info, get_adapter
 from dataset_adapters.types import Fold, Utterance
-
-CORPORA: tuple[str, ...] = ("iemocap", "msp-podcast", "crema-d")
-ENV_VARS: dict[str, str] = {
-    "iemocap": "LEMER_DATA_IEMOCAP",
-    "msp-podcast": "LEMER_DATA_MSP_PODCAST",
-    "crema-d": "LEMER_DATA_CREMA_D",
-}
-DEFAULT_PROTOCOL: dict[str, str] = {"iemocap": "loso", "msp-podcast": "official", "crema-d": "speaker-5fold"}
-EXPECTED_ROOT: dict[str, str] = {
-    "iemocap": "the IEMOCAP_full_release folder (holding Session1 .. Session5)",
-    "msp-podcast": "the MSP-Podcast folder (holding Audios/ and Labels/)",
-    "crema-d": "the CREMA-D folder (holding AudioWAV/)",
-}
-
 
 class MissingCorpus(RuntimeError):
     """A suite needs a corpus whose root was not given or does not exist."""
@@ -59,9 +46,7 @@ def parse_corpus_args(items: Iterable[str]) -> dict[str, str]:
         name = name.strip().lower()
         if not sep or not name or not root:
             raise ValueError(f"--corpus expects NAME=ROOT (e.g. iemocap=/data/IEMOCAP_full_release), got {item!r}")
-        if name not in CORPORA:
-            raise ValueError(f"--corpus: unknown corpus {name!r}; known: {', '.join(CORPORA)}")
-        out[name] = root
+        out[CORPORA.check(name)] = root
     return out
 
 
@@ -84,8 +69,9 @@ def describe_root(name: str, root: str | os.PathLike[str]) -> CorpusRoot:
 
 
 def _how_to_point(name: str) -> str:
-    return (f"  {name}: pass --corpus {name}=/path/to/{name} or set {ENV_VARS[name]}=/path/to/{name} "
-            f"({EXPECTED_ROOT[name]})")
+    info = corpus_info(name)
+    return (f"  {name}: pass --corpus {name}=/path/to/{name} or set {info.env_var}=/path/to/{name} "
+            f"({info.expected_root})")
 
 
 def generate_synthetic(name: str, root: Path, scale: str = "small", seed: int = 0) -> None:
@@ -115,13 +101,12 @@ def resolve_roots(
     resolved: dict[str, CorpusRoot] = {}
     missing: list[str] = []
     for name, synthetic in needed.items():
-        if name not in CORPORA:
-            raise ValueError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}")
-        given = overrides.get(name) or (None if synthetic else os.environ.get(ENV_VARS[name]))
+        env_var = corpus_info(CORPORA.check(name)).env_var
+        given = overrides.get(name) or (None if synthetic else os.environ.get(env_var))
         if given:
             path = Path(given).expanduser()
             if not path.is_dir():
-                origin = "--corpus" if name in overrides else ENV_VARS[name]
+                origin = "--corpus" if name in overrides else env_var
                 missing.append(f"{_how_to_point(name)}\n    ({origin} points at {str(path)!r}, which is not a directory)")
                 continue
             resolved[name] = describe_root(name, path)
@@ -165,8 +150,6 @@ class LoadedCorpus:
 
     def folds(self, protocol: str) -> list[Fold]:
         if protocol not in self._folds:
-            from dataset_adapters.base import get_adapter
-
             self._folds[protocol] = list(get_adapter(self.root.name).folds(self.utterances, protocol))
         return self._folds[protocol]
 
@@ -187,8 +170,6 @@ class CorpusCache:
     def load(self, root: CorpusRoot, label_map: str) -> LoadedCorpus:
         key = (root.root, label_map)
         if key not in self._loaded:
-            from dataset_adapters.base import get_adapter
-
             report = get_adapter(root.name).load(root.root, label_map=label_map, verify_audio=self.verify_audio)
             utts = list(getattr(report, "utterances", report))
             if not utts:

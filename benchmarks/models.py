@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.registry import Registry
+from dataset_adapters.registry import Registry, import_target
 
 MODELS: Registry[Any] = Registry("model")
 
@@ -57,7 +57,7 @@ def describe(name: str, overrides: dict[str, Any] | None = None) -> ModelFacts:
     config = {**MODELS.defaults(name), **(overrides or {})}
     key = (name, json.dumps(config, sort_keys=True, default=str))
     if key not in _FACTS:
-        cls = MODELS.load(name)
+        cls = MODELS.get(name)
         info = cls.info
         model = cls.from_config(dict(config))
         req = model.requirements
@@ -77,10 +77,4 @@ def describe(name: str, overrides: dict[str, Any] | None = None) -> ModelFacts:
 
 def load_target(target: str) -> Any:
     """Import `module:Qualified.name` (the form recorded in `ModelFacts.target`)."""
-    import importlib
-
-    module, _, attr = target.partition(":")
-    obj: Any = importlib.import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
+    return import_target(target)

@@ -1,11 +1,11 @@
 """Corpus adapters (IEMOCAP, MSP-Podcast, CREMA-D), protocols and the synthetic-corpus generator."""
 from dataset_adapters.types import CorpusError, Fold, LoadReport, Problem, Utterance
 
-__all__ = ["CorpusError", "Fold", "LoadReport", "Problem", "Utterance", "ADAPTERS", "get_adapter", "CorpusAdapter"]
+__all__ = ["CorpusError", "Fold", "LoadReport", "Problem", "Utterance", "CORPORA", "get_adapter", "corpus_info", "CorpusAdapter"]
 
 
 def __getattr__(name: str):  # lazy: importing the shared types must not import every adapter
-    if name in ("ADAPTERS", "get_adapter", "CorpusAdapter"):
+    if name in ("CORPORA", "get_adapter", "corpus_info", "CorpusAdapter"):
         from dataset_adapters import base
 
         return getattr(base, name)

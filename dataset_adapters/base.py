@@ -1,18 +1,17 @@
-"""The corpus-adapter protocol and the table of the three real-layout adapters.
+"""The corpus-adapter protocol and the corpus registry.
 
-Other parts look adapters up by corpus name (`get_adapter("iemocap")`) and rely only on the
-`CorpusAdapter` protocol below, never on an adapter's module.
+Other parts look adapters up by corpus name (`get_adapter("iemocap")`, `corpus_info("iemocap")`)
+and rely only on the `CorpusAdapter` protocol below, never on an adapter's module. Adding a corpus
+is one adapter module (declaring its `CorpusInfo`) plus one `CORPORA.register` line here.
 """
 from __future__ import annotations
 
-import difflib
+from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, Sequence, runtime_checkable
 
-from dataset_adapters.crema_d import CremaDAdapter
-from dataset_adapters.iemocap import IemocapAdapter
-from dataset_adapters.msp_podcast import MspPodcastAdapter
-from dataset_adapters.types import Fold, LoadReport, OnError, Utterance
+from dataset_adapters.registry import Registry
+from dataset_adapters.types import CorpusInfo, Fold, LoadReport, OnError, Utterance
 
 
 @runtime_checkable
@@ -24,10 +23,7 @@ class CorpusAdapter(Protocol):
     `verify_audio=False` skips opening every clip (fast re-loads of a tree already checked).
     """
 
-    name: str
-    version: str
-    protocols: tuple[str, ...]
-    default_label_map: str
+    info: CorpusInfo
 
     def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
              verify_audio: bool = True) -> LoadReport: ...
@@ -35,13 +31,28 @@ class CorpusAdapter(Protocol):
     def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]: ...
 
 
-ADAPTERS: dict[str, CorpusAdapter] = {a.name: a for a in (IemocapAdapter(), MspPodcastAdapter(), CremaDAdapter())}
+CORPORA: Registry[Any] = Registry("corpus")
+CORPORA.register("iemocap", "dataset_adapters.iemocap:IemocapAdapter", "IEMOCAP (IEMOCAP_full_release layout)")
+CORPORA.register("msp-podcast", "dataset_adapters.msp_podcast:MspPodcastAdapter", "MSP-Podcast (Audios/, Labels/, Transcripts/)")
+CORPORA.register("crema-d", "dataset_adapters.crema_d:CremaDAdapter", "CREMA-D (AudioWAV/)")
 
 
+@lru_cache(maxsize=None)
 def get_adapter(name: str) -> CorpusAdapter:
-    """The adapter for a corpus name; KeyError with the closest names on a typo."""
-    if name not in ADAPTERS:
-        close = difflib.get_close_matches(name, ADAPTERS, n=2)
-        hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(ADAPTERS)}"
-        raise KeyError(f"unknown corpus {name!r}; {hint}")
-    return ADAPTERS[name]
+    """The adapter for a corpus name (one instance per process); UnknownName with close names on a typo."""
+    return CORPORA.get(name)()
+
+
+def corpus_info(name: str) -> CorpusInfo:
+    """The facts a corpus's adapter declares (protocols, label maps, env var, raw label codes)."""
+    return get_adapter(name).info
+
+
+def check_protocol(corpus: str, protocol: str) -> str:
+    """`protocol` when the corpus has it; UnknownName with a did-you-mean otherwise."""
+    from dataset_adapters.registry import did_you_mean
+
+    protocols = list(corpus_info(corpus).protocols)
+    if protocol not in protocols:
+        raise did_you_mean("protocol", protocol, protocols, f" for {corpus}")
+    return protocol

@@ -11,11 +11,27 @@ from pathlib import Path
 from typing import Sequence
 
 from dataset_adapters.check import ProblemLog, audio_problem, fatal, map_label
-from dataset_adapters.labels import DEFAULT_LABEL_MAP, get_label_map
+from dataset_adapters.labels import LabelMap, get_label_map
 from dataset_adapters.protocols import make_folds
-from dataset_adapters.types import Fold, LoadReport, OnError, Utterance
+from dataset_adapters.types import CorpusInfo, Fold, LoadReport, OnError, Utterance
 
 NAME = "crema-d"
+
+
+RAW_CODES: dict[str, str | None] = {"ANG": "ang", "DIS": "dis", "FEA": "fea", "HAP": "hap", "NEU": "neu", "SAD": "sad"}
+INFO = CorpusInfo(
+    name=NAME,
+    version="CREMA-D (AudioWAV)",
+    env_var="LEMER_DATA_CREMA_D",
+    expected_root="the CREMA-D folder (holding AudioWAV/)",
+    protocols=("speaker-5fold",),
+    default_protocol="speaker-5fold",
+    label_maps=(
+    LabelMap("crema-6", ("ang", "dis", "fea", "hap", "neu", "sad"), (), (NAME,)),
+    ),
+    default_label_map="crema-6",
+    raw_codes=RAW_CODES,
+)
 SENTENCES: dict[str, str] = {
     "IEO": "It's eleven o'clock",
     "TIE": "That is exactly what happened",
@@ -57,14 +73,11 @@ def parse_clip_name(stem: str) -> tuple[str, str, str, str]:
 
 
 class CremaDAdapter:
-    name = NAME
-    version = "CREMA-D (AudioWAV)"
-    protocols: tuple[str, ...] = ("speaker-5fold",)
-    default_label_map = DEFAULT_LABEL_MAP[NAME]
+    info = INFO
 
     def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
              verify_audio: bool = True) -> LoadReport:
-        label_map = label_map or self.default_label_map
+        label_map = label_map or self.info.default_label_map
         lmap = get_label_map(label_map, NAME)
         base = find_root(root)
         log = ProblemLog(on_error)
@@ -97,4 +110,4 @@ class CremaDAdapter:
         return LoadReport(corpus=NAME, utterances=kept, skipped=skipped, filtered=filtered)
 
     def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]:
-        return make_folds(utterances, protocol, self.protocols)
+        return make_folds(utterances, protocol, self.info.protocols)

@@ -16,11 +16,31 @@ from pathlib import Path
 from typing import Sequence
 
 from dataset_adapters.check import ProblemLog, audio_problem, fatal, map_label, read_text
-from dataset_adapters.labels import DEFAULT_LABEL_MAP, get_label_map
+from dataset_adapters.labels import LabelMap, get_label_map
 from dataset_adapters.protocols import make_folds
-from dataset_adapters.types import Fold, LoadReport, OnError, Utterance
+from dataset_adapters.types import CorpusInfo, Fold, LoadReport, OnError, Utterance
 
 NAME = "iemocap"
+
+
+RAW_CODES: dict[str, str | None] = {
+    "neu": "neu", "hap": "hap", "exc": "exc", "sad": "sad", "ang": "ang", "fru": "fru",
+    "fea": "fea", "sur": "sur", "dis": "dis", "oth": "oth", "xxx": None,
+}
+INFO = CorpusInfo(
+    name=NAME,
+    version="IEMOCAP_full_release",
+    env_var="LEMER_DATA_IEMOCAP",
+    expected_root="the IEMOCAP_full_release folder (holding Session1 .. Session5)",
+    protocols=("loso",),
+    default_protocol="loso",
+    label_maps=(
+    LabelMap("iemocap-4", ("neu", "hap", "ang", "sad"), (("exc", "hap"),), (NAME,)),
+    LabelMap("iemocap-6", ("neu", "hap", "ang", "sad", "exc", "fru"), (), (NAME,)),
+    ),
+    default_label_map="iemocap-4",
+    raw_codes=RAW_CODES,
+)
 SESSIONS = tuple(f"Session{i}" for i in range(1, 6))
 
 # Utterance id: dialogue (`Ses01F_impro01`, `Ses05M_script01_1b`) + `_` + gender letter + 3 digits.
@@ -113,14 +133,11 @@ def parse_transcriptions(path: Path) -> dict[str, str]:
 
 
 class IemocapAdapter:
-    name = NAME
-    version = "IEMOCAP_full_release"
-    protocols: tuple[str, ...] = ("loso",)
-    default_label_map = DEFAULT_LABEL_MAP[NAME]
+    info = INFO
 
     def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
              verify_audio: bool = True) -> LoadReport:
-        label_map = label_map or self.default_label_map
+        label_map = label_map or self.info.default_label_map
         get_label_map(label_map, NAME)  # refuse a map of another corpus before reading anything
         base = find_root(root)
         log = ProblemLog(on_error)
@@ -172,7 +189,7 @@ class IemocapAdapter:
         return LoadReport(corpus=NAME, utterances=_with_context(kept), skipped=skipped, filtered=filtered)
 
     def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]:
-        return make_folds(utterances, protocol, self.protocols)
+        return make_folds(utterances, protocol, self.info.protocols)
 
 
 def _with_context(kept: list[tuple[_Row, str, str]]) -> list[Utterance]:

@@ -18,11 +18,31 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from dataset_adapters.check import ProblemLog, audio_problem, fatal, map_label, read_text
-from dataset_adapters.labels import DEFAULT_LABEL_MAP, get_label_map
+from dataset_adapters.labels import LabelMap, get_label_map
 from dataset_adapters.protocols import make_folds
-from dataset_adapters.types import Fold, LoadReport, OnError, Utterance
+from dataset_adapters.types import CorpusInfo, Fold, LoadReport, OnError, Utterance
 
 NAME = "msp-podcast"
+
+
+RAW_CODES: dict[str, str | None] = {
+    "A": "ang", "S": "sad", "H": "hap", "U": "sur", "F": "fea", "D": "dis", "C": "con",
+    "N": "neu", "O": "oth", "X": None,
+}
+INFO = CorpusInfo(
+    name=NAME,
+    version="MSP-Podcast v1.x",
+    env_var="LEMER_DATA_MSP_PODCAST",
+    expected_root="the MSP-Podcast folder (holding Audios/ and Labels/)",
+    protocols=("official",),
+    default_protocol="official",
+    label_maps=(
+    LabelMap("msp-4", ("neu", "hap", "ang", "sad"), (), (NAME,)),
+    LabelMap("msp-8", ("ang", "sad", "hap", "sur", "fea", "dis", "con", "neu"), (), (NAME,)),
+    ),
+    default_label_map="msp-8",
+    raw_codes=RAW_CODES,
+)
 LABEL_FILES = tuple(f"{stem}.{ext}" for ext in ("csv", "json") for stem in ("labels_consensus", "labels_concensus"))
 SPLITS = {"Train": "Train", "Development": "Development", "Validation": "Development",
           "Test1": "Test1", "Test2": "Test2", "Test3": "Test3"}
@@ -129,14 +149,11 @@ def _order_key(stem: str) -> tuple[int, ...]:
 
 
 class MspPodcastAdapter:
-    name = NAME
-    version = "MSP-Podcast v1.x"
-    protocols: tuple[str, ...] = ("official",)
-    default_label_map = DEFAULT_LABEL_MAP[NAME]
+    info = INFO
 
     def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
              verify_audio: bool = True) -> LoadReport:
-        label_map = label_map or self.default_label_map
+        label_map = label_map or self.info.default_label_map
         lmap = get_label_map(label_map, NAME)
         base = find_root(root)
         label_file = find_label_file(base)
@@ -208,7 +225,7 @@ class MspPodcastAdapter:
         return LoadReport(corpus=NAME, utterances=_with_context(kept), skipped=skipped, filtered=filtered)
 
     def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]:
-        return make_folds(utterances, protocol, self.protocols)
+        return make_folds(utterances, protocol, self.info.protocols)
 
 
 def _with_context(kept: list[Utterance]) -> list[Utterance]:

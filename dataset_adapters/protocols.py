@@ -10,6 +10,7 @@ import hashlib
 from collections import defaultdict
 from typing import Iterable, Mapping, Sequence
 
+from dataset_adapters.registry import did_you_mean
 from dataset_adapters.types import Fold, Utterance
 
 N_CROSS_FOLDS = 5
@@ -151,5 +152,5 @@ PROTOCOLS = {
 def make_folds(utterances: Sequence[Utterance], protocol: str, allowed: Sequence[str]) -> list[Fold]:
     """Dispatch for an adapter's `folds`, refusing a protocol that does not belong to the corpus."""
     if protocol not in allowed:
-        raise KeyError(f"unknown protocol {protocol!r} for this corpus; known: {', '.join(allowed)}")
+        raise did_you_mean("protocol", protocol, list(allowed), " for this corpus")
     return PROTOCOLS[protocol](utterances)

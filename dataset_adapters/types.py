@@ -13,6 +13,32 @@ OnError = Literal["raise", "skip"]
 
 
 @dataclass(frozen=True)
+class CorpusInfo:
+    """Everything the rest of the system knows about a corpus, declared once by its adapter.
+
+    `label_maps` are the names of the maps declared by the adapter (`dataset_adapters/labels.py`
+    adds the cross-corpus ones); `raw_codes` translates the corpus's own label codes to the
+    unified vocabulary (None = "no agreement", always dropped and counted).
+    """
+
+    name: str
+    version: str
+    env_var: str  # where a real copy's root may be given instead of --corpus NAME=ROOT
+    expected_root: str  # what a root looks like, for error messages
+    protocols: tuple[str, ...]
+    default_protocol: str
+    label_maps: tuple[Any, ...]  # dataset_adapters.labels.LabelMap (not imported here: labels imports types)
+    default_label_map: str
+    raw_codes: dict[str, str | None]
+
+    def __post_init__(self) -> None:
+        if self.default_protocol not in self.protocols:
+            raise ValueError(f"corpus {self.name}: default protocol {self.default_protocol!r} not in {self.protocols}")
+        if self.default_label_map not in {m.name for m in self.label_maps}:
+            raise ValueError(f"corpus {self.name}: default label map {self.default_label_map!r} is not one of its own")
+
+
+@dataclass(frozen=True)
 class Utterance:
     """One labelled utterance after the corpus's label map has been applied.
 

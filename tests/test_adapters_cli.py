@@ -101,5 +101,5 @@ def test_synth_round_trip(layout: str, tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["data", "check", layout, "--root", str(out)]) == 0
     report = get_adapter(layout).load(out)
     assert len(report.utterances) + sum(report.filtered.values()) == summary["utterances"]
-    protocol = get_adapter(layout).protocols[0]
+    protocol = get_adapter(layout).info.protocols[0]
     assert main(["data", "folds", layout, "--root", str(out), "--protocol", protocol, "--out", str(tmp_path / "f.json")]) == 0

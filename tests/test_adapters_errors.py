@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from dataset_adapters.base import ADAPTERS, get_adapter
+from dataset_adapters.base import CORPORA, get_adapter
 from dataset_adapters.check import audio_problem, decode_text
 from dataset_adapters.types import CorpusError
 from tests.helpers_adapters import make_crema, make_iemocap, make_msp, truncate, write_wav
@@ -101,7 +101,7 @@ def test_missing_transcription_file_and_line(tree: Path) -> None:
 def test_empty_and_wrong_roots_for_every_adapter(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    for name, adapter in ADAPTERS.items():
+    for name, adapter in ((n, get_adapter(n)) for n in CORPORA):
         with pytest.raises(CorpusError, match="not an? .*root") as e:
             adapter.load(empty)
         assert e.value.problems[0].path == str(empty), name

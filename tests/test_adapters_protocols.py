@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from dataset_adapters.base import ADAPTERS, get_adapter
+from dataset_adapters.base import CORPORA, corpus_info, get_adapter
 from dataset_adapters.protocols import SpeakerLeak, assert_speaker_disjoint, speaker_kfold
 from dataset_adapters.types import Fold, Utterance
 from tests.helpers_adapters import make_crema, make_iemocap, make_msp
@@ -104,7 +104,7 @@ def test_wrong_protocol_for_corpus(iemocap: list[Utterance]) -> None:
 
 
 def test_registry_of_adapters() -> None:
-    assert {a: ADAPTERS[a].protocols for a in ADAPTERS} == {
+    assert {a: corpus_info(a).protocols for a in CORPORA} == {
         "iemocap": ("loso",), "msp-podcast": ("official",), "crema-d": ("speaker-5fold",)}
     with pytest.raises(KeyError, match="did you mean crema-d"):
         get_adapter("crema_d")

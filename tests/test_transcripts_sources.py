@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from benchmarks.cli import main
-from benchmarks.transcripts import SOURCES, corpus_wer, get_source, normalize_text
+from benchmarks.transcripts import corpus_wer, examples, get_source, normalize_text
 from dataset_adapters.types import Utterance
 from tests.helpers_features import make_utt, tiny_iemocap
 
@@ -39,7 +39,7 @@ def test_get_source_keys_and_typos() -> None:
         get_source("asr:pocketsphynx")
     with pytest.raises(ValueError, match=r"within \[0, 1\]"):
         get_source("noise:wer=1.5")
-    assert "gold" in SOURCES
+    assert "gold" in examples()
 
 
 def test_gold_keeps_missing_transcripts_as_none(corpus) -> None:  # noqa: ANN001

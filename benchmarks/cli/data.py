@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from benchmarks.atomic import write_text_atomic
-from dataset_adapters.base import ADAPTERS, get_adapter
+from dataset_adapters.base import CORPORA, get_adapter
 from dataset_adapters.types import CorpusError, LoadReport, Problem
 
 EXIT_BAD_INPUT = 2
@@ -66,9 +66,9 @@ def cmd_folds(args: argparse.Namespace) -> int:
     report = _load(args, args.on_error)
     folds = adapter.folds(report.utterances, args.protocol)
     doc = {
-        "corpus": adapter.name,
+        "corpus": adapter.info.name,
         "protocol": args.protocol,
-        "label_map": args.label_map or adapter.default_label_map,
+        "label_map": args.label_map or adapter.info.default_label_map,
         "folds": [f.to_json() for f in folds],
     }
     write_text_atomic(Path(args.out), json.dumps(doc, indent=1) + "\n")
@@ -88,7 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     adapter = get_adapter(args.corpus)
     report = adapter.load(args.root, label_map=args.label_map, on_error="skip", verify_audio=True)
     us = report.utterances
-    out = [f"{adapter.name}: {len(us)} usable utterances (label map {args.label_map or adapter.default_label_map})"]
+    out = [f"{adapter.info.name}: {len(us)} usable utterances (label map {args.label_map or adapter.info.default_label_map})"]
     out += _counts("label", Counter(u.label for u in us))
     out += _counts("speaker", Counter(u.speaker for u in us))
     out += _counts("session", Counter(u.session for u in us))
@@ -117,7 +117,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     data = sub.add_parser("data", help="corpus manifests, folds, checks and synthetic corpora")
     dsub = data.add_subparsers(dest="data_command", required=True)
-    corpora = sorted(ADAPTERS)
+    corpora = CORPORA.names()
 
     def corpus_args(p: argparse.ArgumentParser, label_map: bool = True) -> None:
         p.add_argument("corpus", choices=corpora)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.corpora import CORPORA, ENV_VARS, MissingCorpus, parse_corpus_args
+from benchmarks.corpora import MissingCorpus, parse_corpus_args
 from benchmarks.run.grid import RunOptions, Summary, run_suite
 from benchmarks.suite import SuiteError, list_suites, load_suite, suite_path
 
@@ -24,7 +24,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--suite", required=True, help="bundled suite name (see `lemer-bench ls`) or path to a .toml")
     _common(p)
     p.add_argument("--corpus", action="append", default=[], metavar="NAME=ROOT",
-                   help=f"corpus root, e.g. iemocap=/data/IEMOCAP_full_release (or set {', '.join(ENV_VARS.values())})")
+                   help="corpus root, e.g. iemocap=/data/IEMOCAP_full_release (or set the corpus's LEMER_DATA_<NAME>; see `ls`)")
     p.add_argument("--force", action="store_true", help="redo runs that already have results")
     p.add_argument("--models", default=None, help="comma-separated subset of the suite's models")
     p.add_argument("--limit", type=int, default=None, help="run only the first N runs of the grid")
@@ -113,23 +113,21 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 def ls_text() -> str:
     """Everything a user can name in a suite or on the command line, with where it comes from."""
-    from dataset_adapters.labels import LABEL_MAPS
+    from dataset_adapters.base import CORPORA, corpus_info
+    from dataset_adapters.labels import label_maps
 
-    from benchmarks.corpora import DEFAULT_PROTOCOL
     from benchmarks.models import MODELS, describe
 
     lines = ["corpora (root via --corpus NAME=ROOT or the environment variable):"]
-    try:
-        from dataset_adapters.base import ADAPTERS
-
-        protocols = {n: tuple(a.protocols) for n, a in ADAPTERS.items()}
-    except ImportError:
-        protocols = {n: (DEFAULT_PROTOCOL[n],) for n in CORPORA}
     for name in CORPORA:
-        lines.append(f"  {name:<12} protocols: {', '.join(protocols.get(name, ()))}   env: {ENV_VARS[name]}")
+        info = corpus_info(name)
+        lines.append(f"  {name:<12} protocols: {', '.join(info.protocols)} (default {info.default_protocol})   "
+                     f"label maps: {', '.join(m.name for m in info.label_maps)}   env: {info.env_var}")
     lines.append("label maps:")
-    for lm in LABEL_MAPS.values():
-        lines.append(f"  {lm.name:<12} {', '.join(lm.classes)}   (corpora: {', '.join(lm.corpora)})")
+    maps = label_maps()
+    for n in maps:
+        lm = maps.get(n)
+        lines.append(f"  {lm.name:<12} {', '.join(lm.classes)}   (corpora: {', '.join(lm.corpora) or 'all'})")
     lines.append("models:")
     for name in MODELS:
         try:
@@ -151,8 +149,6 @@ def ls_text() -> str:
 
 
 def _transcript_keys() -> list[str]:
-    try:
-        import benchmarks.transcripts as t
-    except ImportError:
-        return ["gold", "asr:<engine>", "noise:wer=<0..1>"]
-    return list(t.SOURCES)
+    from benchmarks.transcripts import ASR_ENGINES, examples
+
+    return [f"{k:<26} {ASR_ENGINES.description(k[4:])}" if k.startswith("asr:") else k for k in examples()]

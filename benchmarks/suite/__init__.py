@@ -16,14 +16,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from dataset_adapters.labels import DEFAULT_LABEL_MAP, get_label_map
+from dataset_adapters.base import CORPORA, check_protocol, corpus_info
+from dataset_adapters.labels import get_label_map
+from dataset_adapters.registry import Registry, UnknownName
 
-from benchmarks.corpora import CORPORA, DEFAULT_PROTOCOL, CorpusRoot
+from benchmarks.corpora import CorpusRoot
 from benchmarks.models import MODELS, ModelFacts, describe
+from benchmarks.transcripts.condition import Condition
 
 SUITES_DIR = Path(__file__).with_name("builtin")
 ALL_MODELS = "*"
-_TRANSCRIPT_RE = re.compile(r"^(gold|asr:[A-Za-z0-9_.\-/]+|noise:wer=(0(\.\d+)?|1(\.0+)?))$")
+
+
+def _builtin_suites() -> Registry[Path]:
+    reg: Registry[Path] = Registry("suite")
+    for p in sorted(SUITES_DIR.glob("*.toml")):
+        reg.register(p.stem, p)
+    return reg
+
+
+SUITES = _builtin_suites()
 
 
 class SuiteError(ValueError):
@@ -106,7 +118,7 @@ class Suite:
 
 
 def list_suites() -> list[str]:
-    return sorted(p.stem for p in SUITES_DIR.glob("*.toml"))
+    return SUITES.names()
 
 
 def suite_path(name_or_path: str) -> Path:
@@ -116,14 +128,10 @@ def suite_path(name_or_path: str) -> Path:
         if not p.is_file():
             raise SuiteError(f"{p}: suite file not found")
         return p
-    bundled = SUITES_DIR / f"{name_or_path}.toml"
-    if not bundled.is_file():
-        import difflib
-
-        close = difflib.get_close_matches(name_or_path, list_suites(), n=3)
-        hint = f"did you mean {', '.join(close)}?" if close else f"bundled suites: {', '.join(list_suites())}"
-        raise SuiteError(f"unknown suite {name_or_path!r}; {hint} (or pass a path to a .toml file)")
-    return bundled
+    try:
+        return SUITES.get(name_or_path)
+    except UnknownName as e:
+        raise SuiteError(f"{e} (or pass a path to a .toml file)") from None
 
 
 def load_suite(name_or_path: str) -> Suite:
@@ -137,11 +145,15 @@ def load_suite(name_or_path: str) -> Suite:
 
 
 class _Parser:
-    """Turns the TOML dict into a Suite, reporting every mistake as `file:line: what`."""
+    """Turns the TOML dict into a Suite, reporting every mistake as `file:line: what`.
+
+    Every name is checked against its registry here (models, corpora, protocols, label maps,
+    transcript conditions, model switches), so a typo fails before any corpus is generated or
+    any feature computed.
+    """
 
     TOP = {"name", "description", "seeds", "models", "transcripts", "max_folds", "leaderboard", "synthetic_scale",
-           "transcript_models",
-           "encoders", "model_config", "corpora", "cross_corpus", "ablations"}
+           "transcript_models", "encoders", "model_defaults", "model_config", "corpora", "cross_corpus", "ablations"}
     CORPUS = {"name", "protocol", "label_map", "synthetic", "transcripts", "models", "seeds", "max_folds"}
     CROSS = {"corpora", "label_map", "synthetic", "transcripts", "models", "seeds"}
     ABLATION = {"model", "param", "values", "corpora", "transcripts", "seeds"}
@@ -150,6 +162,7 @@ class _Parser:
         self.path = path
         self.lines = text.splitlines()
 
+    # -- primitives ---------------------------------------------------------------------------
     def fail(self, msg: str, key: str | None = None) -> SuiteError:
         where = str(self.path)
         if key:
@@ -164,6 +177,12 @@ class _Parser:
         for k in table:
             if k not in allowed:
                 raise self.fail(f"unknown key {k!r} in {what} (allowed: {', '.join(sorted(allowed))})", k)
+
+    def table(self, d: Mapping[str, Any], key: str, what: str) -> dict[str, Any]:
+        value = d.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(f"{what} must be a table", key)
+        return value
 
     def str_list(self, value: Any, key: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -183,31 +202,36 @@ class _Parser:
         keys = self.str_list(value, key)
         if not keys:
             raise self.fail(f"{key} must not be empty", key)
-        for k in keys:
-            if not _TRANSCRIPT_RE.match(k):
-                raise self.fail(f"bad transcript condition {k!r} (expected gold, asr:<engine> or noise:wer=<0..1>)", key)
-        return keys
+        try:
+            canon = tuple(Condition.parse(k).key for k in keys)
+        except UnknownName as e:
+            raise self.fail(str(e), key) from None
+        if len(set(canon)) != len(canon):
+            raise self.fail(f"{key} names one condition twice (spellings differ: {list(keys)})", key)
+        return canon
 
     def models(self, value: Any, key: str = "models") -> tuple[str, ...]:
         names = self.str_list(value, key)
         for n in names:
-            if n != ALL_MODELS and n not in MODELS:
-                try:
-                    MODELS.defaults(n)
-                except KeyError as e:
-                    raise self.fail(str(e).strip('"'), key) from None
+            if n != ALL_MODELS:
+                self.named(MODELS.check, n, key)
         return names
 
+    def named(self, check: Callable[[str], Any], value: Any, key: str) -> Any:
+        """Run a registry check, turning its UnknownName into a located SuiteError."""
+        try:
+            return check(value)
+        except (UnknownName, ValueError) as e:
+            raise self.fail(str(e), key) from None
+
     def corpus_name(self, value: Any, key: str) -> str:
-        if value not in CORPORA:
-            raise self.fail(f"unknown corpus {value!r}; known: {', '.join(CORPORA)}", key)
-        return str(value)
+        return str(self.named(CORPORA.check, str(value), key))
 
     def label_map(self, name: Any, corpus: str, key: str = "label_map") -> str:
-        try:
-            return get_label_map(str(name), corpus).name
-        except (KeyError, ValueError) as e:
-            raise self.fail(str(e).strip('"'), key) from None
+        return self.named(lambda n: get_label_map(str(n), corpus).name, name, key)
+
+    def protocol(self, name: Any, corpus: str, key: str = "protocol") -> str:
+        return str(self.named(lambda n: check_protocol(corpus, str(n)), name, key))
 
     def scale(self, value: Any) -> str:
         if value not in ("tiny", "small", "full"):
@@ -219,89 +243,128 @@ class _Parser:
             raise self.fail("max_folds must be a non-negative integer (0 = every fold)", "max_folds")
         return value
 
+    # -- sections -----------------------------------------------------------------------------
     def suite(self, d: dict[str, Any]) -> Suite:
         self.keys(d, self.TOP, "the suite")
         name = d.get("name", self.path.stem)
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
             raise self.fail("name must be a plain word (letters, digits, - _ .)", "name")
-        seeds = self.seeds(d.get("seeds", [0]))
-        models = self.models(d.get("models", [ALL_MODELS]))
-        transcripts = self.transcripts(d.get("transcripts", ["gold"]))
-        max_folds = self.max_folds(d.get("max_folds", 0))
+        top = _Top(
+            seeds=self.seeds(d.get("seeds", [0])),
+            models=self.models(d.get("models", [ALL_MODELS])),
+            transcripts=self.transcripts(d.get("transcripts", ["gold"])),
+            max_folds=self.max_folds(d.get("max_folds", 0)),
+        )
+        text_enc, speech_enc = self.encoders(d)
+        tm = self.table(d, "transcript_models", "[transcript_models] (condition = [models])")
+        transcript_models = {self.transcripts([k], "transcript_models")[0]: self.models(v, "transcript_models")
+                             for k, v in tm.items()}
+        corpora = self.corpora(d, top)
+        cross = self.cross_corpus(d["cross_corpus"], corpora, top) if "cross_corpus" in d else None
+        ablations = self.ablations(d, corpora)
+        if not corpora and cross is None:
+            raise self.fail("the suite runs nothing: add [[corpora]] entries or a [cross_corpus] table")
+        model_config = self.model_config(d, corpora, cross, ablations)
+        return Suite(
+            name=name, path=str(self.path), description=str(d.get("description", "")),
+            corpora=tuple(corpora), cross_corpus=cross, ablations=tuple(ablations), model_config=model_config,
+            text_encoder=text_enc, speech_encoder=speech_enc, leaderboard=bool(d.get("leaderboard", False)),
+            synthetic_scale=self.scale(d.get("synthetic_scale", "small")), transcript_models=transcript_models,
+        )
 
-        enc = d.get("encoders", {})
-        if not isinstance(enc, dict):
-            raise self.fail("[encoders] must be a table", "encoders")
+    def encoders(self, d: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        enc = self.table(d, "encoders", "[encoders]")
         self.keys(enc, {"text", "speech"}, "[encoders]")
-        text_enc = enc.get("text") if enc.get("text") not in (None, "default") else None
-        speech_enc = enc.get("speech") if enc.get("speech") not in (None, "default") else None
+        return (enc.get("text") if enc.get("text") not in (None, "default") else None,
+                enc.get("speech") if enc.get("speech") not in (None, "default") else None)
 
-        mc = d.get("model_config", {})
-        if not isinstance(mc, dict) or not all(isinstance(v, dict) for v in mc.values()):
+    def model_config(self, d: Mapping[str, Any], corpora: Sequence[CorpusEntry], cross: CrossCorpus | None,
+                     ablations: Sequence[Ablation]) -> dict[str, dict[str, Any]]:
+        """Per-model switches: `[model_defaults]` (each switch given to every model of the suite that has
+        it, so shared values are stated once) under `[model_config.<model>]`; checked by building each model."""
+        mc = self.table(d, "model_config", "[model_config]")
+        if not all(isinstance(v, dict) for v in mc.values()):
             raise self.fail("[model_config.<model>] entries must be tables", "model_config")
         for m in mc:
             self.models([m], "model_config")
+        defaults = self.table(d, "model_defaults", "[model_defaults]")
+        used = [c.models for c in corpora] + ([cross.models] if cross else []) + [(a.model,) for a in ablations]
+        in_suite = model_names([m for ms in used for m in ms])
+        out: dict[str, dict[str, Any]] = {}
+        known_anywhere: set[str] = set()
+        for m in in_suite:
+            switches = set(describe(m).config)
+            known_anywhere |= switches
+            merged = {k: v for k, v in defaults.items() if k in switches}
+            merged.update(mc.get(m, {}))
+            if merged:
+                out[m] = merged
+        for k in defaults:
+            if k not in known_anywhere:
+                raise self.fail(f"[model_defaults] switch {k!r} belongs to no model of this suite", k)
+        for m, cfg in {**mc, **out}.items():
+            try:
+                describe(m, cfg)
+            except (ValueError, TypeError, KeyError) as e:
+                raise self.fail(f"model {m!r}: {e}", "model_config" if m in mc else "model_defaults") from None
+        return {m: out.get(m, dict(mc.get(m, {}))) for m in dict.fromkeys([*out, *mc])}
 
-        tm = d.get("transcript_models", {})
-        if not isinstance(tm, dict):
-            raise self.fail("[transcript_models] must be a table: condition = [models]", "transcript_models")
-        transcript_models = {self.transcripts([k], "transcript_models")[0]: self.models(v, "transcript_models")
-                             for k, v in tm.items()}
-
-        corpora = []
-        raw_corpora = d.get("corpora", [])
-        if not isinstance(raw_corpora, list):
+    def corpora(self, d: Mapping[str, Any], top: "_Top") -> list[CorpusEntry]:
+        raw = d.get("corpora", [])
+        if not isinstance(raw, list):
             raise self.fail("corpora must be an array of tables ([[corpora]])", "corpora")
+        out: list[CorpusEntry] = []
         seen: set[tuple[str, str, str]] = set()
-        for c in raw_corpora:
+        for c in raw:
             self.keys(c, self.CORPUS, "[[corpora]]")
             if "name" not in c:
                 raise self.fail("every [[corpora]] entry needs a name", "corpora")
             cname = self.corpus_name(c["name"], "name")
+            info = corpus_info(cname)
             entry = CorpusEntry(
                 name=cname,
-                protocol=str(c.get("protocol", DEFAULT_PROTOCOL[cname])),
-                label_map=self.label_map(c.get("label_map", DEFAULT_LABEL_MAP[cname]), cname),
+                protocol=self.protocol(c.get("protocol", info.default_protocol), cname),
+                label_map=self.label_map(c.get("label_map", info.default_label_map), cname),
                 synthetic=bool(c.get("synthetic", False)),
-                transcripts=self.transcripts(c["transcripts"]) if "transcripts" in c else transcripts,
-                models=self.models(c["models"]) if "models" in c else models,
-                seeds=self.seeds(c["seeds"]) if "seeds" in c else seeds,
-                max_folds=self.max_folds(c["max_folds"]) if "max_folds" in c else max_folds,
+                transcripts=self.transcripts(c["transcripts"]) if "transcripts" in c else top.transcripts,
+                models=self.models(c["models"]) if "models" in c else top.models,
+                seeds=self.seeds(c["seeds"]) if "seeds" in c else top.seeds,
+                max_folds=self.max_folds(c["max_folds"]) if "max_folds" in c else top.max_folds,
             )
             key = (entry.name, entry.protocol, entry.label_map)
             if key in seen:
                 raise self.fail(f"corpus {cname!r} is listed twice with protocol {entry.protocol!r} and label map {entry.label_map!r}", "corpora")
             seen.add(key)
-            corpora.append(entry)
+            out.append(entry)
+        return out
 
-        cross = None
-        if "cross_corpus" in d:
-            x = d["cross_corpus"]
-            if not isinstance(x, dict):
-                raise self.fail("[cross_corpus] must be a table", "cross_corpus")
-            self.keys(x, self.CROSS, "[cross_corpus]")
-            names = self.str_list(x.get("corpora", []), "corpora")
-            if len(names) < 2:
-                raise self.fail("[cross_corpus] needs at least two corpora", "cross_corpus")
-            for n in names:
-                self.corpus_name(n, "corpora")
-            lm = str(x.get("label_map", "shared-4"))
-            for n in names:
-                self.label_map(lm, n)
-            cross = CrossCorpus(
-                corpora=names,
-                label_map=lm,
-                synthetic=bool(x.get("synthetic", any(c.synthetic for c in corpora))),
-                transcripts=self.transcripts(x["transcripts"]) if "transcripts" in x else ("gold",),
-                models=self.models(x["models"]) if "models" in x else models,
-                seeds=self.seeds(x["seeds"]) if "seeds" in x else seeds,
-            )
+    def cross_corpus(self, x: Any, corpora: Sequence[CorpusEntry], top: "_Top") -> CrossCorpus:
+        if not isinstance(x, dict):
+            raise self.fail("[cross_corpus] must be a table", "cross_corpus")
+        self.keys(x, self.CROSS, "[cross_corpus]")
+        names = self.str_list(x.get("corpora", []), "corpora")
+        if len(names) < 2:
+            raise self.fail("[cross_corpus] needs at least two corpora", "cross_corpus")
+        for n in names:
+            self.corpus_name(n, "corpora")
+        lm = str(x.get("label_map", "shared-4"))
+        for n in names:
+            self.label_map(lm, n)
+        return CrossCorpus(
+            corpora=names,
+            label_map=lm,
+            synthetic=bool(x.get("synthetic", any(c.synthetic for c in corpora))),
+            transcripts=self.transcripts(x["transcripts"]) if "transcripts" in x else ("gold",),
+            models=self.models(x["models"]) if "models" in x else top.models,
+            seeds=self.seeds(x["seeds"]) if "seeds" in x else top.seeds,
+        )
 
-        ablations = []
-        raw_abl = d.get("ablations", [])
-        if not isinstance(raw_abl, list):
+    def ablations(self, d: Mapping[str, Any], corpora: Sequence[CorpusEntry]) -> list[Ablation]:
+        raw = d.get("ablations", [])
+        if not isinstance(raw, list):
             raise self.fail("ablations must be an array of tables ([[ablations]])", "ablations")
-        for a in raw_abl:
+        out: list[Ablation] = []
+        for a in raw:
             self.keys(a, self.ABLATION, "[[ablations]]")
             for k in ("model", "param", "values"):
                 if k not in a:
@@ -309,25 +372,31 @@ class _Parser:
             self.models([a["model"]], "model")
             if not isinstance(a["values"], list) or not a["values"]:
                 raise self.fail("ablation values must be a non-empty list", "values")
+            for v in a["values"]:
+                try:
+                    describe(a["model"], {str(a["param"]): v})
+                except (ValueError, TypeError, KeyError) as e:
+                    raise self.fail(f"ablation {a['model']} {a['param']}={v!r}: {e}", "param") from None
             acorp = self.str_list(a["corpora"], "corpora") if "corpora" in a else tuple(dict.fromkeys(c.name for c in corpora))
             for n in acorp:
                 if n not in {c.name for c in corpora}:
                     raise self.fail(f"ablation corpus {n!r} is not one of the suite's [[corpora]]", "corpora")
-            ablations.append(Ablation(
+            out.append(Ablation(
                 model=a["model"], param=str(a["param"]), values=tuple(a["values"]), corpora=acorp,
                 transcripts=self.transcripts(a["transcripts"]) if "transcripts" in a else None,
                 seeds=self.seeds(a["seeds"]) if "seeds" in a else None,
             ))
+        return out
 
-        if not corpora and cross is None:
-            raise self.fail("the suite runs nothing: add [[corpora]] entries or a [cross_corpus] table")
-        return Suite(
-            name=name, path=str(self.path), description=str(d.get("description", "")),
-            corpora=tuple(corpora), cross_corpus=cross, ablations=tuple(ablations),
-            model_config={k: dict(v) for k, v in mc.items()},
-            text_encoder=text_enc, speech_encoder=speech_enc, leaderboard=bool(d.get("leaderboard", False)),
-            synthetic_scale=self.scale(d.get("synthetic_scale", "small")), transcript_models=transcript_models,
-        )
+
+@dataclass(frozen=True)
+class _Top:
+    """The suite-wide values that each [[corpora]] entry inherits unless it overrides them."""
+
+    seeds: tuple[int, ...]
+    models: tuple[str, ...]
+    transcripts: tuple[str, ...]
+    max_folds: int
 
 
 # ----------------------------------------------------------------------------------------------
@@ -508,7 +577,7 @@ def expand(
                         if not allowed(m, transcript) and facts(m).reads_text:
                             continue
                         for seed in x.seeds:
-                            add(facts(m), None, test, train, "cross-corpus", protocols.get(train, DEFAULT_PROTOCOL[train]),
+                            add(facts(m), None, test, train, "cross-corpus", protocols.get(train, corpus_info(train).default_protocol),
                                 x.label_map, f"train={roots[train].display}", transcript, seed)
     if only_models is not None:
         present = {r.model for r in runs}
