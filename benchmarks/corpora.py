@@ -85,7 +85,7 @@ def describe_root(name: str, root: str | os.PathLike[str]) -> CorpusRoot:
 
 def _how_to_point(name: str) -> str:
     return (f"  {name}: pass --corpus {name}=/path/to/{name} or set {ENV_VARS[name]}=/path/to/{name} "
-            f"({EXPECTED_ROOT[name]})")
+            f"({EXPECTED_ROOT[name]}; or hf:DIR for a saved Hugging Face dataset)")
 
 
 def generate_synthetic(name: str, root: Path, scale: str = "small", seed: int = 0) -> None:
@@ -118,6 +118,14 @@ def resolve_roots(
         if name not in CORPORA:
             raise ValueError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}")
         given = overrides.get(name) or (None if synthetic else os.environ.get(ENV_VARS[name]))
+        if given and given.startswith("hf:"):  # a saved Hugging Face dataset (benchmarks/corpus_sources.py)
+            from benchmarks.corpus_sources import describe_hf_root
+
+            try:
+                resolved[name] = describe_hf_root(name, given)
+            except ValueError as e:
+                missing.append(f"{_how_to_point(name)}\n    ({e})")
+            continue
         if given:
             path = Path(given).expanduser()
             if not path.is_dir():
@@ -187,9 +195,9 @@ class CorpusCache:
     def load(self, root: CorpusRoot, label_map: str) -> LoadedCorpus:
         key = (root.root, label_map)
         if key not in self._loaded:
-            from dataset_adapters.base import get_adapter
+            from dataset_adapters.sources import load_report  # corpus tree or hf:DIR, same checks
 
-            report = get_adapter(root.name).load(root.root, label_map=label_map, verify_audio=self.verify_audio)
+            report = load_report(root.name, root.root, label_map=label_map, verify_audio=self.verify_audio)
             utts = list(getattr(report, "utterances", report))
             if not utts:
                 raise ValueError(f"{root.display} at {root.root}: no utterances under label map {label_map!r}")
