@@ -92,3 +92,13 @@ def test_broken_result_file_is_an_error_naming_it(runs: Path) -> None:
     victim.write_text("{not json")
     with pytest.raises(ResultError, match=str(victim)):
         load_results(runs)
+
+
+def test_example_script_writes_a_png(runs: Path, tmp_path: Path) -> None:
+    import runpy
+
+    script = Path(__file__).resolve().parents[1] / "docs" / "example_results.py"
+    main = runpy.run_path(str(script), run_name="example")["main"]
+    out = tmp_path / "plot.png"
+    assert main([str(runs), "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
