@@ -94,8 +94,8 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _open_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """All rows (as plain Python values, audio never decoded) and the column names of a saved Dataset."""
+def _open_table(path: Path) -> Any:
+    """The saved Dataset's rows as an Arrow table (memory-mapped, audio never decoded)."""
     import datasets
 
     if not path.is_dir():
@@ -107,8 +107,24 @@ def _open_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     if isinstance(ds, datasets.DatasetDict):
         splits = ", ".join(ds)
         raise fatal(path, f"holds a DatasetDict (splits: {splits}); point at one split: hf:{path}/<split>")
-    table = ds.with_format("arrow")[:]  # arrow rows: respects any index mapping, never decodes audio
-    return table.to_pylist(), list(ds.column_names)
+    return ds.with_format("arrow")[:]  # respects any index mapping; zero-copy slices of the mapped file
+
+
+def _rows(table: Any, present: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Plain Python rows of the columns we read only: an `audio` struct yields its path, never its bytes
+    (a saved export embeds every clip; turning those into Python objects would copy the whole corpus).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols: dict[str, list[Any]] = {}
+    for column in sorted(set(present.values())):
+        data = table.column(column)
+        if pa.types.is_struct(data.type) and data.type.get_field_index("path") >= 0:
+            data = pc.struct_field(data, "path")
+        cols[column] = data.to_pylist()
+    n = table.num_rows
+    return [{c: values[i] for c, values in cols.items()} for i in range(n)]
 
 
 def _column_of(field: str, mapping: Mapping[str, str], columns: list[str]) -> str | None:
@@ -148,8 +164,7 @@ def _audio_file(row: Mapping[str, Any], present: Mapping[str, str], base: Path) 
     if "audio_path" in present and row.get(present["audio_path"]):
         raw = str(row[present["audio_path"]])
     elif "audio" in present:
-        value = row.get(present["audio"])
-        raw = value.get("path") if isinstance(value, dict) else value
+        raw = row.get(present["audio"])  # the path of an `Audio` struct, or a plain path string
         if not raw:
             return None
         raw = str(raw)
@@ -180,8 +195,9 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
     lmap = get_label_map(label_map, corpus)
     path, mapping = parse_hf_root(root)
     path = path.resolve()
-    rows, columns = _open_rows(path)
-    present = _check_columns(corpus, path, mapping, columns)
+    table = _open_table(path)
+    present = _check_columns(corpus, path, mapping, list(table.column_names))
+    rows = _rows(table, present)
     log = ProblemLog(on_error)
     filtered: dict[str, int] = {}
     kept: list[Utterance] = []

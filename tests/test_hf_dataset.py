@@ -158,3 +158,20 @@ def test_run_on_a_hf_corpus_matches_the_run_on_the_tree(tmp_path: Path) -> None:
     cols = ["model", "corpus", "fold", "seed", "wa", "ua", "macro_f1", "n", "manifest_hash"]
     ra, rb = load_results(tmp_path / "ra")[cols], load_results(tmp_path / "rb")[cols]
     assert ra.equals(rb)
+
+
+def test_audio_column_paths_resolve_against_the_dataset_folder_and_embedded_only_audio_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    tree = make_crema(tmp_path / "tree")
+    _export("crema-d", tree, tmp_path / "hf")
+    only_audio = _rewrite(tmp_path / "hf", tmp_path / "only_audio", lambda t: t.drop_columns(["audio_path"]))
+    # save_to_disk embedded the bytes and kept base names: no file is reachable, so every row is refused.
+    with pytest.raises(CorpusError, match="audio file missing"):
+        load_corpus("crema-d", f"hf:{only_audio}")
+    on_disk = load_corpus("crema-d", tree)
+    for u in on_disk:  # put the clips where the relative paths point
+        shutil.copy(u.audio, only_audio / Path(u.audio).name)
+    from_hf = load_corpus("crema-d", f"hf:{only_audio}")
+    assert [replace(u, audio="") for u in from_hf] == [replace(u, audio="") for u in on_disk]
+    assert all(Path(u.audio).parent == only_audio.resolve() for u in from_hf)
