@@ -184,6 +184,12 @@ def _uid(corpus: str, raw: Any) -> str:
     return f"{corpus}:{uid}"
 
 
+def _uids(corpus: str, values: Iterable[Any]) -> tuple[str, ...]:
+    """`_uid` over a context list; already-prefixed ids (every export) take the fast path."""
+    prefix = f"{corpus}:"
+    return tuple(v if isinstance(v, str) and v.startswith(prefix) else _uid(corpus, v) for v in values)
+
+
 def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on_error: OnError = "raise",
                         verify_audio: bool = True) -> LoadReport:
     """Read `hf:DIR[?mapping]` as `corpus`: the same Utterance records, checks and label map as on disk.
@@ -201,7 +207,7 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
     log = ProblemLog(on_error)
     filtered: dict[str, int] = {}
     kept: list[Utterance] = []
-    contexts: dict[str, list[str]] = {}
+    contexts: dict[str, tuple[str, ...]] = {}
     seen: dict[str, int] = {}
     for i, row in enumerate(rows):
         where = f"{path} row {i}"
@@ -214,7 +220,7 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
             continue
         try:
             uid = _uid(corpus, get("uid"))
-            context_ids = [_uid(corpus, c) for c in (get("context") or ())]
+            context_ids = _uids(corpus, get("context") or ())
         except ValueError as e:
             log.add(where, None, str(e))
             continue
@@ -274,7 +280,7 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
     return LoadReport(corpus=corpus, utterances=_with_context(kept, contexts), skipped=skipped, filtered=filtered)
 
 
-def _with_context(kept: list[Utterance], contexts: Mapping[str, list[str]]) -> list[Utterance]:
+def _with_context(kept: list[Utterance], contexts: Mapping[str, tuple[str, ...]]) -> list[Utterance]:
     """Sorted by uid; context keeps only utterances kept in THIS read (as the on-disk adapters do).
 
     A dataset without a context column gets empty contexts: the dialogue order is not re-derived.
@@ -282,7 +288,9 @@ def _with_context(kept: list[Utterance], contexts: Mapping[str, list[str]]) -> l
     from dataclasses import replace
 
     kept_ids = {u.uid for u in kept}
-    out = [replace(u, context=tuple(c for c in contexts.get(u.uid, ()) if c in kept_ids)) for u in kept]
+    dropped = set().union(*contexts.values()) - kept_ids if contexts else set()
+    out = [replace(u, context=tuple(c for c in contexts.get(u.uid, ()) if c not in dropped) if dropped
+                   else contexts.get(u.uid, ())) for u in kept]
     out.sort(key=lambda u: u.uid)
     return out
 
