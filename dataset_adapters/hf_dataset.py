@@ -8,6 +8,8 @@ Root syntax: `hf:DIR` or, when the dataset names its columns differently, `hf:DI
 (e.g. `hf:/data/iemo?speaker=spk_id&label=emotion`). FIELD is one of `MAPPABLE`; `label` is an
 alias of `label_raw`: the raw label is always re-mapped through the label map, so an unknown raw
 code is the same error (or counted skip) as on disk. A stored `label` column is never trusted.
+A `ClassLabel` column is read by class name. Required columns: uid, speaker (folds must be
+speaker-disjoint), label_raw, plus session (IEMOCAP `loso`) or partition (MSP-Podcast `official`).
 
 Columns written by `export_dataset`: uid, corpus, speaker, session, partition, label, label_raw,
 transcript, context, start, end, `audio` (a `datasets.Audio` feature) and `audio_path` (the
@@ -94,8 +96,9 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _open_table(path: Path) -> Any:
-    """The saved Dataset's rows as an Arrow table (memory-mapped, audio never decoded)."""
+def _open_table(path: Path) -> tuple[Any, dict[str, list[str]]]:
+    """The saved Dataset's rows as an Arrow table (memory-mapped, audio never decoded), and the class
+    names of its `ClassLabel` columns (HF datasets often store labels as integer class ids)."""
     import datasets
 
     if not path.is_dir():
@@ -107,12 +110,14 @@ def _open_table(path: Path) -> Any:
     if isinstance(ds, datasets.DatasetDict):
         splits = ", ".join(ds)
         raise fatal(path, f"holds a DatasetDict (splits: {splits}); point at one split: hf:{path}/<split>")
-    return ds.with_format("arrow")[:]  # respects any index mapping; zero-copy slices of the mapped file
+    names = {c: list(f.names) for c, f in ds.features.items() if isinstance(f, datasets.ClassLabel)}
+    return ds.with_format("arrow")[:], names  # respects any index mapping; zero-copy slices of the mapped file
 
 
-def _rows(table: Any, present: Mapping[str, str]) -> list[dict[str, Any]]:
+def _rows(table: Any, present: Mapping[str, str], class_names: Mapping[str, list[str]]) -> list[dict[str, Any]]:
     """Plain Python rows of the columns we read only: an `audio` struct yields its path, never its bytes
-    (a saved export embeds every clip; turning those into Python objects would copy the whole corpus).
+    (a saved export embeds every clip; turning those into Python objects would copy the whole corpus);
+    a `ClassLabel` column yields its class names (the raw codes), not the integer ids.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -122,7 +127,11 @@ def _rows(table: Any, present: Mapping[str, str]) -> list[dict[str, Any]]:
         data = table.column(column)
         if pa.types.is_struct(data.type) and data.type.get_field_index("path") >= 0:
             data = pc.struct_field(data, "path")
-        cols[column] = data.to_pylist()
+        values = data.to_pylist()
+        if column in class_names:
+            names = class_names[column]
+            values = [names[v] if isinstance(v, int) and 0 <= v < len(names) else v for v in values]
+        cols[column] = values
     n = table.num_rows
     return [{c: values[i] for c, values in cols.items()} for i in range(n)]
 
@@ -201,9 +210,9 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
     lmap = get_label_map(label_map, corpus)
     path, mapping = parse_hf_root(root)
     path = path.resolve()
-    table = _open_table(path)
+    table, class_names = _open_table(path)
     present = _check_columns(corpus, path, mapping, list(table.column_names))
-    rows = _rows(table, present)
+    rows = _rows(table, present, class_names)
     log = ProblemLog(on_error)
     filtered: dict[str, int] = {}
     kept: list[Utterance] = []

@@ -175,3 +175,19 @@ def test_audio_column_paths_resolve_against_the_dataset_folder_and_embedded_only
     from_hf = load_corpus("crema-d", f"hf:{only_audio}")
     assert [replace(u, audio="") for u in from_hf] == [replace(u, audio="") for u in on_disk]
     assert all(Path(u.audio).parent == only_audio.resolve() for u in from_hf)
+
+
+def test_class_label_column_is_read_by_class_name(tmp_path: Path) -> None:
+    """HF datasets often hold labels as ClassLabel ids; the names are the raw codes for the label map."""
+    tree = make_crema(tmp_path / "tree")
+    _export("crema-d", tree, tmp_path / "hf")
+    ds = datasets.load_from_disk(str(tmp_path / "hf"))
+    table = ds.with_format("arrow")[:]
+    names = sorted(set(table.column("label_raw").to_pylist()))
+    ids = [names.index(v) for v in table.column("label_raw").to_pylist()]
+    table = table.drop_columns(["label_raw", "label"]).append_column("emotion", pa.array(ids, type=pa.int64()))
+    features = datasets.Features({**{k: v for k, v in ds.features.items() if k not in ("label_raw", "label")},
+                                  "emotion": datasets.ClassLabel(names=names)})
+    datasets.Dataset(table.cast(features.arrow_schema), info=datasets.DatasetInfo(features=features)) \
+        .save_to_disk(str(tmp_path / "cl"))
+    assert load_corpus("crema-d", f"hf:{tmp_path / 'cl'}?label=emotion") == load_corpus("crema-d", f"hf:{tmp_path / 'hf'}")
