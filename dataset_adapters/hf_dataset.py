@@ -63,7 +63,12 @@ def parse_hf_root(root: str) -> tuple[Path, dict[str, str]]:
     if not path:
         raise ValueError(f"{root!r}: expected hf:DIR (a folder written by Dataset.save_to_disk)")
     mapping: dict[str, str] = {}
-    for key, column in parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)):
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise ValueError(f"{root!r}: the column mapping must be FIELD=COLUMN pairs joined by '&' "
+                         f"(e.g. hf:DIR?speaker=spk_id&label=emotion)") from None
+    for key, column in pairs:
         field = ALIASES.get(key, key)
         if field not in MAPPABLE:
             raise ValueError(f"{root!r}: unknown field {key!r} in the column mapping; "
@@ -346,6 +351,8 @@ def export_dataset(utterances: Iterable[Utterance], out: str | os.PathLike[str],
     ds = datasets.Dataset(table, info=datasets.DatasetInfo(description=description, features=feats))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()  # the CLI reports the count itself
     try:
         ds.save_to_disk(str(tmp / "ds"))
         record = dict(provenance, n_utterances=len(us))
@@ -355,5 +362,7 @@ def export_dataset(utterances: Iterable[Utterance], out: str | os.PathLike[str],
             out.rmdir()  # empty (checked above): replaced by the finished dataset in one rename
         os.replace(tmp / "ds", out)
     finally:
+        if bars:
+            datasets.enable_progress_bars()
         shutil.rmtree(tmp, ignore_errors=True)  # our own temporary folder only
     return len(us)

@@ -191,3 +191,10 @@ def test_class_label_column_is_read_by_class_name(tmp_path: Path) -> None:
     datasets.Dataset(table.cast(features.arrow_schema), info=datasets.DatasetInfo(features=features)) \
         .save_to_disk(str(tmp_path / "cl"))
     assert load_corpus("crema-d", f"hf:{tmp_path / 'cl'}?label=emotion") == load_corpus("crema-d", f"hf:{tmp_path / 'hf'}")
+
+
+def test_malformed_mapping_and_missing_folder_are_clear_errors(tmp_path: Path, capsys) -> None:
+    with pytest.raises(ValueError, match="FIELD=COLUMN pairs"):
+        load_corpus("iemocap", f"hf:{tmp_path}?speaker")
+    assert main(["data", "check", "iemocap", "--root", f"hf:{tmp_path / 'nope'}"]) == 2
+    assert "does not exist" in capsys.readouterr().err
