@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from dataset_adapters.base import CORPORA, corpus_info, get_adapter
+from dataset_adapters.hf_dataset import format_hf_root, is_hf_root, parse_hf_root, read_provenance
 from dataset_adapters.types import Fold, Utterance
 
 class MissingCorpus(RuntimeError):
@@ -68,10 +69,31 @@ def describe_root(name: str, root: str | os.PathLike[str]) -> CorpusRoot:
     return CorpusRoot(name=name, root=str(path), display=name, synthetic=False)
 
 
+def describe_hf_root(name: str, given: str) -> CorpusRoot:
+    """CorpusRoot for `hf:DIR?...` (canonical absolute root string); ValueError when DIR is not a folder."""
+    path, mapping = parse_hf_root(given)
+    path = path.resolve()
+    if not path.is_dir():
+        raise ValueError(f"{given!r}: {path} is not a folder (expected one written by Dataset.save_to_disk)")
+    prov = read_provenance(path) or {}
+    synthetic = bool(prov.get("synthetic"))
+    display = str(prov.get("display") or name) if synthetic else name
+    if synthetic and not display.startswith("synthetic-"):
+        display = f"synthetic-{prov.get('synthetic_layout') or name}"
+    return CorpusRoot(name=name, root=format_hf_root(path, mapping), display=display, synthetic=synthetic)
+
+
+def describe_any_root(name: str, root: str | os.PathLike[str]) -> CorpusRoot:
+    """Name a root honestly whichever form it takes (corpus tree or saved dataset)."""
+    if is_hf_root(root):
+        return describe_hf_root(name, str(root))
+    return describe_root(name, root)
+
+
 def _how_to_point(name: str) -> str:
     info = corpus_info(name)
     return (f"  {name}: pass --corpus {name}=/path/to/{name} or set {info.env_var}=/path/to/{name} "
-            f"({info.expected_root})")
+            f"({info.expected_root}; or hf:DIR for a saved Hugging Face dataset)")
 
 
 def generate_synthetic(name: str, root: Path, scale: str = "small", seed: int = 0) -> None:
@@ -103,6 +125,12 @@ def resolve_roots(
     for name, synthetic in needed.items():
         env_var = corpus_info(CORPORA.check(name)).env_var
         given = overrides.get(name) or (None if synthetic else os.environ.get(env_var))
+        if given and given.startswith("hf:"):  # a saved Hugging Face dataset
+            try:
+                resolved[name] = describe_hf_root(name, given)
+            except ValueError as e:
+                missing.append(f"{_how_to_point(name)}\n    ({e})")
+            continue
         if given:
             path = Path(given).expanduser()
             if not path.is_dir():
@@ -170,7 +198,9 @@ class CorpusCache:
     def load(self, root: CorpusRoot, label_map: str) -> LoadedCorpus:
         key = (root.root, label_map)
         if key not in self._loaded:
-            report = get_adapter(root.name).load(root.root, label_map=label_map, verify_audio=self.verify_audio)
+            from dataset_adapters.base import load_report  # corpus tree or hf:DIR, same checks
+
+            report = load_report(root.name, root.root, label_map=label_map, verify_audio=self.verify_audio)
             utts = list(getattr(report, "utterances", report))
             if not utts:
                 raise ValueError(f"{root.display} at {root.root}: no utterances under label map {label_map!r}")

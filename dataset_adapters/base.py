@@ -6,6 +6,7 @@ is one adapter module (declaring its `CorpusInfo`) plus one `CORPORA.register` l
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, Sequence, runtime_checkable
@@ -56,3 +57,17 @@ def check_protocol(corpus: str, protocol: str) -> str:
     if protocol not in protocols:
         raise did_you_mean("protocol", protocol, protocols, f" for {corpus}")
     return protocol
+
+
+def load_report(corpus: str, root: str | os.PathLike[str], label_map: str | None = None,
+                on_error: OnError = "raise", verify_audio: bool = True) -> LoadReport:
+    """Read `corpus` from wherever it lives: its distributed tree, or a saved Hugging Face dataset
+    (`hf:DIR[?FIELD=COLUMN&...]`, see `hf_dataset.py`). Either way the same validation, label maps
+    and skip accounting apply; folds always come from the corpus's adapter."""
+    from dataset_adapters.hf_dataset import is_hf_root, load_dataset_corpus
+
+    adapter = get_adapter(corpus)
+    if is_hf_root(root):
+        return load_dataset_corpus(adapter.info.name, str(root), label_map=label_map, on_error=on_error,
+                                   verify_audio=verify_audio)
+    return adapter.load(root, label_map=label_map, on_error=on_error, verify_audio=verify_audio)

@@ -1,6 +1,9 @@
 """`lemer-bench data ...`: export a corpus manifest, write its folds, check a tree, generate a synthetic one.
 
 The manifest (`export`) and fold file (`folds`) are the contract the rest of the harness reads.
+`export --format hf` writes the manifest as a saved Hugging Face `datasets.Dataset`; every
+command accepts such a folder as `--root hf:DIR[?FIELD=COLUMN&...]` and reads it through the same
+checks, label maps and protocols as the corpus tree (see `dataset_adapters/hf_dataset.py`).
 Bad input exits non-zero with every problem named by file and line; `--on-error skip` turns
 problems into an explicit, counted skip list on stderr instead. Never a silent drop.
 """
@@ -15,6 +18,7 @@ from typing import Any, Callable, Iterable
 
 from benchmarks.atomic import write_text_atomic
 from dataset_adapters.base import CORPORA, get_adapter
+from dataset_adapters.base import load_report
 from dataset_adapters.types import CorpusError, LoadReport, Problem
 
 EXIT_BAD_INPUT = 2
@@ -28,8 +32,7 @@ def _print_problems(title: str, problems: Iterable[Problem]) -> None:
 
 
 def _load(args: argparse.Namespace, on_error: str) -> LoadReport:
-    adapter = get_adapter(args.corpus)
-    report = adapter.load(args.root, label_map=args.label_map, on_error=on_error)  # type: ignore[arg-type]
+    report = load_report(args.corpus, args.root, label_map=args.label_map, on_error=on_error)  # type: ignore[arg-type]
     if report.skipped:
         _print_problems(f"skipped {args.corpus} inputs", report.skipped)
     return report
@@ -52,6 +55,8 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
 
 @_guarded
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "hf":
+        return _export_hf(args)
     report = _load(args, args.on_error)
     lines = "".join(json.dumps(u.to_json(), ensure_ascii=False) + "\n" for u in report.utterances)
     write_text_atomic(Path(args.out), lines)
@@ -77,6 +82,30 @@ def cmd_folds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_hf(args: argparse.Namespace) -> int:
+    """`export --format hf`: the manifest as a saved datasets.Dataset plus a provenance record."""
+    from benchmarks.corpora import describe_any_root, manifest_hash
+    from dataset_adapters.hf_dataset import export_dataset
+
+    adapter = get_adapter(args.corpus)
+    report = _load(args, args.on_error)
+    root = describe_any_root(adapter.info.name, args.root)
+    provenance = {
+        "corpus": adapter.info.name, "display": root.display, "synthetic": root.synthetic,
+        "source_root": root.root, "label_map": args.label_map or adapter.info.default_label_map,
+        "manifest_hash": manifest_hash(report.utterances), "filtered": report.filtered,
+        "skipped": len(report.skipped),
+    }
+    try:
+        n = export_dataset(report.utterances, args.out, provenance)
+    except FileExistsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {n} utterances as a Hugging Face dataset to {args.out} (read it back with --root hf:{args.out}; "
+          f"filtered by label map: {sum(report.filtered.values())}, skipped: {len(report.skipped)})", file=sys.stderr)
+    return 0
+
+
 def _counts(title: str, counter: Counter[Any]) -> list[str]:
     items = sorted(counter.items(), key=lambda kv: str(kv[0]))
     return [f"{title}:"] + [f"  {k if k is not None else '(none)'}\t{v}" for k, v in items]
@@ -86,7 +115,7 @@ def _counts(title: str, counter: Counter[Any]) -> list[str]:
 def cmd_check(args: argparse.Namespace) -> int:
     """Read everything with skip mode so that ALL problems are listed, then fail if there were any."""
     adapter = get_adapter(args.corpus)
-    report = adapter.load(args.root, label_map=args.label_map, on_error="skip", verify_audio=True)
+    report = load_report(adapter.info.name, args.root, label_map=args.label_map, on_error="skip", verify_audio=True)
     us = report.utterances
     out = [f"{adapter.info.name}: {len(us)} usable utterances (label map {args.label_map or adapter.info.default_label_map})"]
     out += _counts("label", Counter(u.label for u in us))
@@ -121,13 +150,17 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     def corpus_args(p: argparse.ArgumentParser, label_map: bool = True) -> None:
         p.add_argument("corpus", choices=corpora)
-        p.add_argument("--root", required=True, help="corpus root folder as distributed")
+        p.add_argument("--root", required=True,
+                       help="corpus root folder as distributed, or hf:DIR[?FIELD=COLUMN&...] for a saved "
+                            "Hugging Face dataset (e.g. hf:/data/iemo?speaker=spk_id&label=emotion)")
         if label_map:
             p.add_argument("--label-map", default=None, help="label map name (default: the corpus's own)")
 
-    p = dsub.add_parser("export", help="write one JSON line per kept utterance")
+    p = dsub.add_parser("export", help="write the manifest: one JSON line per kept utterance, or a HF dataset")
     corpus_args(p)
     p.add_argument("--out", required=True)
+    p.add_argument("--format", choices=("jsonl", "hf"), default="jsonl",
+                   help="jsonl (default) or hf: a datasets.Dataset folder (save_to_disk) readable as --root hf:OUT")
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise")
     p.set_defaults(func=cmd_export)
 

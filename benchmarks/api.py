@@ -1,0 +1,187 @@
+"""The Python API for notebooks: read corpora, make folds, run a suite, load results as DataFrames.
+
+Why: researchers work in notebooks; the CLI and files stay the contract, and this module is a thin,
+documented way into the same code paths (same adapters and checks, same runner, same result
+reader as the leaderboard), never a second implementation.
+
+    from benchmarks import load_corpus, make_folds, run_suite, load_results, load_predictions
+
+    utts = load_corpus("iemocap", "/data/IEMOCAP_full_release")        # or "hf:/data/iemocap_hf"
+    folds = make_folds("iemocap", utts)                                 # the corpus's default protocol
+    summary = run_suite("demo", corpora={"iemocap": "hf:/data/iemocap_hf"}, out="runs")
+    df = load_results("runs/demo")                                      # one row per run
+    preds = load_predictions("runs/demo")                               # one row per test utterance
+
+Metrics in these frames are recomputed from `predictions.jsonl` (as the leaderboard does); the
+values stored in `result.json` are informative only.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from dataset_adapters.types import Fold, Utterance
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from benchmarks.run.grid import Summary
+    from benchmarks.suite import Suite
+
+__all__ = ["load_corpus", "make_folds", "run_suite", "load_results", "load_predictions"]
+
+
+def load_corpus(name: str, root: str | os.PathLike[str], label_map: str | None = None) -> list[Utterance]:
+    """Read corpus `name` from its distributed tree or a saved HF dataset (`"hf:DIR[?FIELD=COLUMN&...]"`).
+
+    Goes through the corpus adapter's validation and label map (default: the corpus's own); any
+    bad input raises `CorpusError` naming every file/row. Utterances come sorted by uid.
+    """
+    from dataset_adapters.base import load_report
+
+    root = root if isinstance(root, str) else os.fspath(root)
+    return list(load_report(name, root, label_map=label_map, on_error="raise").utterances)
+
+
+def make_folds(name: str, utterances: Sequence[Utterance], protocol: str | None = None) -> list[Fold]:
+    """Speaker-disjoint folds of `utterances` under `protocol` (default: the corpus's standard one).
+
+    The corpus's own adapter makes them, so they match `lemer-bench data folds` exactly.
+    """
+    from dataset_adapters.base import get_adapter
+
+    adapter = get_adapter(name)
+    return list(adapter.folds(list(utterances), protocol or adapter.info.default_protocol))
+
+
+def run_suite(suite: "str | os.PathLike[str] | Suite", corpora: Mapping[str, str | os.PathLike[str]] | None = None,
+              out: str | os.PathLike[str] = "runs", jobs: int = 1, **options: Any) -> "Summary":
+    """Run a suite's grid like `lemer-bench run` and return its `Summary` (`.to_json()`, `.failures`).
+
+    `suite`: a bundled name, a `.toml` path or a parsed `Suite`; `corpora`: `{name: root}` as with
+    `--corpus NAME=ROOT` (a root may be `hf:DIR`); `options`: any other `RunOptions` field
+    (`force`, `limit`, `models`, `cache_dir`, `progress`). Completed runs are skipped, as on the CLI.
+    """
+    from benchmarks.corpora import parse_corpus_args
+    from benchmarks.run.grid import RunOptions, run_suite as run_grid
+    from benchmarks.suite import Suite, load_suite
+
+    parsed = suite if isinstance(suite, Suite) else load_suite(os.fspath(suite))
+    roots = parse_corpus_args(f"{k}={os.fspath(v)}" for k, v in (corpora or {}).items())
+    opts = RunOptions(out=Path(out), jobs=max(1, int(jobs)), corpus_roots=roots, **options)
+    return run_grid(parsed, opts)
+
+
+# ---------------------------------------------------------------- reading result files
+@dataclass(frozen=True)
+class RunFiles:
+    """What one run directory holds, as plain values: the parsed result.json and its predictions."""
+
+    result_path: str
+    result: dict[str, Any]
+    labels: tuple[str, ...]
+    uids: tuple[str, ...]
+    gold: tuple[str, ...]
+    pred: tuple[str, ...]
+    probs: tuple[dict[str, float] | None, ...]
+
+
+def read_run_files(path: str | os.PathLike[str]) -> list[RunFiles]:
+    """Every run under `path` (a runs folder, one run folder, or a `result.json`), validated.
+
+    The ONE place that reads result files: it goes through `leaderboard/results.py` (schema and
+    prediction checks, errors naming file and line) so it can be swapped when the result schema
+    becomes a typed model. `probs` are taken from the prediction lines the leaderboard validated.
+    """
+    from leaderboard.results import load_runs, read_result
+    from leaderboard.schema import RESULT_FILE
+
+    p = Path(path)
+    if p.is_file():
+        runs = [read_result(p)]
+    elif (p / RESULT_FILE).is_file():
+        runs = [read_result(p / RESULT_FILE)]
+    else:
+        runs = load_runs(p)
+    out = []
+    for r in runs:
+        with open(r.predictions_path, encoding="utf-8") as f:
+            probs = tuple(json.loads(line).get("probs") for line in f if line.strip())
+        labels = r.labels
+        out.append(RunFiles(result_path=r.result_path, result=r.result, labels=labels, uids=r.uids,
+                            gold=tuple(labels[i] for i in r.gold), pred=tuple(labels[i] for i in r.pred),
+                            probs=probs))
+    return out
+
+
+def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
+    """Nested dicts become dotted columns (`model_config.lr`); other values stay as they are."""
+    if isinstance(value, dict) and value:
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, into)
+    else:
+        into[prefix] = value
+
+
+def spec_columns(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The run spec flattened: `model`, `corpus`, `fold`, `seed`, ..., `model_config.<k>`, `ablation.param/value`."""
+    run = dict(result.get("run") or {})
+    cols: dict[str, Any] = {}
+    ablation = run.pop("ablation", None)
+    config = run.pop("model_config", None) or {}
+    for k, v in run.items():
+        _flatten(k, v, cols)
+    cols["ablation.param"] = ablation.get("param") if isinstance(ablation, dict) else None
+    cols["ablation.value"] = ablation.get("value") if isinstance(ablation, dict) else None
+    if config:
+        _flatten("model_config", config, cols)
+    return cols
+
+
+_TOP_LEVEL_KNOWN = ("schema_version", "run", "labels", "metrics")
+
+
+def _result_row(rf: RunFiles) -> dict[str, Any]:
+    from leaderboard.metrics import score_labels
+
+    scores = score_labels(rf.gold, rf.pred, rf.labels)
+    row: dict[str, Any] = {"run_dir": str(Path(rf.result_path).parent)}
+    row.update(spec_columns(rf.result))
+    row.update({"wa": scores.wa, "ua": scores.ua, "macro_f1": scores.macro_f1, "n": len(rf.uids),
+                "labels": list(rf.labels)})
+    for k, v in (rf.result.get("metrics") or {}).items():  # extra metrics a run reported, kept as `metrics.<k>`
+        if k not in ("wa", "ua", "macro_f1", "n"):
+            _flatten(f"metrics.{k}", v, row)
+    for k, v in rf.result.items():  # wer, n_train/valid/test, timings.*, hashes, any diagnostics present
+        if k not in _TOP_LEVEL_KNOWN:
+            _flatten(k, v, row)
+    return row
+
+
+def load_results(runs_dir: str | os.PathLike[str]) -> "pd.DataFrame":
+    """One row per run under `runs_dir`: every run-spec field flattened, WA/UA/macro-F1 and n
+    (recomputed from the predictions), WER, n_train/n_valid/n_test, `timings.*`, hashes and any
+    other (diagnostic) keys the result holds, dotted when nested. Sorted by result path.
+    """
+    import pandas as pd
+
+    return pd.DataFrame([_result_row(rf) for rf in read_run_files(runs_dir)])
+
+
+def load_predictions(path: str | os.PathLike[str]) -> "pd.DataFrame":
+    """One row per test utterance of every run under `path` (a runs folder or one run folder):
+    `uid, gold, pred, probs` (a dict label -> probability, or None) plus the run's spec columns
+    and `run_dir`, so runs are paired by `uid` with a merge or a pivot.
+    """
+    import pandas as pd
+
+    frames = []
+    for rf in read_run_files(path):
+        frame = pd.DataFrame({"uid": rf.uids, "gold": rf.gold, "pred": rf.pred, "probs": list(rf.probs)})
+        for k, v in {"run_dir": str(Path(rf.result_path).parent), **spec_columns(rf.result)}.items():
+            frame[k] = [v] * len(frame)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
