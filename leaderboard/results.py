@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from leaderboard.metrics import encode
-from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, RUN_KEYS, SCHEMA_VERSION
+from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, ResultError, RunResult
 
-
-class ResultError(ValueError):
-    """A result or prediction file that breaks the contract; the message names the file."""
+__all__ = ["ResultError", "Predictions", "Run", "read_predictions", "read_result", "find_result_files", "load_runs",
+           "align"]
 
 
 @dataclass(frozen=True)
@@ -41,18 +40,23 @@ class Predictions:
 
 @dataclass(frozen=True)
 class Run:
-    """One run: its result.json (as read) plus its predictions coded against `labels`."""
+    """One run: its typed result plus its predictions coded against `labels`."""
 
     result_path: str
-    result: dict[str, Any]
+    record: RunResult
     labels: tuple[str, ...]
     uids: tuple[str, ...]
     gold: np.ndarray  # (n,) codes into labels
     pred: np.ndarray  # (n,) codes into labels
 
     @property
+    def result(self) -> dict[str, Any]:
+        """The result as a plain dict (current schema version), for JSON-shaped consumers."""
+        return self.record.to_json()
+
+    @property
     def run(self) -> dict[str, Any]:
-        return self.result["run"]
+        return asdict(self.record.run)
 
     @property
     def predictions_path(self) -> str:
@@ -114,44 +118,26 @@ def _raise_first_problem(path: str, numbered: list[tuple[int, str]]) -> None:
     raise ResultError(f"{path}: malformed prediction file")
 
 
-def _require(cond: bool, path: str, message: str) -> None:
-    if not cond:
-        raise ResultError(f"{path}: {message}")
-
-
 def read_result(path: str | os.PathLike[str]) -> Run:
-    """Read one `result.json` and the `predictions.jsonl` beside it, validating both."""
+    """Read one `result.json` (through `RunResult.from_json`) and the `predictions.jsonl` beside it."""
     path = str(path)
     try:
         with open(path, encoding="utf-8") as f:
-            result = json.load(f)
+            data = json.load(f)
     except json.JSONDecodeError as e:
         raise ResultError(f"{path}: not valid JSON ({e.msg}, line {e.lineno})") from None
-    _require(isinstance(result, dict), path, "expected a JSON object")
-    version = result.get("schema_version")
-    _require(version == SCHEMA_VERSION, path,
-             f"schema_version {version!r} is not supported (this leaderboard reads version {SCHEMA_VERSION})")
-    run = result.get("run")
-    _require(isinstance(run, dict), path, "missing 'run' object")
-    missing = [k for k in RUN_KEYS if k not in run]
-    _require(not missing, path, f"run is missing key(s): {', '.join(missing)}")
-    for key in ("model", "corpus", "train_corpus", "protocol", "label_map", "fold", "transcript"):
-        _require(isinstance(run[key], str) and run[key] != "", path, f"run.{key} must be a non-empty string")
-    _require(isinstance(run["seed"], int), path, "run.seed must be an integer")
-    abl = run["ablation"]
-    _require(abl is None or (isinstance(abl, dict) and "param" in abl and "value" in abl), path,
-             "run.ablation must be null or {\"param\": ..., \"value\": ...}")
-    labels = result.get("labels")
-    _require(isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)
-             and len(set(labels)) == len(labels), path, "'labels' must be a non-empty list of distinct strings")
+    except (UnicodeDecodeError, IsADirectoryError) as e:
+        raise ResultError(f"{path}: not a readable result file ({type(e).__name__})") from None
+    record = RunResult.from_json(data, path)
     pred_path = Path(path).with_name(PREDICTIONS_FILE)
-    _require(pred_path.is_file(), path, f"no {PREDICTIONS_FILE} next to it (expected {pred_path})")
+    if not pred_path.is_file():
+        raise ResultError(f"{path}: no {PREDICTIONS_FILE} next to it (expected {pred_path})")
     preds = read_predictions(pred_path)
-    gold, pred = preds.codes(labels)
-    n = (result.get("metrics") or {}).get("n")
-    _require(n is None or n == len(preds.uids), path,
-             f"metrics.n = {n} but {pred_path} holds {len(preds.uids)} predictions")
-    return Run(result_path=path, result=result, labels=tuple(labels), uids=preds.uids, gold=gold, pred=pred)
+    gold, pred = preds.codes(record.labels)
+    n = record.metrics.n
+    if n is not None and n != len(preds.uids):
+        raise ResultError(f"{path}: metrics.n = {n} but {pred_path} holds {len(preds.uids)} predictions")
+    return Run(result_path=path, record=record, labels=record.labels, uids=preds.uids, gold=gold, pred=pred)
 
 
 def find_result_files(runs_dir: str | os.PathLike[str]) -> list[str]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import copy
 from contextlib import contextmanager
-import os
-import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
@@ -19,6 +17,7 @@ import torch
 from torch import nn
 
 from lemer.interface import Example, Prediction
+from lemer.seeding import seed_everything
 
 Batch = dict[str, torch.Tensor]
 # encode(examples) -> tensors for the module; the module returns (logits, auxiliary loss or None).
@@ -78,15 +77,6 @@ def torch_threads(n: int | None) -> Iterator[None]:
             yield
     finally:
         torch.set_num_threads(before)
-
-
-def seed_everything(seed: int) -> None:
-    """Make CPU training repeatable: same seed, same weights, same predictions."""
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def unweighted_accuracy(gold: np.ndarray, pred: np.ndarray, n_classes: int) -> float:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from leaderboard.schema import SCHEMA_VERSION
 from sklearn.metrics import balanced_accuracy_score
 from statsmodels.stats.multitest import multipletests
 
@@ -216,7 +218,7 @@ def test_output_replaced_atomically_and_kept_on_failure(tmp_path: Path) -> None:
     assert not (out / "stale.txt").exists() and (out / "index.html").exists()
     before = (out / "leaderboard.csv").read_text()
     bad = next(runs.rglob("result.json"))
-    bad.write_text(bad.read_text().replace('"schema_version": 1', '"schema_version": 99'))
+    bad.write_text(bad.read_text().replace(f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 99'))
     with pytest.raises(ResultError, match="schema_version 99"):
         build_leaderboard(runs, out)
     assert (out / "leaderboard.csv").read_text() == before

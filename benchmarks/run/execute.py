@@ -6,27 +6,28 @@ A run that raises leaves `error.txt` (the traceback) and no result.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-import random
-import sys
 import time
 import traceback
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-
 from dataset_adapters.labels import get_label_map
 from leaderboard.metrics import score_labels
-from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, SCHEMA_VERSION
+from leaderboard.schema import (
+    HISTORY_FILE, LOG_FILE, PREDICTIONS_FILE, RESULT_FILE, Metrics, ResultError, RunInfo, RunResult, Timings,
+)
 from lemer.interface import FitEnv, Prediction
 
-from benchmarks.atomic import remove_stale_temps, write_json_atomic, write_jsonl_atomic, write_text_atomic
+from benchmarks.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
 from benchmarks.run.examples import build_examples
 from benchmarks.models import load_target
 from benchmarks.provenance import git_hash, package_version
+from benchmarks.runtime import configure_run
 from benchmarks.run.inputs import RunData
 from benchmarks.suite import RunSpec
 
@@ -34,33 +35,20 @@ ERROR_FILE = "error.txt"
 
 
 def is_complete(run_dir: Path, spec: RunSpec) -> bool:
-    """True when the run's result exists, is readable, and belongs to this exact spec."""
-    result = run_dir / RESULT_FILE
-    if not result.is_file() or not (run_dir / PREDICTIONS_FILE).is_file():
+    """True when the run's result is readable, belongs to this exact spec, and the predictions beside
+    it are the ones it was written with (their sha256 is in the result)."""
+    result, preds = run_dir / RESULT_FILE, run_dir / PREDICTIONS_FILE
+    if not result.is_file() or not preds.is_file():
         return False
     try:
-        return json.loads(result.read_text(encoding="utf-8")).get("run_id") == spec.run_id
-    except (OSError, ValueError):
+        record = RunResult.from_json(json.loads(result.read_text(encoding="utf-8")), str(result))
+        return record.run_id == spec.run_id and record.predictions_sha256 == _sha256(preds.read_bytes())
+    except (OSError, ValueError, ResultError):
         return False
 
 
-SINGLE_THREAD = False  # set in worker processes of a parallel grid
-
-
-def seed_everything(seed: int) -> None:
-    """Seed every RNG a model may use, so a run's outcome depends only on its spec.
-
-    torch is seeded (and pinned to one thread in parallel workers) when the model's module has
-    imported it, which happens before this is called; importing torch for models that never use
-    it would cost seconds per process. A model that imports torch lazily seeds from `env.seed`.
-    """
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        if SINGLE_THREAD:
-            torch.set_num_threads(1)
-        torch.manual_seed(seed)
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _check_predictions(preds: Sequence[Prediction], test_ids: Sequence[str], classes: Sequence[str]) -> None:
@@ -81,7 +69,7 @@ def _check_predictions(preds: Sequence[Prediction], test_ids: Sequence[str], cla
                 raise ValueError(f"{p.uid}: bad probability {k!r}={v!r} (label set {list(classes)})")
 
 
-def execute(spec: RunSpec, data: RunData, out: Path) -> None:
+def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None) -> None:
     """Fit, predict, score and write one run; raises on any failure (the caller records it)."""
     model_cls = load_target(spec.model_target)  # module import time is not the run's time
     t0 = time.perf_counter()
@@ -113,9 +101,10 @@ def execute(spec: RunSpec, data: RunData, out: Path) -> None:
         raise ValueError(f"empty split: {len(train)} train, {len(test)} test utterances")
 
     model = model_cls.from_config(dict(spec.model_config))
-    seed_everything(spec.seed)
+    runtime = configure_run(spec.seed, threads)
+    log_lines: list[str] = []
     env = FitEnv(classes=tuple(classes), seed=spec.seed,
-                 embed_words=data.embed_words if spec.text_encoder else None)
+                 embed_words=data.embed_words if spec.text_encoder else None, log=log_lines.append)
     t_fit = time.perf_counter()
     model.fit(train, valid, env)
     t_pred = time.perf_counter()
@@ -130,33 +119,53 @@ def execute(spec: RunSpec, data: RunData, out: Path) -> None:
              "probs": {k: float(v) for k, v in by_uid[uid].probs.items()}} for uid in test_ids]
     scores = score_labels([r["gold"] for r in rows], [r["pred"] for r in rows], list(classes))
 
-    result: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "run_id": spec.run_id,
-        "run": spec.run_dict(),
-        "labels": list(classes),
-        "metrics": {"wa": scores.wa, "ua": scores.ua, "macro_f1": scores.macro_f1, "n": scores.n},
-        "wer": None if transcripts is None else data.wer(spec.transcript, split.test, transcripts),
-        "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
-        "package_version": package_version(), "git_hash": git_hash(),
-        "manifest_hash": split.manifest_hash,
-        "timings": {"fit_s": round(t_pred - t_fit, 4), "predict_s": round(t_end - t_pred, 4),
-                    "total_s": round(time.perf_counter() - t0, 4)},
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    write_jsonl_atomic(run_dir / PREDICTIONS_FILE, rows)
-    write_json_atomic(run_dir / RESULT_FILE, result)
+    pred_bytes = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+    history = _history(model)
+    result = RunResult(
+        run_id=spec.run_id,
+        run=RunInfo(**spec.run_dict()),
+        labels=tuple(classes),
+        metrics=Metrics(wa=scores.wa, ua=scores.ua, macro_f1=scores.macro_f1, n=scores.n),
+        wer=None if transcripts is None else data.wer(spec.transcript, split.test, transcripts),
+        n_train=len(train), n_valid=len(valid), n_test=len(test),
+        package_version=package_version(), git_hash=git_hash(), manifest_hash=split.manifest_hash,
+        timings=Timings(fit_s=round(t_pred - t_fit, 4), predict_s=round(t_end - t_pred, 4),
+                        total_s=round(time.perf_counter() - t0, 4)),
+        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        runtime=runtime,
+        predictions_sha256=_sha256(pred_bytes),
+        history=None if history is None else {k: history.get(k) for k in ("best_epoch", "best_valid_ua", "epochs_run")},
+    )
+    write_run_files(run_dir, result, pred_bytes, log_lines, history)
+
+
+def _history(model: Any) -> dict[str, Any] | None:
+    """The model's training history (per epoch train loss and validation UA, chosen epoch), if it keeps one."""
+    hist = getattr(model, "history", None)
+    if hist is None:
+        return None
+    return asdict(hist) if hasattr(hist, "__dataclass_fields__") else dict(hist)
+
+
+def write_run_files(run_dir: Path, result: RunResult, pred_bytes: bytes, log_lines: Sequence[str],
+                    history: dict[str, Any] | None) -> None:
+    """The one writer of a run directory: log and history, predictions, then the result last (all atomic)."""
+    write_text_atomic(run_dir / LOG_FILE, "".join(f"{line}\n" for line in log_lines))
+    if history is not None:
+        write_json_atomic(run_dir / HISTORY_FILE, history)
+    write_bytes_atomic(run_dir / PREDICTIONS_FILE, pred_bytes)
+    write_json_atomic(run_dir / RESULT_FILE, result.to_json())
     (run_dir / ERROR_FILE).unlink(missing_ok=True)
 
 
-def execute_recorded(spec: RunSpec, data: RunData, out: Path) -> str | None:
+def execute_recorded(spec: RunSpec, data: RunData, out: Path, threads: int | None = None) -> str | None:
     """Run `spec`; on failure write error.txt beside it and return a one-line reason (None = success)."""
     run_dir = out / spec.relpath()
     remove_stale_temps(run_dir)
     # A stale or forced result must not survive a redo that fails or is killed.
     (run_dir / RESULT_FILE).unlink(missing_ok=True)
     try:
-        execute(spec, data, out)
+        execute(spec, data, out, threads)
         return None
     except Exception as e:
         write_text_atomic(run_dir / ERROR_FILE, f"run_id: {spec.run_id}\nrun: {json.dumps(spec.run_dict(), default=str)}\n\n"

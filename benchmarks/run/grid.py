@@ -82,9 +82,6 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], failed: dict[Any, str], out: str) -> None:
-    from benchmarks.run import execute as run_one
-
-    run_one.SINGLE_THREAD = True  # torch.set_num_threads(1) before each run (see benchmarks.runtime)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _WORKER["data"] = RunData(config, transcripts_cache=transcripts, failed=failed)
     _WORKER["out"] = Path(out)
@@ -93,7 +90,7 @@ def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], fai
 def _work(spec: RunSpec) -> tuple[str | None, int, int]:
     data: RunData = _WORKER["data"]
     before = data.counters()
-    err = execute_recorded(spec, data, _WORKER["out"])
+    err = execute_recorded(spec, data, _WORKER["out"], threads=1)  # one torch thread per worker (benchmarks.runtime)
     after = data.counters()
     return err, after[0] - before[0], after[1] - before[1]
 
