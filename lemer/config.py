@@ -9,7 +9,7 @@ says, per field, where the value comes from; `describe()` renders the table for 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Literal
 
 from lemer.switches import Switches, check_bool, check_choice, check_int, check_number, shared
 

@@ -14,8 +14,8 @@ from baselines.fusion import EarlyFusion, LateFusion, tune_text_weight
 from baselines.unimodal import SpeechOnly, TextOnly
 from lemer.inputs import pool_frames
 from lemer.interface import Example, Features, Model, Requirements
-from lemer.switches import ConfigError
 from lemer.layers import pad_sequences
+from lemer.switches import ConfigError
 from tests.helpers_baselines import CLASSES, accuracy, env, feature_examples
 
 FAST = {"d_model": 32, "max_epochs": 25, "patience": 6, "batch_size": 16}
@@ -178,7 +178,7 @@ def test_speech_pool_averages_frames_and_max_frames_pools_harder() -> None:
 
 
 def test_pooled_frame_count_matches_pool_frames() -> None:
-    for n in range(0, 40):
+    for n in range(40):
         for pool in (1, 2, 3, 4):
             for max_frames in (1, 5, 8, 1500):
                 want = len(pool_frames(np.zeros((n, 1), np.float32), pool, max_frames))
