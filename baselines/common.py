@@ -31,6 +31,7 @@ from lemer.training import (
 
 Batch = dict[str, torch.Tensor]
 
+
 def check_training_labels(model_name: str, examples: Sequence[Example], classes: Sequence[str], split: str) -> None:
     """Every training/validation example needs a label inside `classes`; name the first offender."""
     allowed = set(classes)
