@@ -11,20 +11,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from baselines.acoustic_features import MfccConfig, clip_features
-from baselines.common import (
-    check_fit_inputs,
-    fit_logistic_regression,
-    predict_logistic_regression,
-    resolve_config,
-)
+from baselines.common import check_fit_inputs, fit_logistic_regression, predict_logistic_regression
+from baselines.config import AcousticConfig
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
-
-ACOUSTIC_DEFAULTS: dict[str, Any] = {
-    "c_grid": (0.01, 0.1, 1.0, 10.0),  # inverse regularisation strengths tried, chosen on valid UA
-    "class_weight": None,  # or "balanced"
-    "n_mfcc": 20,
-    "n_mels": 40,
-}
 
 
 class AcousticLR(Model):
@@ -42,10 +31,8 @@ class AcousticLR(Model):
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        self.cfg = resolve_config(self.info.name, ACOUSTIC_DEFAULTS, config)
-        self.mfcc = MfccConfig(n_mfcc=int(self.cfg["n_mfcc"]), n_mels=int(self.cfg["n_mels"]))
-        if self.mfcc.n_mfcc > self.mfcc.n_mels:
-            raise ValueError(f"acoustic-lr: n_mfcc ({self.mfcc.n_mfcc}) cannot exceed n_mels ({self.mfcc.n_mels})")
+        self.cfg = AcousticConfig.from_dict(config)
+        self.mfcc = MfccConfig(n_mfcc=self.cfg.n_mfcc, n_mels=self.cfg.n_mels)
         self.mean: np.ndarray | None = None
         self.scale: np.ndarray | None = None
         self.clf: Any = None
@@ -81,7 +68,7 @@ class AcousticLR(Model):
         x_valid = self._standardise(self._features(valid)) if valid else None
         self.clf, self.C = fit_logistic_regression(
             name, self._standardise(x_train), train, x_valid, valid, self.classes,
-            self.cfg["c_grid"], self.cfg["class_weight"], env.log,
+            self.cfg.c_grid, self.cfg.class_weight, env.log,
         )
         env.log(f"{name}: {x_train.shape[1]} features, C={self.C}")
 

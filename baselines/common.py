@@ -1,5 +1,5 @@
-"""Helpers shared by the baselines: config checking, input validation, probability alignment,
-C selection for the logistic-regression baselines, and the base class of the neural baselines.
+"""Helpers shared by the baselines: input validation, probability alignment, C selection for the
+logistic-regression baselines, and the base class of the neural baselines (switches: baselines/config.py).
 
 The neural baselines differ only in the module they build; feature access, training (the shared
 `lemer.training.fit_module`) and prediction live here once, so every baseline is trained and
@@ -7,57 +7,29 @@ selected exactly like LE-MER.
 """
 from __future__ import annotations
 
-import dataclasses
 from abc import abstractmethod
-from contextlib import contextmanager
-from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from baselines.config import POOLINGS, NeuralConfig
+from lemer.inputs import pool_frames, select_tokens
 from lemer.interface import Example, FitEnv, Model, Prediction, Requirements
 from lemer.layers import AttentivePooling, Projection, masked_mean, pad_sequences
+from lemer.switches import train_config
 from lemer.training import (
-    TrainConfig,
     TrainHistory,
     fit_module,
     predict_proba,
     probs_to_predictions,
     seed_everything,
+    torch_threads,
     unweighted_accuracy,
 )
 
 Batch = dict[str, torch.Tensor]
-
-# Defaults of every neural baseline, in one place. Chosen so one fit on ~250 utterances takes a
-# couple of seconds on a shared 2-core CPU (the demo fits each baseline dozens of times).
-NEURAL_DEFAULTS: dict[str, Any] = {
-    "d_model": 128,  # width of the shared projection space
-    "dropout": 0.1,  # inside the projections / attention
-    "head_dropout": 0.2,  # in the MLP head
-    "pooling": "attentive",  # "attentive" (learned query) or "mean" (masked average)
-    "text_context": 0,  # preceding utterances the harness puts in the text features
-    "max_tokens": 256,  # longer token sequences keep their first rows
-    "max_frames": 1500,  # 30 s at 50 frames/s; longer clips keep their first frames (counted after striding)
-    "speech_stride": 1,  # average every k consecutive speech frames (k=2: 50 -> 25 frames/s) to save compute
-    # intra-op threads while fitting/predicting (restored afterwards); None leaves torch's setting.
-    # These models are small: on this shared 2-core machine 2 threads made a fit 5-10x SLOWER (spinning
-    # OpenMP workers competing with other processes), 1 thread was never slower than ~1.5x.
-    "torch_threads": 1,
-    # optimisation: lemer.training.TrainConfig's fields and defaults
-    **dataclasses.asdict(TrainConfig()),
-}
-
-POOLINGS = ("attentive", "mean")
-
-
-def resolve_config(model_name: str, defaults: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults overridden by `config`; an unknown key is an error (a typo must not be silently ignored)."""
-    unknown = sorted(set(config) - set(defaults))
-    if unknown:
-        raise ValueError(f"{model_name}: unknown config key(s) {unknown}; known: {sorted(defaults)}")
-    return {**defaults, **config}
 
 
 def check_training_labels(model_name: str, examples: Sequence[Example], classes: Sequence[str], split: str) -> None:
@@ -152,31 +124,12 @@ def make_pooling(pooling: str, dim: int) -> nn.Module:
     raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
 
 
-@contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run the block with `n` intra-op torch threads, then restore the previous count."""
-    if n is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def average_frames(frames: np.ndarray, stride: int) -> np.ndarray:
-    """Mean of every `stride` consecutive rows (a shorter last group is averaged too); stride 1 = as is."""
-    if stride == 1 or len(frames) == 0:
-        return frames
-    n = len(frames)
-    full = n // stride * stride
-    x = np.asarray(frames, dtype=np.float32)
-    out = x[:full].reshape(-1, stride, x.shape[1]).mean(1)
-    if full < n:
-        out = np.concatenate([out, x[full:].mean(0, keepdims=True)])
-    return out
+def pooled_frame_count(n_frames: int, pool: int, max_frames: int) -> int:
+    """len(lemer.inputs.pool_frames(frames, pool, max_frames)) for `n_frames` frames, without pooling them."""
+    if n_frames == 0:
+        return 0
+    factor = max(pool, -(-n_frames // max_frames))
+    return -(-n_frames // factor)
 
 
 class NeuralBaseline(Model):
@@ -189,15 +142,11 @@ class NeuralBaseline(Model):
 
     uses_text: ClassVar[bool] = False
     uses_speech: ClassVar[bool] = False
-    defaults: ClassVar[dict[str, Any]] = NEURAL_DEFAULTS
+    config_class: ClassVar[type[NeuralConfig]] = NeuralConfig
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        self.cfg = resolve_config(self.info.name, self.defaults, config)
-        if not isinstance(self.cfg["speech_stride"], int) or self.cfg["speech_stride"] < 1:
-            raise ValueError(f"{self.info.name}: speech_stride must be a positive integer, got {self.cfg['speech_stride']!r}")
-        if self.cfg["pooling"] not in POOLINGS:
-            raise ValueError(f"{self.info.name}: pooling must be one of {POOLINGS}, got {self.cfg['pooling']!r}")
+        self.cfg = self.config_class.from_dict(config)
         self.module: nn.Module | None = None
         self.classes: tuple[str, ...] = ()
         self.dims: tuple[int, int] = (0, 0)  # (d_text, d_speech) seen at fit time
@@ -208,33 +157,41 @@ class NeuralBaseline(Model):
         return Requirements(
             text_features=self.uses_text,
             speech_features=self.uses_speech,
-            text_context=int(self.cfg["text_context"]) if self.uses_text else 0,
+            text_context=self.cfg.context_window if self.uses_text else 0,
         )
 
     @abstractmethod
     def build(self, d_text: int, d_speech: int, n_classes: int) -> nn.Module: ...
 
     # -- feature access ---------------------------------------------------------------------------
+    @property
+    def _text_scope(self) -> str:
+        """Only the target's tokens without context; the whole `[context] [SEP] target` sequence with it."""
+        return "all" if self.cfg.context_window > 0 else "target"
+
     def _text(self, e: Example) -> np.ndarray:
-        """The target utterance's tokens; the whole sequence (context included) when text_context > 0."""
+        """The token rows this model reads: those of `_text_scope`, the last `max_tokens` of them."""
         f = e.features
         assert f is not None and f.text is not None  # checked by _check_features
-        if self.cfg["text_context"] == 0 and f.text_span is not None:
-            start, end = f.text_span
-            return f.text[start:end]
-        return f.text
+        return select_tokens(f.text, f.text_span, self._text_scope, self.cfg.max_tokens, e.uid)[0]
 
     def _speech(self, e: Example) -> np.ndarray:
+        """Frames pooled by `speech_pool`, or harder when still over `max_frames` (nothing dropped)."""
         assert e.features is not None and e.features.speech is not None
-        return average_frames(e.features.speech, int(self.cfg["speech_stride"]))
+        return pool_frames(e.features.speech, self.cfg.speech_pool, self.cfg.max_frames)
 
     def _length(self, e: Example) -> int:
+        """len(_text(e)) + len(_speech(e)) without copying the arrays (used to bucket batches by length)."""
+        f = e.features
+        assert f is not None
         n = 0
         if self.uses_text:
-            n += min(len(self._text(e)), self.cfg["max_tokens"])
+            assert f.text is not None
+            start, end = f.text_span if f.text_span is not None and self._text_scope == "target" else (0, len(f.text))
+            n += min(end - start, self.cfg.max_tokens)
         if self.uses_speech:
-            assert e.features is not None and e.features.speech is not None
-            n += min(-(-len(e.features.speech) // self.cfg["speech_stride"]), self.cfg["max_frames"])
+            assert f.speech is not None
+            n += pooled_frame_count(len(f.speech), self.cfg.speech_pool, self.cfg.max_frames)
         return n
 
     def _check_features(self, examples: Sequence[Example], dims: tuple[int, int] | None) -> tuple[int, int]:
@@ -270,9 +227,9 @@ class NeuralBaseline(Model):
         """Pad the requested feature arrays (float16 memmaps become float32 copies here, batch by batch)."""
         batch: Batch = {}
         if self.uses_text:
-            batch["text"], batch["text_mask"] = pad_sequences([self._text(e) for e in examples], self.cfg["max_tokens"])
+            batch["text"], batch["text_mask"] = pad_sequences([self._text(e) for e in examples])
         if self.uses_speech:
-            batch["speech"], batch["speech_mask"] = pad_sequences([self._speech(e) for e in examples], self.cfg["max_frames"])
+            batch["speech"], batch["speech_mask"] = pad_sequences([self._speech(e) for e in examples])
         return batch
 
     # -- Model API --------------------------------------------------------------------------------
@@ -281,11 +238,11 @@ class NeuralBaseline(Model):
         check_fit_inputs(name, train, valid, env.classes)
         self.dims = self._check_features([*train, *valid], None)
         self.classes = tuple(env.classes)
-        with torch_threads(self.cfg["torch_threads"]):
+        with torch_threads(self.cfg.torch_threads):
             seed_everything(env.seed)  # before building layers: same seed, same initial weights
             self.module = self.build(self.dims[0], self.dims[1], len(self.classes))
             self.history = fit_module(
-                self.module, self.encode, train, valid, self.classes, TrainConfig.from_config(self.cfg),
+                self.module, self.encode, train, valid, self.classes, train_config(self.cfg),
                 seed=env.seed, length=self._length, log=env.log,
             )
 
@@ -296,7 +253,7 @@ class NeuralBaseline(Model):
         if not examples:
             return np.zeros((0, len(self.classes)))
         self._check_features(examples, self.dims)
-        with torch_threads(self.cfg["torch_threads"]):
+        with torch_threads(self.cfg.torch_threads):
             return predict_proba(self.module, self.encode, examples, length=self._length)
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:

@@ -7,19 +7,14 @@ the LE-MER vs cross-attention gap isolates what the label guidance adds.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import NEURAL_DEFAULTS, NeuralBaseline, make_pooling
+from baselines.common import NeuralBaseline, make_pooling
+from baselines.config import CrossAttentionConfig
 from lemer.interface import ModelInfo
 from lemer.layers import Projection, mlp_head
-
-# Speech frames are averaged in fours (50 -> 12.5 frames/s, 80 ms: still finer than a word) because
-# attention and its projections over every 20 ms frame made one fit ~10x slower than the other baselines.
-CROSS_DEFAULTS: dict[str, Any] = {**NEURAL_DEFAULTS, "heads": 4, "speech_stride": 4}
 
 
 class MaskedCrossAttention(nn.Module):
@@ -84,9 +79,9 @@ class CrossAttention(NeuralBaseline):
     )
     uses_text = True
     uses_speech = True
-    defaults = CROSS_DEFAULTS
+    config_class = CrossAttentionConfig
+    cfg: CrossAttentionConfig
 
     def build(self, d_text: int, d_speech: int, n_classes: int) -> nn.Module:
         c = self.cfg
-        return CrossAttentionNet(d_text, d_speech, n_classes, c["d_model"], c["heads"], c["pooling"],
-                                 c["dropout"], c["head_dropout"])
+        return CrossAttentionNet(d_text, d_speech, n_classes, c.d_model, c.heads, c.pooling, c.dropout, c.head_dropout)

@@ -5,20 +5,15 @@ Citation for both: the early/late fusion taxonomy of Baltrusaitis, Ahuja and Mor
 """
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from baselines.common import (
-    NEURAL_DEFAULTS,
-    NeuralBaseline,
-    PooledEncoder,
-    check_unique_uids,
-    label_indices,
-    resolve_config,
-)
+from baselines.common import NeuralBaseline, PooledEncoder, check_unique_uids, label_indices
+from baselines.config import EarlyFusionConfig, LateFusionConfig, NeuralConfig
 from baselines.unimodal import SpeechOnly, TextOnly
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
 from lemer.layers import mlp_head
@@ -56,17 +51,13 @@ class EarlyFusion(NeuralBaseline):
     )
     uses_text = True
     uses_speech = True
+    config_class = EarlyFusionConfig
 
     def build(self, d_text: int, d_speech: int, n_classes: int) -> nn.Module:
         c = self.cfg
-        return EarlyFusionNet(d_text, d_speech, n_classes, c["d_model"], c["pooling"], c["dropout"], c["head_dropout"])
+        return EarlyFusionNet(d_text, d_speech, n_classes, c.d_model, c.pooling, c.dropout, c.head_dropout)
 
 
-LATE_DEFAULTS: dict[str, Any] = {
-    **NEURAL_DEFAULTS,  # passed on to both unimodal models
-    "text_weight": 0.5,  # p = w * p_text + (1 - w) * p_speech
-    "tune_weight": False,  # True: pick w on the validation split (grid WEIGHT_GRID, ties nearest 0.5)
-}
 WEIGHT_GRID = tuple(round(0.1 * i, 1) for i in range(11))
 
 
@@ -91,26 +82,23 @@ class LateFusion(Model):
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        self.cfg = resolve_config(self.info.name, LATE_DEFAULTS, config)
-        w = float(self.cfg["text_weight"])
-        if not 0.0 <= w <= 1.0:
-            raise ValueError(f"late-fusion: text_weight must be in [0, 1], got {w}")
-        unimodal = {k: v for k, v in self.cfg.items() if k in NEURAL_DEFAULTS}
+        self.cfg = LateFusionConfig.from_dict(config)
+        unimodal = {f.name: getattr(self.cfg, f.name) for f in fields(NeuralConfig)}  # the neural switches
         self.text_model = TextOnly(**unimodal)
         self.speech_model = SpeechOnly(**unimodal)
-        self.text_weight = w
+        self.text_weight = float(self.cfg.text_weight)
         self.classes: tuple[str, ...] = ()
 
     @property
     def requirements(self) -> Requirements:
-        return Requirements(text_features=True, speech_features=True, text_context=int(self.cfg["text_context"]))
+        return Requirements(text_features=True, speech_features=True, text_context=self.cfg.context_window)
 
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
         self.text_model.fit(train, valid, env)
         self.speech_model.fit(train, valid, env)
         self.classes = tuple(env.classes)
-        self.text_weight = float(self.cfg["text_weight"])
-        if self.cfg["tune_weight"]:
+        self.text_weight = float(self.cfg.text_weight)
+        if self.cfg.tune_weight:
             if not valid:
                 env.log(f"late-fusion: no validation examples, keeping text_weight={self.text_weight}")
                 return

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
+from baselines.config import MajorityConfig
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction
 
 
@@ -21,9 +22,8 @@ class Majority(Model):
     )
 
     def __init__(self, **config: object) -> None:
-        if config:
-            raise TypeError(f"majority takes no switches, got {', '.join(sorted(config))}")
-        super().__init__()
+        super().__init__(**config)
+        self.cfg = MajorityConfig.from_dict(config)  # no switches: any key is a ConfigError
         self._label: str | None = None
         self._probs: dict[str, float] = {}
 

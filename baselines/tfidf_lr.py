@@ -8,23 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from baselines.common import (
-    check_fit_inputs,
-    fit_logistic_regression,
-    predict_logistic_regression,
-    resolve_config,
-)
+from baselines.common import check_fit_inputs, fit_logistic_regression, predict_logistic_regression
+from baselines.config import TfidfConfig
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
-
-TFIDF_DEFAULTS: dict[str, Any] = {
-    "ngram_max": 2,  # word n-grams 1..ngram_max
-    "min_df": 1,  # training transcripts are few; keep every term
-    "sublinear_tf": True,  # 1 + log(tf): repeated words count, but not linearly
-    # Words (apostrophes kept: "don't") plus "!" and "?", which carry emotion in transcripts.
-    "token_pattern": r"(?u)\b\w[\w']*\b|[!?]",
-    "c_grid": (0.1, 1.0, 10.0, 100.0),  # inverse regularisation strengths tried, chosen on valid UA
-    "class_weight": None,  # or "balanced"
-}
 
 
 class TfidfLR(Model):
@@ -37,7 +23,7 @@ class TfidfLR(Model):
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        self.cfg = resolve_config(self.info.name, TFIDF_DEFAULTS, config)
+        self.cfg = TfidfConfig.from_dict(config)
         self.vectorizer: Any = None
         self.clf: Any = None
         self.C: float | None = None
@@ -54,8 +40,8 @@ class TfidfLR(Model):
         check_fit_inputs(name, train, valid, env.classes)
         self.classes = tuple(env.classes)
         self.vectorizer = TfidfVectorizer(
-            lowercase=True, ngram_range=(1, int(self.cfg["ngram_max"])), min_df=self.cfg["min_df"],
-            sublinear_tf=bool(self.cfg["sublinear_tf"]), token_pattern=self.cfg["token_pattern"],
+            lowercase=True, ngram_range=(1, self.cfg.ngram_max), min_df=self.cfg.min_df,
+            sublinear_tf=self.cfg.sublinear_tf, token_pattern=self.cfg.token_pattern,
         )
         try:
             x_train = self.vectorizer.fit_transform([e.text for e in train])
@@ -63,7 +49,7 @@ class TfidfLR(Model):
             raise ValueError(f"{name}: no usable words in the {len(train)} training transcripts ({err})") from err
         x_valid = self.vectorizer.transform([e.text for e in valid]) if valid else None
         self.clf, self.C = fit_logistic_regression(
-            name, x_train, train, x_valid, valid, self.classes, self.cfg["c_grid"], self.cfg["class_weight"], env.log
+            name, x_train, train, x_valid, valid, self.classes, self.cfg.c_grid, self.cfg.class_weight, env.log
         )
         env.log(f"{name}: vocabulary {len(self.vectorizer.vocabulary_)} terms, C={self.C}")
 

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from baselines.common import NeuralBaseline, PooledEncoder
+from baselines.config import SpeechOnlyConfig, TextOnlyConfig
 from lemer.interface import ModelInfo
 from lemer.layers import mlp_head
 
@@ -37,10 +38,11 @@ class TextOnly(NeuralBaseline):
         encoders=("text",),
     )
     uses_text = True
+    config_class = TextOnlyConfig
 
     def build(self, d_text: int, d_speech: int, n_classes: int) -> nn.Module:
         c = self.cfg
-        return UnimodalNet("text", d_text, n_classes, c["d_model"], c["pooling"], c["dropout"], c["head_dropout"])
+        return UnimodalNet("text", d_text, n_classes, c.d_model, c.pooling, c.dropout, c.head_dropout)
 
 
 class SpeechOnly(NeuralBaseline):
@@ -51,7 +53,8 @@ class SpeechOnly(NeuralBaseline):
         encoders=("speech",),
     )
     uses_speech = True
+    config_class = SpeechOnlyConfig
 
     def build(self, d_text: int, d_speech: int, n_classes: int) -> nn.Module:
         c = self.cfg
-        return UnimodalNet("speech", d_speech, n_classes, c["d_model"], c["pooling"], c["dropout"], c["head_dropout"])
+        return UnimodalNet("speech", d_speech, n_classes, c.d_model, c.pooling, c.dropout, c.head_dropout)

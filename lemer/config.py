@@ -8,10 +8,10 @@ says, per field, where the value comes from; `describe()` renders the table for 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from dataclasses import dataclass, fields
+from typing import Literal
 
-from lemer.training import TrainConfig
+from lemer.switches import Switches, check_bool, check_choice, check_int, check_number, shared
 
 Modalities = Literal["text", "speech", "both"]
 LabelInit = Literal["keywords", "random"]
@@ -23,8 +23,14 @@ TEXT_SCOPE_CHOICES = ("all", "target")
 
 
 @dataclass(frozen=True)
-class LEMERConfig:
-    """The switches of `LEMER(**config)`; unknown keys are an error, never ignored."""
+class LEMERConfig(Switches):
+    """The switches of `LEMER(**config)`; unknown keys are an error, never ignored.
+
+    Input and optimisation switches are the ones every model shares (`lemer/switches.py`: same names,
+    meanings and checks in the baselines); a bad value raises `lemer.switches.ConfigError`.
+    """
+
+    OWNER = "LE-MER"
 
     # --- architecture -----------------------------------------------------------------------
     modalities: Modalities = "both"
@@ -40,55 +46,37 @@ class LEMERConfig:
     k_frames: int = 10
     probe_frames_per_utt: int = 16
     # --- inputs -----------------------------------------------------------------------------
-    context_window: int = 10
+    context_window: int = shared("context_window", 10)
     text_scope: TextScope = "target"
-    max_tokens: int = 256
-    speech_pool: int = 2
-    max_frames: int = 256
+    max_tokens: int = shared("max_tokens", 256)
+    speech_pool: int = shared("speech_pool", 2)
+    max_frames: int = shared("max_frames", 256)
     # --- loss -------------------------------------------------------------------------------
     mu: float = 1.0
     # --- optimisation (forwarded to lemer.training.TrainConfig) --------------------------------
-    lr: float = TrainConfig.lr
-    weight_decay: float = TrainConfig.weight_decay
-    max_epochs: int = TrainConfig.max_epochs
-    patience: int = TrainConfig.patience
-    batch_size: int = TrainConfig.batch_size
-    class_weights: bool = TrainConfig.class_weights
-    grad_clip: float = TrainConfig.grad_clip
-    torch_threads: int = 1
+    lr: float = shared("lr")
+    weight_decay: float = shared("weight_decay")
+    max_epochs: int = shared("max_epochs")
+    patience: int = shared("patience")
+    batch_size: int = shared("batch_size")
+    class_weights: bool = shared("class_weights")
+    grad_clip: float = shared("grad_clip")
+    torch_threads: int = shared("torch_threads", 1)
     # --- encoders ---------------------------------------------------------------------------
     finetune: bool = False
 
     def __post_init__(self) -> None:
-        _check_choice("modalities", self.modalities, MODALITY_CHOICES)
-        _check_choice("label_init", self.label_init, LABEL_INIT_CHOICES)
-        _check_choice("text_scope", self.text_scope, TEXT_SCOPE_CHOICES)
-        for name in ("d_model", "k_keywords", "k_frames", "probe_frames_per_utt", "max_tokens", "speech_pool",
-                     "max_frames", "max_epochs", "patience", "batch_size", "head_hidden", "torch_threads"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"LE-MER config: {name} must be a positive integer, got {value!r}")
-        if isinstance(self.context_window, bool) or not isinstance(self.context_window, int) or not 0 <= self.context_window <= 10:
-            raise ValueError(f"LE-MER config: context_window must be an integer in 0..10, got {self.context_window!r}")
-        for name in ("mu", "lr", "weight_decay", "dropout", "head_dropout", "grad_clip"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"LE-MER config: {name} must be a non-negative number, got {value!r}")
-        for name in ("use_label_embeddings", "use_constraint", "class_weights", "finetune"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"LE-MER config: {name} must be true or false, got {getattr(self, name)!r}")
-
-    @classmethod
-    def from_dict(cls, config: dict[str, Any]) -> "LEMERConfig":
-        """Build from a flat dict (TOML suite entry, registry defaults), naming any unknown key."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise ValueError(f"unknown LE-MER switch(es) {unknown}; known: {sorted(known)}")
-        return cls(**config)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        super().__post_init__()  # the shared switches (lemer/switches.py)
+        owner = self.OWNER
+        check_choice(owner, "modalities", self.modalities, MODALITY_CHOICES)
+        check_choice(owner, "label_init", self.label_init, LABEL_INIT_CHOICES)
+        check_choice(owner, "text_scope", self.text_scope, TEXT_SCOPE_CHOICES)
+        for name in ("d_model", "k_keywords", "k_frames", "probe_frames_per_utt", "head_hidden"):
+            check_int(owner, name, getattr(self, name))
+        for name in ("mu", "dropout", "head_dropout"):
+            check_number(owner, name, getattr(self, name))
+        for name in ("use_label_embeddings", "use_constraint", "finetune"):
+            check_bool(owner, name, getattr(self, name))
 
     @property
     def uses_text(self) -> bool:
@@ -102,11 +90,6 @@ class LEMERConfig:
     def constraint_active(self) -> bool:
         """The constraint ties text-speech cross-attention to the label alignment: it needs both modalities and labels."""
         return self.use_constraint and self.use_label_embeddings and self.modalities == "both"
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"LE-MER config: {name} must be one of {list(choices)}, got {value!r}")
 
 
 # field -> (source, note). "paper" = stated in or implied by the paper's method; "ours" = our choice.

@@ -100,5 +100,5 @@ def test_bad_audio_errors_name_the_file(tmp_path: Path) -> None:
     sf.write(empty, np.zeros(0, np.float32), 16000)
     with pytest.raises(ValueError, match="empty.wav.*no samples"):
         af.clip_features(str(empty))
-    with pytest.raises(ValueError, match="unknown config key"):
+    with pytest.raises(ValueError, match="unknown acoustic-lr switch.*n_mfc"):
         AcousticLR(n_mfc=13)

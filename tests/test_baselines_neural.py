@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from baselines.common import NeuralBaseline, average_frames
+from baselines.common import NeuralBaseline, pooled_frame_count
 from baselines.cross_attention import CrossAttention, CrossAttentionNet
 from baselines.fusion import EarlyFusion, LateFusion, tune_text_weight
 from baselines.unimodal import SpeechOnly, TextOnly
+from lemer.inputs import pool_frames
 from lemer.interface import Example, Features, Model, Requirements
 from lemer.layers import pad_sequences
+from lemer.switches import ConfigError
 from tests.helpers_baselines import CLASSES, accuracy, env, feature_examples
 
 FAST = {"d_model": 32, "max_epochs": 25, "patience": 6, "batch_size": 16}
@@ -81,11 +83,11 @@ def test_fusion_combines_modalities(cls: type[Model]) -> None:
 
 def test_requirements() -> None:
     assert TextOnly().requirements == Requirements(text_features=True)
-    assert SpeechOnly(text_context=3).requirements == Requirements(speech_features=True)  # never asks for text
+    assert SpeechOnly(context_window=3).requirements == Requirements(speech_features=True)  # never asks for text
     both = Requirements(text_features=True, speech_features=True)
     for cls in (EarlyFusion, LateFusion, CrossAttention):
         assert cls().requirements == both
-        assert cls(text_context=2).requirements.text_context == 2
+        assert cls(context_window=2).requirements.text_context == 2
     for cls in CASES:
         assert set(cls.info.encoders) == set(cls.info.modalities)
 
@@ -113,7 +115,7 @@ def test_text_span_selects_target_tokens_unless_context_requested() -> None:
     text = np.arange(20, dtype=np.float16).reshape(10, 2)
     e = Example(uid="x", label=None, text="", audio="", features=Features(text=text, text_span=(3, 7)))
     assert TextOnly()._text(e).shape == (4, 2)
-    assert TextOnly(text_context=2)._text(e).shape == (10, 2)
+    assert TextOnly(context_window=2)._text(e).shape == (10, 2)
 
 
 def test_cross_attention_ignores_padding() -> None:
@@ -132,9 +134,9 @@ def test_cross_attention_ignores_padding() -> None:
 
 def test_bad_inputs_give_clear_errors() -> None:
     train, valid, test, _ = _data("speech")
-    with pytest.raises(ValueError, match="unknown config key"):
+    with pytest.raises(ConfigError, match=r"unknown speech-only switch.*d_modle.*known: \[.*'d_model'"):
         SpeechOnly(d_modle=8)
-    with pytest.raises(ValueError, match="pooling"):
+    with pytest.raises(ConfigError, match="pooling"):
         SpeechOnly(pooling="max")
     with pytest.raises(RuntimeError, match="before fit"):
         SpeechOnly().predict(test)
@@ -165,10 +167,19 @@ def test_torch_thread_setting_is_restored() -> None:
     assert torch.get_num_threads() == before
 
 
-def test_speech_stride_averages_frames() -> None:
+def test_speech_pool_averages_frames_and_max_frames_pools_harder() -> None:
     frames = np.arange(14, dtype=np.float16).reshape(7, 2)
-    out = average_frames(frames, 3)
-    np.testing.assert_allclose(out, [[2, 3], [8, 9], [12, 13]])
     e = Example(uid="x", label=None, text="", audio="", features=Features(speech=frames))
-    assert SpeechOnly(speech_stride=3)._length(e) == 3 and CrossAttention()._length(
+    np.testing.assert_allclose(SpeechOnly(speech_pool=3)._speech(e), [[2, 3], [8, 9], [12, 13]])
+    # over max_frames: pooled by 4 instead of 2, so every frame still counts (LE-MER's meaning of max_frames)
+    np.testing.assert_allclose(SpeechOnly(speech_pool=2, max_frames=2)._speech(e), [[3, 4], [10, 11]])
+    assert SpeechOnly(speech_pool=3)._length(e) == 3 and CrossAttention()._length(
         dataclasses.replace(e, features=Features(speech=frames, text=frames, text_span=(0, 2)))) == 2 + 2
+
+
+def test_pooled_frame_count_matches_pool_frames() -> None:
+    for n in range(40):
+        for pool in (1, 2, 3, 4):
+            for max_frames in (1, 5, 8, 1500):
+                want = len(pool_frames(np.zeros((n, 1), np.float32), pool, max_frames))
+                assert pooled_frame_count(n, pool, max_frames) == want, (n, pool, max_frames)

@@ -27,7 +27,7 @@ def test_learns_class_words_and_probs_are_complete() -> None:
     for p in preds:
         assert list(p.probs) == list(CLASSES)
         assert abs(sum(p.probs.values()) - 1.0) < 1e-9
-    assert model.C in TfidfLR().cfg["c_grid"]
+    assert model.C in TfidfLR().cfg.c_grid
 
 
 def test_deterministic() -> None:
@@ -43,7 +43,7 @@ def test_vocabulary_comes_from_train_only() -> None:
     m = TfidfLR()
     m.fit(train, valid, env(0))
     assert "zanzibar" not in m.vectorizer.vocabulary_ and "quokka furious" not in m.vectorizer.vocabulary_
-    assert "!" in TfidfLR().cfg["token_pattern"]  # exclamations are tokens
+    assert "!" in TfidfLR().cfg.token_pattern  # exclamations are tokens
 
 
 def test_class_missing_from_train_gets_zero_probability() -> None:
@@ -79,7 +79,7 @@ def test_c_is_chosen_on_valid() -> None:
 def test_requirements_and_errors() -> None:
     assert TfidfLR().requirements == Requirements()
     assert TfidfLR.info.modalities == ("text",)
-    with pytest.raises(ValueError, match="unknown config key"):
+    with pytest.raises(ValueError, match="unknown tfidf-lr switch.*ngrams"):
         TfidfLR(ngrams=3)
     empty = [Example(uid=f"e{i}", label=CLASSES[i % 2], text="", audio="") for i in range(4)]
     with pytest.raises(ValueError, match="no usable words"):

@@ -13,6 +13,7 @@ from benchmarks.corpora import describe_root, parse_corpus_args
 from benchmarks.run.examples import build_examples
 from dataset_adapters.types import Utterance
 from lemer.interface import Example, FitEnv
+from lemer.switches import ConfigError
 
 
 def _ex(label: str | None, uid: str = "u") -> Example:
@@ -33,7 +34,7 @@ def test_majority_breaks_ties_by_label_map_order_and_refuses_bad_input() -> None
     assert m.predict([_ex(None)])[0].label == "hap"
     with pytest.raises(ValueError, match="outside the label set"):
         Majority().fit([_ex("fru")], [], FitEnv(classes=("neu",), seed=0))
-    with pytest.raises(TypeError, match="no switches"):
+    with pytest.raises(ConfigError, match=r"unknown majority switch.*'alpha'"):
         Majority(alpha=1)
     with pytest.raises(RuntimeError, match="before fit"):
         Majority().predict([_ex(None)])
