@@ -21,7 +21,9 @@ class CorpusAdapter(Protocol):
 
     `load` returns utterances sorted by uid with absolute audio paths; bad input raises
     `CorpusError` (naming file and line) or, with `on_error="skip"`, lands in `LoadReport.skipped`.
-    `verify_audio=False` skips opening every clip (fast re-loads of a tree already checked).
+    `verify_audio=False` skips opening every clip (fast re-loads of a tree already checked);
+    `verify_samples=True` also refuses clips the encoders cannot use (NaN/Inf samples, shorter than
+    `audio.MIN_SECONDS`), as `data check` does: off by default because text-only runs can use them.
     """
 
     name: str
@@ -30,7 +32,7 @@ class CorpusAdapter(Protocol):
     default_label_map: str
 
     def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
-             verify_audio: bool = True) -> LoadReport: ...
+             verify_audio: bool = True, verify_samples: bool = False) -> LoadReport: ...
 
     def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]: ...
 
