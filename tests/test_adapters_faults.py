@@ -139,6 +139,19 @@ def test_text_model_on_a_corpus_without_gold_text_fails_before_training(tmp_path
         assert "AttributeError" not in e
 
 
+def test_text_features_refuse_missing_gold_text_before_any_encoder_loads(tmp_path: Path) -> None:
+    """The neural text models (text-only, LE-MER) read text features: same refusal, before the encoder
+    is even built, so no constant-probability result can come out of empty text."""
+    from benchmarks.corpora import describe_root
+    from benchmarks.run.inputs import DataConfig, RunData
+
+    root = make_msp(tmp_path, transcripts=False)
+    data = RunData(DataConfig(roots={"msp-podcast": describe_root("msp-podcast", root)}, progress=False))
+    with pytest.raises(ValueError, match=r"msp-podcast has no gold transcript for 9 of 9 utterances"):
+        data.text_features("msp-podcast", "msp-8", "gold", 0)
+    assert data._store is None  # refused before any encoder was loaded
+
+
 # ---------------------------------------------------------------- 4. CREMA-D X.wav and X.WAV
 def test_case_colliding_crema_clips_are_named_not_listed_twice(tmp_path: Path) -> None:
     root = make_crema(tmp_path)
