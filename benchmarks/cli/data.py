@@ -2,7 +2,10 @@
 
 The manifest (`export`) and fold file (`folds`) are the contract the rest of the harness reads.
 Bad input exits non-zero with every problem named by file and line; `--on-error skip` turns
-problems into an explicit, counted skip list on stderr instead. Never a silent drop.
+problems into an explicit, counted skip list on stderr instead. Never a silent drop. These commands
+check clips as the encoders will read them (finite samples, at least `audio.MIN_SECONDS` long), so
+`check` names what would otherwise fail at run time. `synth` never writes into a folder it did not
+create and replaces a corpus it did create only with `--force`.
 """
 from __future__ import annotations
 
@@ -98,7 +101,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     out += _counts("partition", Counter(u.partition for u in us))
     out += _counts("filtered by label map (raw label)", Counter(report.filtered))
     no_text = [u.uid for u in us if u.transcript is None]
-    if no_text:  # a valid corpus for speech models; text models under gold/noise: text will refuse it
+    if no_text:  # not a problem (speech models can use the corpus), but text-reading runs will refuse it
         out.append(f"no gold transcript: {len(no_text)} of {len(us)} utterances (e.g. {', '.join(no_text[:3])}); "
                    "text models cannot read them under the gold or noise: transcript conditions (use an asr: one)")
     print("\n".join(out))

@@ -92,8 +92,8 @@ class RunData:
             if missing:
                 raise KeyError(f"transcript source {condition!r} returned no text for {len(missing)} utterance(s) "
                                f"of {self.config.roots[name].display}, e.g. {missing[0]}")
-            # -- issue 13: a text-reading run on utterances without gold text fails here, before any
-            # training (each run needing this item re-raises it), instead of reading None or "".
+            # Gold text missing (e.g. an MSP-Podcast release without Transcripts/): every text-reading
+            # run fails here, before training, instead of fitting on None or "" (a constant "result").
             no_text = [u.uid for u in utts if got[u.uid] is None]
             if no_text:
                 raise ValueError(
