@@ -71,7 +71,7 @@ def clip_problem(path: str | Path, min_seconds: float = MIN_SECONDS) -> str | No
 
     try:
         info = sf.info(str(path))
-    except Exception:  # unreadable or missing: let the reader say why
+    except Exception:  # noqa: BLE001 - unreadable or missing: the reader below says why
         info = None
     if info is not None and info.samplerate > 0:
         samples_after_resampling = info.frames * SAMPLE_RATE / info.samplerate

@@ -33,7 +33,7 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "benchmarks.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd or REPO, timeout=600)
+                          env=env, cwd=cwd or REPO, timeout=600, check=False)
 
 
 def crema_clip(root: Path, stem: str = "1001_DFA_ANG_XX") -> Path:
