@@ -13,6 +13,16 @@ from baselines.config import TfidfConfig
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
 
 
+def _texts(name: str, examples: Sequence[Example], what: str) -> list[str]:
+    """The transcripts of `examples`; a ValueError naming the uids without one (text None), never a crash
+    inside scikit-learn: treating them as "" would train and score on text nobody heard."""
+    missing = [e.uid for e in examples if e.text is None]
+    if missing:
+        raise ValueError(f"{name}: {len(missing)} {what} have no transcript (text is None), "
+                         f"e.g. {', '.join(missing[:3])}")
+    return [e.text for e in examples]
+
+
 class TfidfLR(Model):
     info = ModelInfo(
         name="tfidf-lr",
@@ -43,11 +53,13 @@ class TfidfLR(Model):
             lowercase=True, ngram_range=(1, self.cfg.ngram_max), min_df=self.cfg.min_df,
             sublinear_tf=self.cfg.sublinear_tf, token_pattern=self.cfg.token_pattern,
         )
+        train_texts = _texts(name, train, "training example(s)")
+        valid_texts = _texts(name, valid, "validation example(s)")
         try:
-            x_train = self.vectorizer.fit_transform([e.text for e in train])
+            x_train = self.vectorizer.fit_transform(train_texts)
         except ValueError as err:  # sklearn: "empty vocabulary"
             raise ValueError(f"{name}: no usable words in the {len(train)} training transcripts ({err})") from err
-        x_valid = self.vectorizer.transform([e.text for e in valid]) if valid else None
+        x_valid = self.vectorizer.transform(valid_texts) if valid else None
         self.clf, self.C = fit_logistic_regression(
             name, x_train, train, x_valid, valid, self.classes, self.cfg.c_grid, self.cfg.class_weight, env.log
         )
@@ -55,4 +67,5 @@ class TfidfLR(Model):
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
         return predict_logistic_regression(self.info.name, self.clf, self.classes, examples,
-                                           lambda ex: self.vectorizer.transform([e.text for e in ex]))
+                                           lambda ex: self.vectorizer.transform(
+                                               _texts(self.info.name, ex, "example(s) to predict")))

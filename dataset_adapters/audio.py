@@ -7,6 +7,8 @@ is averaged to mono. Bad input raises `AudioError` naming the file; nothing is s
 Documented behaviour for edge cases:
 - missing, unreadable, empty (0 samples) or non-finite audio -> `AudioError`;
 - clips shorter than `MIN_SECONDS` -> `AudioError` (no encoder yields a meaningful frame from them);
+  `clip_problem` tells the same verdict ahead of time (what `data check` reports), decoding only
+  the clips whose header cannot settle it;
 - silent clips (peak below `SILENCE_PEAK`) are valid: encoders encode them as they are and ASR
   sources return "" without decoding (Whisper hallucinates text on silence).
 """
@@ -22,6 +24,7 @@ import numpy as np
 SAMPLE_RATE = 16000
 MIN_SECONDS = 0.1
 SILENCE_PEAK = 1e-4  # ~ -80 dBFS
+FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")  # the only sample formats that can hold NaN or infinity
 
 
 class AudioError(ValueError):
@@ -56,6 +59,30 @@ def read_audio(path: str | Path, sr: int = SAMPLE_RATE, min_seconds: float = MIN
     if len(mono) < min_seconds * sr:
         raise AudioError(p, f"clip too short: {len(mono) / sr:.3f} s < {min_seconds} s")
     return mono
+
+
+def clip_problem(path: str | Path, min_seconds: float = MIN_SECONDS) -> str | None:
+    """Why `read_audio` would refuse `path` (its exact reason), or None when it would decode it.
+
+    Cheap for the common case: the header gives the length, and integer PCM cannot hold NaN, so
+    only float WAVs and clips within a resampling rounding of `min_seconds` are decoded.
+    """
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except Exception:  # noqa: BLE001 - unreadable or missing: the reader below says why
+        info = None
+    if info is not None and info.samplerate > 0:
+        samples_after_resampling = info.frames * SAMPLE_RATE / info.samplerate
+        near_minimum = samples_after_resampling < min_seconds * SAMPLE_RATE + 2
+        if info.subtype not in FLOAT_SUBTYPES and not near_minimum:
+            return None
+    try:
+        read_audio(path, min_seconds=min_seconds)
+    except AudioError as e:
+        return e.reason
+    return None
 
 
 def is_silent(samples: np.ndarray) -> bool:

@@ -21,13 +21,15 @@ class CorpusAdapter(Protocol):
 
     `load` returns utterances sorted by uid with absolute audio paths; bad input raises
     `CorpusError` (naming file and line) or, with `on_error="skip"`, lands in `LoadReport.skipped`.
-    `verify_audio=False` skips opening every clip (fast re-loads of a tree already checked).
+    `verify_audio=False` skips opening every clip (fast re-loads of a tree already checked);
+    `verify_samples=True` also refuses clips the encoders cannot use (NaN/Inf samples, shorter than
+    `audio.MIN_SECONDS`), as `data check` does: off by default because text-only runs can use them.
     """
 
     info: CorpusInfo
 
     def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
-             verify_audio: bool = True) -> LoadReport: ...
+             verify_audio: bool = True, verify_samples: bool = False) -> LoadReport: ...
 
     def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]: ...
 
@@ -60,7 +62,7 @@ def check_protocol(corpus: str, protocol: str) -> str:
 
 
 def load_report(corpus: str, root: str | os.PathLike[str], label_map: str | None = None,
-                on_error: OnError = "raise", verify_audio: bool = True) -> LoadReport:
+                on_error: OnError = "raise", verify_audio: bool = True, verify_samples: bool = False) -> LoadReport:
     """Read `corpus` from wherever it lives: its distributed tree, or a saved Hugging Face dataset
     (`hf:DIR[?FIELD=COLUMN&...]`, see `hf_dataset.py`). Either way the same validation, label maps
     and skip accounting apply; folds always come from the corpus's adapter."""
@@ -69,5 +71,6 @@ def load_report(corpus: str, root: str | os.PathLike[str], label_map: str | None
     adapter = get_adapter(corpus)
     if is_hf_root(root):
         return load_dataset_corpus(adapter.info.name, str(root), label_map=label_map, on_error=on_error,
-                                   verify_audio=verify_audio)
-    return adapter.load(root, label_map=label_map, on_error=on_error, verify_audio=verify_audio)
+                                   verify_audio=verify_audio, verify_samples=verify_samples)
+    return adapter.load(root, label_map=label_map, on_error=on_error, verify_audio=verify_audio,
+                        verify_samples=verify_samples)

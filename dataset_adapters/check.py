@@ -13,6 +13,7 @@ from pathlib import Path
 
 import soundfile as sf
 
+from dataset_adapters.audio import clip_problem
 from dataset_adapters.labels import LabelMap, UnknownLabel, unify
 from dataset_adapters.types import CorpusError, OnError, Problem
 
@@ -94,11 +95,13 @@ def _wav_data_chunk(path: Path) -> tuple[int, int] | None:
             f.seek(size + (size & 1), os.SEEK_CUR)
 
 
-def audio_problem(path: Path) -> str | None:
+def audio_problem(path: Path, samples: bool = False) -> str | None:
     """Why `path` is not a usable audio clip (missing, unreadable, truncated, empty), or None if it is fine.
 
     libsndfile quietly reads a truncated WAV up to where the bytes stop, so the declared size of
-    the `data` chunk is compared with the bytes actually present.
+    the `data` chunk is compared with the bytes actually present. `samples=True` also asks the one
+    audio reader whether the encoders could use the samples (finite, at least `MIN_SECONDS` long):
+    what would otherwise fail feature preparation for the whole corpus at run time.
     """
     if not path.is_file():
         return "audio file missing"
@@ -121,4 +124,4 @@ def audio_problem(path: Path) -> str | None:
             return f"audio file truncated: data chunk declares {declared} bytes, only {present} present"
     if info.frames <= 0:
         return "audio file has no samples"
-    return None
+    return clip_problem(path) if samples else None

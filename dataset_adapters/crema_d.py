@@ -1,7 +1,8 @@
 """CREMA-D adapter: `AudioWAV/<actor>_<sentence>_<emotion>_<level>.wav`, label = the intended emotion.
 
 The transcript is the fixed sentence named by the file (12 sentences, identical across emotions,
-so text alone carries no emotion here). There is no dialogue, hence no context.
+so text alone carries no emotion here). There is no dialogue, hence no context. The uid comes
+from the file name, so names that differ only in case (`X.wav`, `X.WAV`) are problems, not two clips.
 """
 from __future__ import annotations
 
@@ -72,11 +73,20 @@ def parse_clip_name(stem: str) -> tuple[str, str, str, str]:
     return m["actor"], m["sentence"], m["emotion"], m["level"]
 
 
+def _case_collisions(wavs: list[Path]) -> list[Path]:
+    """Files whose clip ids differ only in case (`X.wav` and `X.WAV`): which one is meant is unknown,
+    and on a case-insensitive file system they are one file, so none of them is kept."""
+    groups: dict[str, list[Path]] = {}
+    for p in wavs:
+        groups.setdefault(p.stem.casefold(), []).append(p)
+    return [p for group in groups.values() if len(group) > 1 for p in group]
+
+
 class CremaDAdapter:
     info = INFO
 
     def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
-             verify_audio: bool = True) -> LoadReport:
+             verify_audio: bool = True, verify_samples: bool = False) -> LoadReport:
         label_map = label_map or self.info.default_label_map
         lmap = get_label_map(label_map, NAME)
         base = find_root(root)
@@ -85,7 +95,13 @@ class CremaDAdapter:
         kept: list[Utterance] = []
         # Hidden files (macOS `._*`, `.DS_Store`) and non-WAV files are not clips.
         wavs = sorted(p for p in (base / "AudioWAV").iterdir() if p.suffix.lower() == ".wav" and not p.name.startswith("."))
+        colliding = set(_case_collisions(wavs))
+        for wav in sorted(colliding):
+            others = ", ".join(p.name for p in wavs if p != wav and p.stem.casefold() == wav.stem.casefold())
+            log.add(wav, None, f"clip id {NAME}:{wav.stem} also given by {others} (names differ only in case)")
         for wav in wavs:
+            if wav in colliding:
+                continue
             try:
                 actor, sentence, emotion, _level = parse_clip_name(wav.stem)
             except ValueError as e:
@@ -94,8 +110,8 @@ class CremaDAdapter:
             label = map_label(NAME, emotion, lmap, filtered, log, wav, None)
             if label is None:
                 continue
-            if verify_audio:
-                why = audio_problem(wav)
+            if verify_audio or verify_samples:
+                why = audio_problem(wav, samples=verify_samples)
                 if why:
                     log.add(wav, None, why)
                     continue

@@ -206,7 +206,7 @@ def _uids(corpus: str, values: Iterable[Any]) -> tuple[str, ...]:
 
 
 def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on_error: OnError = "raise",
-                        verify_audio: bool = True) -> LoadReport:
+                        verify_audio: bool = True, verify_samples: bool = False) -> LoadReport:
     """Read `hf:DIR[?mapping]` as `corpus`: the same Utterance records, checks and label map as on disk.
 
     Every bad row is a `Problem` naming the dataset and row (raised together, or skipped and
@@ -270,7 +270,7 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
             log.add(where, None, f"{uid}: no audio path")
             continue
         if verify_audio:
-            why = audio_problem(Path(audio))
+            why = audio_problem(Path(audio), samples=verify_samples)
             if why:
                 log.add(audio, None, f"{why} ({uid}, {where})")
                 continue

@@ -136,7 +136,7 @@ class IemocapAdapter:
     info = INFO
 
     def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
-             verify_audio: bool = True) -> LoadReport:
+             verify_audio: bool = True, verify_samples: bool = False) -> LoadReport:
         label_map = label_map or self.info.default_label_map
         get_label_map(label_map, NAME)  # refuse a map of another corpus before reading anything
         base = find_root(root)
@@ -176,8 +176,8 @@ class IemocapAdapter:
                 log.add(tfile, None, f"no transcription line for {row.uid!r} (labelled at {row.eval_file}:{row.line})")
                 continue
             wav = base / row.session / "sentences" / "wav" / row.dialog / f"{row.uid}.wav"
-            if verify_audio:
-                why = audio_problem(wav)
+            if verify_audio or verify_samples:
+                why = audio_problem(wav, samples=verify_samples)
                 if why:
                     log.add(wav, None, f"{why} (labelled at {row.eval_file}:{row.line})")
                     continue

@@ -4,6 +4,9 @@ Both spellings of the label file (`labels_consensus`, older `labels_concensus`) 
 (CSV, older JSON) are read; older JSON's `Validation` partition is the `Development` one.
 `SpkrID` `Unknown` becomes speaker None. X (no agreement) and O (other) are dropped by the label
 maps and counted as filtered. When the label file has no `Split_Set`, `Partitions.txt` supplies it.
+Without a `Transcripts/` folder (older releases) every transcript is None; with one, a kept
+utterance whose transcript file is missing is a problem (named file and label line), as a missing
+clip is, never a silent None that a text model would later read.
 """
 from __future__ import annotations
 
@@ -152,7 +155,7 @@ class MspPodcastAdapter:
     info = INFO
 
     def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
-             verify_audio: bool = True) -> LoadReport:
+             verify_audio: bool = True, verify_samples: bool = False) -> LoadReport:
         label_map = label_map or self.info.default_label_map
         lmap = get_label_map(label_map, NAME)
         base = find_root(root)
@@ -162,6 +165,7 @@ class MspPodcastAdapter:
         partitions: dict[str, str] | None = None
         filtered: dict[str, int] = {}
         transcripts_dir = base / "Transcripts"
+        has_transcripts = transcripts_dir.is_dir()
         kept: list[Utterance] = []
         seen: dict[str, int | None] = {}
         for rec in records:
@@ -205,13 +209,18 @@ class MspPodcastAdapter:
             if label is None:
                 continue
             wav = base / "Audios" / f"{stem}.wav"
-            if verify_audio:
-                why = audio_problem(wav)
+            if verify_audio or verify_samples:
+                why = audio_problem(wav, samples=verify_samples)
                 if why:
                     log.add(wav, None, f"{why} (labelled at {label_file.name}:{line})")
                     continue
-            tfile = transcripts_dir / f"{stem}.txt"
-            transcript = " ".join(read_text(tfile).split()) if tfile.is_file() else None
+            transcript = None  # releases without Transcripts/ carry no gold text at all
+            if has_transcripts:
+                tfile = transcripts_dir / f"{stem}.txt"
+                if not tfile.is_file():  # a release that ships transcripts lacks this one: a broken tree
+                    log.add(tfile, None, f"transcript file missing (labelled at {label_file.name}:{line})")
+                    continue
+                transcript = " ".join(read_text(tfile).split())
             speaker = f.get("SpkrID", "").strip()
             kept.append(Utterance(
                 uid=f"{NAME}:{stem}", corpus=NAME,

@@ -16,7 +16,8 @@ import soundfile as sf
 SR = 16000
 
 
-def write_wav(path: Path, seconds: float = 0.05, sr: int = SR) -> Path:
+def write_wav(path: Path, seconds: float = 0.15, sr: int = SR) -> Path:
+    """A short 220 Hz tone; the default length is just above the encoders' minimum (audio.MIN_SECONDS)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(seconds * sr)) / sr
     sf.write(str(path), (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sr, subtype="PCM_16")
@@ -111,9 +112,15 @@ MSP_ROWS = [  # FileName, EmoClass, SpkrID, Gender, Split_Set
 MSP_TRANSCRIPTS = {"MSP-PODCAST_0001_0001": "so that was  the\nfirst thing", "MSP-PODCAST_0003_0001": "na\xefve idea"}
 
 
+def msp_transcript(stem: str) -> str:
+    """The transcript file text of a segment: the quirky ones above, else a plain sentence naming it."""
+    return MSP_TRANSCRIPTS.get(stem, f"segment {stem.rsplit('_', 1)[-1]} of the show")
+
+
 def make_msp(parent: Path, fmt: str = "csv", spelling: str = "consensus", rows: list[tuple] | None = None,
              transcripts: bool = True) -> Path:
-    """An MSP-Podcast tree: `Audios/`, `Labels/labels_<spelling>.<fmt>`, `Transcripts/` (optional)."""
+    """An MSP-Podcast tree: `Audios/`, `Labels/labels_<spelling>.<fmt>`, `Transcripts/` (one file per
+    segment, as recent releases ship it; `transcripts=False`: no folder, as older releases)."""
     root = parent / "MSP-PODCAST"
     rows = MSP_ROWS if rows is None else rows
     for name, *_ in rows:
@@ -132,10 +139,11 @@ def make_msp(parent: Path, fmt: str = "csv", spelling: str = "consensus", rows: 
                for name, code, spk, gender, split in rows}
         labels.write_text(json.dumps(doc, indent=2))
     if transcripts:
-        for stem, text in MSP_TRANSCRIPTS.items():
+        for name, *_ in rows:
+            stem = name[:-4]
             t = root / "Transcripts" / f"{stem}.txt"
             t.parent.mkdir(parents=True, exist_ok=True)
-            t.write_bytes(text.encode("latin-1"))
+            t.write_bytes(msp_transcript(stem).encode("latin-1"))
     return root
 
 
@@ -148,7 +156,7 @@ def make_crema(parent: Path, actors: tuple[str, ...] = CREMA_ACTORS) -> Path:
     root = parent / "CREMA-D"
     for actor in actors:
         for clip in CREMA_CLIPS:
-            write_wav(root / "AudioWAV" / f"{actor}_{clip}.wav", seconds=0.02)
+            write_wav(root / "AudioWAV" / f"{actor}_{clip}.wav")
     (root / "AudioWAV" / ".DS_Store").write_bytes(b"\x00\x01")
     (root / "VideoDemographics.csv").write_text(
         "ActorID,Age,Sex,Race,Ethnicity\n" + "".join(f"{a},30,Female,Caucasian,Not Hispanic\n" for a in actors))

@@ -30,7 +30,7 @@ def make_iemocap_tree(root: Path, sessions: int = 3, per_speaker: int = 8, seed:
     """Write IEMOCAP_full_release with `sessions` sessions × 2 speakers × `per_speaker` utterances."""
     rng = np.random.default_rng(seed)
     base = root / "IEMOCAP_full_release"
-    wave = (0.05 * np.sin(np.linspace(0, 60, 800))).astype(np.float32)  # 50 ms at 16 kHz
+    wave = (0.05 * np.sin(np.linspace(0, 180, 2400))).astype(np.float32)  # 150 ms at 16 kHz (>= audio.MIN_SECONDS)
     for s in range(1, sessions + 1):
         dialog = f"Ses0{s}F_impro01"
         sdir = base / f"Session{s}" / "dialog"

@@ -36,10 +36,12 @@ def test_fields_and_unknown_speaker(by_uid: dict) -> None:
     assert by_uid["0004_0002"].label == "con"  # msp-8 default
 
 
-def test_transcripts_when_present_else_none(by_uid: dict) -> None:
+def test_transcripts_when_present_else_none(by_uid: dict, tmp_path: Path) -> None:
     assert by_uid["0001_0001"].transcript == "so that was the first thing"
     assert by_uid["0003_0001"].transcript == "naïve idea"  # latin-1 file
-    assert by_uid["0001_0003"].transcript is None
+    assert by_uid["0001_0003"].transcript == "segment 0003 of the show"
+    no_folder = ADAPTER.load(make_msp(tmp_path, transcripts=False)).utterances  # older releases
+    assert len(no_folder) == len(by_uid) and all(u.transcript is None for u in no_folder)
 
 
 def test_context_by_segment_index_within_podcast(by_uid: dict) -> None:

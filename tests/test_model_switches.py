@@ -17,11 +17,11 @@ from lemer.switches import SHARED, TRAINING_SWITCHES, ConfigError, Switches
 from lemer.training import TrainConfig
 
 # Every model the project ships (tests elsewhere register throwaway models in the same registry).
-NAMES = [n for n in MODELS.names() if MODELS.load(n).__module__.split(".")[0] in ("lemer", "baselines")]
+NAMES = [n for n in MODELS.names() if MODELS.get(n).__module__.split(".")[0] in ("lemer", "baselines")]
 
 
 def _build(name: str, **overrides: object):
-    return MODELS.load(name).from_config({**MODELS.defaults(name), **overrides})
+    return MODELS.get(name).from_config({**MODELS.defaults(name), **overrides})
 
 
 def _switches(name: str) -> list[str]:

@@ -5,7 +5,10 @@ The manifest (`export`) and fold file (`folds`) are the contract the rest of the
 command accepts such a folder as `--root hf:DIR[?FIELD=COLUMN&...]` and reads it through the same
 checks, label maps and protocols as the corpus tree (see `dataset_adapters/hf_dataset.py`).
 Bad input exits non-zero with every problem named by file and line; `--on-error skip` turns
-problems into an explicit, counted skip list on stderr instead. Never a silent drop.
+problems into an explicit, counted skip list on stderr instead. Never a silent drop. These commands
+check clips as the encoders will read them (finite samples, at least `audio.MIN_SECONDS` long), so
+`check` names what would otherwise fail at run time. `synth` never writes into a folder it did not
+create and replaces a corpus it did create only with `--force`.
 """
 from __future__ import annotations
 
@@ -32,7 +35,9 @@ def _print_problems(title: str, problems: Iterable[Problem]) -> None:
 
 
 def _load(args: argparse.Namespace, on_error: str) -> LoadReport:
-    report = load_report(args.corpus, args.root, label_map=args.label_map, on_error=on_error)  # type: ignore[arg-type]
+    """Read with the same clip checks as `check`, so `--on-error skip` drops exactly what check names."""
+    report = load_report(args.corpus, args.root, label_map=args.label_map, on_error=on_error,  # type: ignore[arg-type]
+                         verify_samples=True)
     if report.skipped:
         _print_problems(f"skipped {args.corpus} inputs", report.skipped)
     return report
@@ -115,7 +120,8 @@ def _counts(title: str, counter: Counter[Any]) -> list[str]:
 def cmd_check(args: argparse.Namespace) -> int:
     """Read everything with skip mode so that ALL problems are listed, then fail if there were any."""
     adapter = get_adapter(args.corpus)
-    report = load_report(adapter.info.name, args.root, label_map=args.label_map, on_error="skip", verify_audio=True)
+    report = load_report(adapter.info.name, args.root, label_map=args.label_map, on_error="skip", verify_audio=True,
+                         verify_samples=True)
     us = report.utterances
     out = [f"{adapter.info.name}: {len(us)} usable utterances (label map {args.label_map or adapter.info.default_label_map})"]
     out += _counts("label", Counter(u.label for u in us))
@@ -123,6 +129,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     out += _counts("session", Counter(u.session for u in us))
     out += _counts("partition", Counter(u.partition for u in us))
     out += _counts("filtered by label map (raw label)", Counter(report.filtered))
+    no_text = [u.uid for u in us if u.transcript is None]
+    if no_text:  # not a problem (speech models can use the corpus), but text-reading runs will refuse it
+        out.append(f"no gold transcript: {len(no_text)} of {len(us)} utterances (e.g. {', '.join(no_text[:3])}); "
+                   "text models cannot read them under the gold or noise: transcript conditions (use an asr: one)")
     print("\n".join(out))
     if report.skipped:
         _print_problems("problems", report.skipped)
@@ -131,11 +141,41 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synth_refusal(out: Path, force: bool) -> str | None:
+    """Why `data synth` must not write to `out`, or None. It replaces only what it created, and only
+    when asked: an existing generated corpus needs `--force`, and even then not one with files
+    added or changed after generation (newer than its marker), which the user made."""
+    from dataset_adapters.synth import MARKER_NAME, read_marker
+
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        return f"{out}: exists and is not a folder"
+    if not any(out.iterdir()):
+        return None
+    if read_marker(out) is None:
+        return (f"{out}: folder is not empty and was not created by the synthetic-corpus generator "
+                f"(no {MARKER_NAME}); refusing to write into it, with or without --force")
+    if not force:
+        return f"{out}: already holds a synthetic corpus; pass --force to replace it"
+    generated = (out / MARKER_NAME).stat().st_mtime_ns
+    later = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.stat().st_mtime_ns > generated)
+    if later:
+        return (f"{out}: {len(later)} file(s) were added or changed after the corpus was generated "
+                f"({', '.join(later[:5])}); --force replaces only what the generator wrote: move them away first")
+    return None
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     from dataset_adapters.synth import generate  # lazy: the generator pulls in speech synthesis
 
+    out = Path(args.out)
     try:
-        summary = generate(args.layout, Path(args.out), scale=args.scale, seed=args.seed)
+        refusal = _synth_refusal(out, args.force)
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        summary = generate(args.layout, out, scale=args.scale, seed=args.seed)
     except (ValueError, NotImplementedError, FileExistsError) as e:  # bad plan or a folder it must not overwrite
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -181,4 +221,6 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--out", required=True)
     p.add_argument("--scale", choices=("tiny", "small", "full"), default="small")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--force", action="store_true",
+                   help="replace a synthetic corpus this generator wrote at --out (never a folder it did not create)")
     p.set_defaults(func=cmd_synth)

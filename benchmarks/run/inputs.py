@@ -92,6 +92,15 @@ class RunData:
             if missing:
                 raise KeyError(f"transcript source {condition!r} returned no text for {len(missing)} utterance(s) "
                                f"of {self.config.roots[name].display}, e.g. {missing[0]}")
+            # Gold text missing (e.g. an MSP-Podcast release without Transcripts/): every text-reading
+            # run fails here, before training, instead of fitting on None or "" (a constant "result").
+            no_text = [u.uid for u in utts if got[u.uid] is None]
+            if no_text:
+                raise ValueError(
+                    f"{self.config.roots[name].display} has no gold transcript for {len(no_text)} of {len(utts)} "
+                    f"utterances ({', '.join(no_text[:5])}{', ...' if len(no_text) > 5 else ''}), so models that "
+                    f"read text cannot use the {condition!r} condition on it; use an asr: transcript condition "
+                    f"or a corpus release with transcripts (`data check` lists them)")
             self.transcripts_cache[key] = {u.uid: got[u.uid] for u in utts}
         return self.transcripts_cache[key]
 
