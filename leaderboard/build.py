@@ -165,6 +165,9 @@ def write_outputs(lb: Leaderboard, out_dir: str | os.PathLike[str], *,
     tmp: Path | None = None
     old: Path | None = None
     try:
+        existing = next(p for p in out.parents if p.exists())
+        if not existing.is_dir():  # mkdir would say "File exists", which hides the cause
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         _write(tmp / MARKER, files[MARKER])  # first: a half-written temp dir is ours and is never read as runs

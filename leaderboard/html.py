@@ -14,7 +14,7 @@ from leaderboard.board import SYNTHETIC_NOTICE, Leaderboard
 from leaderboard.cells import Cell
 from leaderboard.plots import Plot, slug
 from leaderboard.tables import (
-    HEADLINE_HEADERS, decides_mark, headline_rows, legend, marks_legend, mdd_label, model_label, pct, plural,
+    HEADLINE_HEADERS, HEADLINE_RUNNER_UP, decides_mark, headline_rows, legend, marks_legend, mdd_label, model_label, pct, plural,
     rank_label, summary_rows, wer_label,
 )
 
@@ -24,7 +24,7 @@ main{max-width:1180px;margin:0 auto;padding:0 24px 48px}
 header{background:#1d2433;color:#fff;padding:18px 24px}
 header h1{margin:0;font-size:22px} header p{margin:4px 0 0;color:#c5cbd6;font-size:13px}
 .banner{background:#fff3cd;border-bottom:2px solid #e0a800;color:#5c4500;padding:10px 24px;font-weight:600}
-.badge{display:inline-block;font-size:11px;font-weight:600;padding:2px 7px;border-radius:10px;vertical-align:middle;margin-left:8px}
+.badge{display:inline-block;white-space:nowrap;font-size:11px;font-weight:600;padding:2px 7px;border-radius:10px;vertical-align:middle;margin-left:8px}
 .badge.synthetic{background:#e0a800;color:#1d2433}.badge.real{background:#2e7d32;color:#fff}
 .legend{font-size:13px;color:#4a5366;background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:10px 14px}
 .legend.marks{margin-top:8px}
@@ -37,8 +37,11 @@ th,td{border-bottom:1px solid #e4e7ec;padding:4px 10px;text-align:right;white-sp
 th:first-child,td:first-child,table.cell th:nth-child(2),table.cell td:nth-child(2){text-align:left}
 th{background:#eef1f5;position:sticky;top:0;vertical-align:bottom}
 table.summary th,table.headline th{white-space:normal;max-width:9em} table.summary th small{display:block;font-weight:400;color:#4a5366}
-table.headline td:nth-child(-n+4),table.headline th:nth-child(-n+4){text-align:left}
-table.headline td:nth-child(6),table.headline th:nth-child(6),table.headline td:last-child,table.headline th:last-child{text-align:left}
+table.headline{width:100%}
+table.headline td{white-space:nowrap} table.headline td:nth-child(2){white-space:normal;min-width:9em}
+table.headline td,table.headline th{padding:4px 7px} table.headline td:nth-child(11){white-space:normal}
+table.headline td:nth-child(-n+3),table.headline th:nth-child(-n+3),table.headline td:nth-child(5),table.headline th:nth-child(5){text-align:left}
+table.headline td:nth-child(7),table.headline th:nth-child(7),table.headline td:nth-child(11),table.headline th:nth-child(11){text-align:left}
 section.headline{border-left:4px solid #1d2433}
 table.sortable th{cursor:pointer;user-select:none} table.sortable th:after{content:' \\2195';color:#9aa3b2;font-size:11px}
 table.sortable th[aria-sort=ascending]:after{content:' \\2191';color:#1d2433}
@@ -48,7 +51,7 @@ table.cell{min-width:780px}
 td.worse{color:#b3261e}
 .plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 figure{margin:0;background:#fff;border:1px solid #e4e7ec;border-radius:6px;padding:6px}
-figure img{display:block;max-width:100%} figcaption{font-size:12px;color:#4a5366;max-width:560px}
+figure img{display:block;max-width:100%} figcaption{font-size:12px;color:#4a5366;width:0;min-width:100%}
 details{margin:6px 0} summary{cursor:pointer;font-size:13px;color:#33415c}
 .refs{border-left:4px solid #2e7d32}
 footer{font-size:12px;color:#6b7385;margin-top:30px}
@@ -144,12 +147,17 @@ def _headline(lb: Leaderboard) -> str:
     """The summary card at the top: the best model of every corpus × condition against its runner-up."""
     body = []
     for row in headline_rows(lb):
-        worse = row[-1].startswith("significant")
-        body.append("<tr>" + "".join(_td(v, cls="worse" if worse and i == 5 else "") for i, v in enumerate(row)) + "</tr>")
+        worse = row[-2] == "significant"
+        tds = [_td(v, cls="worse" if worse and i == HEADLINE_RUNNER_UP else "") for i, v in enumerate(row)]
+        if row[0].endswith(" [synthetic]"):  # "synthetic-*" names say it already; others get the badge
+            name = row[0][:-len(" [synthetic]")]
+            badge = "" if name.startswith("synthetic-") else ' <span class="badge synthetic">synthetic</span>'
+            tds[0] = f"<td>{e(name)}{badge}</td>"
+        body.append("<tr>" + "".join(tds) + "</tr>")
     table = (f'<table class="sortable headline"><thead><tr>{"".join(f"<th>{e(h)}</th>" for h in HEADLINE_HEADERS)}</tr></thead>'
              f'<tbody>{"".join(body)}</tbody></table>')
     return ('<section class="group headline" id="headline"><h2>Headline: best model per corpus and condition</h2>'
-            '<p class="note">IEMOCAP first. Verdict = the best model against the runner-up, paired permutation test '
+            '<p class="note">IEMOCAP first. "Best vs runner-up": the best model against the runner-up, paired permutation test '
             "on UA, Holm-corrected over the cell's comparisons (the test that sets †). MDD = minimum detectable UA "
             "difference at 80% power for that pair: a gap below it is one the data would usually not show.</p>"
             f"{table}</section>")

@@ -100,23 +100,21 @@ CELL_HEADERS = (("rank", "Rank"), ("model", "Model"), ("ua", "UA"), ("wa", "WA")
                 ("ua_ci", "UA 95% CI"), ("mdd", "MDD vs #1"), ("n", "n"), ("runs", "folds×seeds"))
 
 
-HEADLINE_HEADERS = ("Corpus", "Protocol · labels", "Transcript", "Best model", "UA %", "Runner-up", "UA %",
-                    "Gap (pts)", "MDD (pts)", "Best vs runner-up")
+HEADLINE_HEADERS = ("Corpus", "Protocol · labels", "Transcript", "WER %", "Best model", "UA %", "Runner-up", "UA %",
+                    "Gap (pts)", "MDD (pts)", "Best vs runner-up", "p (Holm)")
+HEADLINE_RUNNER_UP = 6
 
 
-def verdict(cell: Cell) -> str:
-    """The significance verdict of the best model against the runner-up (the test that sets †)."""
+def verdict(cell: Cell) -> tuple[str, str]:
+    """(verdict, Holm p) of the best model against the runner-up, from the test that sets †."""
     ranked = cell.ranked
     if len(ranked) < 2:
-        return "only one ranked model"
+        return "only one ranked model", ""
     best, second = ranked[0], ranked[1]
+    p = "" if second.p_worse is None else f"{second.p_worse:.2g}"
     if second.tied and second.rank == best.rank:
-        return "tied (equal UA)"
-    p = second.p_worse
-    if p is None:
-        return ""
-    word = "significant" if second.worse_than_best else "not significant"
-    return f"{word} (Holm p = {p:.2g})"
+        return "tied (equal UA)", p
+    return ("significant" if second.worse_than_best else "not significant"), p
 
 
 def headline_cells(lb: Leaderboard) -> list[Cell]:
@@ -136,11 +134,12 @@ def headline_rows(lb: Leaderboard) -> list[list[str]]:
         second = ranked[1] if len(ranked) > 1 else None
         protocol = c.key.protocol_label + " · " + c.key.label_map
         rows.append([
-            c.key.corpus + (" [synthetic]" if c.synthetic else ""), protocol, f"{c.key.transcript} ({wer_label(c)})",
-            " = ".join(top) if len(top) > 1 else best.model, pct(best.ua),
+            c.key.corpus + (" [synthetic]" if c.synthetic else ""), protocol, c.key.transcript,
+            "0.0" if c.wer is None and c.key.transcript == "gold" else pct(c.wer),
+            " = ".join(top) if len(top) > 1 else model_label(best), pct(best.ua),
             "" if second is None else model_label(second), "" if second is None else pct(second.ua),
             "" if second is None else f"{100 * (best.ua - second.ua):.1f}",
-            "" if second is None else mdd_label(second.mdd), verdict(c),
+            "" if second is None else mdd_label(second.mdd), *verdict(c),
         ])
     return rows
 
