@@ -147,7 +147,7 @@ def _headline(lb: Leaderboard) -> str:
     """The summary card at the top: the best model of every corpus × condition against its runner-up."""
     body = []
     for row in headline_rows(lb):
-        worse = row[-2] == "significant"
+        worse = row[-2] == "yes"
         tds = [_td(v, cls="worse" if worse and i == HEADLINE_RUNNER_UP else "") for i, v in enumerate(row)]
         if row[0].endswith(" [synthetic]"):  # "synthetic-*" names say it already; others get the badge
             name = row[0][:-len(" [synthetic]")]
@@ -157,7 +157,7 @@ def _headline(lb: Leaderboard) -> str:
     table = (f'<table class="sortable headline"><thead><tr>{"".join(f"<th>{e(h)}</th>" for h in HEADLINE_HEADERS)}</tr></thead>'
              f'<tbody>{"".join(body)}</tbody></table>')
     return ('<section class="group headline" id="headline"><h2>Headline: best model per corpus and condition</h2>'
-            '<p class="note">IEMOCAP first. "Best vs runner-up": the best model against the runner-up, paired permutation test '
+            '<p class="note">IEMOCAP first. Significant? = is the best model better than the runner-up: paired permutation test '
             "on UA, Holm-corrected over the cell's comparisons (the test that sets †). MDD = minimum detectable UA "
             "difference at 80% power for that pair: a gap below it is one the data would usually not show.</p>"
             f"{table}</section>")

@@ -101,20 +101,22 @@ CELL_HEADERS = (("rank", "Rank"), ("model", "Model"), ("ua", "UA"), ("wa", "WA")
 
 
 HEADLINE_HEADERS = ("Corpus", "Protocol · labels", "Transcript", "WER %", "Best model", "UA %", "Runner-up", "UA %",
-                    "Gap (pts)", "MDD (pts)", "Best vs runner-up", "p (Holm)")
+                    "Gap (pts)", "MDD (pts)", "Significant?", "p (Holm)")
 HEADLINE_RUNNER_UP = 6
 
 
 def verdict(cell: Cell) -> tuple[str, str]:
-    """(verdict, Holm p) of the best model against the runner-up, from the test that sets †."""
+    """(is the best model significantly better than the runner-up?, Holm p), from the test that sets †.
+
+    "yes" / "no", "tied" when they have the same UA, "one model" when nothing else is ranked."""
     ranked = cell.ranked
     if len(ranked) < 2:
-        return "only one ranked model", ""
+        return "one model", ""
     best, second = ranked[0], ranked[1]
     p = "" if second.p_worse is None else f"{second.p_worse:.2g}"
     if second.tied and second.rank == best.rank:
-        return "tied (equal UA)", p
-    return ("significant" if second.worse_than_best else "not significant"), p
+        return "tied", p
+    return ("yes" if second.worse_than_best else "no"), p
 
 
 def headline_cells(lb: Leaderboard) -> list[Cell]:
@@ -148,13 +150,22 @@ def headline_text(lb: Leaderboard) -> str:
     """The headline table for a terminal (`lemer-bench leaderboard --print`)."""
     from tabulate import tabulate
 
-    rows = headline_rows(lb)
-    table = tabulate(rows, headers=list(HEADLINE_HEADERS), tablefmt="simple", disable_numparse=True)
-    notes = [f"Best model per corpus × condition (UA, %); verdict = paired permutation test on UA, Holm-corrected, "
-             f"α = {ALPHA}; MDD = minimum detectable UA difference at {POWER:.0%} power vs the runner-up."]
+    rows = [list(r) for r in headline_rows(lb)]
+    for r in rows:  # "synthetic-*" names say it already; keep the tag for other synthetic corpora
+        if r[0].startswith("synthetic-") and r[0].endswith(" [synthetic]"):
+            r[0] = r[0][:-len(" [synthetic]")]
+    headers = ["Corpus", "Protocol · labels", "Transcript", "WER%", "Best", "UA%", "Runner-up", "UA%", "Gap", "MDD",
+               "Significant?", "p (Holm)"]
+    table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
+                     colalign=("left",) * 3 + ("right", "left", "right", "left") + ("right",) * 3 + ("left", "right"))
+    notes = [f"Best model per corpus × condition (UA, %). Gap and MDD in percentage points; MDD = minimum detectable "
+             f"UA difference at {POWER:.0%} power for best vs runner-up. Significant? = best better than runner-up in the paired "
+             f"permutation test on UA, Holm-corrected, α = {ALPHA}. {TI} = reads no text."]
     if lb.synthetic:
         notes.insert(0, f"NOTE: {SYNTHETIC_NOTICE}.")
-    return "\n".join([*notes, "", table])
+    import textwrap
+
+    return "\n".join([*(textwrap.fill(n, 110) for n in notes), "", table])
 
 
 def summary_rows(group: Group) -> tuple[list[str], list[list[str]]]:
