@@ -104,7 +104,9 @@ def check_output_folder(out: Path, runs_dir: Path | None = None) -> None:
                                 f"(use e.g. --out {runs / 'leaderboard'})")
     if not out.exists() and not out.is_symlink():
         return
-    if out.is_symlink() or not out.is_dir():
+    if out.is_symlink():
+        raise OutputRefused(f"refusing to write the leaderboard to {out}: it is a symbolic link (give the real folder)")
+    if not out.is_dir():
         raise OutputRefused(f"refusing to write the leaderboard to {out}: it exists and is not a directory")
     files = _files(out)
     if not files:
@@ -184,7 +186,12 @@ def write_outputs(lb: Leaderboard, out_dir: str | os.PathLike[str], *,
             os.replace(tmp, out)
             tmp = None
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)  # only our files: checked by check_output_folder
+            try:  # checked before the build; checked again in case a file appeared in the meantime
+                check_output_folder(old)
+            except OutputRefused:
+                old = None  # not ours alone any more: leave it where it is (.DIR.old-* / .DIR.tmp-*)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
     except OSError as e:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
