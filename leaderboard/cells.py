@@ -16,6 +16,12 @@ differs in cross-corpus runs). Rules:
   each (metric, test). A model is marked significantly worse when the Holm-adjusted paired
   permutation p-value on UA is below `alpha` (UA is what the table ranks by; the permutation
   test's null distribution is exact up to Monte-Carlo error, unlike the bootstrap p-value).
+  That one test decides every mark: † on the page, `significantly_worse` in the CSV, and the
+  headline verdict; the other tests are listed for reference only.
+- Ranks: competition ranking ("1, 2, 2, 4") on pooled UA; models whose UA differs by less than
+  `TIE_TOL` share a rank and are flagged `tied` (the page marks them with "=").
+- MDD: per comparison with the best, the minimum detectable UA difference at 80% power and
+  α = 0.05 from the paired bootstrap SE (see `power.py`); the cell's MDD is their median.
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from leaderboard.metrics import Scores, score_codes, scores_from_confusion
+from leaderboard.power import mdd_from_bootstrap
 from leaderboard.results import ResultError, Run
 from leaderboard.significance import (
     DEFAULT_RESAMPLES, Comparison, bootstrap_counts, bootstrap_p, holm, majority_correct, mcnemar_exact,
@@ -35,6 +42,7 @@ from leaderboard.significance import (
 )
 
 ALPHA = 0.05
+TIE_TOL = 1e-9  # pooled UA values closer than this are a tie (UA of a fixed test set takes discrete values)
 
 
 @dataclass(frozen=True, order=True)
@@ -83,7 +91,10 @@ class ModelResult:
     per_class: dict[str, float | None] | None = None
     pred: np.ndarray | None = None  # (seeds, n) codes in cell uid order
     rank: int | None = None
+    tied: bool = False  # shares its rank with another model (equal pooled UA)
     worse_than_best: bool = False
+    p_worse: float | None = None  # Holm-adjusted permutation p on UA against the best (None for the best)
+    mdd: float | None = None  # minimum detectable UA difference against the best (fraction), see power.py
 
     @property
     def complete(self) -> bool:
@@ -111,6 +122,7 @@ class Cell:
     strata: np.ndarray
     models: list[ModelResult]  # ranked complete models first (by UA), then incomplete ones
     comparisons: list[ComparisonRow]
+    mdd: float | None = None  # median over the best model's comparisons of their MDD (fraction)
 
     @property
     def ranked(self) -> list[ModelResult]:
@@ -144,6 +156,12 @@ def transcript_sort_key(transcript: str, wer: float | None) -> tuple[int, float,
     if wer is None and m:
         wer = float(m.group(1))
     return (1, wer if wer is not None else float("inf"), transcript)
+
+
+def corpus_order(corpus: str) -> int:
+    """IEMOCAP (real, then synthetic) first: it is the corpus the LE-MER paper reports."""
+    name = corpus.lower()
+    return 0 if name == "iemocap" else 1 if "iemocap" in name else 2
 
 
 def _std(values: list[float]) -> float:
@@ -202,7 +220,8 @@ def build_cells(runs: list[Run], *, n_resamples: int = DEFAULT_RESAMPLES, seed: 
                     members[model] = own
             key = CellKey(*group, transcript=transcript)
             cells.append(_evaluate_cell(key, members, ti, n_resamples=n_resamples, seed=seed, alpha=alpha))
-    cells.sort(key=lambda c: (c.key.protocol == "cross-corpus", c.key.group, transcript_sort_key(c.key.transcript, c.wer)))
+    cells.sort(key=lambda c: (c.key.protocol == "cross-corpus", corpus_order(c.key.corpus), c.key.group,
+                              transcript_sort_key(c.key.transcript, c.wer)))
     return cells
 
 
@@ -262,12 +281,24 @@ def _evaluate_cell(key: CellKey, members: dict[str, list[Run]], ti: dict[str, bo
     wer_pairs = [(r.result["wer"], len(r.uids)) for r in text_runs if r.result.get("wer") is not None]
     wer = float(np.average([w for w, _ in wer_pairs], weights=[n for _, n in wer_pairs])) if wer_pairs else None
     ranked = sorted((m for m in results if m.complete), key=lambda m: (-m.ua, m.model))
-    for i, m in enumerate(ranked, 1):
-        m.rank = i
+    assign_ranks(ranked)
     incomplete = sorted((m for m in results if not m.complete), key=lambda m: m.model)
     comparisons = _significance(key, ranked, gold, strata, n_classes, n_resamples=n_resamples, seed=seed, alpha=alpha)
+    mdds = [m.mdd for m in ranked if m.mdd is not None]
     return Cell(key=key, labels=labels, folds=folds, seeds=seeds, synthetic=synthetic, wer=wer, uids=uids,
-                gold=gold, strata=strata, models=ranked + incomplete, comparisons=comparisons)
+                gold=gold, strata=strata, models=ranked + incomplete, comparisons=comparisons,
+                mdd=float(np.median(mdds)) if mdds else None)
+
+
+def assign_ranks(ranked: list[ModelResult], tol: float = TIE_TOL) -> None:
+    """Competition ranking ("1, 2, 2, 4") of models sorted by descending UA; ties flagged."""
+    for i, m in enumerate(ranked):
+        prev = ranked[i - 1] if i else None
+        if prev is not None and abs(prev.ua - m.ua) < tol:
+            m.rank = prev.rank
+            m.tied = prev.tied = True
+        else:
+            m.rank = i + 1
 
 
 def _score_model(mr: ModelResult, table: dict[tuple[str, int], Run], folds: list[str], seeds: list[int],
@@ -320,6 +351,7 @@ def _significance(key: CellKey, ranked: list[ModelResult], gold: np.ndarray, str
     raw: dict[tuple[str, str], list[Comparison]] = defaultdict(list)
     for j, m in enumerate(others, 1):
         vals = {"wa": (best.wa, m.wa), "ua": (best.ua, m.ua)}
+        m.mdd = mdd_from_bootstrap(res["ua"][:, 0] - res["ua"][:, j])
         for metric in ("wa", "ua"):
             diffs = res[metric][:, 0] - res[metric][:, j]
             a, b = vals[metric]
@@ -337,8 +369,10 @@ def _significance(key: CellKey, ranked: list[ModelResult], gold: np.ndarray, str
         adjusted = holm([c.p_value for c in comps])
         for m, c, p_adj in zip(others, comps, adjusted):
             rows.append(ComparisonRow(best.model, m.model, c, float(p_adj)))
-            if metric == "ua" and test == "permutation" and p_adj < alpha and c.diff > 0:
-                m.worse_than_best = True
+            if metric == "ua" and test == "permutation":
+                m.p_worse = float(p_adj)
+                if p_adj < alpha and c.diff > 0:
+                    m.worse_than_best = True
     order = {("wa", "mcnemar"): 0, ("wa", "bootstrap"): 1, ("ua", "bootstrap"): 2, ("ua", "permutation"): 3}
     rows.sort(key=lambda r: ([m.model for m in others].index(r.model_b), order[(r.comparison.metric, r.comparison.test)]))
     return rows

@@ -1,7 +1,9 @@
 """`lemer-bench score | compare | leaderboard`: also usable on users' own prediction files.
 
-Errors in the input (bad files, different test sets) print one clear message naming the file
-to stderr and return exit code 2; results go to stdout as JSON.
+Errors in the input (bad files, different test sets, an output folder the leaderboard does not own)
+print one clear message naming the file to stderr and return exit code 2; a write the file system
+refuses (no space, read-only) prints one line naming the path and returns 1. Results go to stdout
+as JSON (`score`, `compare`) or, with `leaderboard --print`, as the headline table.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from leaderboard.results import ResultError, align, read_predictions
 from leaderboard.significance import DEFAULT_RESAMPLES, METRICS, TESTS, compare
 
 EXIT_BAD_INPUT = 2
+EXIT_WRITE_FAILED = 1
 
 
 def _score(args: argparse.Namespace) -> int:
@@ -34,12 +37,20 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
-    from leaderboard.build import build_leaderboard  # matplotlib is imported only for this command
+    from leaderboard.build import OutputWriteError, build_leaderboard  # matplotlib is imported only here
 
     refs = load_references(args.references) if args.references else None
-    lb = build_leaderboard(args.runs_dir, args.out, references=refs, n_resamples=args.resamples, seed=args.seed)
+    try:
+        lb = build_leaderboard(args.runs_dir, args.out, references=refs, n_resamples=args.resamples, seed=args.seed)
+    except OutputWriteError as e:
+        print(f"lemer-bench {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_WRITE_FAILED
     ranked = sum(len(c.ranked) for c in lb.cells)
     print(f"wrote {args.out}: {len(lb.cells)} cells, {ranked} ranked model rows from {lb.n_runs} runs", file=sys.stderr)
+    if args.print:
+        from leaderboard.tables import headline_text
+
+        print(headline_text(lb))
     return 0
 
 
@@ -69,8 +80,12 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     p = sub.add_parser("leaderboard", help="tables, significance tests, plots and index.html from a runs directory")
     p.add_argument("runs_dir")
-    p.add_argument("--out", required=True, help="output directory (replaced atomically)")
+    p.add_argument("--out", required=True,
+                   help="output folder: new, empty, or one this command wrote before (it holds a .lemer-leaderboard "
+                        "marker); replaced atomically. Any other non-empty folder is refused")
     p.add_argument("--references", help="TOML file of published reference rows ([[reference]] tables)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES)
+    p.add_argument("--print", action="store_true",
+                   help="also print the headline table (best model per corpus and condition) to stdout")
     p.set_defaults(func=_guarded(_leaderboard))

@@ -13,7 +13,10 @@ from collections import defaultdict
 from leaderboard.board import SYNTHETIC_NOTICE, Leaderboard
 from leaderboard.cells import Cell
 from leaderboard.plots import Plot, slug
-from leaderboard.tables import TI, WORSE, legend, model_label, pct, summary_rows, wer_label
+from leaderboard.tables import (
+    HEADLINE_HEADERS, HEADLINE_RUNNER_UP, decides_mark, headline_rows, legend, marks_legend, mdd_label, model_label, pct, plural,
+    rank_label, summary_rows, wer_label,
+)
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1d2433;background:#f6f7f9}
@@ -21,16 +24,25 @@ main{max-width:1180px;margin:0 auto;padding:0 24px 48px}
 header{background:#1d2433;color:#fff;padding:18px 24px}
 header h1{margin:0;font-size:22px} header p{margin:4px 0 0;color:#c5cbd6;font-size:13px}
 .banner{background:#fff3cd;border-bottom:2px solid #e0a800;color:#5c4500;padding:10px 24px;font-weight:600}
-.badge{display:inline-block;font-size:11px;font-weight:600;padding:2px 7px;border-radius:10px;vertical-align:middle;margin-left:8px}
+.badge{display:inline-block;white-space:nowrap;font-size:11px;font-weight:600;padding:2px 7px;border-radius:10px;vertical-align:middle;margin-left:8px}
 .badge.synthetic{background:#e0a800;color:#1d2433}.badge.real{background:#2e7d32;color:#fff}
 .legend{font-size:13px;color:#4a5366;background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:10px 14px}
+.legend.marks{margin-top:8px}
 nav ul{columns:2;font-size:13px;padding-left:18px}
+.note{font-size:12px;color:#4a5366;margin:2px 0 8px}
 section.group{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:4px 18px 14px;margin:22px 0}
 h2{font-size:19px;margin:16px 0 8px} h3{font-size:15px;margin:18px 0 6px;color:#33415c}
 table{border-collapse:collapse;font-size:13px;margin:6px 0 10px;background:#fff}
 th,td{border-bottom:1px solid #e4e7ec;padding:4px 10px;text-align:right;white-space:nowrap}
 th:first-child,td:first-child,table.cell th:nth-child(2),table.cell td:nth-child(2){text-align:left}
-th{background:#eef1f5;position:sticky;top:0}
+th{background:#eef1f5;position:sticky;top:0;vertical-align:bottom}
+table.summary th,table.headline th{white-space:normal;max-width:9em} table.summary th small{display:block;font-weight:400;color:#4a5366}
+table.headline{width:100%}
+table.headline td{white-space:nowrap} table.headline td:nth-child(2){white-space:normal;min-width:9em}
+table.headline td,table.headline th{padding:4px 7px} table.headline td:nth-child(11){white-space:normal}
+table.headline td:nth-child(-n+3),table.headline th:nth-child(-n+3),table.headline td:nth-child(5),table.headline th:nth-child(5){text-align:left}
+table.headline td:nth-child(7),table.headline th:nth-child(7),table.headline td:nth-child(11),table.headline th:nth-child(11){text-align:left}
+section.headline{border-left:4px solid #1d2433}
 table.sortable th{cursor:pointer;user-select:none} table.sortable th:after{content:' \\2195';color:#9aa3b2;font-size:11px}
 table.sortable th[aria-sort=ascending]:after{content:' \\2191';color:#1d2433}
 table.sortable th[aria-sort=descending]:after{content:' \\2193';color:#1d2433}
@@ -39,7 +51,7 @@ table.cell{min-width:780px}
 td.worse{color:#b3261e}
 .plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 figure{margin:0;background:#fff;border:1px solid #e4e7ec;border-radius:6px;padding:6px}
-figure img{display:block;max-width:100%} figcaption{font-size:12px;color:#4a5366;max-width:560px}
+figure img{display:block;max-width:100%} figcaption{font-size:12px;color:#4a5366;width:0;min-width:100%}
 details{margin:6px 0} summary{cursor:pointer;font-size:13px;color:#33415c}
 .refs{border-left:4px solid #2e7d32}
 footer{font-size:12px;color:#6b7385;margin-top:30px}
@@ -102,16 +114,18 @@ def _cell_table(cell: Cell) -> str:
         if m.complete:
             cls = "best" if m.rank == 1 else ""
             body.append(
-                f'<tr class="{cls}">' + _td(str(m.rank), m.rank) + _td(model_label(m), cls="worse" if m.worse_than_best else "")
+                f'<tr class="{cls}">' + _td(rank_label(m), m.rank) + _td(model_label(m), cls="worse" if m.worse_than_best else "")
                 + _td(f"{pct(m.ua)} ± {pct(m.ua_std)}", m.ua) + _td(f"{pct(m.wa)} ± {pct(m.wa_std)}", m.wa)
                 + _td(f"{pct(m.macro_f1)} ± {pct(m.f1_std)}", m.macro_f1)
                 + _td(f"[{pct(m.ua_ci[0])}, {pct(m.ua_ci[1])}]" if m.ua_ci else "", m.ua_ci[0] if m.ua_ci else None)
+                + _td(mdd_label(m.mdd), m.mdd)
                 + _td(str(len(cell.uids)), len(cell.uids)) + _td(f"{len(cell.folds)}×{len(m.seeds)}") + "</tr>")
         else:
             body.append('<tr class="incomplete">' + _td("–") + _td(model_label(m))
-                        + _td(f"incomplete: {m.n_runs}/{m.n_expected} fold×seed runs") + _td("") * 4
+                        + _td(f"incomplete: {m.n_runs}/{m.n_expected} fold×seed runs") + _td("") * 5
                         + _td(f"{m.n_runs}/{m.n_expected}") + "</tr>")
-    return _table(["Rank", "Model", "UA %", "WA %", "macro-F1 %", "UA 95% CI", "n", "folds×seeds"], body, "sortable cell")
+    return _table(["Rank", "Model", "UA %", "WA %", "macro-F1 %", "UA 95% CI", "MDD vs #1 (pts)", "n", "folds×seeds"],
+                  body, "sortable cell")
 
 
 def _significance_table(cell: Cell) -> str:
@@ -120,11 +134,33 @@ def _significance_table(cell: Cell) -> str:
     body = []
     for r in cell.comparisons:
         k = r.comparison
-        body.append("<tr>" + _td(r.model_a) + _td(r.model_b) + _td(k.metric.upper()) + _td(k.test)
+        body.append(f'<tr class="{"best" if decides_mark(r) else ""}">' + _td(r.model_a) + _td(r.model_b) + _td(k.metric.upper()) + _td(k.test)
                     + _td(f"{100 * k.diff:+.1f}", k.diff) + _td(f"[{100 * k.ci[0]:+.1f}, {100 * k.ci[1]:+.1f}]", k.ci[0])
                     + _td(f"{k.p_value:.3g}", k.p_value) + _td(f"{r.p_adjusted:.3g}", r.p_adjusted) + "</tr>")
     table = _table(["Model A (best)", "Model B", "metric", "test", "diff (pts)", "95% CI", "p", "p (Holm)"], body, "sortable cell")
-    return f"<details><summary>Significance tests ({len(cell.comparisons)} rows)</summary>{table}</details>"
+    note = ('<p class="note">Bold rows (permutation test on UA) set † (Holm p &lt; 0.05); the other tests are shown '
+            "for reference. p (Holm) is adjusted over this cell's comparisons with the best, separately per test.</p>")
+    return f"<details><summary>Significance tests ({len(cell.comparisons)} rows)</summary>{note}{table}</details>"
+
+
+def _headline(lb: Leaderboard) -> str:
+    """The summary card at the top: the best model of every corpus × condition against its runner-up."""
+    body = []
+    for row in headline_rows(lb):
+        worse = row[-2] == "yes"
+        tds = [_td(v, cls="worse" if worse and i == HEADLINE_RUNNER_UP else "") for i, v in enumerate(row)]
+        if row[0].endswith(" [synthetic]"):  # "synthetic-*" names say it already; others get the badge
+            name = row[0][:-len(" [synthetic]")]
+            badge = "" if name.startswith("synthetic-") else ' <span class="badge synthetic">synthetic</span>'
+            tds[0] = f"<td>{e(name)}{badge}</td>"
+        body.append("<tr>" + "".join(tds) + "</tr>")
+    table = (f'<table class="sortable headline"><thead><tr>{"".join(f"<th>{e(h)}</th>" for h in HEADLINE_HEADERS)}</tr></thead>'
+             f'<tbody>{"".join(body)}</tbody></table>')
+    return ('<section class="group headline" id="headline"><h2>Headline: best model per corpus and condition</h2>'
+            '<p class="note">IEMOCAP first. Significant? = is the best model better than the runner-up: paired permutation test '
+            "on UA, Holm-corrected over the cell's comparisons (the test that sets †). MDD = minimum detectable UA "
+            "difference at 80% power for that pair: a gap below it is one the data would usually not show.</p>"
+            f"{table}</section>")
 
 
 def _badge(synthetic: bool) -> str:
@@ -145,7 +181,8 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
         parts.append(f'<div class="banner" role="alert">⚠ {e(SYNTHETIC_NOTICE[0].upper() + SYNTHETIC_NOTICE[1:])}. '
                      "Rows marked <em>synthetic</em> come from corpora the project generates; they test the pipeline, "
                      "not emotion recognition on real speech.</div>")
-    parts.append(f'<main><p class="legend">{e(legend(lb))}</p>')
+    parts.append(f'<main><p class="legend">{e(legend(lb))}</p><p class="legend marks">{e(marks_legend())}</p>')
+    parts.append(_headline(lb))
     groups = lb.groups
     toc = "".join(f'<li><a href="#{slug(*g.key)}">{e(g.title)}</a>{" (synthetic)" if g.synthetic else ""}</li>' for g in groups)
     extra = []
@@ -155,10 +192,13 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
         extra.append('<li><a href="#ablations">Ablations</a></li>')
     if lb.references:
         extra.append('<li><a href="#references">Published reference points</a></li>')
-    parts.append(f"<nav><ul>{toc}{''.join(extra)}</ul></nav>")
+    parts.append(f"<nav><ul><li><a href=\"#headline\">Headline: best model per corpus and condition</a></li>"
+                 f"{toc}{''.join(extra)}</ul></nav>")
     for g in groups:
         parts.append(f'<section class="group" id="{slug(*g.key)}"><h2>{e(g.title)}{_badge(g.synthetic)}</h2>')
         headers, rows = summary_rows(g)
+        head = "".join(f"<th>{e(h.split(' (', 1)[0])} <small>({e(h.split(' (', 1)[1])}</small></th>"
+                       if " (" in h else f"<th>{e(h)}</th>" for h in headers)
         body = []
         for row in rows:
             tds = [_td(row[0])]
@@ -167,13 +207,17 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
                 tds.append(_td(val, m.ua if m is not None and m.complete else None,
                                cls="worse" if m is not None and m.worse_than_best else ""))
             body.append("<tr>" + "".join(tds) + "</tr>")
-        parts.append("<h3>UA (%) by transcript condition</h3>" + _table(["Model", *headers], body))
+        parts.append("<h3>UA (%) by transcript condition</h3>"
+                     f'<table class="sortable summary"><thead><tr><th>Model</th>{head}</tr></thead>'
+                     f'<tbody>{"".join(body)}</tbody></table>')
         robust = [p for p in by_group.get(g.title, []) if p.section == "robustness"]
         if robust:
             parts.append('<div class="plots">' + "".join(_figure(p) for p in robust) + "</div>")
         for c in g.cells:
+            mdd = f"; MDD {mdd_label(c.mdd)} pts" if c.mdd is not None else ""
             parts.append(f"<h3>transcript: {e(c.key.transcript)} <small>({e(wer_label(c))}; "
-                         f"{len(c.folds)} folds × {len(c.seeds)} seeds; labels {e(', '.join(c.labels))})</small></h3>")
+                         f"{plural(len(c.folds), 'fold')} × {plural(len(c.seeds), 'seed')}{mdd}; "
+                         f"labels {e(', '.join(c.labels))})</small></h3>")
             parts.append(_cell_table(c))
             parts.append(_significance_table(c))
             conf = [p for p in by_group.get(c.key.title, []) if p.section == "confusion"]
@@ -206,7 +250,7 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
                     + _td("" if r.macro_f1 is None else f"{r.macro_f1:.1f}", r.macro_f1) + _td(r.source) + "</tr>" for r in refs]
             parts.append(f"<h3>{e(corpus)}</h3>" + _table(["Model", "Protocol", "WA %", "UA %", "macro-F1 %", "Source"], body))
         parts.append("</section>")
-    parts.append(f"<footer>{e(WORSE)} significantly worse than the cell's best model; {e(TI)} transcript-independent. "
+    parts.append(f"<footer>{e(marks_legend())} "
                  "Generated by <code>lemer-bench leaderboard</code>; self-contained, no network access.</footer>")
     parts.append(f"</main><script>{JS}</script></body></html>")
     return "\n".join(parts)

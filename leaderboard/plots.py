@@ -21,6 +21,31 @@ from leaderboard.board import Group, Leaderboard  # noqa: E402
 from leaderboard.cells import AblationPoint, Cell  # noqa: E402
 
 DPI = 100
+# matplotlib's tab10, then ten darker hues (tab20b/c): 20 distinct colours before any repeats
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+          "#393b79", "#e6550d", "#637939", "#843c39", "#7b4173", "#3182bd", "#8c6d31", "#31a354", "#756bb1", "#636363")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">")
+
+
+def model_styles(models: list[str]) -> dict[str, tuple[str, str]]:
+    """model -> (colour, marker): a colour of its own for up to 20 models, and (11 markers, coprime
+    with 20 colours) a distinct colour+marker pair for up to 220. Over the sorted names of all
+    models of the leaderboard, so a model looks the same in every plot; line style (dashed =
+    transcript-independent) comes on top."""
+    return {m: (COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)]) for i, m in enumerate(sorted(set(models)))}
+
+
+def robustness_title(transcripts: list[str]) -> str:
+    """Name only the kinds of transcript degradation the group has (ASR output, simulated noise)."""
+    asr = any(t.startswith("asr:") for t in transcripts)
+    noise = any(t.startswith("noise:") for t in transcripts)
+    if asr and noise:
+        return "Robustness to ASR errors and simulated transcript noise"
+    if asr:
+        return "Robustness to ASR errors"
+    if noise:
+        return "Robustness to simulated transcript noise"
+    return "UA by transcript WER"
 
 
 @dataclass(frozen=True)
@@ -50,27 +75,36 @@ def cell_wer(cell: Cell) -> float | None:
     return 0.0 if cell.key.transcript == "gold" else None
 
 
-def robustness_plot(group: Group) -> Plot | None:
-    """UA against transcript WER, one line per ranked model; transcript-independent models dashed."""
+def robustness_plot(group: Group, styles: dict[str, tuple[str, str]] | None = None) -> Plot | None:
+    """UA against transcript WER, one line per ranked model; transcript-independent models dashed.
+
+    The legend sits outside the axes (right), so it never covers data; models are dodged a little
+    along x so their CI bars do not sit on top of each other.
+    """
     cells = [c for c in group.cells if cell_wer(c) is not None]
     if len(cells) < 2:
         return None
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    for model in group.models:
+    styles = styles or model_styles(group.models)
+    models = [m for m in group.models if any(x.model == m and x.complete for c in cells for x in c.models)]
+    span = max(100 * cell_wer(c) for c in cells) or 1.0
+    step = 0.006 * span
+    fig, ax = plt.subplots(figsize=(7.6, 4.0))
+    for k, model in enumerate(models):
         pts = sorted((100 * cell_wer(c), 100 * m.ua, m) for c in cells for m in c.models if m.model == model and m.complete)
-        if not pts:
-            continue
         xs, ys, ms = zip(*pts)
         ti = ms[0].transcript_independent
         lo = [y - 100 * m.ua_ci[0] for y, m in zip(ys, ms)]
         hi = [100 * m.ua_ci[1] - y for y, m in zip(ys, ms)]
-        ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, linestyle="--" if ti else "-",
+        dodge = (k - (len(models) - 1) / 2) * step
+        color, marker = styles.get(model, (COLORS[k % len(COLORS)], MARKERS[k % len(MARKERS)]))
+        ax.errorbar([x + dodge for x in xs], ys, yerr=[lo, hi], marker=marker, color=color, capsize=2, markersize=5,
+                    elinewidth=0.8, linewidth=1.4, linestyle="--" if ti else "-",
                     label=model + (" (no text)" if ti else ""))
-    ax.set_xlabel("transcript WER (%)")
+    ax.set_xlabel("transcript WER (%)  (points dodged sideways per model)")
     ax.set_ylabel("UA (%), 95% CI")
-    ax.set_title(f"Robustness to ASR errors\n{group.title}", fontsize=10)
+    ax.set_title(f"{robustness_title([c.key.transcript for c in cells])}\n{group.title}", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
     return Plot(slug("robustness", *group.key) + ".png", f"UA vs transcript WER — {group.title}", "robustness",
                 group.title, _png(fig))
 
@@ -104,7 +138,16 @@ def cross_corpus_plots(lb: Leaderboard) -> list[Plot]:
     """Per model: UA heatmap, rows = training corpus, columns = test corpus (cross-corpus runs only).
 
     Uses the `gold` transcript cell where there is one, else the first transcript of the group.
+    The diagonal (train = test corpus) is the in-corpus result: the cell of the same label map
+    when one exists, else the corpus's own in-corpus cell (its protocol and label map, so its
+    chance level differs): such values are starred and named in the caption.
     """
+    in_corpus: dict[tuple[str, str], Cell] = {}  # (corpus, label_map) -> in-corpus cell, gold preferred
+    for c in lb.cells:
+        if c.key.protocol != "cross-corpus" and c.key.train_corpus == c.key.corpus and c.ranked:
+            k = (c.key.corpus, c.key.label_map)
+            if k not in in_corpus or c.key.transcript == "gold":
+                in_corpus[k] = c
     chosen: dict[tuple[str, str, str], Cell] = {}
     for c in lb.cells:
         if c.key.protocol != "cross-corpus":
@@ -117,29 +160,52 @@ def cross_corpus_plots(lb: Leaderboard) -> list[Plot]:
         by_map[label_map].append(c)
     plots = []
     for label_map, cells in by_map.items():
-        trains = sorted({c.key.train_corpus for c in cells})
-        tests = sorted({c.key.corpus for c in cells})
+        corpora = sorted({c.key.train_corpus for c in cells} | {c.key.corpus for c in cells})
+        trains = tests = corpora
         models = sorted({m.model for c in cells for m in c.ranked})
+        diag: dict[str, Cell] = {}
+        for corpus in corpora:
+            own = in_corpus.get((corpus, label_map)) or next(
+                (c for (name, _), c in sorted(in_corpus.items()) if name == corpus), None)
+            if own is not None:
+                diag[corpus] = own
         for model in models:
             grid = np.full((len(trains), len(tests)), np.nan)
+            starred: list[str] = []
             for c in cells:
                 m = next((x for x in c.ranked if x.model == model), None)
                 if m is not None:
                     grid[trains.index(c.key.train_corpus), tests.index(c.key.corpus)] = 100 * m.ua
-            fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(tests), 1.2 + 0.7 * len(trains)))
-            ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0, vmax=100)
+            for corpus, c in diag.items():
+                m = next((x for x in c.ranked if x.model == model), None)
+                if m is not None:
+                    grid[corpora.index(corpus), corpora.index(corpus)] = 100 * m.ua
+                    if c.key.label_map != label_map:
+                        starred.append(f"{corpus}: {c.key.protocol}, {c.key.label_map}")
+            fig, ax = plt.subplots(figsize=(2.6 + 1.5 * len(tests), 1.4 + 0.75 * len(trains)))
+            im = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0, vmax=100)
+            bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+            bar.set_label("UA (%)", fontsize=8)
+            bar.ax.tick_params(labelsize=7)
             ax.set_xticks(range(len(tests)), tests, rotation=20, ha="right", fontsize=8)
             ax.set_yticks(range(len(trains)), trains, fontsize=8)
             ax.set_xlabel("test corpus")
             ax.set_ylabel("train corpus")
             for i in range(len(trains)):
                 for j in range(len(tests)):
-                    txt = "—" if np.isnan(grid[i, j]) else f"{grid[i, j]:.1f}"
-                    color = "#888888" if np.isnan(grid[i, j]) else ("black" if grid[i, j] > 60 else "white")
-                    ax.text(j, i, txt, ha="center", va="center", fontsize=9, color=color)
-            ax.set_title(f"{model}: cross-corpus UA (%) · {label_map}", fontsize=9)
-            plots.append(Plot(slug("cross-corpus", label_map, model) + ".png",
-                              f"Cross-corpus UA — {model} ({label_map})", "cross-corpus", label_map, _png(fig)))
+                    v = grid[i, j]
+                    star = "*" if i == j and any(s.startswith(f"{corpora[i]}:") for s in starred) else ""
+                    txt = ("n/a" if i == j else "—") if np.isnan(v) else f"{v:.1f}{star}"
+                    color = "#888888" if np.isnan(v) else ("black" if v > 60 else "white")
+                    ax.text(j, i, txt, ha="center", va="center", fontsize=9, color=color,
+                            fontweight="bold" if i == j else "normal")
+                ax.add_patch(plt.Rectangle((i - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="white", linewidth=2))
+            ax.set_title(f"{model}: UA (%) · {label_map}; diagonal = in-corpus", fontsize=9)
+            caption = f"Cross-corpus UA — {model} ({label_map}); diagonal (outlined) = trained and tested in-corpus"
+            if starred:
+                caption += "; * in-corpus under its own protocol and label map (" + "; ".join(starred) + ")"
+            plots.append(Plot(slug("cross-corpus", label_map, model) + ".png", caption, "cross-corpus", label_map,
+                              _png(fig)))
     return plots
 
 
@@ -183,9 +249,10 @@ def ablation_plots(points: list[AblationPoint]) -> list[Plot]:
 
 def all_plots(lb: Leaderboard) -> list[Plot]:
     plots: list[Plot] = []
+    styles = model_styles([m.model for c in lb.cells for m in c.models])
     for g in lb.groups:
         if g.key[1] != "cross-corpus":
-            p = robustness_plot(g)
+            p = robustness_plot(g, styles)
             if p:
                 plots.append(p)
         for c in g.cells:

@@ -6,20 +6,24 @@ import io
 from typing import Any
 
 from leaderboard.board import SYNTHETIC_NOTICE, Group, Leaderboard
-from leaderboard.cells import ALPHA, Cell, ModelResult
+from leaderboard.cells import ALPHA, Cell, ModelResult, corpus_order, transcript_sort_key
+from leaderboard.power import POWER
 
 WORSE = "†"
 TI = "◇"
+TIE = "="
+# Units are in the names: *_pct = percent (0-100), *_pts = percentage points; rounded to 2 decimals
+# (the page shows 1), p-values to 4 significant digits; blank = not applicable.
 LEADERBOARD_COLUMNS = (
-    "corpus", "protocol", "label_map", "transcript", "wer", "model", "wa", "ua", "macro_f1", "wa_std", "ua_std",
-    "ua_ci_low", "ua_ci_high", "n", "folds", "seeds",
+    "corpus", "protocol", "label_map", "transcript", "wer_pct", "model", "wa_pct", "ua_pct", "macro_f1_pct",
+    "wa_std_pct", "ua_std_pct", "ua_ci_low_pct", "ua_ci_high_pct", "n", "folds", "seeds",
     # added beyond the issue's list: needed to read a row without the other files
-    "train_corpus", "rank", "macro_f1_std", "transcript_independent", "complete", "runs", "runs_expected",
-    "significantly_worse", "synthetic",
+    "train_corpus", "rank", "tied", "macro_f1_std_pct", "transcript_independent", "complete", "runs", "runs_expected",
+    "significantly_worse", "p_holm_vs_best", "mdd_vs_best_pts", "cell_mdd_pts", "synthetic",
 )
 SIGNIFICANCE_COLUMNS = (
-    "corpus", "protocol", "transcript", "model_a", "model_b", "metric", "test", "diff", "ci_low", "ci_high",
-    "p_value", "p_adjusted", "label_map", "train_corpus",
+    "corpus", "protocol", "transcript", "model_a", "model_b", "metric", "test", "diff_pts", "ci_low_pts",
+    "ci_high_pts", "p_value", "p_adjusted", "label_map", "train_corpus", "decides_mark",
 )
 
 
@@ -27,10 +31,24 @@ def legend(lb: Leaderboard) -> str:
     return (f"Metrics in %. WA/UA/macro-F1 pooled over the folds of a seed (each utterance once), then averaged "
             f"over seeds; ± = std over folds × seeds of per-run metrics; UA 95% CI = paired bootstrap over "
             f"utterances stratified by fold, seeds kept together ({lb.n_resamples} resamples, seed {lb.seed}). "
-            f"{WORSE} = significantly worse than the best model of the cell (paired permutation test on UA, "
-            f"Holm-corrected over the cell's comparisons, α = {ALPHA}). {TI} = transcript-independent model "
-            f"(reads no text; the same runs appear under every transcript condition). Incomplete models (runs "
-            f"missing for some fold × seed) are listed but never averaged or ranked.")
+            f"Ranks by pooled UA, competition ranking (equal UA shares a rank: 1, 2, 2, 4). "
+            f"MDD = minimum detectable UA difference (percentage points) at {POWER:.0%} power, α = {ALPHA}: "
+            f"(z₀.₉₇₅ + z₀.₈₀) × the paired-bootstrap SE of the UA difference with the best model; smaller gaps are "
+            f"ones the data would usually not show. Incomplete models (runs missing for some fold × seed) are listed "
+            f"but never averaged or ranked.")
+
+
+def marks_legend() -> str:
+    """One line that explains every mark the tables use."""
+    return (f"Marks: {WORSE} significantly worse than the cell's best model — paired permutation test on UA, "
+            f"Holm-corrected over the cell's comparisons with the best, p < {ALPHA} (the only test that sets "
+            f"{WORSE}; the other tests are listed for reference); {TI} transcript-independent (reads no text: the "
+            f"same runs under every transcript condition); {TIE} tied rank (equal pooled UA); "
+            f"incomplete = runs missing, not ranked; blank = not run.")
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def pct(x: float | None, digits: int = 1) -> str:
@@ -48,6 +66,14 @@ def model_label(m: ModelResult) -> str:
     return m.model + (f" {marks}" if marks else "")
 
 
+def rank_label(m: ModelResult) -> str:
+    return "–" if m.rank is None else f"{m.rank}{TIE if m.tied else ''}"
+
+
+def mdd_label(x: float | None) -> str:
+    return "" if x is None else f"{100 * x:.1f}"
+
+
 def incomplete_label(m: ModelResult) -> str:
     return f"incomplete ({m.n_runs}/{m.n_expected} fold×seed runs)"
 
@@ -58,20 +84,88 @@ def cell_rows(cell: Cell) -> list[dict[str, str]]:
     for m in cell.models:
         if m.complete:
             rows.append({
-                "rank": str(m.rank), "model": model_label(m),
+                "rank": rank_label(m), "model": model_label(m),
                 "wa": f"{pct(m.wa)} ± {pct(m.wa_std)}", "ua": f"{pct(m.ua)} ± {pct(m.ua_std)}",
                 "macro_f1": f"{pct(m.macro_f1)} ± {pct(m.f1_std)}",
                 "ua_ci": f"[{pct(m.ua_ci[0])}, {pct(m.ua_ci[1])}]" if m.ua_ci else "",
-                "n": str(len(cell.uids)), "runs": f"{len(cell.folds)}×{len(m.seeds)}",
+                "mdd": mdd_label(m.mdd), "n": str(len(cell.uids)), "runs": f"{len(cell.folds)}×{len(m.seeds)}",
             })
         else:
             rows.append({"rank": "–", "model": model_label(m), "ua": incomplete_label(m), "wa": "", "macro_f1": "",
-                         "ua_ci": "", "n": "", "runs": f"{m.n_runs}/{m.n_expected}"})
+                         "ua_ci": "", "mdd": "", "n": "", "runs": f"{m.n_runs}/{m.n_expected}"})
     return rows
 
 
 CELL_HEADERS = (("rank", "Rank"), ("model", "Model"), ("ua", "UA"), ("wa", "WA"), ("macro_f1", "macro-F1"),
-                ("ua_ci", "UA 95% CI"), ("n", "n"), ("runs", "folds×seeds"))
+                ("ua_ci", "UA 95% CI"), ("mdd", "MDD vs #1"), ("n", "n"), ("runs", "folds×seeds"))
+
+
+HEADLINE_HEADERS = ("Corpus", "Protocol · labels", "Transcript", "WER %", "Best model", "UA %", "Runner-up", "UA %",
+                    "Gap (pts)", "MDD (pts)", "Significant?", "p (Holm)")
+HEADLINE_RUNNER_UP = 6
+
+
+def verdict(cell: Cell) -> tuple[str, str]:
+    """(is the best model significantly better than the runner-up?, Holm p), from the test that sets †.
+
+    "yes" / "no", "tied" when they have the same UA, "one model" when nothing else is ranked."""
+    ranked = cell.ranked
+    if len(ranked) < 2:
+        return "one model", ""
+    best, second = ranked[0], ranked[1]
+    p = "" if second.p_worse is None else f"{second.p_worse:.2g}"
+    if second.tied and second.rank == best.rank:
+        return "tied", p
+    return ("yes" if second.worse_than_best else "no"), p
+
+
+def headline_cells(lb: Leaderboard) -> list[Cell]:
+    """IEMOCAP first, then the other corpora; in-corpus protocols before cross-corpus; gold transcript first."""
+    return sorted((c for c in lb.cells if c.ranked), key=lambda c: (
+        corpus_order(c.key.corpus), c.key.corpus, c.key.protocol == "cross-corpus", c.key.group,
+        transcript_sort_key(c.key.transcript, c.wer)))
+
+
+def headline_rows(lb: Leaderboard) -> list[list[str]]:
+    """One row per cell with a ranked model: the best model, the runner-up and the verdict between them."""
+    rows = []
+    for c in headline_cells(lb):
+        ranked = c.ranked
+        best = ranked[0]
+        top = [m.model for m in ranked if m.rank == best.rank]
+        second = ranked[1] if len(ranked) > 1 else None
+        protocol = c.key.protocol_label + " · " + c.key.label_map
+        rows.append([
+            c.key.corpus + (" [synthetic]" if c.synthetic else ""), protocol, c.key.transcript,
+            "0.0" if c.wer is None and c.key.transcript == "gold" else pct(c.wer),
+            " = ".join(top) if len(top) > 1 else model_label(best), pct(best.ua),
+            "" if second is None else model_label(second), "" if second is None else pct(second.ua),
+            "" if second is None else f"{100 * (best.ua - second.ua):.1f}",
+            "" if second is None else mdd_label(second.mdd), *verdict(c),
+        ])
+    return rows
+
+
+def headline_text(lb: Leaderboard) -> str:
+    """The headline table for a terminal (`lemer-bench leaderboard --print`)."""
+    from tabulate import tabulate
+
+    rows = [list(r) for r in headline_rows(lb)]
+    for r in rows:  # "synthetic-*" names say it already; keep the tag for other synthetic corpora
+        if r[0].startswith("synthetic-") and r[0].endswith(" [synthetic]"):
+            r[0] = r[0][:-len(" [synthetic]")]
+    headers = ["Corpus", "Protocol · labels", "Transcript", "WER%", "Best", "UA%", "Runner-up", "UA%", "Gap", "MDD",
+               "Significant?", "p (Holm)"]
+    table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
+                     colalign=("left",) * 3 + ("right", "left", "right", "left") + ("right",) * 3 + ("left", "right"))
+    notes = [f"Best model per corpus × condition (UA, %). Gap and MDD in percentage points; MDD = minimum detectable "
+             f"UA difference at {POWER:.0%} power for best vs runner-up. Significant? = best better than runner-up in the paired "
+             f"permutation test on UA, Holm-corrected, α = {ALPHA}. {TI} = reads no text."]
+    if lb.synthetic:
+        notes.insert(0, f"NOTE: {SYNTHETIC_NOTICE}.")
+    import textwrap
+
+    return "\n".join([*(textwrap.fill(n, 110) for n in notes), "", table])
 
 
 def summary_rows(group: Group) -> tuple[list[str], list[list[str]]]:
@@ -104,7 +198,9 @@ def markdown(lb: Leaderboard) -> str:
     if lb.synthetic:
         out += [f"> **{SYNTHETIC_NOTICE[0].upper() + SYNTHETIC_NOTICE[1:]}.** Corpora marked [synthetic] are generated "
                 "by the project; their numbers say nothing about the real corpora.", ""]
-    out += [legend(lb), ""]
+    out += [legend(lb), "", marks_legend(), ""]
+    out += ["## Headline: best model per corpus and condition", "",
+            _md_table(list(HEADLINE_HEADERS), headline_rows(lb)), ""]
     for g in lb.groups:
         out += [f"## {g.title}" + (" [synthetic]" if g.synthetic else ""), ""]
         headers, rows = summary_rows(g)
@@ -134,12 +230,13 @@ def _tex(s: str) -> str:
 
 def latex(lb: Leaderboard) -> str:
     """One booktabs table per cell plus the reference tables (needs \\usepackage{booktabs})."""
-    out = ["% lemer-bench leaderboard; requires \\usepackage{booktabs}", f"% {_tex(legend(lb))}"]
+    out = ["% lemer-bench leaderboard; requires \\usepackage{booktabs}", f"% {_tex(legend(lb))}",
+           f"% {_tex(marks_legend())}"]
     if lb.synthetic:
         out.append(f"% NOTE: {SYNTHETIC_NOTICE}")
     for c in lb.cells:
         cap = f"{c.key.title} ({wer_label(c)})" + (" [synthetic corpus]" if c.synthetic else "")
-        out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex(cap)}}}", "\\begin{tabular}{rlllllrl}",
+        out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex(cap)}}}", "\\begin{tabular}{rllllllrl}",
                 "\\toprule", " & ".join(_tex(h) for _, h in CELL_HEADERS) + " \\\\", "\\midrule"]
         for r in cell_rows(c):
             out.append(" & ".join(_tex(r[k]) for k, _ in CELL_HEADERS) + " \\\\")
@@ -158,6 +255,22 @@ def _f(x: float | None) -> str:
     return "" if x is None else f"{x:.6g}"
 
 
+def _pct(x: float | None) -> str:
+    """A fraction as percent with 2 decimals; -0.00 and float noise (6.8e-17) come out as 0.00."""
+    if x is None:
+        return ""
+    v = round(100 * x, 2)
+    return f"{v + 0.0:.2f}" if v != 0 else "0.00"
+
+
+def _p(x: float | None) -> str:
+    return "" if x is None else f"{x:.4g}"
+
+
+def _bool(x: bool) -> str:
+    return str(bool(x)).lower()
+
+
 def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
@@ -167,22 +280,30 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
 
 
 def leaderboard_csv(lb: Leaderboard) -> str:
-    """One row per model × cell; metrics as fractions; blanks for incomplete models."""
+    """One row per model × cell; metrics in percent (units in the column names); blanks for incomplete models."""
     rows = []
     for c in lb.cells:
         for m in c.models:
             rows.append({
                 "corpus": c.key.corpus, "protocol": c.key.protocol, "label_map": c.key.label_map,
-                "transcript": c.key.transcript, "wer": _f(c.wer), "model": m.model, "wa": _f(m.wa), "ua": _f(m.ua),
-                "macro_f1": _f(m.macro_f1), "wa_std": _f(m.wa_std), "ua_std": _f(m.ua_std),
-                "ua_ci_low": _f(m.ua_ci[0] if m.ua_ci else None), "ua_ci_high": _f(m.ua_ci[1] if m.ua_ci else None),
+                "transcript": c.key.transcript, "wer_pct": _pct(c.wer), "model": m.model, "wa_pct": _pct(m.wa),
+                "ua_pct": _pct(m.ua), "macro_f1_pct": _pct(m.macro_f1), "wa_std_pct": _pct(m.wa_std),
+                "ua_std_pct": _pct(m.ua_std), "ua_ci_low_pct": _pct(m.ua_ci[0] if m.ua_ci else None),
+                "ua_ci_high_pct": _pct(m.ua_ci[1] if m.ua_ci else None),
                 "n": len(c.uids) if m.complete else "", "folds": len(c.folds), "seeds": len(c.seeds),
-                "train_corpus": c.key.train_corpus, "rank": m.rank or "", "macro_f1_std": _f(m.f1_std),
-                "transcript_independent": str(m.transcript_independent).lower(), "complete": str(m.complete).lower(),
-                "runs": m.n_runs, "runs_expected": m.n_expected, "significantly_worse": str(m.worse_than_best).lower(),
-                "synthetic": str(c.synthetic).lower(),
+                "train_corpus": c.key.train_corpus, "rank": m.rank or "", "tied": _bool(m.tied),
+                "macro_f1_std_pct": _pct(m.f1_std), "transcript_independent": _bool(m.transcript_independent),
+                "complete": _bool(m.complete), "runs": m.n_runs, "runs_expected": m.n_expected,
+                "significantly_worse": _bool(m.worse_than_best), "p_holm_vs_best": _p(m.p_worse),
+                "mdd_vs_best_pts": _pct(m.mdd), "cell_mdd_pts": _pct(c.mdd), "synthetic": _bool(c.synthetic),
             })
     return _csv(LEADERBOARD_COLUMNS, rows)
+
+
+def decides_mark(r: object) -> bool:
+    """True for the comparison rows whose Holm-adjusted p sets † (permutation test on UA)."""
+    k = r.comparison  # type: ignore[attr-defined]
+    return k.metric == "ua" and k.test == "permutation"
 
 
 def significance_csv(lb: Leaderboard) -> str:
@@ -192,8 +313,10 @@ def significance_csv(lb: Leaderboard) -> str:
             k = r.comparison
             rows.append({
                 "corpus": c.key.corpus, "protocol": c.key.protocol, "transcript": c.key.transcript,
-                "model_a": r.model_a, "model_b": r.model_b, "metric": k.metric, "test": k.test, "diff": _f(k.diff),
-                "ci_low": _f(k.ci[0]), "ci_high": _f(k.ci[1]), "p_value": _f(k.p_value), "p_adjusted": _f(r.p_adjusted),
+                "model_a": r.model_a, "model_b": r.model_b, "metric": k.metric, "test": k.test,
+                "diff_pts": _pct(k.diff), "ci_low_pts": _pct(k.ci[0]), "ci_high_pts": _pct(k.ci[1]),
+                "p_value": _p(k.p_value), "p_adjusted": _p(r.p_adjusted),
                 "label_map": c.key.label_map, "train_corpus": c.key.train_corpus,
+                "decides_mark": _bool(decides_mark(r)),
             })
     return _csv(SIGNIFICANCE_COLUMNS, rows)

@@ -128,3 +128,31 @@ def make_runs_dir(root: Path, *, corpus: str = "synthetic-iemocap", n_folds: int
                     write_run(root, model="lemer", corpus=corpus, fold=fold, seed=seed, uids=uids, gold=gold,
                               pred=noisy_predictions(gold, acc, rng), ablation={"param": "k_keywords", "value": k})
     return root
+
+
+# The demo's shape (11 models, 5 transcript conditions, constant predictors that tie): the widest page
+DEMO_MODELS = {"lemer": (0.62, 0.4, False), "late-fusion": (0.64, 0.5, False), "early-fusion": (0.58, 0.5, False),
+               "cross-attention": (0.6, 0.5, False), "lemer-no-constraint": (0.6, 0.4, False),
+               "lemer-no-labels": (0.57, 0.4, False), "text-only": (0.6, 0.9, False), "tfidf-lr": (0.48, 0.6, False),
+               "speech-only": (0.5, 0.0, True), "acoustic-lr": (0.47, 0.0, True)}
+DEMO_TRANSCRIPTS = {"gold": None, "noise:wer=0.1": 0.11, "asr:whisper-tiny.en": 0.145, "noise:wer=0.3": 0.304,
+                    "asr:pocketsphinx": 0.52}
+
+
+def make_demo_like_runs_dir(root: Path, *, per_fold: int = 30, seeds: Sequence[int] = (0, 1)) -> Path:
+    """A runs tree shaped like `lemer-bench demo`: many models and transcript conditions, two models that
+    always predict 'neu' (an exact UA tie), a noise-only corpus and cross-corpus runs."""
+    make_runs_dir(root, per_fold=per_fold, seeds=seeds, models=DEMO_MODELS, transcripts=DEMO_TRANSCRIPTS,
+                  incomplete="partial", cross_corpus=True, ablation=True)
+    make_runs_dir(root, corpus="synthetic-msp-podcast", n_folds=1, per_fold=2 * per_fold, seeds=seeds,
+                  models={k: DEMO_MODELS[k] for k in ("lemer", "text-only", "speech-only")},
+                  transcripts={"gold": None, "noise:wer=0.1": 0.1, "noise:wer=0.3": 0.3}, incomplete=None,
+                  cross_corpus=False, ablation=False)
+    for corpus, n_folds in (("synthetic-iemocap", 5), ("synthetic-msp-podcast", 1)):
+        data = fold_data(corpus, n_folds, per_fold if n_folds > 1 else 2 * per_fold)
+        for model in ("majority", "constant-neu"):
+            for seed in seeds:
+                for fold, (uids, gold) in data.items():
+                    write_run(root, model=model, corpus=corpus, fold=fold, seed=seed, uids=uids, gold=gold,
+                              pred=["neu"] * len(uids), transcript_independent=True)
+    return root

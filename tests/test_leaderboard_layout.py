@@ -1,0 +1,101 @@
+"""The page's layout in headless Chromium: no table may overflow its card at 1400 or 1920 px (issue 13).
+
+A probe script appended to a copy of the page measures, for every card (`section.group`, the legend
+boxes, figures), whether its content is wider than the card (`scrollWidth > clientWidth`), and for
+every table whether its right edge passes the card's content box; it also checks the page itself
+does not scroll sideways. The verdict is written into `<body data-overflow=...>` and read back
+with `--dump-dom`. No Node packages: only the chromium binary. Skipped (with the reason) when no
+chromium binary is found; CI installs it.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from leaderboard.build import build_leaderboard
+from tests.helpers_leaderboard import make_demo_like_runs_dir
+
+CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"),
+                             shutil.which("google-chrome")) if p and Path(p).exists()), None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary found (apt-get install chromium to run this test)")
+
+PROBE = """<script>
+(function(){
+  var bad = [];
+  function name(el){
+    var sec = el.closest('section');
+    var h = sec ? sec.querySelector('h2') : null;
+    return el.tagName.toLowerCase() + (el.className ? '.' + el.className.replace(/ /g, '.') : '') +
+           (h ? ' in "' + h.textContent.trim() + '"' : '');
+  }
+  var cards = document.querySelectorAll('section.group, p.legend, figure, nav, main');
+  Array.prototype.forEach.call(cards, function(card){
+    if (card.scrollWidth > card.clientWidth + 1)
+      bad.push(name(card) + ': content ' + card.scrollWidth + ' px wide in a ' + card.clientWidth + ' px card');
+  });
+  Array.prototype.forEach.call(document.querySelectorAll('table'), function(t){
+    var card = t.closest('section.group') || t.closest('main');
+    var cs = getComputedStyle(card), r = card.getBoundingClientRect();
+    var right = r.right - parseFloat(cs.paddingRight) - parseFloat(cs.borderRightWidth);
+    var tr = t.getBoundingClientRect();
+    if (tr.right > right + 1 || tr.width > r.width)
+      bad.push('table in ' + name(card) + ': ends at ' + Math.round(tr.right) + ' px, card content ends at ' + Math.round(right) + ' px');
+  });
+  var doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth + 1)
+    bad.push('page scrolls sideways: ' + doc.scrollWidth + ' px wide in a ' + window.innerWidth + ' px window');
+  document.body.setAttribute('data-width', String(window.innerWidth));
+  document.body.setAttribute('data-tables', String(document.querySelectorAll('table').length));
+  document.body.setAttribute('data-overflow', JSON.stringify(bad));
+})();
+</script></body>"""
+
+
+def chromium_cmd(profile: Path, width: int, height: int, *action: str) -> list[str]:
+    """The headless flags this project uses for Chromium (no network, no sandbox as root, throwaway profile)."""
+    return [CHROMIUM or "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+            f"--user-data-dir={profile}", f"--window-size={width},{height}", *action]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("layout")
+    runs = make_demo_like_runs_dir(root / "runs", per_fold=20)
+    build_leaderboard(runs, root / "runs" / "leaderboard", n_resamples=100)
+    html = (root / "runs" / "leaderboard" / "index.html").read_text(encoding="utf-8")
+    assert html.count("</body>") == 1
+    probe = root / "probe.html"
+    probe.write_text(html.replace("</body>", PROBE), encoding="utf-8")
+    return probe
+
+
+@pytest.mark.parametrize("width", [1400, 1920])
+def test_no_table_overflows_its_card(page: Path, width: int, tmp_path: Path) -> None:
+    cmd = chromium_cmd(tmp_path / "profile", width, 1000, "--dump-dom", page.as_uri())
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    body = re.search(r"<body[^>]*>", proc.stdout).group(0)
+    assert f'data-width="{width}"' in body, body  # the window really had that width
+    assert int(re.search(r'data-tables="(\d+)"', body).group(1)) >= 10
+    raw = re.search(r"data-overflow=\"([^\"]*)\"", body).group(1)
+    overflow = json.loads(raw.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+    assert overflow == [], "\n".join(overflow)
+
+
+def test_probe_detects_an_overflowing_table(tmp_path: Path) -> None:
+    """The measurement itself: a card holding a too-wide table must be reported."""
+    page = tmp_path / "wide.html"
+    page.write_text('<!DOCTYPE html><html><head><style>section.group{width:300px;padding:4px}</style></head><body>'
+                    '<main><section class="group"><h2>x</h2><table><tr>' + "<td>wide-cell-content</td>" * 30
+                    + "</tr></table></section></main></body></html>".replace("</body>", PROBE), encoding="utf-8")
+    proc = subprocess.run(chromium_cmd(tmp_path / "profile", 1400, 800, "--dump-dom", page.as_uri()),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    raw = re.search(r"data-overflow=\"([^\"]*)\"", proc.stdout).group(1)
+    assert "section.group" in raw and "card content ends at" in raw
