@@ -203,7 +203,7 @@ def spoken_form(text: str) -> str:
 # The lists are split into held-out groups (see `synonym_groups`), so keep 10 per emotion.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "neu": ("rested", "fine", "calm", "normal", "alright", "steady", "neutral", "composed", "settled", "ordinary"),
-    "hap": ("happy", "glad", "cheerful", "delighted", "joyful", "pleased", "merry", "content", "jolly", "overjoyed"),
+    "hap": ("happy", "glad", "cheerful", "delighted", "joyful", "pleased", "merry", "blissful", "jolly", "overjoyed"),
     "exc": ("excited", "thrilled", "ecstatic", "elated", "eager", "euphoric", "enthusiastic", "exhilarated",
             "energized", "pumped"),
     "ang": ("angry", "furious", "mad", "livid", "irate", "enraged", "outraged", "fuming", "infuriated", "hostile"),
