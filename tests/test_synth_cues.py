@@ -12,7 +12,7 @@ import pytest
 
 from dataset_adapters.base import get_adapter
 from dataset_adapters.labels import get_label_map, unify
-from dataset_adapters.synth import LAYOUTS, lexicon
+from dataset_adapters.synth import LAYOUTS, lexicon, read_marker
 from dataset_adapters.synth.cues import CUES_NAME, CueTruth, read_cues, write_cues
 from dataset_adapters.synth.prosody import PROFILES
 from tests.helpers_synth import tiny_tree
@@ -49,6 +49,15 @@ def test_sidecar_is_keyed_by_exactly_the_adapter_uids(layout: str) -> None:
     assert sum(1 for c in cues.values() if c.uid in by_uid and c.cue_type in ("words", "prosody", "both", "contradict")) > 0
     lines = (root / CUES_NAME).read_text(encoding="utf-8").splitlines()
     assert [json.loads(ln)["uid"] for ln in lines] == sorted(cues), "sorted by uid, one object per line"
+    assert read_marker(root)["cue_file"] == CUES_NAME  # type: ignore[index]
+
+
+def test_adapters_never_read_the_sidecar() -> None:
+    import dataset_adapters
+
+    base = Path(dataset_adapters.__file__).parent
+    for path in base.glob("*.py"):
+        assert CUES_NAME not in path.read_text(encoding="utf-8") and "read_cues" not in path.read_text(encoding="utf-8"), path
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -83,7 +83,7 @@ def generate(layout: str, out: Path | str, scale: str = "small", seed: int = 0, 
         write_marker(tmp, {
             "synthetic": True, "layout": layout, "scale": scale, "seed": seed,
             "generator_version": GENERATOR_VERSION,
-            "utterances": stats["utterances"], "labels": stats["labels"],
+            "utterances": stats["utterances"], "labels": stats["labels"], "cue_file": CUES_NAME,
         })
         size = tree_bytes(tmp)
         _move_into_place(tmp, out)

@@ -4,6 +4,10 @@ Why templates: the text modality must carry the emotion through its words (so a 
 something to learn) while staying plain, grammatical English that a speech recogniser can
 transcribe from espeak audio. No digits (recognisers disagree on "9" vs "nine"), few proper names.
 Emotions are the unified three-letter codes of `dataset_adapters.labels.VOCAB`.
+
+Since generator v3 the layouts use the neutral TEMPLATES as filler phrases and build the one cue
+phrase of an utterance from `CUE_FRAMES` + a cue word of `SYNONYMS` (see compose.py); the emotional
+TEMPLATES and `text_emotion` are the v2 design, kept for callers that want single sentences.
 """
 from __future__ import annotations
 
