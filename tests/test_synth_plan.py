@@ -116,3 +116,22 @@ def test_emotions_move_prosody_apart_but_overlap() -> None:
     assert set(PROFILES) >= {"neu", "hap", "exc", "ang", "sad", "fru", "sur", "fea", "dis", "con", "oth"}
     with pytest.raises(KeyError, match="no prosody profile"):
         clip_prosody(speakers[0], "joy", 1.0, rng)
+
+
+def test_distractors_name_other_emotions_than_the_next_utterance_of_the_dialogue() -> None:
+    utts, _ = iemocap_layout.plan("small", 0)
+    segs = msp_layout.plan("small", 0)
+    seqs: dict[str, list[tuple[str, compose.Composed]]] = {}
+    for u in utts:  # planned in dialogue order
+        seqs.setdefault(u.dialog, []).append((u.label, u.cue))
+    for s in segs:  # sorted by stem = podcast, then segment
+        seqs.setdefault(f"msp{s.podcast}", []).append((msp_layout.CODE_TO_EMOTION[s.code], s.cue))
+    seen = 0
+    for seq in seqs.values():
+        for (label, cue), (nxt, _) in zip(seq, seq[1:]):
+            if cue.distractor_emotion:
+                seen += 1
+                fam = compose.family
+                assert fam(cue.distractor_emotion) not in (fam(label), fam(nxt), "neu")
+                assert cue.distractor_word in cue.phrases[cue.roles.index("distractor")].lower()
+    assert seen > 50
