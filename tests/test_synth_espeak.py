@@ -1,10 +1,10 @@
 """The libespeak-ng binding: real synthesis, deterministic whatever was spoken before."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
-
-import re
 
 from dataset_adapters.synth import lexicon
 from dataset_adapters.synth.espeak import EspeakError, ForkingSynthesizer, Prosody, phonemes, spelled_out

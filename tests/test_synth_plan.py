@@ -1,6 +1,7 @@
 """Planning without audio: the full scale's counts, the text/prosody design that makes fusion pay."""
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 
@@ -128,7 +129,7 @@ def test_distractors_name_other_emotions_than_the_next_utterance_of_the_dialogue
         seqs.setdefault(f"msp{s.podcast}", []).append((msp_layout.CODE_TO_EMOTION[s.code], s.cue))
     seen = 0
     for seq in seqs.values():
-        for (label, cue), (nxt, _) in zip(seq, seq[1:]):
+        for (label, cue), (nxt, _) in itertools.pairwise(seq):
             if cue.distractor_emotion:
                 seen += 1
                 fam = compose.family

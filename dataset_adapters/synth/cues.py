@@ -37,9 +37,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 CUES_NAME = "SYNTHETIC_CUES.jsonl"
 CUE_TYPES = ("words", "prosody", "both", "contradict", "none", "ambiguous")
