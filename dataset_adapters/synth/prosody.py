@@ -127,7 +127,8 @@ def phrase_prosodies(speaker: Speaker, emotion: str, intensity: float,
     Both start from the same utterance-level draw around the speaker's baseline (the speaker's
     day-to-day jitter); the cue phrase is that draw moved by `intensity` x `emotion`'s profile, with
     only a little extra jitter, so inside one clip the cue phrase differs from the filler phrases in
-    the direction of the profile. `emotion` "neu" gives (almost) the same prosody twice.
+    the direction of the profile. `emotion` "neu" gives the same prosody twice (the jitter is still
+    drawn, so the number of draws does not depend on the emotion).
     """
     p = _profile(emotion, rng)
     rate = speaker.rate * float(np.exp(rng.normal(0, 0.05)))
@@ -147,4 +148,4 @@ def phrase_prosodies(speaker: Speaker, emotion: str, intensity: float,
         volume=int(round(min(volume * (1 + k * (p.volume - 1)), 170))),
         wordgap=int(round(wordgap + k * p.wordgap)),
     ).clamped()
-    return neutral, cue
+    return neutral, (neutral if emotion == "neu" else cue)
