@@ -1,10 +1,13 @@
 """The libespeak-ng binding: real synthesis, deterministic whatever was spoken before."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from dataset_adapters.synth.espeak import EspeakError, ForkingSynthesizer, Prosody
+from dataset_adapters.synth import lexicon
+from dataset_adapters.synth.espeak import EspeakError, ForkingSynthesizer, Prosody, phonemes, spelled_out
 
 
 def test_same_input_same_samples_regardless_of_history() -> None:
@@ -33,3 +36,13 @@ def test_unknown_voice_is_a_clear_error() -> None:
 def test_prosody_is_clamped_to_library_ranges() -> None:
     p = Prosody("en-us", rate=10, pitch=150, range=-3, volume=900, wordgap=99).clamped()
     assert (p.rate, p.pitch, p.range, p.volume, p.wordgap) == (80, 100, 0, 200, 20)
+
+
+def test_cue_and_frame_words_are_read_as_words() -> None:
+    assert spelled_out("xkcd") and not spelled_out("happy")
+    words = {w for ws in lexicon.SYNONYMS.values() for w in ws}
+    for template in lexicon.CUE_FRAMES + lexicon.DISTRACTOR_FRAMES:
+        words |= set(re.findall(r"[a-z]+", re.sub(r"\{\w+\}", " ", template).lower()))
+    bad = sorted(w for w in words if spelled_out(w))
+    assert not bad, f"espeak spells these out: {bad}"
+    assert phonemes("calm") and " " not in phonemes("devastated")

@@ -1,9 +1,12 @@
 """Synthetic corpora in the real on-disk layouts of IEMOCAP, MSP-Podcast and CREMA-D.
 
-Speech comes from libespeak-ng (voices = speakers, prosody = emotion, with overlap), words from
-emotion-bearing templates with a controlled share of neutral/misleading text, so neither modality
-alone solves the task. Every tree carries a `SYNTHETIC.json` marker (see `read_marker`) and is
-byte-identical for a given (layout, scale, seed).
+Speech comes from libespeak-ng (voices = speakers with their own pitch/rate baselines). Since
+generator v3 an utterance is several phrases of which ONE cue phrase carries the emotion — in its
+words, its prosody, both, or contradicting (words of another emotion, the label in the prosody) —
+at a varying position, with held-out cue synonyms per test group and distractor emotion words in
+the dialogue context (design: `compose.py`). Every tree carries a `SYNTHETIC.json` marker (see
+`read_marker`) and, next to it, the per-utterance cue ground truth `SYNTHETIC_CUES.jsonl` (see
+`cues.read_cues`; the adapters never read it). Trees are byte-identical for a given (layout, scale, seed).
 
     from dataset_adapters.synth import generate
     summary = generate("iemocap", "/tmp/iemocap-synth", scale="small", seed=0)
@@ -18,10 +21,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dataset_adapters.synth import crema_layout, iemocap_layout, msp_layout
+from dataset_adapters.synth.cues import CUES_NAME, read_cues
 from dataset_adapters.synth.marker import MARKER_NAME, read_marker, write_marker
 from dataset_adapters.synth.render import Renderer, tree_bytes
 
-GENERATOR_VERSION = "2"  # bump whenever the same (layout, scale, seed) would give different bytes
+GENERATOR_VERSION = "3"  # bump whenever the same (layout, scale, seed) would give different bytes
 SCALES = ("tiny", "small", "full")
 _BUILDERS: dict[str, Callable[[Path, str, int, Renderer, bool], dict[str, Any]]] = {
     "iemocap": iemocap_layout.build,
@@ -30,7 +34,8 @@ _BUILDERS: dict[str, Callable[[Path, str, int, Renderer, bool], dict[str, Any]]]
 }
 LAYOUTS = tuple(_BUILDERS)
 
-__all__ = ["GENERATOR_VERSION", "LAYOUTS", "SCALES", "generate", "read_marker", "MARKER_NAME"]
+__all__ = ["GENERATOR_VERSION", "LAYOUTS", "SCALES", "generate", "read_marker", "read_cues", "MARKER_NAME",
+           "CUES_NAME"]
 
 
 def _check_plan(layout: str, scale: str) -> None:
@@ -65,7 +70,7 @@ def generate(layout: str, out: Path | str, scale: str = "small", seed: int = 0, 
     The tree is built in a sibling temporary folder and moved into place at the end, so `out` is
     never half-written; an existing `out` is replaced only if it is empty or itself synthetic.
     Summary keys: layout, scale, seed, root, utterances, labels (raw code counts), speakers,
-    sessions/partitions (where the layout has them), audio_seconds, bytes, seconds.
+    sessions/partitions (where the layout has them), cue_types, audio_seconds, bytes, seconds.
     """
     _check_plan(layout, scale)
     out = Path(out).absolute()
@@ -78,7 +83,7 @@ def generate(layout: str, out: Path | str, scale: str = "small", seed: int = 0, 
         write_marker(tmp, {
             "synthetic": True, "layout": layout, "scale": scale, "seed": seed,
             "generator_version": GENERATOR_VERSION,
-            "utterances": stats["utterances"], "labels": stats["labels"],
+            "utterances": stats["utterances"], "labels": stats["labels"], "cue_file": CUES_NAME,
         })
         size = tree_bytes(tmp)
         _move_into_place(tmp, out)

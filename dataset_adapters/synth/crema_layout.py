@@ -3,6 +3,12 @@
 Every actor speaks the same 12 fixed sentences in every emotion, so the words carry nothing and
 the emotion lives only in the prosody. Only sentence IEO has graded levels (LO/MD/HI; NEU is XX),
 which set how strongly the emotion is acted.
+
+Generator v3: the fixed sentence is spoken as three chunks of its words (`chunks`), each
+synthesised on its own; ONE chunk (start, middle or end, uniformly) carries the emotional prosody
+and the others are neutral, so the emotion is local in time. The cue type is `prosody` for every
+emotional clip and `none` for NEU (its neutral "cue" chunk is recorded for uniform bookkeeping).
+The words cannot carry a cue here, so there are no synonym groups and no distractors.
 """
 from __future__ import annotations
 
@@ -14,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dataset_adapters.synth.prosody import Speaker, clip_prosody, draw_intensity, make_speakers
-from dataset_adapters.synth.render import ClipSpec, Renderer, render_all, stable_seed, write_file
+from dataset_adapters.synth import compose
+from dataset_adapters.synth.cues import write_cues
+from dataset_adapters.synth.prosody import Speaker, draw_intensity, make_speakers, phrase_prosodies
+from dataset_adapters.synth.render import ClipSpec, Phrase, Renderer, render_all, stable_seed, write_file
 
 LAYOUT = "crema-d"
 SENTENCES: dict[str, str] = {
@@ -30,6 +38,7 @@ LEVEL_INTENSITY = {"LO": 0.5, "MD": 0.85, "HI": 1.2}
 # actors, sentences per actor (None: all 12, IEO at all three levels, as in the release)
 SCALES: dict[str, tuple[int, int | None]] = {"tiny": (6, 1), "small": (10, 5), "full": (91, None)}
 RACES = ("African American", "Asian", "Caucasian", "Unspecified")
+N_CHUNKS = 3
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,21 @@ class PlannedClip:
     actor: Speaker
     emotion: str  # raw code
     clip: ClipSpec
+    cue: compose.Composed
+    intensity: float
+
+
+def chunks(sentence: str, n: int = N_CHUNKS) -> tuple[str, ...]:
+    """`sentence`'s words in `n` consecutive chunks, as even as possible (earlier chunks longer)."""
+    words = sentence.split()
+    if len(words) < n:
+        raise ValueError(f"{sentence!r} has fewer than {n} words")
+    sizes = [len(words) // n + (1 if i < len(words) % n else 0) for i in range(n)]
+    out, at = [], 0
+    for size in sizes:
+        out.append(" ".join(words[at:at + size]))
+        at += size
+    return tuple(out)
 
 
 def plan(scale: str, seed: int) -> list[PlannedClip]:
@@ -65,12 +89,24 @@ def plan(scale: str, seed: int) -> list[PlannedClip]:
                     levels = [("LO", "MD", "HI")[int(rng.integers(3))]]
                 for level in levels:
                     stem = f"{actor.sid}_{sentence}_{emo}_{level}"
-                    k = LEVEL_INTENSITY[level] if level in LEVEL_INTENSITY else draw_intensity(rng)
-                    clip = ClipSpec(path=f"AudioWAV/{stem}.wav", spoken=SENTENCES[sentence],
-                                    prosody=clip_prosody(actor, EMOTIONS[emo], k, rng),
+                    k = (LEVEL_INTENSITY[level] if level in LEVEL_INTENSITY
+                         else max(draw_intensity(rng), compose.CUE_MIN_INTENSITY))
+                    emotion = EMOTIONS[emo]
+                    parts = chunks(SENTENCES[sentence])
+                    position = compose.POSITIONS[int(rng.integers(len(compose.POSITIONS)))]
+                    at = {"start": 0, "middle": 1, "end": N_CHUNKS - 1}[position]
+                    cue = compose.Composed(
+                        phrases=parts, roles=tuple("cue" if i == at else "filler" for i in range(N_CHUNKS)),
+                        cue_type="none" if emotion == "neu" else "prosody", position=position,
+                        word_emotion="neu", prosody_emotion=emotion, cue_word=None,
+                        distractor_word=None, distractor_emotion=None)
+                    neutral, cue_prosody = phrase_prosodies(actor, emotion, k, rng)
+                    clip = ClipSpec(path=f"AudioWAV/{stem}.wav",
+                                    phrases=tuple(Phrase(p, cue_prosody if i == at else neutral)
+                                                  for i, p in enumerate(parts)),
                                     seed=stable_seed(seed, stem), gain=actor.gain,
                                     noise_dbfs=float(rng.uniform(-60, -48)))
-                    out.append(PlannedClip(stem, actor, emo, clip))
+                    out.append(PlannedClip(stem, actor, emo, clip, cue, k))
     out.sort(key=lambda c: c.stem)
     return out
 
@@ -91,9 +127,14 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
     durations = render_all(root, [c.clip for c in clips], renderer, progress, "crema-d")
     actors = sorted({c.actor.sid: c.actor for c in clips}.values(), key=lambda a: a.sid)
     write_file(root, "VideoDemographics.csv", _demographics(actors, np.random.default_rng(stable_seed(seed, LAYOUT, "demo"))))
+    write_cues(root, [
+        compose.truth(f"{LAYOUT}:{c.stem}", c.emotion, EMOTIONS[c.emotion], c.cue, 0, durations[c.clip.path].duration,
+                      durations[c.clip.path].spans, c.intensity, None)
+        for c in clips])
     return {
         "utterances": len(clips),
         "labels": dict(sorted(Counter(c.emotion for c in clips).items())),
         "speakers": [a.sid for a in actors],
-        "audio_seconds": round(sum(durations.values()), 3),
+        "cue_types": dict(sorted(Counter(c.cue.cue_type for c in clips).items())),
+        "audio_seconds": round(sum(r.duration for r in durations.values()), 3),
     }

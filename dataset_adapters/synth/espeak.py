@@ -85,6 +85,8 @@ class _Engine:
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synchronize.argtypes = []
         lib.espeak_Synchronize.restype = ctypes.c_int
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         # espeak-ng >= 1.52 draws jitter from its own generator; reseeding it per call is what makes
         # the same text + prosody give the same samples (byte-identical corpora for one seed).
         self._set_seed = getattr(lib, "espeak_ng_SetRandSeed", None)
@@ -151,6 +153,43 @@ def synthesize(text: str, prosody: Prosody = Prosody(), seed: int = 0) -> tuple[
         if _ENGINE is None:
             _ENGINE = _Engine()
         return _ENGINE.synth(text, prosody, seed), _ENGINE.sample_rate
+
+
+def phonemes(text: str, voice: str = "en-us") -> str:
+    """espeak's IPA phonemes for `text` (clauses joined by spaces): what the synthesiser will say.
+
+    Used to check that new words are read as words, not spelled out letter by letter.
+    """
+    global _ENGINE
+    with _LOCK:
+        if _ENGINE is None:
+            _ENGINE = _Engine()
+        eng = _ENGINE
+        if voice != eng._voice:
+            if eng.lib.espeak_SetVoiceByName(voice.encode()) != EE_OK:
+                raise EspeakError(f"espeak does not know the voice {voice!r}")
+            eng._voice = voice
+        buf = ctypes.create_string_buffer(text.encode("utf-8") + b"\0")
+        ptr = ctypes.c_void_p(ctypes.addressof(buf))
+        out: list[str] = []
+        while ptr.value:
+            chunk = eng.lib.espeak_TextToPhonemes(ctypes.byref(ptr), CHARS_UTF8, 2)  # 2: IPA
+            if chunk is None:
+                break
+            out.append(chunk.decode("utf-8"))
+        return " ".join(x for x in out if x)
+
+
+def spelled_out(word: str, voice: str = "en-us") -> bool:
+    """Whether espeak reads `word` letter by letter (as it does for what its rules cannot pronounce)."""
+    def norm(s: str) -> str:
+        return "".join(ch for ch in s if ch not in " ˈˌ")
+
+    if len(word) < 2:  # "I", "a": the word is its letter
+        return False
+    said = phonemes(word, voice)
+    stresses = sum(said.count(m) for m in "ˈˌ")
+    return stresses > 2 or norm(said) == norm(phonemes(" ".join(word), voice))
 
 
 # --- the forking helper process -------------------------------------------------------------

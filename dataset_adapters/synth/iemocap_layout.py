@@ -5,6 +5,9 @@ per-annotator `Categorical/` sub-folder, transcription lines that are not uttera
 no timestamps, one latin-1 byte), tags like [LAUGHTER], scripted ids with a part letter
 (`Ses05M_script01_1b_M012`), and dialogue prefixes whose gender is not the speaker's.
 Dialogues have a theme emotion (so context helps) and alternate their two speakers in time.
+Utterances are built by `compose.py` (one cue phrase among neutral ones); the cue words of session k
+come from held-out synonym group k, so a leave-one-session-out test fold never sees its cue words
+in training.
 """
 from __future__ import annotations
 
@@ -14,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dataset_adapters.synth import lexicon
-from dataset_adapters.synth.prosody import Speaker, clip_prosody, draw_intensity, make_speakers
-from dataset_adapters.synth.render import ClipSpec, Renderer, render_all, stable_seed, write_file
+from dataset_adapters.synth import compose
+from dataset_adapters.synth.cues import write_cues
+from dataset_adapters.synth.prosody import Speaker, draw_intensity, make_speakers, phrase_prosodies
+from dataset_adapters.synth.render import ClipSpec, Phrase, Renderer, render_all, stable_seed, write_file
 
 LAYOUT = "iemocap"
 KEPT_4 = ("neu", "hap", "exc", "ang", "sad")  # raw codes kept by iemocap-4 (exc merged into hap)
@@ -33,7 +37,7 @@ SCALES: dict[str, dict[str, object]] = {
 }
 SCRIPTS = ("script01_1", "script01_2", "script01_3", "script02_1", "script02_2", "script03_1", "script03_2")
 THEME_SHARE = 0.6  # share of a dialogue's utterances that carry its theme emotion
-MISLEADING_SHARE = 0.3
+N_GROUPS = 5  # held-out synonym groups: one per session
 
 CATEGORY = {
     "neu": "Neutral", "hap": "Happiness", "exc": "Excited", "sad": "Sadness", "ang": "Anger",
@@ -54,9 +58,12 @@ class PlannedUtt:
     gender: str
     label: str  # raw code
     transcript: str
-    text_emotion: str
-    text_kind: str  # congruent / neutral-words / misleading
+    text_emotion: str  # what the cue phrase's words express
+    text_kind: str  # congruent / neutral-words / misleading / ambiguous (see compose.text_kind)
     clip: ClipSpec
+    cue: compose.Composed
+    intensity: float
+    tag_offset: int  # tokens before the first phrase ([LAUGHTER] / [BREATHING] at the start)
 
 
 def session_label_counts(scale: str) -> list[dict[str, int]]:
@@ -124,29 +131,25 @@ def _split_dialogues(pool: list[str], n_dialogues: int, rng: np.random.Generator
     return out
 
 
-def _n_sentences(scale: str, rng: np.random.Generator) -> int:
-    """How many sentences one utterance joins: real IEMOCAP turns average ~4.5 s with a tail to ~30 s."""
+def _n_phrases(scale: str, rng: np.random.Generator) -> int:
+    """How many phrases one utterance joins: real IEMOCAP turns average ~4.5 s with a tail to ~30 s."""
     if scale != "full":
-        return 2 if rng.random() < 0.05 else 1
-    target = float(np.exp(rng.normal(np.log(3.0), 0.75)))  # seconds (a sentence lasts ~2.5 s)
-    return int(np.clip(round(target / 2.3), 1, 8))  # mean ~4.3 s (4.4 measured with cap 12, whose longest was 50 s)
+        return compose.n_phrases_small(rng)
+    target = float(np.exp(rng.normal(np.log(3.0), 0.75)))  # seconds (a phrase lasts ~1.5-2.5 s)
+    return int(np.clip(round(target / 2.0), 2, 8))
 
 
-def _text(label: str, n_sent: int, rng: np.random.Generator, script_key: str | None, seed: int) -> tuple[str, str, str]:
-    """(transcript with tags, text emotion, kind) for one utterance."""
-    if label == "xxx":  # no agreement: words of any core emotion
-        emo, kind = lexicon.CORE[int(rng.integers(len(lexicon.CORE)))], "ambiguous"
-    else:
-        emo, kind = lexicon.text_emotion(label, rng, MISLEADING_SHARE)
-    # Scripted lines repeat across sessions (as in the real corpus, text can leak across folds).
-    trng = np.random.default_rng(stable_seed(seed, script_key, emo)) if script_key else rng
-    words = " ".join(lexicon.sentence(emo, trng) for _ in range(n_sent))
+def _tags(label: str, phrases: tuple[str, ...], rng: np.random.Generator) -> tuple[str, int]:
+    """(transcript with tags, tokens before the first phrase)."""
+    words = " ".join(phrases)
     r = rng.random()
     if label in ("hap", "exc") and r < 0.08:
-        words = f"[LAUGHTER] {words}" if rng.random() < 0.5 else f"{words} [LAUGHTER]"
-    elif r < 0.03:
-        words = f"[BREATHING] {words}"
-    return words, emo, kind
+        if rng.random() < 0.5:
+            return f"[LAUGHTER] {words}", 1
+        return f"{words} [LAUGHTER]", 0
+    if r < 0.03:
+        return f"[BREATHING] {words}", 1
+    return words, 0
 
 
 def plan(scale: str, seed: int) -> tuple[list[PlannedUtt], list[Speaker]]:
@@ -168,16 +171,26 @@ def plan(scale: str, seed: int) -> tuple[list[PlannedUtt], list[Speaker]]:
                 gender = first if i % 2 == 0 else ("M" if first == "F" else "F")
                 uid = f"{dialog}_{gender}{turn_no[gender]:03d}"
                 turn_no[gender] += 1
+                # Scripted lines repeat across sessions (as in the real corpus, text can leak across
+                # folds): their filler phrases and frames come from a generator keyed by the script line.
                 script_key = f"{name.rstrip('b')}:{i}" if name.startswith("script") else None
-                text, emo, kind = _text(label, _n_sentences(scale, rng), rng, script_key, seed)
+                trng = np.random.default_rng(stable_seed(seed, script_key)) if script_key else None
+                nxt = labels[i + 1] if i + 1 < len(labels) else None
+                distractor = compose.distractor_emotion(label, nxt, rng)
+                cue = compose.compose(label, _n_phrases(scale, rng), s - 1, N_GROUPS, rng, trng, distractor)
+                text, tag_offset = _tags(label, cue.phrases, rng)
                 sp = by_id[f"Ses{s:02d}_{gender}"]
-                prosody = clip_prosody(sp, label, draw_intensity(rng), rng)
+                intensity = max(draw_intensity(rng), compose.CUE_MIN_INTENSITY)
+                neutral, cue_prosody = phrase_prosodies(sp, cue.prosody_emotion, intensity, rng)
                 clip = ClipSpec(
-                    path=f"Session{s}/sentences/wav/{dialog}/{uid}.wav", spoken=lexicon.spoken_form(text),
-                    prosody=prosody, seed=stable_seed(seed, uid), gain=sp.gain,
+                    path=f"Session{s}/sentences/wav/{dialog}/{uid}.wav",
+                    phrases=tuple(Phrase(p, cue_prosody if role == "cue" else neutral)
+                                  for p, role in zip(cue.phrases, cue.roles)),
+                    seed=stable_seed(seed, uid), gain=sp.gain,
                     noise_dbfs=-58.0 + 2.0 * s,  # each session has its own room
                 )
-                out.append(PlannedUtt(uid, s, dialog, gender, label, text, emo, kind, clip))
+                out.append(PlannedUtt(uid, s, dialog, gender, label, text, cue.word_emotion,
+                                      compose.text_kind(label, cue), clip, cue, intensity, tag_offset))
     return out, speakers
 
 
@@ -213,7 +226,7 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
         timed: list[tuple[PlannedUtt, float, float]] = []
         for u in dutts:
             start = round(t, 4)
-            end = round(start + durations[u.clip.path], 4)
+            end = round(start + durations[u.clip.path].duration, 4)
             timed.append((u, start, end))
             t = end + float(rng.uniform(0.2, 2.0))
         evals = ["% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"]
@@ -229,6 +242,10 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
         lines.insert(1, f"{dialog}_{g}XX0 [{a:08.4f}-{b:08.4f}]: ".encode() + xx_text + b"\n")
         lines.append(f"{dialog}_{g}XX1: [BREATHING]\n".encode())
         write_file(root, f"Session{s}/dialog/transcriptions/{dialog}.txt", b"".join(lines))
+    write_cues(root, [
+        compose.truth(f"{LAYOUT}:{u.uid}", u.label, u.label, u.cue, u.tag_offset, durations[u.clip.path].duration,
+                      durations[u.clip.path].spans, u.intensity, f"Session{u.session}")
+        for u in utts])
     kept = [u for u in utts if u.label in KEPT_4]
     return {
         "utterances": len(utts),
@@ -239,5 +256,6 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
         "sessions": {f"Session{s}": sum(1 for u in kept if u.session == s) for s in range(1, 6)},
         "dialogues": len(dialogs),
         "text_kinds": dict(sorted(Counter(u.text_kind for u in kept).items())),
-        "audio_seconds": round(sum(durations.values()), 3),
+        "cue_types": dict(sorted(Counter(u.cue.cue_type for u in kept).items())),
+        "audio_seconds": round(sum(r.duration for r in durations.values()), 3),
     }

@@ -4,6 +4,10 @@ Why templates: the text modality must carry the emotion through its words (so a 
 something to learn) while staying plain, grammatical English that a speech recogniser can
 transcribe from espeak audio. No digits (recognisers disagree on "9" vs "nine"), few proper names.
 Emotions are the unified three-letter codes of `dataset_adapters.labels.VOCAB`.
+
+Since generator v3 the layouts use the neutral TEMPLATES as filler phrases and build the one cue
+phrase of an utterance from `CUE_FRAMES` + a cue word of `SYNONYMS` (see compose.py); the emotional
+TEMPLATES and `text_emotion` are the v2 design, kept for callers that want single sentences.
 """
 from __future__ import annotations
 
@@ -190,3 +194,74 @@ def text_emotion(label: str, rng: np.random.Generator, misleading_share: float) 
 def spoken_form(text: str) -> str:
     """What the synthesiser should say: the transcript without bracketed tags like [LAUGHTER]."""
     return " ".join(re.sub(r"\[[A-Z_ ]+\]", " ", text).split())
+
+
+# --- v2: multi-phrase utterances with one cue phrase ----------------------------------------------
+#
+# An utterance is a few short phrases: neutral filler (the neutral TEMPLATES above) plus ONE cue
+# phrase built from an emotion-agnostic first-person frame with one adjective slot. The adjective
+# (the cue word) is what carries the emotion in the words; every class, neutral included, uses the
+# same frames, so the frame itself says nothing about the class.
+
+# Cue words per emotion: disjoint across emotions, single lowercase words espeak pronounces as words.
+# The lists are split into held-out groups (see `synonym_groups`), so keep 10 per emotion.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "neu": ("rested", "fine", "calm", "normal", "alright", "steady", "neutral", "composed", "settled", "ordinary"),
+    "hap": ("happy", "glad", "cheerful", "delighted", "joyful", "pleased", "merry", "blissful", "jolly", "overjoyed"),
+    "exc": ("excited", "thrilled", "ecstatic", "elated", "eager", "euphoric", "enthusiastic", "exhilarated",
+            "energized", "pumped"),
+    "ang": ("angry", "furious", "mad", "livid", "irate", "enraged", "outraged", "fuming", "infuriated", "hostile"),
+    "sad": ("sad", "unhappy", "miserable", "gloomy", "depressed", "heartbroken", "sorrowful", "downcast",
+            "lonely", "devastated"),
+    "fru": ("frustrated", "annoyed", "irritated", "exasperated", "bothered", "aggravated", "impatient",
+            "discouraged", "thwarted", "stuck"),
+    "sur": ("surprised", "amazed", "astonished", "shocked", "stunned", "astounded", "startled", "speechless",
+            "bewildered", "dumbfounded"),
+    "fea": ("afraid", "scared", "frightened", "terrified", "nervous", "anxious", "fearful", "petrified",
+            "panicked", "worried"),
+    "dis": ("disgusted", "revolted", "repulsed", "sickened", "nauseated", "appalled", "queasy", "repelled",
+            "squeamish", "offended"),
+    "con": ("scornful", "dismissive", "disdainful", "contemptuous", "condescending", "sneering", "smug",
+            "superior", "mocking", "unimpressed"),
+}
+
+# First-person frames for the cue phrase ({W} = the cue word).
+CUE_FRAMES: tuple[str, ...] = (
+    "Honestly, I feel {W} today.",
+    "I was {W} when I heard about it.",
+    "Right now I am feeling {W}.",
+    "It all left me {W}.",
+    "I am {W} about {thing_obj}.",
+    "To be honest, I am {W}.",
+    "I just feel so {W}.",
+    "After that call I was {W}.",
+)
+
+# Third-person frames for distractor phrases: someone ELSE's emotion, spoken with neutral prosody.
+DISTRACTOR_FRAMES: tuple[str, ...] = (
+    "{Person} was {W} about {thing_obj}.",
+    "{Person} said they felt {W} {time}.",
+    "Apparently {person} seemed {W} at {event}.",
+    "{Person} looked {W} {time}.",
+)
+
+
+def synonym_groups(emotion: str, n_groups: int) -> list[tuple[str, ...]]:
+    """`emotion`'s cue words dealt round-robin into `n_groups` disjoint held-out groups."""
+    if emotion not in SYNONYMS:
+        raise KeyError(f"no cue words for emotion {emotion!r}; known: {', '.join(SYNONYMS)}")
+    words = SYNONYMS[emotion]
+    if not 1 <= n_groups <= len(words):
+        raise ValueError(f"cannot split {len(words)} cue words of {emotion!r} into {n_groups} groups")
+    return [words[g::n_groups] for g in range(n_groups)]
+
+
+def frame(frames: tuple[str, ...], word: str, rng: np.random.Generator) -> str:
+    """One frame with `word` in its {W} slot and the other slots filled."""
+    template = frames[int(rng.integers(len(frames)))]
+    return _fill(template.replace("{W}", word), rng)
+
+
+def filler(rng: np.random.Generator) -> str:
+    """One neutral filler phrase."""
+    return sentence("neu", rng)

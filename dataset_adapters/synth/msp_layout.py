@@ -3,6 +3,8 @@
 Speakers are split across the official partitions (speaker-independent, as in the release), some
 podcasts have no known speaker (`SpkrID` Unknown), and segment numbers leave gaps like the real
 file names. Each podcast leans towards a theme emotion so the preceding segments are informative.
+Segments are built by `compose.py` (one cue phrase among neutral ones); cue words come from three
+held-out synonym groups: Train+Development, Test1, Test2 (`SYNONYM_GROUPS`).
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dataset_adapters.synth import lexicon
-from dataset_adapters.synth.prosody import Speaker, clip_prosody, draw_intensity, make_speakers
-from dataset_adapters.synth.render import ClipSpec, Renderer, render_all, stable_seed, write_file
+from dataset_adapters.synth import compose
+from dataset_adapters.synth.cues import write_cues
+from dataset_adapters.synth.prosody import Speaker, draw_intensity, make_speakers, phrase_prosodies
+from dataset_adapters.synth.render import ClipSpec, Phrase, Renderer, render_all, stable_seed, write_file
 
 LAYOUT = "msp-podcast"
 CODE_TO_EMOTION = {"A": "ang", "S": "sad", "H": "hap", "U": "sur", "F": "fea", "D": "dis", "C": "con",
@@ -30,8 +33,10 @@ SCALES: dict[str, dict[str, object]] = {
               "labels": {"N": 90, "H": 60, "A": 55, "S": 55, "U": 10, "F": 8, "D": 8, "C": 8, "O": 6, "X": 10}},
 }
 SHARES = (0.55, 0.15, 0.18, 0.12)  # of the labels, per partition
-MISLEADING_SHARE = 0.3
 THEME_SHARE = 0.5
+# Held-out synonym group of each partition: the test partitions' cue words never occur in training.
+SYNONYM_GROUPS = {"Train": "Train+Development", "Development": "Train+Development", "Test1": "Test1", "Test2": "Test2"}
+_GROUP_INDEX = {"Train+Development": 0, "Test1": 1, "Test2": 2}
 # Mean (activation, valence, dominance) on the 1..7 scale per code.
 AVD = {"A": (5.5, 2.2, 5.2), "S": (2.8, 2.5, 3.0), "H": (5.0, 5.6, 4.6), "U": (5.2, 4.6, 4.0),
        "F": (4.8, 2.6, 3.0), "D": (4.2, 2.4, 4.4), "C": (3.8, 2.8, 5.0), "N": (3.6, 4.0, 4.0),
@@ -49,6 +54,8 @@ class PlannedSeg:
     transcript: str
     text_kind: str
     clip: ClipSpec
+    cue: compose.Composed
+    intensity: float
 
 
 def _deal(labels: dict[str, int], rng: np.random.Generator) -> list[list[str]]:
@@ -104,21 +111,24 @@ def plan(scale: str, seed: int) -> list[PlannedSeg]:
             members[i].append(code)
         for (pid, sp, known, part), mcodes in zip(pcs, members):
             seg_no = int(rng.integers(1, 20))
-            for code in mcodes:
+            for j, code in enumerate(mcodes):
                 stem = f"MSP-PODCAST_{pid:04d}_{seg_no:04d}"
                 seg_no += int(rng.integers(1, 4))
                 emotion = CODE_TO_EMOTION[code]
-                if code == "X":
-                    t_emo, kind = lexicon.CORE[int(rng.integers(len(lexicon.CORE)))], "ambiguous"
-                else:
-                    t_emo, kind = lexicon.text_emotion(emotion, rng, MISLEADING_SHARE)
-                n_sent = 2 if rng.random() < 0.08 else 1
-                text = " ".join(lexicon.sentence(t_emo, rng) for _ in range(n_sent))
-                clip = ClipSpec(path=f"Audios/{stem}.wav", spoken=text,
-                                prosody=clip_prosody(sp, emotion, draw_intensity(rng), rng),
+                nxt = CODE_TO_EMOTION[mcodes[j + 1]] if j + 1 < len(mcodes) else None
+                distractor = compose.distractor_emotion(emotion, nxt, rng)
+                group = _GROUP_INDEX[SYNONYM_GROUPS[part]]
+                cue = compose.compose(emotion, compose.n_phrases_small(rng), group, len(_GROUP_INDEX), rng,
+                                      distractor=distractor)
+                intensity = max(draw_intensity(rng), compose.CUE_MIN_INTENSITY)
+                neutral, cue_prosody = phrase_prosodies(sp, cue.prosody_emotion, intensity, rng)
+                clip = ClipSpec(path=f"Audios/{stem}.wav",
+                                phrases=tuple(Phrase(p, cue_prosody if role == "cue" else neutral)
+                                              for p, role in zip(cue.phrases, cue.roles)),
                                 seed=stable_seed(seed, stem), gain=sp.gain,
                                 noise_dbfs=float(rng.uniform(-60, -45)))
-                segs.append(PlannedSeg(stem, pid, sp, known, part, code, text, kind, clip))
+                segs.append(PlannedSeg(stem, pid, sp, known, part, code, cue.text,
+                                       compose.text_kind(emotion, cue), clip, cue, intensity))
     segs.sort(key=lambda s: s.stem)
     return segs
 
@@ -143,6 +153,10 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
     write_file(root, "Labels/labels_consensus.csv", _labels_csv(segs, rng))
     for s in segs:
         write_file(root, f"Transcripts/{s.stem}.txt", s.transcript + "\n")
+    write_cues(root, [
+        compose.truth(f"{LAYOUT}:{s.stem}", s.code, CODE_TO_EMOTION[s.code], s.cue, 0, durations[s.clip.path].duration,
+                      durations[s.clip.path].spans, s.intensity, SYNONYM_GROUPS[s.partition])
+        for s in segs])
     kept = [s for s in segs if s.code not in ("X", "O")]
     return {
         "utterances": len(segs),
@@ -153,5 +167,6 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
         "podcasts": len({s.podcast for s in segs}),
         "partitions": {p: sum(1 for s in kept if s.partition == p) for p in PARTITIONS},
         "text_kinds": dict(sorted(Counter(s.text_kind for s in kept).items())),
-        "audio_seconds": round(sum(durations.values()), 3),
+        "cue_types": dict(sorted(Counter(s.cue.cue_type for s in kept).items())),
+        "audio_seconds": round(sum(r.duration for r in durations.values()), 3),
     }

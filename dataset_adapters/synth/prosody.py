@@ -58,6 +58,12 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+# Per-speaker baselines (v2 widened them from 7 and 12): a speaker's neutral voice can be higher or
+# faster than another's emotional one, so only a comparison WITHIN the speaker (or the clip) is reliable.
+SPEAKER_PITCH_SD = 9.0  # espeak pitch units
+SPEAKER_RATE_SD = 16.0  # words per minute
+
+
 def make_speakers(prefix_ids: list[tuple[str, str]], rng: np.random.Generator) -> list[Speaker]:
     """Speakers for (sid, gender) pairs; voices cycle through the variants of that gender."""
     out: list[Speaker] = []
@@ -69,19 +75,16 @@ def make_speakers(prefix_ids: list[tuple[str, str]], rng: np.random.Generator) -
         base_pitch = 55.0 if gender == "F" else 42.0
         out.append(Speaker(
             sid=sid, gender=gender, variant=variant,
-            pitch=float(np.clip(base_pitch + rng.normal(0, 7), 25, 75)),
-            rate=float(np.clip(178 + rng.normal(0, 12), 150, 205)),
+            pitch=float(np.clip(base_pitch + rng.normal(0, SPEAKER_PITCH_SD), 25, 75)),
+            rate=float(np.clip(178 + rng.normal(0, SPEAKER_RATE_SD), 140, 215)),
             range=float(np.clip(50 + rng.normal(0, 8), 30, 70)),
             gain=float(10 ** (rng.normal(0, 2.5) / 20)),
         ))
     return out
 
 
-def clip_prosody(speaker: Speaker, emotion: str, intensity: float, rng: np.random.Generator) -> Prosody:
-    """Prosody for one clip: the speaker's baseline moved by `intensity` x the emotion's profile, plus jitter.
-
-    `emotion` may be `xxx` (annotators disagreed): a blend of two random emotions at half strength.
-    """
+def _profile(emotion: str, rng: np.random.Generator) -> Profile:
+    """`emotion`'s profile; `xxx` (annotators disagreed) is a blend of two random emotions at half strength."""
     if emotion == "xxx":
         a, b = rng.choice(list(PROFILES), size=2, replace=False)
         pa, pb = PROFILES[str(a)], PROFILES[str(b)]
@@ -91,6 +94,15 @@ def clip_prosody(speaker: Speaker, emotion: str, intensity: float, rng: np.rando
         p = PROFILES[emotion]
     else:
         raise KeyError(f"no prosody profile for emotion {emotion!r}; known: {', '.join(PROFILES)}")
+    return p
+
+
+def clip_prosody(speaker: Speaker, emotion: str, intensity: float, rng: np.random.Generator) -> Prosody:
+    """Prosody for one clip: the speaker's baseline moved by `intensity` x the emotion's profile, plus jitter.
+
+    `emotion` may be `xxx` (annotators disagreed): a blend of two random emotions at half strength.
+    """
+    p = _profile(emotion, rng)
     k = intensity
     rate = speaker.rate * (1 + k * (p.rate - 1)) * float(np.exp(rng.normal(0, 0.06)))
     pitch = speaker.pitch + k * p.pitch + rng.normal(0, 4)
@@ -106,3 +118,34 @@ def clip_prosody(speaker: Speaker, emotion: str, intensity: float, rng: np.rando
 def draw_intensity(rng: np.random.Generator) -> float:
     """How strongly a clip acts its emotion: mostly clear, sometimes faint (then close to neutral)."""
     return float(np.clip(rng.normal(0.85, 0.3), 0.2, 1.4))
+
+
+def phrase_prosodies(speaker: Speaker, emotion: str, intensity: float,
+                     rng: np.random.Generator) -> tuple[Prosody, Prosody]:
+    """(neutral, cue) prosody for one multi-phrase utterance (generator v3).
+
+    Both start from the same utterance-level draw around the speaker's baseline (the speaker's
+    day-to-day jitter); the cue phrase is that draw moved by `intensity` x `emotion`'s profile, with
+    only a little extra jitter, so inside one clip the cue phrase differs from the filler phrases in
+    the direction of the profile. `emotion` "neu" gives the same prosody twice (the jitter is still
+    drawn, so the number of draws does not depend on the emotion).
+    """
+    p = _profile(emotion, rng)
+    rate = speaker.rate * float(np.exp(rng.normal(0, 0.05)))
+    pitch = speaker.pitch + rng.normal(0, 3)
+    range_ = speaker.range + rng.normal(0, 6)
+    volume = 100 * float(np.exp(rng.normal(0, 0.08)))
+    wordgap = abs(rng.normal(0, 0.6))
+    k = intensity
+    voice = f"en-us+{speaker.variant}"
+    neutral = Prosody(voice=voice, rate=int(round(rate)), pitch=int(round(pitch)), range=int(round(range_)),
+                      volume=int(round(min(volume, 170))), wordgap=int(round(wordgap))).clamped()
+    cue = Prosody(
+        voice=voice,
+        rate=int(round(rate * (1 + k * (p.rate - 1)) * float(np.exp(rng.normal(0, 0.02))))),
+        pitch=int(round(pitch + k * p.pitch + rng.normal(0, 1))),
+        range=int(round(range_ + k * p.range + rng.normal(0, 2))),
+        volume=int(round(min(volume * (1 + k * (p.volume - 1)), 170))),
+        wordgap=int(round(wordgap + k * p.wordgap)),
+    ).clamped()
+    return neutral, (neutral if emotion == "neu" else cue)
