@@ -9,6 +9,7 @@ other layer can use it without breaking the one-way imports.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 from typing import Any, Generic, Iterator, TypeVar
@@ -93,6 +94,22 @@ class Registry(Generic[T]):
         """The `module:attribute` path of a lazily registered entry (None for direct objects)."""
         target = self._entries[self.check(name)][0]
         return target if isinstance(target, str) else None
+
+    @contextlib.contextmanager
+    def overlay(self, entries: dict[str, T | str]) -> Iterator["Registry[T]"]:
+        """Add `entries` for the duration of a block, then remove exactly them (tests, plugins).
+
+        Other modules hold this registry object itself, so an overlay is seen everywhere while it
+        lasts; names already registered are refused, so nothing shipped can be shadowed.
+        """
+        for name, target in entries.items():
+            self.register(name, target)
+        try:
+            yield self
+        finally:
+            for name in entries:
+                self._entries.pop(name, None)
+                self._loaded.pop(name, None)
 
     def scoped(self) -> "Registry[T]":
         """A copy with the same entries; registering into it leaves this registry untouched."""

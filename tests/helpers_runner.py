@@ -120,14 +120,6 @@ TEST_MODELS = {
 }
 
 
-def register_test_models() -> None:
-    from benchmarks.models import MODELS
-
-    for name, target in TEST_MODELS.items():
-        if name not in MODELS:
-            MODELS.register(name, target)
-
-
 def write_suite(path: Path, body: str) -> Path:
     path.write_text(body)
     return path
@@ -146,9 +138,11 @@ label_map = "iemocap-4"
 """
 
 
-if __name__ == "__main__":
-    register_test_models()
+if __name__ == "__main__":  # the CLI with the test models, for subprocess tests (kill/restart)
     from benchmarks.cli import main
+    from benchmarks.models import MODELS
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sys.exit(main(sys.argv[1:]))
+    with MODELS.overlay(dict(TEST_MODELS)):
+        code = main(sys.argv[1:])
+    sys.exit(code)

@@ -18,7 +18,7 @@ from dataset_adapters.base import load_report
 from dataset_adapters.synth.marker import write_marker
 from dataset_adapters.types import CorpusError
 from tests.helpers_adapters import make_crema, make_iemocap, make_msp
-from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, register_test_models, write_suite
+from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, write_suite
 
 BUILDERS: dict[str, Callable[[Path], Path]] = {"iemocap": make_iemocap, "msp-podcast": make_msp, "crema-d": make_crema}
 
@@ -147,8 +147,7 @@ def test_export_refuses_to_overwrite(tmp_path: Path, capsys) -> None:
     assert "exists" in capsys.readouterr().err
 
 
-def test_run_on_a_hf_corpus_matches_the_run_on_the_tree(tmp_path: Path) -> None:
-    register_test_models()
+def test_run_on_a_hf_corpus_matches_the_run_on_the_tree(tmp_path: Path, test_models: None) -> None:
     tree = make_iemocap_tree(tmp_path / "c", sessions=3, per_speaker=4)
     _export("iemocap", tree, tmp_path / "hf")
     suite = write_suite(tmp_path / "s.toml", SMALL_SUITE)

@@ -15,13 +15,13 @@ from leaderboard.results import read_result
 from leaderboard.schema import (
     HISTORY_FILE, LOG_FILE, PREDICTIONS_FILE, RESULT_FILE, SCHEMA_VERSION, ResultError, RunResult, migrate,
 )
-from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, register_test_models, write_suite
+from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, write_suite
 
-register_test_models()
+pytestmark = pytest.mark.usefixtures("test_models")
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+def runs(tmp_path_factory: pytest.TempPathFactory, test_models: None) -> tuple[Path, Path, Path]:
     base = tmp_path_factory.mktemp("rr")
     corpus = make_iemocap_tree(base / "corpus")
     suite = write_suite(base / "s.toml", SMALL_SUITE)

@@ -16,9 +16,9 @@ from benchmarks.run.grid import RunOptions, run_suite
 from benchmarks.suite import load_suite
 from leaderboard.results import read_result
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, RUN_KEYS
-from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, register_test_models, write_suite
+from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, write_suite
 
-register_test_models()
+pytestmark = pytest.mark.usefixtures("test_models")
 
 
 @pytest.fixture(scope="module")

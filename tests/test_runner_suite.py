@@ -7,9 +7,9 @@ import pytest
 
 from benchmarks.corpora import CorpusRoot
 from benchmarks.suite import SuiteError, expand, list_suites, load_suite
-from tests.helpers_runner import register_test_models, write_suite
+from tests.helpers_runner import write_suite
 
-register_test_models()
+pytestmark = pytest.mark.usefixtures("test_models")
 
 ROOTS = {
     "iemocap": CorpusRoot("iemocap", "/x/iemocap", "synthetic-iemocap", True),

@@ -12,9 +12,9 @@ from benchmarks.cli import main
 from dataset_adapters.base import get_adapter
 from leaderboard.results import read_result
 from leaderboard.schema import RESULT_FILE
-from tests.helpers_runner import register_test_models, write_suite
+from tests.helpers_runner import write_suite
 
-register_test_models()
+pytestmark = pytest.mark.usefixtures("test_models")
 
 SYN_SUITE = """
 name = "syn"
