@@ -112,13 +112,7 @@ def rss_probe(cache_dir: str, n: int) -> dict[str, Any]:
     from benchmarks.features.cache import FeatureCache
 
     cache = FeatureCache(cache_dir, "features")
-    keys = []
-    for p in sorted(cache.root.rglob("*.safetensors")):
-        with open(p, "rb") as f:
-            hlen = int.from_bytes(f.read(8), "little")
-            meta = json.loads(f.read(hlen)).get("__metadata__", {})
-        if meta.get("kind") == "speech":
-            keys.append(p.stem)
+    keys = sorted(key for key, meta in cache.entries() if meta.get("kind") == "speech")
     if len(keys) < n:
         raise SystemExit(f"rss probe: only {len(keys)} speech entries in {cache_dir}, asked for {n}")
     before = status_mib()
