@@ -92,14 +92,16 @@ class RayExecutor:
         if not tasks:
             return 0
         log(f"preparing {what}: {len(tasks)} Ray tasks of up to {self.shard_size} utterances")
-        refs = {self._prep_task.options(num_cpus=1).remote(*t): t for t in tasks}
+        refs = [self._prep_task.options(num_cpus=1).remote(*t) for t in tasks]
         computed = 0
         for ref in refs:
             try:
-                computed += int(self.ray.get(ref))
-            except Exception as e:  # noqa: BLE001 - the driver's prepare recomputes or records it
-                first = (str(e).strip().splitlines() or [""])[0]
-                log(f"a {what} task failed (its items are retried by the driver): {type(e).__name__}: {first[:200]}")
+                n, err = self.ray.get(ref)
+            except Exception as e:  # noqa: BLE001 - the worker died; the driver's prepare redoes the items
+                n, err = 0, f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}"
+            computed += n
+            if err:
+                log(f"a {what} task failed (the driver redoes its items and records what still fails): {err}")
         return computed
 
     # ------------------------------------------------------------------ runs
@@ -112,7 +114,7 @@ class RayExecutor:
             cfg = replace(cfg, cache_dir=str(Path(cfg.cache_dir).resolve()))
         shared = [ray.put((cfg, data.transcripts_cache, data.failed))]  # in a list: resolved once per worker
         token = f"{os.getpid()}-{id(data)}-{len(pending)}"
-        attempts: dict[RunSpec, list[str]] = {}
+        attempts: dict[str, list[str]] = {}  # run_id -> errors of failed task attempts
 
         def submit(spec: RunSpec) -> Any:
             return self._run_task.options(**self._resources(spec)).remote(spec, token, shared, str(self.out))
@@ -126,7 +128,7 @@ class RayExecutor:
                 try:
                     result: Counted = ray.get(ref)
                 except Exception as e:  # noqa: BLE001 - the task (not the run) failed: worker died, node lost
-                    errs = attempts.setdefault(spec, [])
+                    errs = attempts.setdefault(spec.run_id, [])
                     errs.append(f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}")
                     if len(errs) <= self.retries:
                         live[submit(spec)] = spec
@@ -207,8 +209,17 @@ def _run_task(spec: RunSpec, token: str, shared: list[Any], out: str) -> Counted
     return counted(spec, data, Path(out))
 
 
-def _prepare_task(kind: str, cfg: DataConfig, arg: Any, chunk: list[Any]) -> int:
-    """Compute one shard of ASR transcripts or features into the shared caches; returns entries computed."""
+def _prepare_task(kind: str, cfg: DataConfig, arg: Any, chunk: list[Any]) -> tuple[int, str | None]:
+    """Compute one shard of ASR transcripts or features into the shared caches: (entries computed, error or None).
+
+    Errors come back as text: our exceptions (e.g. AudioError naming the file) need not survive Ray's pickling."""
+    try:
+        return _prepare_shard(kind, cfg, arg, chunk), None
+    except Exception as e:  # noqa: BLE001 - reported by the driver, which redoes the items
+        return 0, f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}"
+
+
+def _prepare_shard(kind: str, cfg: DataConfig, arg: Any, chunk: list[Any]) -> int:
     if kind == "asr":
         from benchmarks.transcripts import get_source
 
