@@ -119,6 +119,7 @@ def _predictions(out: Path) -> dict[Path, bytes]:
     return {p.parent.relative_to(out): p.read_bytes() for p in sorted(out.rglob(PREDICTIONS_FILE))}
 
 
+@pytest.mark.slow  # real encoders (MiniLM, Whisper tiny) for the sharded feature tasks
 def test_ray_predictions_are_identical_to_the_local_executor(cluster, tmp_path: Path, corpus: Path) -> None:
     suite = load_suite(str(write_suite(tmp_path / "r.toml", PARITY_SUITE)))
     local = run_suite(suite, _opts(tmp_path / "local", corpus, tmp_path / "cache-local"))

@@ -113,16 +113,15 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
     # progress bar on a terminal only (tqdm's disable=None); the JSON summary line is printed either way
     bar = tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
                disable=None if opts.progress else True, file=sys.stderr, dynamic_ncols=True)
+    # no pending run: no executor (a Ray cluster is not even contacted)
     executor = make_executor(opts.executor, opts.out, opts.jobs, address=opts.ray_address, retries=opts.retries,
-                             progress=opts.progress)
+                             progress=opts.progress) if pending else None
     with _SigtermAsInterrupt(), bar:
         try:
-            t_comp = t_reuse = 0
-            if pending:
-                t_comp, t_reuse = executor.prepare(data, pending, log)
+            t_comp, t_reuse = executor.prepare(data, pending, log) if executor else (0, 0)
             c0, r0 = data.counters()
             summary.features_computed, summary.features_reused = c0 + t_comp, r0 + t_reuse
-            for spec, (err, computed, reused) in executor.outcomes(pending, data):
+            for spec, (err, computed, reused) in (executor.outcomes(pending, data) if executor else ()):
                 summary.features_computed += computed
                 summary.features_reused += reused
                 if err is None:
@@ -133,6 +132,7 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
                     log(f"FAILED {spec.relpath()}: {err}")
                 bar.update(1)
         finally:
-            executor.close()
+            if executor:
+                executor.close()
     summary.seconds = time.perf_counter() - t0
     return summary

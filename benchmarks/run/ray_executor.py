@@ -19,6 +19,7 @@ many nodes without a scheduler of ours. The contract with the rest of the harnes
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -27,19 +28,19 @@ from benchmarks.run.executors import Counted, Outcome, counted
 from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.suite import RunSpec
 
-DEFAULT_SHARD_SIZE = 256  # utterances per ASR / feature task
+SHARD_MIN, SHARD_MAX = 256, 4096  # utterances per ASR / feature task (each task writes one feature shard)
 
 
 class RayExecutor:
     def __init__(self, out: Path, jobs: int = 1, address: str | None = None, retries: int = 2,
-                 shard_size: int = DEFAULT_SHARD_SIZE, cpus_per_run: float = 1.0, gpus_per_run: float = 0.0,
+                 shard_size: int | None = None, cpus_per_run: float = 1.0, gpus_per_run: float = 0.0,
                  memory_gb_per_run: float | None = None, progress: bool = True) -> None:
         import ray  # only here: the local executor needs no Ray
 
         self.ray = ray
         self.out = Path(out).resolve()  # workers may have another working directory
         self.retries = max(0, retries)
-        self.shard_size = max(1, shard_size)
+        self.shard_size = shard_size  # None: about two tasks per cluster CPU, within [SHARD_MIN, SHARD_MAX]
         self.defaults = {"num_cpus": cpus_per_run, "num_gpus": gpus_per_run, "memory_gb": memory_gb_per_run}
         self.progress = progress
         self._started = False
@@ -66,7 +67,7 @@ class RayExecutor:
                for cond in rest if cond.startswith("asr:")]
         self._run_shards(log, "ASR", [  # transcripts are not features: not in the feature counts
             ("asr", cfg, cond, chunk) for name, lm, cond in asr
-            for chunk in _chunks(data.corpus(name, lm).utterances, self.shard_size)])
+            for chunk in self._chunks(data.corpus(name, lm).utterances)])
         # 2. speech features, and text features (which need every transcript first), sharded
         from benchmarks.run.examples import context_texts
 
@@ -74,7 +75,7 @@ class RayExecutor:
         for kind, name, lm, *rest in jobs:
             utts = data.corpus(name, lm).utterances
             if kind == "speech":
-                tasks += [("speech", cfg, None, chunk) for chunk in _chunks(utts, self.shard_size)]
+                tasks += [("speech", cfg, None, chunk) for chunk in self._chunks(utts)]
             elif kind == "text":
                 cond, window = rest
                 try:
@@ -82,7 +83,7 @@ class RayExecutor:
                 except Exception:  # noqa: BLE001 - recorded by data.prepare below, for the runs that need it
                     continue
                 items = [(u.uid, trans[u.uid], list(context_texts(u, trans, window))) for u in utts]
-                tasks += [("text", cfg, window, chunk) for chunk in _chunks(items, self.shard_size)]
+                tasks += [("text", cfg, window, chunk) for chunk in self._chunks(items)]
         computed = self._run_shards(log, "features", tasks)
         data.prepare(pending, log=log)  # reads the caches the tasks filled; records what failed
         # entries the tasks computed are then read from the cache by the driver: count them as computed, not reused
@@ -91,7 +92,7 @@ class RayExecutor:
     def _run_shards(self, log: Callable[[str], None], what: str, tasks: list[tuple[Any, ...]]) -> int:
         if not tasks:
             return 0
-        log(f"preparing {what}: {len(tasks)} Ray tasks of up to {self.shard_size} utterances")
+        log(f"preparing {what}: {len(tasks)} Ray tasks of up to {max(len(t[3]) for t in tasks)} utterances")
         refs = [self._prep_task.options(num_cpus=1).remote(*t) for t in tasks]
         computed = 0
         for ref in refs:
@@ -104,6 +105,14 @@ class RayExecutor:
                 log(f"a {what} task failed (the driver redoes its items and records what still fails): {err}")
         return computed
 
+    def _chunks(self, seq: Sequence[Any]) -> list[list[Any]]:
+        """Shards of a corpus: enough for every CPU, few enough that readers map few shard files."""
+        size = self.shard_size
+        if size is None:
+            cpus = int(self.ray.cluster_resources().get("CPU", 1))
+            size = min(SHARD_MAX, max(SHARD_MIN, -(-len(seq) // (2 * max(1, cpus)))))
+        return _chunks(seq, max(1, size))
+
     # ------------------------------------------------------------------ runs
     def outcomes(self, pending: list[RunSpec], data: RunData) -> Iterator[Outcome]:
         if not pending:
@@ -113,7 +122,7 @@ class RayExecutor:
         if cfg.cache_dir is not None:
             cfg = replace(cfg, cache_dir=str(Path(cfg.cache_dir).resolve()))
         shared = [ray.put((cfg, data.transcripts_cache, data.failed))]  # in a list: resolved once per worker
-        token = f"{os.getpid()}-{id(data)}-{len(pending)}"
+        token = uuid.uuid4().hex  # this grid's RunData in each worker
         attempts: dict[str, list[str]] = {}  # run_id -> errors of failed task attempts
 
         def submit(spec: RunSpec) -> Any:
