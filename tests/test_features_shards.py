@@ -109,3 +109,22 @@ def test_descriptors_grow_with_shards_not_entries(tmp_path: Path) -> None:
     assert r.open_maps() == 3
     assert len(os.listdir("/proc/self/fd")) - before <= 3
     assert all(int(a[0, 0]) == i for i, a in enumerate(held))
+
+
+def _read_in_child(root: str, n: int, q) -> None:  # noqa: ANN001
+    cache = FeatureCache(root)
+    q.put(all(np.array_equal(cache.get(_key(i))[0], _value(i)) for i in range(n)))
+
+
+def test_entries_are_visible_to_other_processes_before_the_shard_is_sealed(tmp_path: Path) -> None:
+    """The local pool's workers read what the parent just prepared, while the parent's shard is still open."""
+    writer = FeatureCache(tmp_path)
+    for i in range(20):
+        writer.put(_key(i), _value(i))
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_read_in_child, args=(str(tmp_path), 20, q))
+    p.start()
+    assert q.get(timeout=120) is True
+    p.join(timeout=60)
+    writer.flush()
