@@ -94,6 +94,7 @@ class FeatureCache:
         self._verified: dict[str, tuple[np.ndarray, dict[str, str]]] = {}
         self._bad: set[tuple[str, int]] = set()  # (shard, offset) found damaged
         self._last_refresh = float("-inf")
+        self._sizes: dict[str, int] = {}  # shard -> size last seen
 
     # ------------------------------------------------------------------ writing
     def put(self, key: str, array: np.ndarray, meta: dict[str, str] | None = None) -> None:
@@ -144,10 +145,13 @@ class FeatureCache:
             self._last_refresh = time.monotonic()
 
     def _checked_view(self, loc: Location) -> np.ndarray | None:
-        try:  # a shard shorter than the entry (truncated, lost on a crash) must never be touched: SIGBUS
-            if os.stat(self.root / "shards" / f"{loc.shard}.bin").st_size < loc.offset + loc.nbytes:
+        end = loc.offset + loc.nbytes
+        if self._sizes.get(loc.shard, -1) < end:  # one stat per shard, not per entry (a round trip on NFS)
+            try:
+                self._sizes[loc.shard] = os.stat(self.root / "shards" / f"{loc.shard}.bin").st_size
+            except OSError:
                 return None
-        except OSError:
+        if self._sizes[loc.shard] < end:  # a shard shorter than the entry (truncated, lost) must never be touched: SIGBUS
             return None
         arr = self._reader.view(loc)
         if arr is None:
