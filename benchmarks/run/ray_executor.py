@@ -150,14 +150,7 @@ class RayExecutor:
             raise
 
     def _resources(self, spec: RunSpec) -> dict[str, Any]:
-        req = _requirements(spec.model_target, spec.model_config)
-        cpus = getattr(req, "num_cpus", None) or self.defaults["num_cpus"]
-        gpus = getattr(req, "num_gpus", None) or self.defaults["num_gpus"]
-        mem = getattr(req, "memory_gb", None) or self.defaults["memory_gb"]
-        opts: dict[str, Any] = {"num_cpus": cpus, "num_gpus": gpus}
-        if mem:
-            opts["memory"] = int(float(mem) * 2**30)
-        return opts
+        return run_resources(spec, self.defaults)
 
     def close(self) -> None:
         if self._started:
@@ -166,6 +159,18 @@ class RayExecutor:
 
 
 _REQ: dict[tuple[str, str], Any] = {}
+
+
+def run_resources(spec: RunSpec, defaults: dict[str, Any]) -> dict[str, Any]:
+    """Ray task options for one run: the model's declared `num_cpus`/`num_gpus`/`memory_gb`, else `defaults`."""
+    req = _requirements(spec.model_target, spec.model_config)
+    cpus = getattr(req, "num_cpus", None) or defaults.get("num_cpus") or 1
+    gpus = getattr(req, "num_gpus", None) or defaults.get("num_gpus") or 0
+    mem = getattr(req, "memory_gb", None) or defaults.get("memory_gb")
+    opts: dict[str, Any] = {"num_cpus": cpus, "num_gpus": gpus}
+    if mem:
+        opts["memory"] = int(float(mem) * 2**30)
+    return opts
 
 
 def _requirements(target: str, config: dict[str, Any]) -> Any:
