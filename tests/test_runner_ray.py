@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -211,3 +213,24 @@ def test_killed_ray_worker_without_retries_is_finished_by_a_rerun(cluster, tmp_p
     for p, (mtime, raw) in done.items():  # completed runs untouched
         assert p.stat().st_mtime_ns == mtime and p.read_bytes() == raw
     _check_complete(out)
+
+
+def test_cli_ray_executor_prints_the_same_summary_line(cluster, tmp_path: Path, corpus: Path, capsys) -> None:
+    import json
+
+    from benchmarks.cli import main
+
+    suite = write_suite(tmp_path / "k.toml", SLOW_SUITE.replace("seconds = 0.6", "seconds = 0.01"))
+    args = ["run", "--suite", str(suite), "--corpus", f"iemocap={corpus}", "--out", str(tmp_path / "runs"),
+            "--cache", str(tmp_path / "cache"), "--no-progress"]
+    # a second driver (a subprocess) joins the test's cluster by address, as on a real cluster
+    address = ray.get_runtime_context().gcs_address
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "tests.helpers_runner", *args, "--executor", "ray",
+                           "--ray-address", address], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    first = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (first["runs_total"], first["runs_done"], first["runs_failed"]) == (TOTAL, TOTAL, 0)
+    assert main(args) == 0  # the local executor resumes a Ray grid: everything is skipped
+    second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(second) == set(first) and second["runs_skipped"] == TOTAL

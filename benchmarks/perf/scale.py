@@ -83,7 +83,7 @@ def phase(table: list[dict[str, Any]], name: str, **facts: Any) -> Iterator[dict
     row["cpu_seconds"] = round(time.process_time() - c0, 2)
     row["peak_rss_mib"] = round(peak_rss_mib(), 1)
     row["rss_now_mib"] = {k: round(v, 1) for k, v in status_mib().items()}
-    row["open_fds"] = len(os.listdir("/proc/self/fd"))  # each held memmapped cache entry keeps one descriptor
+    row["open_fds"] = len(os.listdir("/proc/self/fd"))  # the sharded cache holds one descriptor per mapped shard
     table.append(row)
     print(f"[scale] {name}: {row['seconds']} s", file=sys.stderr, flush=True)
 
