@@ -58,9 +58,7 @@ class RayExecutor:
 
     # ------------------------------------------------------------------ preparation
     def prepare(self, data: RunData, pending: list[RunSpec], log: Callable[[str], None]) -> tuple[int, int]:
-        cfg = replace(data.config, verify_audio=False, progress=False)
-        cache_dir = None if cfg.cache_dir is None else str(Path(cfg.cache_dir).resolve())
-        cfg = replace(cfg, cache_dir=cache_dir)
+        cfg = _worker_config(data.config)
         jobs = _shared_items(pending)
         # 1. ASR transcripts (the only slow transcript sources), sharded
         asr = [(name, lm, cond) for kind, name, lm, *rest in jobs if kind == "transcripts"
@@ -118,9 +116,7 @@ class RayExecutor:
         if not pending:
             return
         ray = self.ray
-        cfg = replace(data.config, verify_audio=False, progress=False)
-        if cfg.cache_dir is not None:
-            cfg = replace(cfg, cache_dir=str(Path(cfg.cache_dir).resolve()))
+        cfg = _worker_config(data.config)
         shared = [ray.put((cfg, data.transcripts_cache, data.failed))]  # in a list: resolved once per worker
         token = uuid.uuid4().hex  # this grid's RunData in each worker
         attempts: dict[str, list[str]] = {}  # run_id -> errors of failed task attempts
@@ -159,6 +155,14 @@ class RayExecutor:
 
 
 _REQ: dict[tuple[str, str], Any] = {}
+
+
+def _worker_config(config: DataConfig) -> DataConfig:
+    """The driver's data recipe for workers: the cache as an absolute path resolved here (--cache, else the
+    driver's $LEMER_CACHE or default), so every node uses the driver's cache, not its own default."""
+    from benchmarks.features.cache import cache_root
+
+    return replace(config, verify_audio=False, progress=False, cache_dir=str(cache_root(config.cache_dir).resolve()))
 
 
 def run_resources(spec: RunSpec, defaults: dict[str, Any]) -> dict[str, Any]:
