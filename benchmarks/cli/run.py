@@ -28,6 +28,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--force", action="store_true", help="redo runs that already have results")
     p.add_argument("--models", default=None, help="comma-separated subset of the suite's models")
     p.add_argument("--limit", type=int, default=None, help="run only the first N runs of the grid")
+    # --- executor options (benchmarks/run/executors.py; docs/cluster.md) ---
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where runs execute: this machine's process pool (default) or a Ray cluster")
+    p.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="Ray cluster to join (e.g. auto, or HEAD_IP:6379); default: start a local Ray instance")
+    p.add_argument("--retries", type=int, default=2,
+                   help="Ray: resubmit a task whose worker died up to N times (default 2); errors are kept")
     p.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate the synthetic corpora, run the demo suite, write the leaderboard")
@@ -58,7 +65,8 @@ def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[i
         opts = RunOptions(out=args.out, jobs=max(1, args.jobs), force=extra.get("force", False),
                           limit=extra.get("limit"), models=models,
                           corpus_roots=parse_corpus_args(extra.get("corpus", [])),
-                          cache_dir=args.cache, progress=not args.no_progress)
+                          cache_dir=args.cache, progress=not args.no_progress,
+                          **_executor_options(args))
         summary = run_suite(suite, opts)
     except (SuiteError, MissingCorpus, ValueError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
@@ -67,6 +75,15 @@ def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[i
     for line in summary.failures:
         print(f"failed: {line}", file=sys.stderr)
     return (1 if summary.runs_failed else 0), summary, suite
+
+
+def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--executor/--ray-address/--retries as RunOptions fields (absent on `demo`: the local pool)."""
+    executor = getattr(args, "executor", "local")
+    address = getattr(args, "ray_address", None)
+    if address and executor != "ray":
+        raise ValueError("--ray-address needs --executor ray")
+    return {"executor": executor, "ray_address": address, "retries": max(0, getattr(args, "retries", 2))}
 
 
 def _leaderboard(runs_dir: Path) -> tuple[bool, str]:

@@ -83,7 +83,7 @@ def phase(table: list[dict[str, Any]], name: str, **facts: Any) -> Iterator[dict
     row["cpu_seconds"] = round(time.process_time() - c0, 2)
     row["peak_rss_mib"] = round(peak_rss_mib(), 1)
     row["rss_now_mib"] = {k: round(v, 1) for k, v in status_mib().items()}
-    row["open_fds"] = len(os.listdir("/proc/self/fd"))  # each held memmapped cache entry keeps one descriptor
+    row["open_fds"] = len(os.listdir("/proc/self/fd"))  # the sharded cache holds one descriptor per mapped shard
     table.append(row)
     print(f"[scale] {name}: {row['seconds']} s", file=sys.stderr, flush=True)
 
@@ -112,13 +112,7 @@ def rss_probe(cache_dir: str, n: int) -> dict[str, Any]:
     from benchmarks.features.cache import FeatureCache
 
     cache = FeatureCache(cache_dir, "features")
-    keys = []
-    for p in sorted(cache.root.rglob("*.safetensors")):
-        with open(p, "rb") as f:
-            hlen = int.from_bytes(f.read(8), "little")
-            meta = json.loads(f.read(hlen)).get("__metadata__", {})
-        if meta.get("kind") == "speech":
-            keys.append(p.stem)
+    keys = sorted(key for key, meta in cache.entries() if meta.get("kind") == "speech")
     if len(keys) < n:
         raise SystemExit(f"rss probe: only {len(keys)} speech entries in {cache_dir}, asked for {n}")
     before = status_mib()

@@ -1,32 +1,29 @@
 """Run a suite's grid: resolve corpora, expand, skip what is done, prepare shared data, execute.
 
-Shared data (transcripts, encoder features) for the pending runs is prepared once in this process
-before any run starts; with `jobs > 1` independent runs go to spawned worker processes (one
-torch thread each) that get the transcripts directly and read features from the cache. A failed
-run is recorded beside its directory and counted; it never stops the grid. The summary is what
-the CLI prints as the last line of stdout.
+Shared data (transcripts, encoder features) for the pending runs is prepared once before any run
+starts; where runs then execute is the executor's business (`benchmarks.run.executors`: this
+machine's process pool by default, or a Ray cluster). A failed run is recorded beside its
+directory and counted; it never stops the grid. The summary is what the CLI prints as the last
+line of stdout.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from tqdm import tqdm
 
 from benchmarks.corpora import resolve_roots
 from benchmarks.run.inputs import DataConfig, RunData
-from benchmarks.run.execute import execute_recorded, is_complete
+from benchmarks.run.execute import is_complete
+from benchmarks.run.executors import make_executor
 from benchmarks.suite import RunSpec, Suite, expand
-from benchmarks.runtime import one_thread_env
 
 
 @dataclass
@@ -40,6 +37,10 @@ class RunOptions:
     cache_dir: str | None = None  # feature cache; None = the feature store's default
     progress: bool = True
     generate: bool = True  # generate missing synthetic corpora
+    # --- executor (benchmarks/run/executors.py) ---
+    executor: str = "local"  # "local" (process pool, needs no Ray) or "ray"
+    ray_address: str | None = None  # None: start a local Ray instance; else e.g. "auto" or "head:6379"
+    retries: int = 2  # Ray: times a task whose worker died is resubmitted (its errors are kept)
 
 
 @dataclass
@@ -77,24 +78,6 @@ def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> t
     return grid, data
 
 
-# ---------------------------------------------------------------- worker side
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], failed: dict[Any, str], out: str) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    _WORKER["data"] = RunData(config, transcripts_cache=transcripts, failed=failed)
-    _WORKER["out"] = Path(out)
-
-
-def _work(spec: RunSpec) -> tuple[str | None, int, int]:
-    data: RunData = _WORKER["data"]
-    before = data.counters()
-    err = execute_recorded(spec, data, _WORKER["out"], threads=1)  # one torch thread per worker (benchmarks.runtime)
-    after = data.counters()
-    return err, after[0] - before[0], after[1] - before[1]
-
-
 # ---------------------------------------------------------------- parent side
 class _SigtermAsInterrupt:
     """Turn SIGTERM into KeyboardInterrupt so a terminated grid stops its workers and exits cleanly."""
@@ -127,59 +110,29 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
             summary.runs_skipped += 1
         else:
             pending.append(spec)
+    # progress bar on a terminal only (tqdm's disable=None); the JSON summary line is printed either way
     bar = tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
-               disable=not opts.progress, file=sys.stderr, dynamic_ncols=True)
+               disable=None if opts.progress else True, file=sys.stderr, dynamic_ncols=True)
+    # no pending run: no executor (a Ray cluster is not even contacted)
+    executor = make_executor(opts.executor, opts.out, opts.jobs, address=opts.ray_address, retries=opts.retries,
+                             progress=opts.progress) if pending else None
     with _SigtermAsInterrupt(), bar:
-        if pending:
-            data.prepare(pending, log=log)
-        c0, r0 = data.counters()
-        summary.features_computed, summary.features_reused = c0, r0
-        outcomes = _serial(pending, data, opts.out) if opts.jobs <= 1 or len(pending) <= 1 else \
-            _parallel(pending, data, opts)
-        for spec, (err, computed, reused) in outcomes:
-            summary.features_computed += computed
-            summary.features_reused += reused
-            if err is None:
-                summary.runs_done += 1
-            else:
-                summary.runs_failed += 1
-                summary.failures.append(f"{opts.out / spec.relpath()}: {err}")
-                log(f"FAILED {spec.relpath()}: {err}")
-            bar.update(1)
+        try:
+            t_comp, t_reuse = executor.prepare(data, pending, log) if executor else (0, 0)
+            c0, r0 = data.counters()
+            summary.features_computed, summary.features_reused = c0 + t_comp, r0 + t_reuse
+            for spec, (err, computed, reused) in (executor.outcomes(pending, data) if executor else ()):
+                summary.features_computed += computed
+                summary.features_reused += reused
+                if err is None:
+                    summary.runs_done += 1
+                else:
+                    summary.runs_failed += 1
+                    summary.failures.append(f"{opts.out / spec.relpath()}: {err}")
+                    log(f"FAILED {spec.relpath()}: {err}")
+                bar.update(1)
+        finally:
+            if executor:
+                executor.close()
     summary.seconds = time.perf_counter() - t0
     return summary
-
-
-Outcome = tuple[RunSpec, tuple[str | None, int, int]]
-
-
-def _serial(pending: list[RunSpec], data: RunData, out: Path) -> Iterator[Outcome]:
-    for spec in pending:
-        before = data.counters()
-        err = execute_recorded(spec, data, out)
-        after = data.counters()
-        yield spec, (err, after[0] - before[0], after[1] - before[1])
-
-
-def _parallel(pending: list[RunSpec], data: RunData, opts: RunOptions) -> Iterator[Outcome]:
-    config = replace(data.config, verify_audio=False, progress=False)
-    ctx = multiprocessing.get_context("spawn")  # fork after torch/OpenMP use can deadlock
-    pool = ProcessPoolExecutor(max_workers=opts.jobs, mp_context=ctx, initializer=_init_worker,
-                               initargs=(config, data.transcripts_cache, data.failed, str(opts.out)))
-    try:
-        with one_thread_env():  # workers are spawned during submit and inherit this environment
-            futures = {pool.submit(_work, spec): spec for spec in pending}
-        for fut in as_completed(futures):
-            spec = futures[fut]
-            try:
-                yield spec, fut.result()
-            except BrokenProcessPool as e:  # a worker died (killed, out of memory): its run is not done
-                yield spec, (f"worker process died: {e}", 0, 0)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():  # only this runner's own workers
-            child.terminate()
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-

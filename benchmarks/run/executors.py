@@ -1,0 +1,115 @@
+"""Where a grid's runs execute: this machine's process pool (default) or a Ray cluster.
+
+One small interface, so the grid's bookkeeping (skip what is done, count, summarise) is the same
+for both: `prepare` makes the pending runs' shared data (transcripts, features) available, and
+`outcomes` executes the runs and yields (spec, (error or None, features computed, features reused))
+as each finishes. Every run goes through `counted` -> `execute_recorded`, the one code path that
+writes a run's files atomically, so resume, `--force` and the leaderboard do not depend on the
+executor. Ray is imported only by the Ray executor (`benchmarks.run.ray_executor`).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol
+
+from benchmarks.run.execute import execute_recorded
+from benchmarks.run.inputs import DataConfig, RunData
+from benchmarks.runtime import one_thread_env
+from benchmarks.suite import RunSpec
+
+Counted = tuple[str | None, int, int]  # (error or None, features computed, features reused)
+Outcome = tuple[RunSpec, Counted]
+EXECUTORS = ("local", "ray")
+
+
+def counted(spec: RunSpec, data: RunData, out: Path, threads: int | None = None) -> Counted:
+    """Execute one run (files written by `execute_recorded`) and the feature counts it caused.
+    `threads`: torch threads for the run (1 in parallel workers; see benchmarks.runtime)."""
+    before = data.counters()
+    err = execute_recorded(spec, data, out, threads)
+    after = data.counters()
+    return err, after[0] - before[0], after[1] - before[1]
+
+
+class Executor(Protocol):
+    def prepare(self, data: RunData, pending: list[RunSpec], log: Callable[[str], None]) -> tuple[int, int]:
+        """Make the pending runs' shared data ready in `data`; (computed, reused) counted outside `data`."""
+        ...
+
+    def outcomes(self, pending: list[RunSpec], data: RunData) -> Iterator[Outcome]: ...
+
+    def close(self) -> None: ...
+
+
+def make_executor(name: str, out: Path, jobs: int = 1, **ray_options: Any) -> Executor:
+    """The executor called `name` ('local' or 'ray'); Ray options are ignored by the local one."""
+    if name == "local":
+        return LocalExecutor(out, jobs)
+    if name == "ray":
+        from benchmarks.run.ray_executor import RayExecutor
+
+        return RayExecutor(out, jobs=jobs, **ray_options)
+    raise ValueError(f"unknown executor {name!r}: expected one of {', '.join(EXECUTORS)}")
+
+
+# ---------------------------------------------------------------------------- the local process pool
+class LocalExecutor:
+    """Shared data prepared in this process; runs serially or in `jobs` spawned single-thread workers."""
+
+    def __init__(self, out: Path, jobs: int = 1) -> None:
+        self.out = out
+        self.jobs = jobs
+
+    def prepare(self, data: RunData, pending: list[RunSpec], log: Callable[[str], None]) -> tuple[int, int]:
+        data.prepare(pending, log=log)
+        return 0, 0  # counted by `data` itself
+
+    def outcomes(self, pending: list[RunSpec], data: RunData) -> Iterator[Outcome]:
+        if self.jobs <= 1 or len(pending) <= 1:
+            for spec in pending:
+                yield spec, counted(spec, data, self.out)
+        else:
+            yield from self._parallel(pending, data)
+
+    def close(self) -> None:
+        pass
+
+    def _parallel(self, pending: list[RunSpec], data: RunData) -> Iterator[Outcome]:
+        config = replace(data.config, verify_audio=False, progress=False)
+        ctx = multiprocessing.get_context("spawn")  # fork after torch/OpenMP use can deadlock
+        pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(config, data.transcripts_cache, data.failed, str(self.out)))
+        try:
+            with one_thread_env():  # workers are spawned during submit and inherit this environment
+                futures = {pool.submit(_work, spec): spec for spec in pending}
+            for fut in as_completed(futures):
+                spec = futures[fut]
+                try:
+                    yield spec, fut.result()
+                except BrokenProcessPool as e:  # a worker died (killed, out of memory): its run is not done
+                    yield spec, (f"worker process died: {e}", 0, 0)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():  # only this runner's own workers
+                child.terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], failed: dict[Any, str], out: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    _WORKER["data"] = RunData(config, transcripts_cache=transcripts, failed=failed)
+    _WORKER["out"] = Path(out)
+
+
+def _work(spec: RunSpec) -> Counted:
+    return counted(spec, _WORKER["data"], _WORKER["out"], threads=1)

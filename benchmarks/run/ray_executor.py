@@ -1,0 +1,278 @@
+"""Run a grid on a Ray cluster: sharded ASR and feature tasks first, then one Ray task per run.
+
+Why Ray: researchers' grids run on clusters, and Ray schedules tasks with declared resources over
+many nodes without a scheduler of ours. The contract with the rest of the harness is unchanged:
+
+- Preparation. ASR transcripts and encoder features of the pending runs are computed by tasks of
+  `shard_size` utterances each, which write into the shared on-disk caches (`--cache` /
+  `$LEMER_CACHE` must be on a filesystem every node sees; the sharded feature cache is safe with
+  many concurrent writers). The driver then runs the ordinary `RunData.prepare`, which now only
+  reads the caches; a shard task that failed leaves its items to that step, which records the
+  failure for the runs that need it exactly as the local executor does.
+- Runs. Each run is a task calling `counted` -> `execute_recorded` against the shared `--out`:
+  the same atomic writer as the local executor. Resources come from the model's requirements
+  (`num_cpus`, `num_gpus`, `memory_gb` when a model declares them) else the executor's defaults.
+- Failures. A run that raises is recorded in its `error.txt` and not retried (seeded runs fail the
+  same way again). A task whose worker died (killed, out of memory, node lost) is resubmitted up
+  to `retries` times; each attempt's error is kept in the failure message.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from benchmarks.run.executors import Counted, Outcome, counted
+from benchmarks.run.inputs import DataConfig, RunData
+from benchmarks.suite import RunSpec
+
+SHARD_MIN, SHARD_MAX = 256, 4096  # utterances per ASR / feature task (each task writes one feature shard)
+
+
+class RayExecutor:
+    def __init__(self, out: Path, jobs: int = 1, address: str | None = None, retries: int = 2,
+                 shard_size: int | None = None, cpus_per_run: float = 1.0, gpus_per_run: float = 0.0,
+                 memory_gb_per_run: float | None = None, progress: bool = True) -> None:
+        import ray  # only here: the local executor needs no Ray
+
+        self.ray = ray
+        self.out = Path(out).resolve()  # workers may have another working directory
+        self.retries = max(0, retries)
+        self.shard_size = shard_size  # None: about two tasks per cluster CPU, within [SHARD_MIN, SHARD_MAX]
+        self.defaults = {"num_cpus": cpus_per_run, "num_gpus": gpus_per_run, "memory_gb": memory_gb_per_run}
+        self.progress = progress
+        self._started = False
+        if not ray.is_initialized():
+            kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": "WARNING",
+                                      "log_to_driver": False}
+            if address:
+                kwargs["address"] = address
+            else:  # a private local instance sized like the local pool
+                kwargs["num_cpus"] = max(1, jobs if jobs > 1 else (os.cpu_count() or 1))
+            ray.init(**kwargs)
+            self._started = True
+        self._run_task = ray.remote(max_retries=0)(_run_task)
+        self._prep_task = ray.remote(max_retries=0)(_prepare_task)
+
+    # ------------------------------------------------------------------ preparation
+    def prepare(self, data: RunData, pending: list[RunSpec], log: Callable[[str], None]) -> tuple[int, int]:
+        cfg = _worker_config(data.config)
+        jobs = _shared_items(pending)
+        # 1. ASR transcripts (the only slow transcript sources), sharded
+        asr = [(name, lm, cond) for kind, name, lm, *rest in jobs if kind == "transcripts"
+               for cond in rest if cond.startswith("asr:")]
+        self._run_shards(log, "ASR", [  # transcripts are not features: not in the feature counts
+            ("asr", cfg, cond, chunk) for name, lm, cond in asr
+            for chunk in self._chunks(data.corpus(name, lm).utterances)])
+        # 2. speech features, and text features (which need every transcript first), sharded
+        from benchmarks.run.examples import context_texts
+
+        tasks: list[tuple[Any, ...]] = []
+        for kind, name, lm, *rest in jobs:
+            utts = data.corpus(name, lm).utterances
+            if kind == "speech":
+                tasks += [("speech", cfg, None, chunk) for chunk in self._chunks(utts)]
+            elif kind == "text":
+                cond, window = rest
+                try:
+                    trans = data.transcripts(name, lm, cond)
+                except Exception:  # noqa: BLE001 - recorded by data.prepare below, for the runs that need it
+                    continue
+                items = [(u.uid, trans[u.uid], list(context_texts(u, trans, window))) for u in utts]
+                tasks += [("text", cfg, window, chunk) for chunk in self._chunks(items)]
+        computed = self._run_shards(log, "features", tasks)
+        data.prepare(pending, log=log)  # reads the caches the tasks filled; records what failed
+        # entries the tasks computed are then read from the cache by the driver: count them as computed, not reused
+        return computed, -computed
+
+    def _run_shards(self, log: Callable[[str], None], what: str, tasks: list[tuple[Any, ...]]) -> int:
+        if not tasks:
+            return 0
+        log(f"preparing {what}: {len(tasks)} Ray tasks of up to {max(len(t[3]) for t in tasks)} utterances")
+        refs = [self._prep_task.options(num_cpus=1).remote(*t) for t in tasks]
+        computed = 0
+        for ref in refs:
+            try:
+                n, err = self.ray.get(ref)
+            except Exception as e:  # noqa: BLE001 - the worker died; the driver's prepare redoes the items
+                n, err = 0, f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}"
+            computed += n
+            if err:
+                log(f"a {what} task failed (the driver redoes its items and records what still fails): {err}")
+        return computed
+
+    def _chunks(self, seq: Sequence[Any]) -> list[list[Any]]:
+        """Shards of a corpus: enough for every CPU, few enough that readers map few shard files."""
+        size = self.shard_size
+        if size is None:
+            cpus = int(self.ray.cluster_resources().get("CPU", 1))
+            size = min(SHARD_MAX, max(SHARD_MIN, -(-len(seq) // (2 * max(1, cpus)))))
+        return _chunks(seq, max(1, size))
+
+    # ------------------------------------------------------------------ runs
+    def outcomes(self, pending: list[RunSpec], data: RunData) -> Iterator[Outcome]:
+        if not pending:
+            return
+        ray = self.ray
+        cfg = _worker_config(data.config)
+        shared = [ray.put((cfg, data.transcripts_cache, data.failed))]  # in a list: resolved once per worker
+        token = uuid.uuid4().hex  # this grid's RunData in each worker
+        attempts: dict[str, list[str]] = {}  # run_id -> errors of failed task attempts
+
+        def submit(spec: RunSpec) -> Any:
+            return self._run_task.options(**self._resources(spec)).remote(spec, token, shared, str(self.out))
+
+        live = {submit(spec): spec for spec in pending}
+        try:
+            while live:
+                done, _ = ray.wait(list(live), num_returns=1)
+                ref = done[0]
+                spec = live.pop(ref)
+                try:
+                    result: Counted = ray.get(ref)
+                except Exception as e:  # noqa: BLE001 - the task (not the run) failed: worker died, node lost
+                    errs = attempts.setdefault(spec.run_id, [])
+                    errs.append(f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}")
+                    if len(errs) <= self.retries:
+                        live[submit(spec)] = spec
+                        continue
+                    result = (f"Ray task failed {len(errs)} time(s): " + " | ".join(errs), 0, 0)
+                yield spec, result
+        except BaseException:
+            for ref in live:
+                ray.cancel(ref, force=True)
+            raise
+
+    def _resources(self, spec: RunSpec) -> dict[str, Any]:
+        return run_resources(spec, self.defaults)
+
+    def close(self) -> None:
+        if self._started:
+            self.ray.shutdown()
+            self._started = False
+
+
+_REQ: dict[tuple[str, str], Any] = {}
+
+
+def _worker_config(config: DataConfig) -> DataConfig:
+    """The driver's data recipe for workers: the cache as an absolute path resolved here (--cache, else the
+    driver's $LEMER_CACHE or default), so every node uses the driver's cache, not its own default."""
+    from benchmarks.features.cache import cache_root
+
+    return replace(config, verify_audio=False, progress=False, cache_dir=str(cache_root(config.cache_dir).resolve()))
+
+
+def run_resources(spec: RunSpec, defaults: dict[str, Any]) -> dict[str, Any]:
+    """Ray task options for one run: the model's declared `num_cpus`/`num_gpus`/`memory_gb`, else `defaults`."""
+    req = _requirements(spec.model_target, spec.model_config)
+    cpus = getattr(req, "num_cpus", None) or defaults.get("num_cpus") or 1
+    gpus = getattr(req, "num_gpus", None) or defaults.get("num_gpus") or 0
+    mem = getattr(req, "memory_gb", None) or defaults.get("memory_gb")
+    opts: dict[str, Any] = {"num_cpus": cpus, "num_gpus": gpus}
+    if mem:
+        opts["memory"] = int(float(mem) * 2**30)
+    return opts
+
+
+def _requirements(target: str, config: dict[str, Any]) -> Any:
+    """The model's `requirements` (built once per model and config)."""
+    import json
+
+    from benchmarks.models import load_target
+
+    key = (target, json.dumps(config, sort_keys=True, default=str))
+    if key not in _REQ:
+        _REQ[key] = load_target(target).from_config(dict(config)).requirements
+    return _REQ[key]
+
+
+def _shared_items(specs: Sequence[RunSpec]) -> list[tuple[Any, ...]]:
+    """The shared items (as RunData.prepare names them) the runs need, in a stable order."""
+    items: dict[tuple[Any, ...], None] = {}
+    for s in specs:
+        for name in dict.fromkeys((s.train_corpus, s.corpus)):
+            if not s.transcript_independent:
+                items.setdefault(("transcripts", name, s.label_map, s.transcript))
+            if s.text_features:
+                items.setdefault(("text", name, s.label_map, s.transcript, s.text_context))
+            if s.speech_features:
+                items.setdefault(("speech", name, s.label_map))
+    return list(items)
+
+
+def _chunks(seq: Sequence[Any], n: int) -> list[list[Any]]:
+    return [list(seq[i : i + n]) for i in range(0, len(seq), n)]
+
+
+# ---------------------------------------------------------------------------- task bodies (in workers)
+_WORKER_DATA: dict[str, RunData] = {}
+
+
+def _run_task(spec: RunSpec, token: str, shared: list[Any], out: str) -> Counted:
+    """One run in a Ray worker; the worker keeps its RunData (corpora, mapped features) across runs of a grid."""
+    import ray
+
+    data = _WORKER_DATA.get(token)
+    if data is None:
+        _WORKER_DATA.clear()  # a new grid: drop the previous one's maps
+        cfg, transcripts, failed = ray.get(shared[0])
+        data = RunData(cfg, transcripts_cache=dict(transcripts), failed=dict(failed))
+        _WORKER_DATA[token] = data
+    # Ray sets OMP_NUM_THREADS to the task's CPUs; a one-CPU task gets one torch thread (benchmarks.runtime)
+    threads = max(1, int(float(os.environ.get("OMP_NUM_THREADS", "1"))))
+    return counted(spec, data, Path(out), threads=threads)
+
+
+def _prepare_task(kind: str, cfg: DataConfig, arg: Any, chunk: list[Any]) -> tuple[int, str | None]:
+    """Compute one shard of ASR transcripts or features into the shared caches: (entries computed, error or None).
+
+    Errors come back as text: our exceptions (e.g. AudioError naming the file) need not survive Ray's pickling."""
+    try:
+        return _prepare_shard(kind, cfg, arg, chunk), None
+    except Exception as e:  # noqa: BLE001 - reported by the driver, which redoes the items
+        return 0, f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}"
+
+
+_KEPT: dict[tuple[Any, ...], Any] = {}  # ASR engines and feature stores, loaded once per worker process
+
+
+def _kept(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    if key not in _KEPT:
+        _KEPT[key] = make()
+    return _KEPT[key]
+
+
+def _prepare_shard(kind: str, cfg: DataConfig, arg: Any, chunk: list[Any]) -> int:
+    """One shard into the caches; the engine or encoder stays loaded for the worker's next shard."""
+    if kind == "asr":
+        from benchmarks.transcripts import get_source
+
+        src = _kept(("asr", arg, cfg.cache_dir), lambda: get_source(arg, cache_dir=cfg.cache_dir))
+        stats = getattr(src, "stats", None)
+        before = int(getattr(stats, "computed", 0))
+        src.transcribe(chunk, progress=False)
+        return int(getattr(stats, "computed", 0)) - before
+    from benchmarks.features.store import FeatureStore
+
+    kwargs: dict[str, Any] = {"progress": False, "cache_dir": cfg.cache_dir}
+    if kind == "speech":
+        kwargs["text_encoder"] = None
+        if cfg.speech_encoder is not None:
+            kwargs["speech_encoder"] = cfg.speech_encoder
+    else:
+        kwargs["speech_encoder"] = None
+        if cfg.text_encoder is not None:
+            kwargs["text_encoder"] = cfg.text_encoder
+    store = _kept((kind, tuple(sorted(kwargs.items()))), lambda: FeatureStore(**kwargs))
+    before = int(store.computed)
+    try:
+        if kind == "speech":
+            store.speech(chunk)
+        else:
+            store.text(chunk, arg)
+    finally:
+        store.cache.flush()  # seal the shard: the driver and other nodes read it next
+    return int(store.computed) - before
