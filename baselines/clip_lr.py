@@ -8,7 +8,7 @@ classifier see the training fold only; the validation fold picks C.
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -26,7 +26,7 @@ LR_DEFAULTS: dict[str, Any] = {
 class ClipStatisticsLR(Model):
     """Base of the per-clip-vector LR baselines: subclasses set `info`, `defaults` and `clip_vector`."""
 
-    defaults: dict[str, Any] = LR_DEFAULTS
+    defaults: ClassVar[dict[str, Any]] = LR_DEFAULTS
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)

@@ -7,11 +7,9 @@ under audEERING's research-only (non-commercial) licence.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from baselines.clip_lr import LR_DEFAULTS, ClipStatisticsLR
+from baselines.clip_lr import ClipStatisticsLR
 from baselines.egemaps_features import clip_functionals
 from lemer.interface import ModelInfo
 
@@ -28,7 +26,6 @@ class EgemapsLR(ClipStatisticsLR):
             "for Voice Research and Affective Computing. IEEE Transactions on Affective Computing 7(2), 2016."
         ),
     )
-    defaults: dict[str, Any] = dict(LR_DEFAULTS)
 
     def clip_vector(self, path: str) -> np.ndarray:
         return clip_functionals(path)

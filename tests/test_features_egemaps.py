@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.helpers_features import make_utt  # noqa: F401 - sets the offline/cache environment first
+from tests.helpers_features import make_utt  # first: it sets the offline/cache environment
 from benchmarks.features import egemaps_encoder as ee
 from benchmarks.features.speech_encoder import (
     DEFAULT_SPEECH_SPEC,
