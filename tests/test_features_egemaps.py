@@ -106,3 +106,16 @@ def test_store_caches_egemaps_frames_by_content(tmp_path: Path) -> None:
         np.testing.assert_array_equal(second[u.uid], first[u.uid])
     ident = ee.EgemapsEncoder().identity
     assert ident["opensmile"] and ident["config"] == "eGeMAPSv02" and ident["units"] == ee.UNITS_VERSION
+
+
+def test_store_names_a_bad_clip(tmp_path: Path) -> None:
+    from benchmarks.features.store import FeatureStore
+    from dataset_adapters.audio import AudioError
+
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"RIFF....not really a wav")
+    store = FeatureStore(tmp_path / "cache", text_encoder=None, speech_encoder="whisper-tiny.en+opensmile:egemaps",
+                         progress=False)
+    with pytest.raises(AudioError, match=r"junk\.wav: cannot decode"):
+        store.speech([make_utt("bad", junk)])
+    assert store.computed == 0
