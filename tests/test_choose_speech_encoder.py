@@ -52,15 +52,17 @@ def test_report_pools_folds_per_encoder(tmp_path: Path, monkeypatch: pytest.Monk
     write_cues(root, [{"uid": u.uid, "cue_type": "prosody" if i % 2 else "lexical"} for i, u in enumerate(utts)])
     seen: list[tuple[str, int]] = []
 
-    def fake(spec, utts_, folds, classes, model, seed, cache_dir, progress):  # noqa: ANN001, ANN202
+    def fake(spec, utts_, folds, classes, model, seed, cache_dir, progress, model_config):  # noqa: ANN001, ANN202
         seen.append((spec, len(folds)))
+        assert model_config == {"pooling": "mean"}
         test = [uid for f in folds for uid in f.test]
         return {uid: classes[0] for uid in test}, {"dim": 1}
 
     monkeypatch.setattr(cse, "evaluate_encoder", fake)
-    assert cse.main(["iemocap", "--root", str(root), "--encoders", "a,b", "--max-folds", "2", "--quiet"]) == 0
+    assert cse.main(["iemocap", "--root", str(root), "--encoders", "a,b", "--max-folds", "2", "--quiet",
+                     "--model-config", '{"pooling": "mean"}']) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert seen == [("a", 2), ("b", 2)] and report["synthetic"] is True
+    assert seen == [("a", 2), ("b", 2)] and report["synthetic"] is True and report["model_config"]["pooling"] == "mean"
     assert report["cue_counts"] == {"lexical": 20, "prosody": 20} and report["unmatched_cues"] == 0
     assert set(report["encoders"]["a"]["by_cue"]) == {"lexical", "prosody"}
     assert report["encoders"]["a"]["pooled"]["n"] == sum(1 for u in utts if u.session in ("Session1", "Session2"))

@@ -2,7 +2,7 @@
 
     python -m benchmarks.perf.choose_speech_encoder iemocap --root /data/synth/IEMOCAP_full_release \
         [--encoders whisper-tiny.en-encoder,opensmile:egemaps,whisper-tiny.en+opensmile:egemaps] \
-        [--model speech-only] [--protocol loso] [--max-folds 0] [--seed 0] [--out choice.json]
+        [--model speech-only] [--model-config '{"pooling": "mean"}'] [--protocol loso] [--max-folds 0] [--seed 0] [--out choice.json]
 
 For each encoder: fill the feature cache, then for every fold of the corpus's protocol fit the model on
 train (selecting on valid, as the harness does) and predict the test fold; predictions are pooled over
@@ -73,7 +73,8 @@ def score(gold: Sequence[str], pred: Sequence[str], classes: Sequence[str]) -> d
 
 
 def evaluate_encoder(spec: str, utts: Sequence[Any], folds: Sequence[Any], classes: Sequence[str], model_name: str,
-                     seed: int, cache_dir: str | None, progress: bool) -> tuple[dict[str, str], dict[str, Any]]:
+                     seed: int, cache_dir: str | None, progress: bool,
+                     model_config: dict[str, Any] | None = None) -> tuple[dict[str, str], dict[str, Any]]:
     """Pooled test predictions (uid -> label) of `model_name` on `spec`'s features over `folds`, and timings."""
     from benchmarks.features.store import FeatureStore
     from benchmarks.models import MODELS
@@ -94,7 +95,7 @@ def evaluate_encoder(spec: str, utts: Sequence[Any], folds: Sequence[Any], class
         train = build_examples(pick(fold.train), with_labels=True, speech_features=feats)
         valid = build_examples(pick(fold.valid), with_labels=True, speech_features=feats)
         test = build_examples(pick(fold.test), with_labels=False, speech_features=feats)
-        model = cls.from_config({})
+        model = cls.from_config({**MODELS.defaults(model_name), **(model_config or {})})
         model.fit(train, valid, FitEnv(classes=tuple(classes), seed=seed))
         fold_preds = {p.uid: p.label for p in model.predict(test)}
         preds.update(fold_preds)
@@ -122,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--root", required=True)
     ap.add_argument("--encoders", default=",".join(DEFAULT_CANDIDATES), help="comma-separated speech encoder specs")
     ap.add_argument("--model", default="speech-only", help="a registered model reading speech features only")
+    ap.add_argument("--model-config", default="{}", help='JSON switches for the model, e.g. \'{"pooling": "mean"}\'')
     ap.add_argument("--label-map", default=None)
     ap.add_argument("--protocol", default=None, help="default: the corpus's first protocol")
     ap.add_argument("--max-folds", type=int, default=0, help="use only the first K folds (0 = all)")
@@ -137,7 +139,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from dataset_adapters.labels import get_label_map
     from dataset_adapters.synth.marker import read_marker
 
-    facts = describe(args.model)
+    try:
+        model_config = json.loads(args.model_config)
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"error: --model-config is not JSON ({e.msg})") from None
+    if not isinstance(model_config, dict):
+        raise SystemExit("error: --model-config must be a JSON object")
+    facts = describe(args.model, model_config)
     if facts.reads_text or not facts.speech_features:
         raise SystemExit(f"error: model {args.model!r} must read speech features and no text")
     adapter = get_adapter(args.corpus)
@@ -155,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out: dict[str, Any] = {
         "corpus": args.corpus, "root": str(args.root), "synthetic": read_marker(args.root) is not None,
         "label_map": label_map, "protocol": protocol, "folds": [f.name for f in folds], "model": args.model,
+        "model_config": facts.config,
         "seed": args.seed, "n_utterances": len(utts), "cues_file": CUES_FILE if cues is not None else None,
         "cue_counts": dict(Counter(cues.get(u.uid, NO_CUE) for u in utts)) if cues is not None else None,
         "unmatched_cues": unmatched, "encoders": {},
@@ -162,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     for spec in [e.strip() for e in args.encoders.split(",") if e.strip()]:
         print(f"[{spec}] features + {len(folds)} fold(s) of {args.model} ...", file=sys.stderr)
-        preds, info = evaluate_encoder(spec, utts, folds, classes, args.model, args.seed, args.cache_dir, not args.quiet)
+        preds, info = evaluate_encoder(spec, utts, folds, classes, args.model, args.seed, args.cache_dir, not args.quiet,
+                                       model_config)
         out["encoders"][spec] = {**breakdown(preds, gold, cues, classes), **info}
     _print_table(out)
     if args.out:
