@@ -1,12 +1,11 @@
 """Per-clip acoustic statistics for `acoustic-lr`: MFCCs and their deltas computed with numpy/scipy.
 
 Why not librosa: a 20-line numpy mel filterbank does the job, keeps the dependency list short and
-computes ~1000 clips in seconds. Features are cached per process by (path, mtime, size), so a
-baseline fitted dozens of times over the same folds reads each file once.
+computes ~1000 clips in seconds. Features are cached per process by the file's content
+(`baselines.clip_cache`), so a baseline fitted dozens of times over the same folds reads each file once.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import astuple, dataclass
 from functools import lru_cache
 
@@ -14,6 +13,7 @@ import numpy as np
 import scipy.fft
 from threadpoolctl import threadpool_limits
 
+from baselines.clip_cache import cached_clip_features
 from dataset_adapters.audio import SAMPLE_RATE, read_audio
 
 PERCENTILES = (10.0, 50.0, 90.0)
@@ -90,23 +90,9 @@ def feature_dim(cfg: MfccConfig = MfccConfig()) -> int:
     return 2 * cfg.n_mfcc * (2 + len(PERCENTILES)) + 1
 
 
-_CACHE: dict[tuple[str, int, int, tuple], np.ndarray] = {}
-
-
 def clip_features(path: str, cfg: MfccConfig = MfccConfig()) -> np.ndarray:
-    """`clip_statistics` of the file at `path`, memoised in this process until the file changes."""
-    real = os.path.realpath(path)
-    try:
-        st = os.stat(real)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"audio file not found: {path}") from None
-    key = (real, st.st_mtime_ns, st.st_size, astuple(cfg))
-    feats = _CACHE.get(key)
-    if feats is None:
-        feats = clip_statistics(read_audio(real), cfg)
-        feats.setflags(write=False)
-        _CACHE[key] = feats
-    return feats
+    """`clip_statistics` of the file at `path`, memoised in this process until the file's content changes."""
+    return cached_clip_features(path, ("mfcc-statistics", astuple(cfg)), lambda p: clip_statistics(read_audio(p), cfg))
 
 
 def clip_features_many(paths: list[str], cfg: MfccConfig = MfccConfig()) -> np.ndarray:
@@ -117,7 +103,3 @@ def clip_features_many(paths: list[str], cfg: MfccConfig = MfccConfig()) -> np.n
     """
     with threadpool_limits(limits=1, user_api="blas"):
         return np.stack([clip_features(p, cfg) for p in paths]) if paths else np.zeros((0, feature_dim(cfg)), np.float32)
-
-
-def clear_cache() -> None:
-    _CACHE.clear()

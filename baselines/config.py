@@ -90,10 +90,22 @@ class TfidfConfig(_LogisticConfig):
 
 
 @dataclass(frozen=True)
-class AcousticConfig(_LogisticConfig):
-    OWNER = "acoustic-lr"
+class ClipLRConfig(_LogisticConfig):
+    """The per-clip-vector LR baselines (`baselines/clip_lr.py`): features are already standardised
+    per clip statistic, so the C grid sits one decade lower than TF-IDF's."""
 
     c_grid: tuple[float, ...] = switch((0.01, 0.1, 1.0, 10.0), check_c_grid)
+
+
+@dataclass(frozen=True)
+class EgemapsConfig(ClipLRConfig):
+    OWNER = "egemaps-lr"
+
+
+@dataclass(frozen=True)
+class AcousticConfig(ClipLRConfig):
+    OWNER = "acoustic-lr"
+
     n_mfcc: int = switch(20, check_int)
     n_mels: int = switch(40, check_int)
 

@@ -68,7 +68,9 @@ class FeatureStore:
 
             self.text_encoder_name = DEFAULT_DISPLAY_NAME if text_encoder == DEFAULT_TEXT_ENCODER else text_encoder
         if speech_encoder is not None:
-            self.speech_encoder_name = "whisper-tiny.en-encoder" if speech_encoder == "default" else speech_encoder
+            from benchmarks.features.speech_encoder import DEFAULT_SPEECH_ENCODER, DEFAULT_SPEECH_SPEC
+
+            self.speech_encoder_name = DEFAULT_SPEECH_SPEC if speech_encoder == DEFAULT_SPEECH_ENCODER else speech_encoder
 
     # counters, as the API promises plain attributes
     @property

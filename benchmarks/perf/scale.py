@@ -44,7 +44,7 @@ REAL = {
     "msp-podcast": {"utterances": 100_000, "audio_hours": 200.0, "folds": 1, "train_share": 0.65},
 }
 SEEDS = 3
-CHEAP_MODELS = ("majority", "tfidf-lr", "acoustic-lr")  # not neural: not charged in the projection
+CHEAP_MODELS = ("majority", "tfidf-lr", "acoustic-lr", "egemaps-lr")  # not neural: not charged in the projection
 
 
 # ------------------------------------------------------------------------------------------ measuring

@@ -1,0 +1,34 @@
+"""`egemaps-lr`: the 88 eGeMAPSv02 functionals per clip + standardisation + logistic regression.
+
+The field's standard acoustic baseline (the feature set was designed for affect): pitch, loudness,
+voice quality, formants and spectral balance, summarised per clip by openSMILE. Fitting, C selection
+on validation and prediction are `ClipStatisticsLR`'s, shared with `acoustic-lr`. openSMILE's binary is
+under audEERING's research-only (non-commercial) licence.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from baselines.clip_lr import ClipStatisticsLR
+from baselines.config import EgemapsConfig
+from baselines.egemaps_features import clip_functionals
+from lemer.interface import ModelInfo
+
+
+class EgemapsLR(ClipStatisticsLR):
+    info = ModelInfo(
+        name="egemaps-lr",
+        modalities=("speech",),
+        description="88 eGeMAPSv02 functionals per clip (openSMILE), standardised, logistic regression "
+        "(C chosen on valid); openSMILE is under a research-only licence",
+        encoders=(),
+        citation=(
+            "Eyben, F., Scherer, K. R., Schuller, B. W., et al. The Geneva Minimalistic Acoustic Parameter Set (GeMAPS) "
+            "for Voice Research and Affective Computing. IEEE Transactions on Affective Computing 7(2), 2016."
+        ),
+    )
+
+    config_class = EgemapsConfig
+
+    def clip_vector(self, path: str) -> np.ndarray:
+        return clip_functionals(path)

@@ -1,0 +1,135 @@
+"""openSMILE eGeMAPS as a frame-level speech encoder, alone or appended to a 50 frames/s encoder.
+
+Spec strings (see `speech_encoder.get_speech_encoder`):
+- `opensmile:egemaps`: the 25 eGeMAPSv02 low-level descriptors per 10 ms frame (100 frames/s), in fixed units;
+- `SPEC+opensmile:egemaps`, e.g. `whisper-tiny.en+opensmile:egemaps`: SPEC's frames (50 frames/s: Whisper or a
+  wav2vec2-family model) with the descriptors averaged to the same 20 ms frames appended, so a speech branch
+  hears prosody (pitch, loudness, voice quality) as well as the words the pre-trained encoder keeps.
+
+Scale, and why nothing is fitted: the projection in front of every speech branch starts with a per-frame
+LayerNorm over all input dimensions, so raw descriptors in Hz (formants ~500-3000, bandwidths ~1000) would
+swamp the other dimensions. Each descriptor is divided by a fixed unit (`LLD_UNITS`: kHz for formant
+frequencies and bandwidths, 12 semitones = one octave for F0, 10 dB for level ratios...), which puts typical
+speech values within about +-4, the range of Whisper's layer-normed encoder outputs, without statistics from
+any corpus (corpus statistics would have to come from a training fold, and cache entries are per clip).
+Zero stays zero, so unvoiced frames keep F0-related descriptors at 0 as openSMILE emits them.
+
+Alignment to 50 frames/s: eGeMAPS frame i starts at 10*i ms, a 20 ms encoder frame j at 20*j ms, so frame j
+takes the mean of descriptor frames 2j and 2j+1 (an unvoiced/voiced pair averages F0 towards 0). openSMILE
+stops ~40 ms before the end of a clip (its longest window must fit), so the last one or two 20 ms frames
+repeat the last available descriptors; the result always has exactly the other encoder's frame count.
+
+openSMILE's binary is under audEERING's research-only (non-commercial) licence.
+"""
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+import numpy as np
+
+from baselines.egemaps_features import FEATURE_SET, N_LLD, feature_names, lld_frames, opensmile_version
+from benchmarks.features.speech_encoder import SpeechEncoder
+
+EGEMAPS_SPEC = "opensmile:egemaps"
+UNITS_VERSION = "units-v1"  # bump when LLD_UNITS changes: it is part of the cache key
+ALIGN_VERSION = "pair-mean-50fps-v1"
+
+# descriptor name prefix -> divisor (fixed physical units; see the module docstring)
+LLD_UNITS: dict[str, float] = {
+    "Loudness_sma3": 1.0,  # sone-like, ~0-3
+    "alphaRatio_sma3": 10.0,  # dB
+    "hammarbergIndex_sma3": 10.0,  # dB
+    "slope0-500_sma3": 0.05,  # dB/Hz, ~+-0.1
+    "slope500-1500_sma3": 0.05,
+    "spectralFlux_sma3": 1.0,
+    "mfcc1_sma3": 20.0,
+    "mfcc2_sma3": 20.0,
+    "mfcc3_sma3": 20.0,
+    "mfcc4_sma3": 20.0,
+    "F0semitoneFrom27.5Hz_sma3nz": 12.0,  # octaves above 27.5 Hz
+    "jitterLocal_sma3nz": 0.02,
+    "shimmerLocaldB_sma3nz": 1.0,  # dB
+    "HNRdBACF_sma3nz": 10.0,  # dB
+    "logRelF0-H1-H2_sma3nz": 10.0,  # dB
+    "logRelF0-H1-A3_sma3nz": 10.0,  # dB
+    "F1frequency_sma3nz": 1000.0,  # kHz
+    "F1bandwidth_sma3nz": 1000.0,
+    "F1amplitudeLogRelF0_sma3nz": 100.0,  # dB; openSMILE writes -201 in unvoiced frames
+    "F2frequency_sma3nz": 1000.0,
+    "F2bandwidth_sma3nz": 1000.0,
+    "F2amplitudeLogRelF0_sma3nz": 100.0,
+    "F3frequency_sma3nz": 1000.0,
+    "F3bandwidth_sma3nz": 1000.0,
+    "F3amplitudeLogRelF0_sma3nz": 100.0,
+}
+
+
+def lld_units() -> np.ndarray:
+    """(25,) divisors in the order openSMILE emits the descriptors; a renamed descriptor is an error, not a guess."""
+    names = feature_names("lld")
+    missing = [n for n in names if n not in LLD_UNITS]
+    if missing or len(names) != N_LLD:
+        raise RuntimeError(f"opensmile {opensmile_version()} emits eGeMAPS descriptors {missing or names} "
+                           f"that LLD_UNITS does not know; update benchmarks/features/egemaps_encoder.py")
+    return np.array([LLD_UNITS[n] for n in names], dtype=np.float32)
+
+
+def scaled_lld_frames(samples: np.ndarray) -> np.ndarray:
+    """(n_frames, 25) descriptors at 100 frames/s divided by their fixed units."""
+    return lld_frames(samples) / lld_units()
+
+
+def to_50fps(frames: np.ndarray, n_target: int) -> np.ndarray:
+    """Mean of descriptor frames (2j, 2j+1) for j < n_target; missing tail frames repeat the last pair."""
+    if len(frames) == 0:
+        raise ValueError("openSMILE produced no eGeMAPS frames for this clip")
+    n_pairs = -(-len(frames) // 2)
+    padded = np.concatenate([frames, frames[-1:]]) if len(frames) % 2 else frames
+    pairs = padded.reshape(n_pairs, 2, frames.shape[1]).mean(1)
+    if n_pairs >= n_target:
+        return pairs[:n_target]
+    return np.concatenate([pairs, np.repeat(pairs[-1:], n_target - n_pairs, axis=0)])
+
+
+class EgemapsEncoder(SpeechEncoder):
+    """The 25 eGeMAPSv02 low-level descriptors per 10 ms frame (openSMILE), in fixed units."""
+
+    name = EGEMAPS_SPEC
+    batch_size = 32
+
+    @property
+    def identity(self) -> dict[str, str]:
+        return {"encoder": EGEMAPS_SPEC, "opensmile": opensmile_version(), "config": FEATURE_SET,
+                "level": "lld", "units": UNITS_VERSION}
+
+    def bucket(self, samples: np.ndarray) -> int:
+        return 0  # clips are analysed one by one: batching never changes a clip's features
+
+    def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return [scaled_lld_frames(s) for s in batch]
+
+
+class WithEgemapsEncoder(SpeechEncoder):
+    """A 50 frames/s encoder's frames with eGeMAPS descriptors (averaged to 20 ms) appended."""
+
+    def __init__(self, base: SpeechEncoder) -> None:
+        self.base = base
+        self.egemaps = EgemapsEncoder()
+        self.name = f"{base.name}+{EGEMAPS_SPEC}"
+        self.batch_size = base.batch_size
+
+    @property
+    def identity(self) -> dict[str, str]:
+        return {"encoder": "concat", "base": json.dumps(self.base.identity, sort_keys=True),
+                "appended": json.dumps(self.egemaps.identity, sort_keys=True), "align": ALIGN_VERSION}
+
+    def bucket(self, samples: np.ndarray) -> int:
+        return self.base.bucket(samples)
+
+    def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
+        out = []
+        for frames, lld in zip(self.base.encode(batch), self.egemaps.encode(batch)):
+            frames = np.asarray(frames, dtype=np.float32)
+            out.append(np.concatenate([frames, to_50fps(lld, len(frames))], axis=1))
+        return out

@@ -1,0 +1,58 @@
+"""eGeMAPS extraction speed (openSMILE), on the same synthetic espeak clips as the other speech benchmarks.
+
+- `test_egemaps_functionals`: `egemaps-lr`'s per-clip path (decode + 88 functionals), per-process cache
+  emptied each round;
+- `test_egemaps_frames`: the `opensmile:egemaps` frame encoder through `FeatureStore.speech` (decode,
+  25 descriptors per 10 ms, fp16 entries written), disk cache emptied each round.
+
+Run: `python -m pytest benchmarks/perf/test_egemaps_features.py --benchmark-only` (clips/s = N_CLIPS / mean).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+N_CLIPS = 16
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - list[Utterance]
+    from dataset_adapters.base import get_adapter
+    from dataset_adapters.synth import generate
+
+    root = tmp_path_factory.mktemp("perf") / "IEMOCAP_full_release"
+    generate("iemocap", root, scale="tiny", seed=0, progress=False)
+    return list(get_adapter("iemocap").load(root).utterances)[:N_CLIPS]
+
+
+def test_egemaps_functionals(benchmark, clips) -> None:  # noqa: ANN001
+    from baselines import clip_cache
+    from baselines.egemaps_features import N_FUNCTIONALS, clip_functionals
+
+    clip_functionals(clips[0].audio)  # build the openSMILE extractor outside the timed rounds
+
+    def extract() -> list:
+        return [clip_functionals(u.audio) for u in clips]
+
+    out = benchmark.pedantic(extract, setup=clip_cache.clear_cache, rounds=3, iterations=1)
+    assert len(out) == len(clips) and out[0].shape == (N_FUNCTIONALS,)
+    benchmark.extra_info["clips_per_s"] = round(len(clips) / benchmark.stats.stats.mean, 2)
+
+
+def test_egemaps_frames(benchmark, clips, tmp_path: Path) -> None:  # noqa: ANN001
+    from benchmarks.features.store import FeatureStore
+
+    store = FeatureStore(tmp_path / "cache", text_encoder=None, speech_encoder="opensmile:egemaps", progress=False)
+    store.speech(clips[:1])
+
+    def clear() -> None:
+        shutil.rmtree(tmp_path / "cache" / "features", ignore_errors=True)
+
+    out = benchmark.pedantic(lambda: store.speech(clips), setup=clear, rounds=3, iterations=1)
+    assert len(out) == len(clips) and all(a.shape[1] == 25 for a in out.values())
+    benchmark.extra_info["clips_per_s"] = round(len(clips) / benchmark.stats.stats.mean, 2)
