@@ -26,7 +26,7 @@ from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requi
 from leaderboard.results import read_result  # noqa: E402
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE  # noqa: E402
 from tests.helpers_features import write_tone  # noqa: E402
-from tests.helpers_runner import make_iemocap_tree, register_test_models, write_suite  # noqa: E402
+from tests.helpers_runner import TEST_MODELS, make_iemocap_tree, write_suite  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -90,11 +90,10 @@ TOTAL = 4 * 3
 
 @pytest.fixture(scope="module")
 def cluster():
-    register_test_models()
     from benchmarks.models import MODELS
 
-    if "test-feature-means" not in MODELS:
-        MODELS.register("test-feature-means", "tests.test_runner_ray:FeatureMeans")
+    overlay = MODELS.overlay({**TEST_MODELS, "test-feature-means": "tests.test_runner_ray:FeatureMeans"})
+    overlay.__enter__()
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if ray.is_initialized():
@@ -103,6 +102,7 @@ def cluster():
              log_to_driver=False)
     yield
     ray.shutdown()
+    overlay.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")

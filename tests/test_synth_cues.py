@@ -41,7 +41,7 @@ def test_sidecar_is_keyed_by_exactly_the_adapter_uids(layout: str) -> None:
     root, summary, cues, rep = _loaded(layout)
     assert (root / CUES_NAME).is_file() and (root / "SYNTHETIC.json").is_file()
     assert len(cues) == summary["utterances"], "one line per generated utterance, filtered labels included"
-    lmap = get_label_map(get_adapter(layout).default_label_map)
+    lmap = get_label_map(get_adapter(layout).info.default_label_map)
     kept = {uid for uid, c in cues.items() if lmap.apply(unify(layout, c.label_raw)) is not None}
     assert kept == {u.uid for u in rep.utterances}
     by_uid = {u.uid: u for u in rep.utterances}

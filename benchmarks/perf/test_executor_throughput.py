@@ -27,10 +27,9 @@ N_RUNS = 12 * 5
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.helpers_runner import make_iemocap_tree, register_test_models
+def corpus(tmp_path_factory: pytest.TempPathFactory, test_models: None) -> Path:
+    from tests.helpers_runner import make_iemocap_tree
 
-    register_test_models()
     return make_iemocap_tree(tmp_path_factory.mktemp("exec-perf"), sessions=5, per_speaker=4)
 
 
