@@ -16,10 +16,12 @@ from lemer.training import TrainConfig
 Modalities = Literal["text", "speech", "both"]
 LabelInit = Literal["keywords", "random"]
 TextScope = Literal["all", "target"]
+FusionAttention = Literal["both", "ar", "al"]
 
 MODALITY_CHOICES = ("text", "speech", "both")
 LABEL_INIT_CHOICES = ("keywords", "random")
 TEXT_SCOPE_CHOICES = ("all", "target")
+FUSION_ATTENTION_CHOICES = ("both", "ar", "al")  # same tuple as lemer.fusion's (config must not import torch code)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class LEMERConfig:
     modalities: Modalities = "both"
     use_label_embeddings: bool = True
     use_constraint: bool = True
+    fusion_attention: FusionAttention = "both"
+    detach_al: bool = False
     d_model: int = 128
     dropout: float = 0.1
     head_hidden: int = 128
@@ -45,8 +49,11 @@ class LEMERConfig:
     max_tokens: int = 256
     speech_pool: int = 2
     max_frames: int = 256
-    # --- loss -------------------------------------------------------------------------------
-    mu: float = 1.0
+    # --- loss (equation (9) in lemer/fusion.py) ---------------------------------------------
+    mu1: float = 1.0  # main cross-entropy
+    mu2: float = 0.0  # auxiliary cross-entropy on the label-enhanced text representation
+    mu3: float = 0.0  # auxiliary cross-entropy on the label-enhanced speech representation
+    mu4: float = 1.0  # attention constraint MSE(Ar, Al) (was `mu`)
     # --- optimisation (forwarded to lemer.training.TrainConfig) --------------------------------
     lr: float = TrainConfig.lr
     weight_decay: float = TrainConfig.weight_decay
@@ -63,6 +70,9 @@ class LEMERConfig:
         _check_choice("modalities", self.modalities, MODALITY_CHOICES)
         _check_choice("label_init", self.label_init, LABEL_INIT_CHOICES)
         _check_choice("text_scope", self.text_scope, TEXT_SCOPE_CHOICES)
+        _check_choice("fusion_attention", self.fusion_attention, FUSION_ATTENTION_CHOICES)
+        if self.fusion_attention == "al" and not self.use_label_embeddings:
+            raise ValueError("LE-MER config: fusion_attention='al' needs use_label_embeddings=true (Al comes from Gt, Gs)")
         for name in ("d_model", "k_keywords", "k_frames", "probe_frames_per_utt", "max_tokens", "speech_pool",
                      "max_frames", "max_epochs", "patience", "batch_size", "head_hidden", "torch_threads"):
             value = getattr(self, name)
@@ -70,11 +80,11 @@ class LEMERConfig:
                 raise ValueError(f"LE-MER config: {name} must be a positive integer, got {value!r}")
         if isinstance(self.context_window, bool) or not isinstance(self.context_window, int) or not 0 <= self.context_window <= 10:
             raise ValueError(f"LE-MER config: context_window must be an integer in 0..10, got {self.context_window!r}")
-        for name in ("mu", "lr", "weight_decay", "dropout", "head_dropout", "grad_clip"):
+        for name in ("mu1", "mu2", "mu3", "mu4", "lr", "weight_decay", "dropout", "head_dropout", "grad_clip"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"LE-MER config: {name} must be a non-negative number, got {value!r}")
-        for name in ("use_label_embeddings", "use_constraint", "class_weights", "finetune"):
+        for name in ("use_label_embeddings", "use_constraint", "detach_al", "class_weights", "finetune"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"LE-MER config: {name} must be true or false, got {getattr(self, name)!r}")
 
@@ -82,6 +92,9 @@ class LEMERConfig:
     def from_dict(cls, config: dict[str, Any]) -> "LEMERConfig":
         """Build from a flat dict (TOML suite entry, registry defaults), naming any unknown key."""
         known = {f.name for f in fields(cls)}
+        if "mu" in config:
+            raise ValueError("LE-MER switch 'mu' was renamed 'mu4' (attention-constraint weight); "
+                             "mu1..mu3 weight the cross-entropy terms (lemer/fusion.py, equation (9))")
         unknown = sorted(set(config) - known)
         if unknown:
             raise ValueError(f"unknown LE-MER switch(es) {unknown}; known: {sorted(known)}")
@@ -99,6 +112,11 @@ class LEMERConfig:
         return self.modalities in ("speech", "both")
 
     @property
+    def effective_fusion_attention(self) -> str:
+        """Without label embeddings there is no Al: the fusion reads the speech through Ar alone."""
+        return self.fusion_attention if self.use_label_embeddings else "ar"
+
+    @property
     def constraint_active(self) -> bool:
         """The constraint ties text-speech cross-attention to the label alignment: it needs both modalities and labels."""
         return self.use_constraint and self.use_label_embeddings and self.modalities == "both"
@@ -114,6 +132,9 @@ SOURCES: dict[str, tuple[str, str]] = {
     "modalities": ("paper", "text + speech; 'text'/'speech' are the paper's unimodal ablations"),
     "use_label_embeddings": ("paper", "false = the paper's 'w/o label embeddings' models"),
     "use_constraint": ("paper", "attention constraint MSE(Ar, Al)"),
+    "fusion_attention": ("paper", "guided fusion reads the speech through Al and Ar together ('both'); 'ar' / 'al' = the "
+                         "paper's single-attention-matrix ablation; without label embeddings the fusion uses Ar alone"),
+    "detach_al": ("ours", "false = the constraint trains both maps (MSE between two trainable maps); true = Al is a fixed teacher for Ar. Default: see the measurement note below"),
     "d_model": ("ours", "shared space size; the paper works in BERT/wav2vec2 space (768)"),
     "dropout": ("ours", "after projections"),
     "head_hidden": ("ours", "classifier hidden size"),
@@ -129,7 +150,11 @@ SOURCES: dict[str, tuple[str, str]] = {
     "max_tokens": ("ours", "keep the last N tokens (the target is at the end)"),
     "speech_pool": ("ours", "average-pool frames by 2 (50 -> 25 fps)"),
     "max_frames": ("ours", "pool harder when longer, so a clip is never truncated"),
-    "mu": ("ours", "weight of the constraint loss (paper: mu, value not given offline)"),
+    "mu1": ("our reading", "weight of the main cross-entropy (paper: weights mu1..mu4, values and roles not given "
+            "offline; the assignment of each mu to a term is ours, lemer/fusion.py eq. (9))"),
+    "mu2": ("our reading", "weight of an auxiliary cross-entropy on the label-enhanced text representation R_t; 0 = off (ours)"),
+    "mu3": ("our reading", "weight of an auxiliary cross-entropy on the label-enhanced speech representation R_s; 0 = off (ours)"),
+    "mu4": ("our reading", "weight of the attention constraint (formerly `mu`); value ours, not given offline"),
     "lr": ("ours", "AdamW; the paper fine-tunes encoders, we train only the fusion on frozen features"),
     "weight_decay": ("ours", "AdamW"),
     "max_epochs": ("ours", "early stopping on the fold's validation UA"),
