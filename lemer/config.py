@@ -51,8 +51,8 @@ class LEMERConfig:
     max_frames: int = 256
     # --- loss (equation (9) in lemer/fusion.py) ---------------------------------------------
     mu1: float = 1.0  # main cross-entropy
-    mu2: float = 0.0  # auxiliary cross-entropy on the label-enhanced text representation
-    mu3: float = 0.0  # auxiliary cross-entropy on the label-enhanced speech representation
+    mu2: float = 0.5  # auxiliary cross-entropy on the label-enhanced text representation
+    mu3: float = 0.5  # auxiliary cross-entropy on the label-enhanced speech representation
     mu4: float = 1.0  # attention constraint MSE(Ar, Al) (was `mu`)
     # --- optimisation (forwarded to lemer.training.TrainConfig) --------------------------------
     lr: float = TrainConfig.lr

@@ -65,8 +65,10 @@ def frame_span(time: tuple[float, float], n_frames: int, factor: int, frame_rate
     """Pooled frames [a, b) whose time interval overlaps [t0, t1) seconds (see module docstring)."""
     t0, t1 = float(time[0]), float(time[1])
     step = factor / frame_rate
-    a = max(0, int(math.floor(t0 / step)))
-    b = min(n_frames, int(math.ceil(t1 / step)))
+    a = min(n_frames, max(0, int(math.floor(t0 / step + 1e-9))))
+    if t1 <= t0:
+        return a, a
+    b = min(n_frames, int(math.ceil(t1 / step - 1e-9)))  # the tolerance keeps 0.08 s / 0.02 s at 4 frames, not 5
     return a, max(a, b)
 
 
@@ -143,7 +145,7 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
         "n": len(examples),
         "entropy": {k: _mean(v) for k, v in ents.items()},
         "n_defined": {k: len(v) for k, v in ents.items()},
-        "label_scale": {m: float(getattr(net, f"aware_{m[0]}").log_scale.exp()) for m in ("text", "speech")
+        "label_scale": {m: float(getattr(net, f"aware_{m[0]}").log_scale.detach().exp()) for m in ("text", "speech")
                         if hasattr(net, f"aware_{m[0]}")},
         "frame_rate": frame_rate,
         "speech_pool": cfg.speech_pool,

@@ -81,10 +81,11 @@ class LEMERNet(nn.Module):
             width += d  # the fused target tokens, max-pooled
         self.head = mlp_head(width, n_classes, hidden=cfg.head_hidden, dropout=cfg.head_dropout)
         # auxiliary branch classifiers (mu2, mu3), built only when weighted so the default model's weights do not move
+        # (label-specific when labels are on: class c is scored from R[c] alone, so label c must find class c's cues)
         if cfg.uses_text and cfg.mu2 > 0:
-            self.head_t = nn.Sequential(nn.Dropout(cfg.head_dropout), nn.Linear(branch, n_classes))
+            self.head_t = BranchHead(n_classes, d, labels, cfg.head_dropout)
         if cfg.uses_speech and cfg.mu3 > 0:
-            self.head_s = nn.Sequential(nn.Dropout(cfg.head_dropout), nn.Linear(branch, n_classes))
+            self.head_s = BranchHead(n_classes, d, labels, cfg.head_dropout)
 
     def parts(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Every intermediate the tests and analyses need: gt (B,T,C), gs (B,S,C), ar/al (B,L,S) over the L target
@@ -136,10 +137,31 @@ class LEMERNet(nn.Module):
             if cfg.mu1 != 1.0:
                 terms.append((cfg.mu1 - 1.0) * ce(out["logits"], y))
             if hasattr(self, "head_t"):
-                terms.append(cfg.mu2 * ce(self.head_t(out["text_repr"]), y))
+                terms.append(cfg.mu2 * ce(self.head_t(out.get("rt", out["text_repr"])), y))
             if hasattr(self, "head_s"):
-                terms.append(cfg.mu3 * ce(self.head_s(out["speech_repr"]), y))
+                terms.append(cfg.mu3 * ce(self.head_s(out.get("rs", out["speech_repr"])), y))
         return out["logits"], (sum(terms) if terms else None)  # type: ignore[return-value]
+
+
+class BranchHead(nn.Module):
+    """Auxiliary classifier of one modality's branch (mu2 / mu3). With label embeddings it is label-specific:
+    logit_c = w_c . R[c] + b_c on the label-wise pooled R (B, C, d) (ours); without, a linear layer on the pooled vector."""
+
+    def __init__(self, n_classes: int, d: int, label_wise: bool, dropout: float) -> None:
+        super().__init__()
+        self.label_wise = label_wise
+        self.drop = nn.Dropout(dropout)
+        if label_wise:
+            self.weight = nn.Parameter(torch.randn(n_classes, d) / d ** 0.5)
+            self.bias = nn.Parameter(torch.zeros(n_classes))
+        else:
+            self.linear = nn.Linear(d, n_classes)
+
+    def forward(self, r: torch.Tensor) -> torch.Tensor:
+        r = self.drop(r)
+        if self.label_wise:
+            return torch.einsum("bcd,cd->bc", r, self.weight) + self.bias
+        return self.linear(r)
 
 
 def _gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
