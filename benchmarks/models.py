@@ -26,6 +26,9 @@ MODELS.register("cross-attention", "baselines.cross_attention:CrossAttention")
 MODELS.register("lemer", "lemer.model:LEMER")
 MODELS.register("lemer-no-constraint", "lemer.model:LEMER", use_constraint=False)
 MODELS.register("lemer-no-labels", "lemer.model:LEMER", use_label_embeddings=False)
+MODELS.register("lemer-fusion-ar", "lemer.model:LEMER", fusion_attention="ar")  # fusion through Ar only
+MODELS.register("lemer-fusion-al", "lemer.model:LEMER", fusion_attention="al")  # fusion through Al only
+MODELS.register("lemer-detach-al", "lemer.model:LEMER", detach_al=True)  # Al a fixed teacher in the constraint
 
 
 @dataclass(frozen=True)

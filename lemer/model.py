@@ -4,11 +4,13 @@ Pipeline of `LEMERNet.forward` (equations in `lemer/fusion.py`):
 1. project text tokens Ht and speech frames Hs into a shared d-dimensional space (LayerNorm-Linear-GELU);
 2. project the trainable semantic (text) and tonal (speech) label embeddings with the same projections, so their
    keyword / frame initialisations, which live in the encoders' spaces, land where the tokens and frames land;
-3. label-token attention Gt and label-frame attention Gs, and label-aware sequences (position + its label mixture);
+3. label-token attention Gt and label-frame attention Gs (softmax over time, learnable sharpness), and the
+   label-enhanced representations R_t, R_s (label-wise attentive pooling: one pooled vector per class);
 4. emotion-aware alignment Al = rownorm(Gt Gs^T) and semantic cross-attention Ar (target tokens -> frames);
-5. label-guided attentive fusion of each target token with the speech it attends to; max-pooling over time of the
-   label-aware tokens (context + target), of the fused target tokens and of the label-aware frames; MLP classifier;
-6. loss = cross-entropy (in the training loop) + mu * constraint(Ar, Al), returned as the auxiliary loss.
+5. guided fusion of each target token with the speech read through Ar and Al (`fusion_attention` = both | ar | al),
+   max-pooled over the target tokens; classifier on [R_t; R_s; fused];
+6. loss = mu1 CE + mu2 CE(text branch) + mu3 CE(speech branch) + mu4 constraint(Ar, Al) (Al detached iff
+   `detach_al`); the training loop adds the plain CE, `forward` returns the rest as the auxiliary loss.
 
 Switches (`lemer/config.py`) turn off the constraint, the label parts, or a modality; with one modality the model is a
 label-aware unimodal classifier (or a plain one with `use_label_embeddings=false`). Dialogue context enters through
@@ -27,7 +29,7 @@ import torch
 from torch import nn
 
 from lemer.config import LEMERConfig
-from lemer.fusion import CrossAttention, GatedFusion, LabelAware, alignment, constraint_loss
+from lemer.fusion import CrossAttention, GuidedFusion, LabelAware, alignment, constraint_loss
 from lemer.inputs import Prepared, prepare
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
 from lemer.label_embeddings import LabelInit, semantic_init, tonal_init
@@ -41,7 +43,12 @@ _MODALITY_TUPLE = {"text": ("text",), "speech": ("speech",), "both": ("text", "s
 
 
 class LEMERNet(nn.Module):
-    """The trainable part of LE-MER on frozen encoder features; `forward` returns (logits, mu * constraint or None)."""
+    """The trainable part of LE-MER on frozen encoder features; `forward` returns (logits, auxiliary loss or None).
+
+    The auxiliary loss is everything but the training loop's own cross-entropy (equation (9) in lemer/fusion.py):
+    (mu1 - 1) * CE(main) + mu2 * CE(text branch) + mu3 * CE(speech branch) + mu4 * constraint; the CE terms need the
+    batch's gold labels (`batch["y"]`, set by LE-MER's encoder for labelled examples) and are skipped without them.
+    """
 
     def __init__(self, cfg: LEMERConfig, n_classes: int, d_text: int | None, d_speech: int | None,
                  text_labels: np.ndarray | None = None, speech_labels: np.ndarray | None = None) -> None:
@@ -50,65 +57,111 @@ class LEMERNet(nn.Module):
         d = cfg.d_model
         self.drop = nn.Dropout(cfg.dropout)
         labels = cfg.use_label_embeddings
-        streams = 0
+        width = 0
+        branch = n_classes * d if labels else d  # label-wise pooled (C x d, flattened) or max-pooled (d)
         if cfg.uses_text:
             if d_text is None:
                 raise ValueError("LEMERNet: text modality needs d_text")
             self.proj_t = Projection(d_text, d, dropout=0.0)
             if labels:
                 self.labels_t = nn.Parameter(_label_tensor(text_labels, n_classes, d_text))
-                self.aware_t = LabelAware(d)
-            streams += 1
+                self.aware_t = LabelAware()
+            width += branch
         if cfg.uses_speech:
             if d_speech is None:
                 raise ValueError("LEMERNet: speech modality needs d_speech")
             self.proj_s = Projection(d_speech, d, dropout=0.0)
             if labels:
                 self.labels_s = nn.Parameter(_label_tensor(speech_labels, n_classes, d_speech))
-                self.aware_s = LabelAware(d)
-            streams += 1
+                self.aware_s = LabelAware()
+            width += branch
         if cfg.modalities == "both":
             self.cross = CrossAttention(d)
-            self.fusion = GatedFusion(d, with_labels=labels)
-            streams += 1  # the fused target tokens
-        self.head = mlp_head(streams * d, n_classes, hidden=cfg.head_hidden, dropout=cfg.head_dropout)
+            self.fusion = GuidedFusion(d, cfg.effective_fusion_attention)
+            width += d  # the fused target tokens, max-pooled
+        self.head = mlp_head(width, n_classes, hidden=cfg.head_hidden, dropout=cfg.head_dropout)
+        # auxiliary branch classifiers (mu2, mu3), built only when weighted so the default model's weights do not move
+        # (label-specific when labels are on: class c is scored from R[c] alone, so label c must find class c's cues)
+        if cfg.uses_text and cfg.mu2 > 0:
+            self.head_t = BranchHead(n_classes, d, labels, cfg.head_dropout)
+        if cfg.uses_speech and cfg.mu3 > 0:
+            self.head_s = BranchHead(n_classes, d, labels, cfg.head_dropout)
 
     def parts(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Every intermediate the tests and analyses need: gt (B,T,C), gs (B,S,C), ar/al (B,L,S) over the L target
-        tokens, pooled, logits, constraint."""
+        tokens, rt/rs (B,C,d) label-enhanced representations, pooled, logits, constraint."""
         cfg, out = self.cfg, {}
         pooled: list[torch.Tensor] = []
-        ht = hs = mix_t = None
+        ht = hs = None
         if cfg.uses_text:
             mask_t = batch["text_mask"]
             ht = self.drop(self.proj_t(batch["text"]))
             if cfg.use_label_embeddings:
-                out["gt"], ht, mix_t = self.aware_t(ht, mask_t, self.proj_t(self.labels_t))
-            pooled.append(masked_max(ht, mask_t))
+                out["gt"], out["rt"] = self.aware_t(ht, mask_t, self.proj_t(self.labels_t))
+                out["text_repr"] = out["rt"].flatten(1)
+            else:
+                out["text_repr"] = masked_max(ht, mask_t)
+            pooled.append(out["text_repr"])
         if cfg.uses_speech:
             mask_s = batch["speech_mask"]
             hs = self.drop(self.proj_s(batch["speech"]))
             if cfg.use_label_embeddings:
-                out["gs"], hs, _ = self.aware_s(hs, mask_s, self.proj_s(self.labels_s))
-            pooled.append(masked_max(hs, mask_s))
+                out["gs"], out["rs"] = self.aware_s(hs, mask_s, self.proj_s(self.labels_s))
+                out["speech_repr"] = out["rs"].flatten(1)
+            else:
+                out["speech_repr"] = masked_max(hs, mask_s)
+            pooled.append(out["speech_repr"])
         if ht is not None and hs is not None:
             # only the target's tokens are aligned with (and fused with) the target's frames
             idx, mask_l = batch["target_index"], batch["target_mask"]
             tokens = _gather(ht, idx)
-            out["ar"], attended = self.cross(tokens, hs, mask_s)
-            fused = self.fusion(tokens, attended, _gather(mix_t, idx) if mix_t is not None else None)
-            pooled.append(masked_max(fused, mask_l))
+            out["ar"], values = self.cross(tokens, hs, mask_s)
             if cfg.use_label_embeddings:
                 out["al"] = alignment(_gather(out["gt"], idx), out["gs"], mask_l, mask_s)
-                out["constraint"] = constraint_loss(out["ar"], out["al"].detach(), mask_l, mask_s)
+                al = out["al"].detach() if cfg.detach_al else out["al"]
+                out["constraint"] = constraint_loss(out["ar"], al, mask_l, mask_s)
+            fused = self.fusion(tokens, values, out["ar"], out.get("al"))
+            pooled.append(masked_max(fused, mask_l))
         out["pooled"] = torch.cat(pooled, dim=-1)
         out["logits"] = self.head(out["pooled"])
         return out
 
     def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor | None]:
-        out = self.parts(batch)
-        aux = self.cfg.mu * out["constraint"] if self.cfg.constraint_active and "constraint" in out else None
-        return out["logits"], aux
+        cfg, out = self.cfg, self.parts(batch)
+        terms: list[torch.Tensor] = []
+        if cfg.constraint_active and "constraint" in out and cfg.mu4 > 0:
+            terms.append(cfg.mu4 * out["constraint"])
+        y = batch.get("y")
+        if y is not None and self.training:
+            ce = nn.functional.cross_entropy
+            if cfg.mu1 != 1.0:
+                terms.append((cfg.mu1 - 1.0) * ce(out["logits"], y))
+            if hasattr(self, "head_t"):
+                terms.append(cfg.mu2 * ce(self.head_t(out.get("rt", out["text_repr"])), y))
+            if hasattr(self, "head_s"):
+                terms.append(cfg.mu3 * ce(self.head_s(out.get("rs", out["speech_repr"])), y))
+        return out["logits"], (sum(terms) if terms else None)  # type: ignore[return-value]
+
+
+class BranchHead(nn.Module):
+    """Auxiliary classifier of one modality's branch (mu2 / mu3). With label embeddings it is label-specific:
+    logit_c = w_c . R[c] + b_c on the label-wise pooled R (B, C, d) (ours); without, a linear layer on the pooled vector."""
+
+    def __init__(self, n_classes: int, d: int, label_wise: bool, dropout: float) -> None:
+        super().__init__()
+        self.label_wise = label_wise
+        self.drop = nn.Dropout(dropout)
+        if label_wise:
+            self.weight = nn.Parameter(torch.randn(n_classes, d) / d ** 0.5)
+            self.bias = nn.Parameter(torch.zeros(n_classes))
+        else:
+            self.linear = nn.Linear(d, n_classes)
+
+    def forward(self, r: torch.Tensor) -> torch.Tensor:
+        r = self.drop(r)
+        if self.label_wise:
+            return torch.einsum("bcd,cd->bc", r, self.weight) + self.bias
+        return self.linear(r)
 
 
 def _gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -204,6 +257,9 @@ class LEMER(Model):
                 batch["target_index"], batch["target_mask"] = target_positions(spans, real)
             if self.cfg.uses_speech:
                 batch["speech"], batch["speech_mask"] = pad_sequences([p.speech for p in items])  # type: ignore[misc]
+            index = {c: i for i, c in enumerate(self.classes)}
+            if examples and all(e.label in index for e in examples):  # training/validation batches: the mu1..mu3 terms
+                batch["y"] = torch.tensor([index[e.label] for e in examples], dtype=torch.long)  # type: ignore[index]
             return batch
 
         return encode
@@ -279,6 +335,15 @@ class LEMER(Model):
             self.net, self._encoder(cache), train, valid, classes, TrainConfig.from_config(self.cfg.to_dict()),
             seed=env.seed, length=self._length(cache), log=env.log,
         )
+
+    def diagnostics(self, examples: Sequence[Example], cues: dict[str, dict[str, tuple[float, float]]] | None = None
+                    ) -> dict[str, Any]:
+        """Normalised entropies of Gt, Gs, Al, Ar and (given cue spans) whether the gold class's label attention finds
+        them; JSON-able. Input format and the frame-time mapping: `lemer.diagnostics`."""
+        from lemer.diagnostics import attention_diagnostics
+
+        with torch_threads(self.cfg.torch_threads):
+            return attention_diagnostics(self, examples, cues)
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
         if self.net is None:

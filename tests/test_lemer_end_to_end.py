@@ -69,9 +69,17 @@ def test_bundled_ablation_suite_expands_to_the_documented_grid() -> None:
     suite = load_suite("ablations")
     roots = {"iemocap": CorpusRoot("iemocap", "/unused", "synthetic-iemocap", True)}
     grid = expand(suite, roots, lambda c, lm, p: [f"test=Session{i}" for i in range(1, 6)], encoder_names=("t", "s"))
-    assert len(grid) == 27 * 5 * 1
+    assert len(grid) == 34 * 5 * 3
+    assert {r.seed for r in grid} == {0, 1, 2} and len({r.fold for r in grid}) == 5
     sweeps = {(r.model, r.ablation["param"], r.ablation["value"]) for r in grid if r.ablation}
     assert ("lemer-no-labels", "modalities", "speech") in sweeps and ("lemer", "k_frames", 50) in sweeps
     assert {r.text_context for r in grid if r.ablation and r.ablation["param"] == "context_window"} == {0, 2, 5, 10}
+    assert ("lemer", "fusion_attention", "ar") in sweeps and ("lemer", "fusion_attention", "al") in sweeps
+    assert ("lemer-no-labels", "modalities", "text") in sweeps and ("lemer", "label_init", "random") in sweeps
+    # the baselines read as much dialogue context as LE-MER: 10 by default, and text-only at each swept context
+    lemer_context = {r.text_context for r in grid if r.model == "lemer" and not r.ablation}
+    assert lemer_context == {10}
+    assert {r.text_context for r in grid if r.model in ("text-only", "cross-attention") and not r.ablation} == {10}
+    assert {r.text_context for r in grid if r.model == "text-only" and r.ablation} == {0, 2, 5, 10}
     speech_only = [r for r in grid if r.ablation and r.ablation["value"] == "speech"]
     assert speech_only and all(r.transcript_independent and not r.text_features for r in speech_only)

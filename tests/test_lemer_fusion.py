@@ -100,7 +100,7 @@ def test_constraint_switch_controls_the_aux_loss() -> None:
     assert _net(use_constraint=False)(batch)[1] is None
     assert _net(use_label_embeddings=False)(batch)[1] is None
     assert _net(modalities="text")(batch)[1] is None
-    torch.testing.assert_close(_net(mu=2.0)(batch)[1], 2.0 * _net(mu=1.0)(batch)[1])
+    torch.testing.assert_close(_net(mu4=2.0)(batch)[1], 2.0 * _net(mu4=1.0)(batch)[1])
 
 
 def test_alignment_goes_through_the_label_space() -> None:

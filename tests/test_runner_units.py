@@ -96,7 +96,7 @@ def test_run_identity_includes_model_defaults() -> None:
     from lemer.config import LEMERConfig
 
     implicit = describe("lemer").config
-    assert implicit["mu"] == LEMERConfig().mu and implicit["text_scope"] == LEMERConfig().text_scope
-    assert describe("lemer", {"mu": LEMERConfig().mu}).config == implicit
-    assert describe("lemer", {"mu": 2 * LEMERConfig().mu}).config != implicit
+    assert implicit["mu4"] == LEMERConfig().mu4 and implicit["text_scope"] == LEMERConfig().text_scope
+    assert describe("lemer", {"mu4": LEMERConfig().mu4}).config == implicit
+    assert describe("lemer", {"mu4": 2 * LEMERConfig().mu4}).config != implicit
     assert describe("tfidf-lr").config["ngram_max"] >= 1  # baselines' dict configs are resolved too
