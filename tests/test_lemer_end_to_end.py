@@ -61,6 +61,8 @@ def test_lemer_runs_end_to_end_on_cached_features(tmp_path: Path, capsys: pytest
     assert full["n_test"] == speech["n_test"] > 0 and full["n_train"] > full["n_test"]
     for res in (full, speech):
         assert res["metrics"]["n"] == res["n_test"] and 0.0 <= res["metrics"]["ua"] <= 1.0
+    attention = full["diagnostics"]["attention"]  # LE-MER's attention entropies, written with every run
+    assert all(0.0 <= attention["entropy"][k] <= 1.0 for k in ("gt", "gs", "al", "ar")), attention
     rows = [json.loads(line) for p in out.rglob(PREDICTIONS_FILE) for line in p.read_text().splitlines()]
     assert len(rows) == 2 * full["n_test"] and all(abs(sum(r["probs"].values()) - 1) < 1e-6 for r in rows)
 

@@ -119,6 +119,7 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
              "probs": {k: float(v) for k, v in by_uid[uid].probs.items()}} for uid in test_ids]
     scores = score_labels([r["gold"] for r in rows], [r["pred"] for r in rows], list(classes))
 
+    diagnostics = model_diagnostics(model, examples(split.test, True))
     pred_bytes = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
     history = _history(model)
     result = RunResult(
@@ -134,9 +135,21 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         runtime=runtime,
         predictions_sha256=_sha256(pred_bytes),
+        diagnostics=diagnostics,
         history=None if history is None else {k: history.get(k) for k in ("best_epoch", "best_valid_ua", "epochs_run")},
     )
     write_run_files(run_dir, result, pred_bytes, log_lines, history)
+
+
+def model_diagnostics(model: Any, labelled_test: Sequence[Any],
+                      cues: dict[str, dict[str, tuple[float, float]]] | None = None) -> dict[str, Any] | None:
+    """What a model reports about itself on the test fold (LE-MER: attention entropies and, given cue
+    spans, whether its label attention finds them). Computed after the predictions are fixed, so the
+    gold labels it sees cannot change them."""
+    report = getattr(model, "diagnostics", None)
+    if not callable(report):
+        return None
+    return {"attention": report(labelled_test, cues)}
 
 
 def _history(model: Any) -> dict[str, Any] | None:
