@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from leaderboard.attention import AttentionRow, attention_rows
 from leaderboard.cells import AblationPoint, Cell, build_ablations, build_cells
 from leaderboard.references import BUILTIN, Reference
 from leaderboard.results import Run
@@ -45,6 +46,7 @@ class Leaderboard:
     n_runs: int
     n_resamples: int
     seed: int
+    attention: list[AttentionRow] | None = None  # LE-MER attention diagnostics (leaderboard/attention.py)
 
     @property
     def synthetic(self) -> bool:
@@ -68,4 +70,4 @@ def compute_leaderboard(runs: list[Run], *, references: list[Reference] | None =
         if r.corpus in real:
             refs[r.corpus].append(r)
     return Leaderboard(cells=cells, ablations=build_ablations(runs), references=dict(refs), n_runs=len(runs),
-                       n_resamples=n_resamples, seed=seed)
+                       n_resamples=n_resamples, seed=seed, attention=attention_rows(runs))

@@ -10,6 +10,7 @@ import base64
 import html
 from collections import defaultdict
 
+from leaderboard.attention import ATTENTION_NOTE, attention_table
 from leaderboard.board import SYNTHETIC_NOTICE, Leaderboard
 from leaderboard.cells import Cell
 from leaderboard.plots import Plot, slug
@@ -190,6 +191,8 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
         extra.append('<li><a href="#cross-corpus">Cross-corpus heatmaps</a></li>')
     if lb.ablations:
         extra.append('<li><a href="#ablations">Ablations</a></li>')
+    if lb.attention:
+        extra.append('<li><a href="#attention">LE-MER attention diagnostics</a></li>')
     if lb.references:
         extra.append('<li><a href="#references">Published reference points</a></li>')
     parts.append(f"<nav><ul><li><a href=\"#headline\">Headline: best model per corpus and condition</a></li>"
@@ -240,6 +243,11 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
         parts.append('<section class="group" id="ablations"><h2>Ablations</h2>'
                      f'<div class="plots">{"".join(_figure(p) for p in abl)}</div>'
                      + _table(["Model", "param", "value", "UA % (± std over seeds)", "condition"], body) + "</section>")
+    if lb.attention:
+        headers, rows = attention_table(lb.attention)
+        body = ["<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in rows]
+        parts.append('<section class="group" id="attention"><h2>LE-MER attention diagnostics</h2>'
+                     f'<p class="legend">{e(ATTENTION_NOTE)}</p>' + _table(headers, body) + "</section>")
     if lb.references:
         parts.append('<section class="group refs" id="references"><h2>Published reference points'
                      '<span class="badge real">real corpora only</span></h2><p class="legend">As reported by their '

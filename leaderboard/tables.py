@@ -5,6 +5,7 @@ import csv
 import io
 from typing import Any
 
+from leaderboard.attention import ATTENTION_NOTE, attention_table
 from leaderboard.board import SYNTHETIC_NOTICE, Group, Leaderboard
 from leaderboard.cells import ALPHA, Cell, ModelResult, corpus_order, transcript_sort_key
 from leaderboard.power import POWER
@@ -208,6 +209,15 @@ def markdown(lb: Leaderboard) -> str:
         for c in g.cells:
             out += [f"### transcript: {c.key.transcript} ({wer_label(c)})", ""]
             out += [_md_table([h for _, h in CELL_HEADERS], [[r[k] for k, _ in CELL_HEADERS] for r in cell_rows(c)]), ""]
+    if lb.ablations:
+        out += ["## Ablations", "", _md_table(
+            ["Model", "param", "value", "UA % (± std over seeds)", "condition"],
+            [[a.model, a.param, str(a.value),
+              f"{100 * a.ua:.1f} ± {100 * (a.ua_std or 0):.1f}" if a.ua is not None else f"incomplete {a.n_runs}/{a.n_expected}",
+              f"{a.corpus} · {a.protocol} · {a.label_map} · {a.transcript}"] for a in lb.ablations]), ""]
+    if lb.attention:
+        headers, rows = attention_table(lb.attention)
+        out += ["## LE-MER attention diagnostics", "", ATTENTION_NOTE, "", _md_table(headers, rows), ""]
     if lb.references:
         out += ["## Published reference points (not ranked; protocols differ)", ""]
         for corpus, refs in sorted(lb.references.items()):

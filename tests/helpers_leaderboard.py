@@ -27,7 +27,8 @@ def write_run(root: Path, *, model: str, corpus: str, fold: str, seed: int, uids
               gold: Sequence[str], pred: Sequence[str], transcript: str = "gold", protocol: str = "loso",
               label_map: str = "iemocap-4", labels: Sequence[str] = LABELS4, train_corpus: str | None = None,
               transcript_independent: bool = False, wer: float | None = None, ablation: dict | None = None,
-              synthetic: bool | None = None, schema_version: int = SCHEMA_VERSION) -> Path:
+              synthetic: bool | None = None, schema_version: int = SCHEMA_VERSION,
+              diagnostics: dict | None = None) -> Path:
     """Write one run directory (predictions.jsonl, then result.json) and return it."""
     abl = "" if ablation is None else f"-{ablation['param']}={ablation['value']}"
     d = (root / "suite" / corpus / protocol / label_map / transcript.replace(":", "-") / (model + abl)
@@ -52,6 +53,8 @@ def write_run(root: Path, *, model: str, corpus: str, fold: str, seed: int, uids
         "git_hash": None, "manifest_hash": "0" * 64, "timings": {"fit_s": 1.0, "predict_s": 0.1, "total_s": 1.1},
         "created": "2026-11-24T21:00:00Z",
     }
+    if diagnostics is not None:
+        result["diagnostics"] = diagnostics
     (d / RESULT_FILE).write_text(json.dumps(result, indent=1), encoding="utf-8")
     return d
 
