@@ -31,6 +31,7 @@ class AttentionRow:
     entropy: dict[str, float | None]  # map -> mean normalised entropy over runs
     cue_peak: dict[str, tuple[float, float] | None]  # "tokens"/"time" -> (peak_in_span, chance), mean over runs
     synthetic: bool
+    examples: tuple[dict[str, Any], ...] = ()  # gold-class maps of a few test utterances of the first run (fold, seed)
 
 
 def _mean(values: list[float]) -> float | None:
@@ -41,7 +42,7 @@ def attention_rows(runs: list[Run]) -> list[AttentionRow]:
     """One row per (cell, model variant) whose runs carry attention diagnostics."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     synthetic: dict[tuple[str, ...], bool] = {}
-    for r in runs:
+    for r in sorted(runs, key=lambda r: (r.record.run.fold, r.record.run.seed)):
         diag = (r.record.diagnostics or {}).get("attention")
         if not isinstance(diag, dict):
             continue
@@ -61,7 +62,9 @@ def attention_rows(runs: list[Run]) -> list[AttentionRow]:
             found = [(d["cues"][kind]["peak_in_span"], d["cues"][kind]["chance"]) for d in diags
                      if (d.get("cues") or {}).get(kind, {}).get("peak_in_span") is not None]
             cue[kind] = (float(np.mean([f[0] for f in found])), float(np.mean([f[1] for f in found]))) if found else None
-        rows.append(AttentionRow(*key, n_runs=len(diags), entropy=entropy, cue_peak=cue, synthetic=synthetic[key]))
+        examples = next((tuple(d["examples"]) for d in diags if d.get("examples")), ())
+        rows.append(AttentionRow(*key, n_runs=len(diags), entropy=entropy, cue_peak=cue, synthetic=synthetic[key],
+                                 examples=examples))
     return rows
 
 

@@ -246,8 +246,10 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
     if lb.attention:
         headers, rows = attention_table(lb.attention)
         body = ["<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in rows]
+        figs = [p for p in plots if p.section == "attention"]
         parts.append('<section class="group" id="attention"><h2>LE-MER attention diagnostics</h2>'
-                     f'<p class="legend">{e(ATTENTION_NOTE)}</p>' + _table(headers, body) + "</section>")
+                     f'<p class="legend">{e(ATTENTION_NOTE)}</p>' + _table(headers, body)
+                     + (f'<div class="plots">{"".join(_figure(p) for p in figs)}</div>' if figs else "") + "</section>")
     if lb.references:
         parts.append('<section class="group refs" id="references"><h2>Published reference points'
                      '<span class="badge real">real corpora only</span></h2><p class="legend">As reported by their '

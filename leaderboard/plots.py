@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from leaderboard.attention import AttentionRow  # noqa: E402
 from leaderboard.board import Group, Leaderboard  # noqa: E402
 from leaderboard.cells import AblationPoint, Cell  # noqa: E402
 
@@ -52,7 +53,7 @@ def robustness_title(transcripts: list[str]) -> str:
 class Plot:
     name: str  # file name, e.g. "robustness-synthetic-iemocap-loso-iemocap-4.png"
     title: str
-    section: str  # "robustness" | "confusion" | "cross-corpus" | "ablation"
+    section: str  # "robustness" | "confusion" | "cross-corpus" | "ablation" | "attention"
     group: str  # the group/cell title it belongs to ("" for corpus-wide plots)
     png: bytes
 
@@ -247,6 +248,40 @@ def ablation_plots(points: list[AblationPoint]) -> list[Plot]:
     return plots
 
 
+def attention_figure(rows: list[AttentionRow]) -> Plot | None:
+    """The paper-style figure: for a few test utterances, the gold class's label attention over the target's
+    tokens (Gt) and over the frames (Gs, on a time axis), with the known cue span shaded where there is one.
+    Drawn for the full `lemer` model of the first cell that has example maps (IEMOCAP first)."""
+    pick = [r for r in rows if r.model == "lemer" and r.examples] or [r for r in rows if r.examples]
+    if not pick:
+        return None
+    row = pick[0]
+    exs = list(row.examples)
+    fig, axes = plt.subplots(len(exs), 2, figsize=(10, 1.5 * len(exs) + 0.6), squeeze=False)
+    for (ax_t, ax_s), ex in zip(axes, exs):
+        for ax, key, xlabel in ((ax_t, "gt", "target token"), (ax_s, "gs", "time (s)")):
+            vals = ex.get(key)
+            if not vals:
+                ax.set_axis_off()
+                continue
+            step = float(ex.get("seconds_per_frame", 1.0)) if key == "gs" else 1.0
+            xs = np.arange(len(vals)) * step
+            ax.bar(xs, vals, width=step * 0.9, align="edge", color="#1f77b4" if key == "gt" else "#ff7f0e")
+            cue = ex.get("cue_tokens") if key == "gt" else ex.get("cue_time")
+            if cue and cue[1] > cue[0]:
+                ax.axvspan(cue[0], cue[1], color="#2ca02c", alpha=0.2, label="cue span")
+                ax.legend(fontsize=7, loc="upper right")
+            ax.set_xlabel(xlabel, fontsize=8)
+            ax.set_ylabel(("Gt" if key == "gt" else "Gs") + f"[·, {ex['gold']}]", fontsize=8)
+            ax.tick_params(labelsize=7)
+        ax_t.set_title(ex["uid"], fontsize=8, loc="left")
+    fig.suptitle(f"Label attention of the gold class — {row.model} · {row.corpus} · {row.transcript}"
+                 + (" (synthetic)" if row.synthetic else ""), fontsize=9)
+    fig.tight_layout()
+    return Plot(slug("attention", row.corpus, row.model) + ".png", f"Label attention — {row.model} · {row.corpus}",
+                "attention", "", _png(fig))
+
+
 def all_plots(lb: Leaderboard) -> list[Plot]:
     plots: list[Plot] = []
     styles = model_styles([m.model for c in lb.cells for m in c.models])
@@ -261,4 +296,7 @@ def all_plots(lb: Leaderboard) -> list[Plot]:
                 plots.append(p)
     plots += cross_corpus_plots(lb)
     plots += ablation_plots(lb.ablations)
+    fig = attention_figure(lb.attention or [])
+    if fig:
+        plots.append(fig)
     return plots

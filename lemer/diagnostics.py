@@ -74,8 +74,11 @@ def frame_span(time: tuple[float, float], n_frames: int, factor: int, frame_rate
 
 def attention_diagnostics(model: Any, examples: Sequence[Example],
                           cues: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
-                          frame_rate: float = FRAME_RATE) -> dict[str, Any]:
-    """See the module docstring. `model` is a fitted `lemer.model.LEMER`."""
+                          frame_rate: float = FRAME_RATE, n_examples: int = 3) -> dict[str, Any]:
+    """See the module docstring. `model` is a fitted `lemer.model.LEMER`.
+
+    `n_examples`: how many labelled utterances (first by uid) keep their gold-class maps Gt[:, gold] and
+    Gs[:, gold] in the output (`examples`), for the attention figure a paper would print."""
     net = model.net
     if net is None:
         raise RuntimeError("LE-MER diagnostics called before fit")
@@ -99,6 +102,8 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
         found[kind]["mass"].append(float(col[a:b].sum()))
         found[kind]["chance"].append((b - a) / len(col))
 
+    kept: list[dict[str, Any]] = []
+    keep = {e.uid for e in sorted((e for e in examples if e.label in classes), key=lambda e: e.uid)[:n_examples]}
     was_training = net.training
     net.eval()
     try:
@@ -132,6 +137,8 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
                             n_raw = len(e.features.speech) if e.features is not None and e.features.speech is not None else 0
                             factor = pooling_factor(n_raw, cfg.speech_pool, cfg.max_frames)
                             cue_stats("time", gs, frame_span(cue["time"], len(gs), factor, frame_rate), gold)
+                if e.uid in keep and gold is not None:
+                    kept.append(_example_maps(e, parts, prep, gold, classes, cue, cfg, frame_rate))
                 for key in ("al", "ar"):
                     if key in parts:
                         rows = parts[key][0][batch["target_mask"][0]].numpy()
@@ -148,6 +155,7 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
         "label_scale": {m: float(getattr(net, f"aware_{m[0]}").log_scale.detach().exp()) for m in ("text", "speech")
                         if hasattr(net, f"aware_{m[0]}")},
         "frame_rate": frame_rate,
+        "examples": sorted(kept, key=lambda k: k["uid"]),
         "speech_pool": cfg.speech_pool,
         "max_frames": cfg.max_frames,
     }
@@ -157,6 +165,25 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
                    "chance": _mean(f["chance"]), "skipped": skipped[kind]}
             for kind, f in found.items()
         }
+    return out
+
+
+def _example_maps(e: Example, parts: dict[str, Any], prep: Any, gold: int, classes: Sequence[str],
+                  cue: Mapping[str, tuple[float, float]], cfg: Any, frame_rate: float) -> dict[str, Any]:
+    """One utterance's gold-class label attention over its tokens and frames (rounded, JSON-able)."""
+    out: dict[str, Any] = {"uid": e.uid, "gold": classes[gold]}
+    if "gt" in parts:
+        gt = parts["gt"][0].numpy()
+        out["gt"] = [round(float(v), 4) for v in gt[:, gold]]
+        if "tokens" in cue:
+            out["cue_tokens"] = list(_token_span(e, prep.span, cue["tokens"], len(gt)))
+    if "gs" in parts:
+        gs = parts["gs"][0].numpy()
+        n_raw = len(e.features.speech) if e.features is not None and e.features.speech is not None else 0
+        out["gs"] = [round(float(v), 4) for v in gs[:, gold]]
+        out["seconds_per_frame"] = pooling_factor(n_raw, cfg.speech_pool, cfg.max_frames) / frame_rate
+        if "time" in cue:
+            out["cue_time"] = [float(cue["time"][0]), float(cue["time"][1])]
     return out
 
 
