@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   -> installs into .venv (first time only), runs the demo suite, writes the leaderboard
-#   make test   -> installs into .venv (first time only), runs the test suite
+#   make test   -> installs into .venv (first time only), lints (ruff), runs the test suite
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/lemer-bench demo
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n 2
 
 perf: $(STAMP)
