@@ -36,8 +36,10 @@ def default_text_model_dir() -> str:
 class TextEncoder:
     """Wraps AutoTokenizer + AutoModel; the model itself loads on the first `encode`."""
 
-    def __init__(self, name: str = DEFAULT_TEXT_ENCODER, max_length: int | None = None, batch_size: int = 32) -> None:
+    def __init__(self, name: str = DEFAULT_TEXT_ENCODER, max_length: int | None = None, batch_size: int = 32,
+                 device: str = "cpu") -> None:
         self.requested = name
+        self.device = device  # resolved on load; fp32 everywhere, so the cache key needs no device
         path = default_text_model_dir() if name == DEFAULT_TEXT_ENCODER else name
         self.model_dir = resolve_model_dir(path, "text")
         self.name = DEFAULT_DISPLAY_NAME if name == DEFAULT_TEXT_ENCODER else name
@@ -82,8 +84,11 @@ class TextEncoder:
         if self._model is None:
             import torch
 
+            from lemer.devices import resolve_device
+
             torch.set_num_threads(num_threads())
-            self._model = load_local_model(self.model_dir)
+            self.device = str(resolve_device(self.device))
+            self._model = load_local_model(self.model_dir).to(self.device)
         return self._model
 
     def encode(self, inputs: Sequence[TextInput]) -> list[np.ndarray]:
@@ -104,9 +109,10 @@ class TextEncoder:
                 ids[r, :n] = torch.tensor(inputs[i].ids)
                 mask[r, :n] = 1
             with torch.inference_mode():
-                hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+                hidden = model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+            hidden = hidden.float().cpu()
             for r, i in enumerate(idx):
-                out[i] = hidden[r, : len(inputs[i].ids)].float().numpy().copy()
+                out[i] = hidden[r, : len(inputs[i].ids)].numpy().copy()
         return [o for o in out if o is not None]
 
     def embed_words(self, words: Sequence[str]) -> np.ndarray:

@@ -40,6 +40,7 @@ class RunOptions:
     cache_dir: str | None = None  # feature cache; None = the feature store's default
     progress: bool = True
     generate: bool = True  # generate missing synthetic corpora
+    device: str = "cpu"  # auto | cpu | cuda[:N]; recorded per run, not part of its identity
 
 
 @dataclass
@@ -70,7 +71,7 @@ def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> t
                           scale=suite.synthetic_scale)
     data = RunData(DataConfig(roots=roots, cache_dir=opts.cache_dir,
                               text_encoder=suite.text_encoder, speech_encoder=suite.speech_encoder,
-                              progress=opts.progress))
+                              progress=opts.progress, device=opts.device))
     grid = expand(suite, roots, data.fold_names, encoder_names=data.encoder_names, only_models=opts.models)
     if opts.limit is not None:
         grid = grid[: max(0, opts.limit)]
