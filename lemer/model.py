@@ -15,8 +15,8 @@ label-aware unimodal classifier (or a plain one with `use_label_embeddings=false
 the text features (`context_window` preceding utterances before the target). Label-token attention sees every token
 (context words can carry the emotion), but only the target's tokens are aligned and fused with the frames: the audio
 is the target's alone, so pairing context words with it would be meaningless (and would cost ~5x more with 10
-context utterances). See `lemer/inputs.py` for the token selection. Fine-tuning the encoders (`finetune=true`, as in the paper) needs raw text/audio, encoder names and a
-GPU; it is not implemented here and raises a clear error.
+context utterances). See `lemer/inputs.py` for the token selection. Fine-tuning the encoders (`finetune=true`, as in
+the paper) runs raw text/audio through `text_model`/`speech_model` into this same head: `lemer/finetune.py`.
 """
 from __future__ import annotations
 
@@ -158,12 +158,11 @@ class LEMER(Model):
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         self.cfg = LEMERConfig.from_dict(config)
+        self.finetuned = None  # finetune=true: the encoders train too (lemer/finetune.py), fit/predict go there
         if self.cfg.finetune:
-            raise NotImplementedError(
-                "LE-MER finetune=true (training the text and speech encoders end to end, as in the paper) is not "
-                "implemented: it needs raw text/audio, the encoder names (e.g. bert-base-uncased, "
-                "facebook/wav2vec2-base) and a GPU. Use finetune=false (fusion trained on frozen cached features)."
-            )
+            from lemer.finetune import FineTunedLEMER
+
+            self.finetuned = FineTunedLEMER(self.cfg)
         self.net: LEMERNet | None = None
         self.classes: tuple[str, ...] = ()
         self.history: TrainHistory | None = None
@@ -177,6 +176,10 @@ class LEMER(Model):
 
     @property
     def requirements(self) -> Requirements:
+        if self.finetuned is not None:
+            from lemer.finetune import finetune_requirements
+
+            return finetune_requirements(self.cfg)
         return Requirements(
             text_features=self.cfg.uses_text,
             speech_features=self.cfg.uses_speech,
@@ -263,6 +266,9 @@ class LEMER(Model):
     # ---------------------------------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
         with torch_threads(self.cfg.torch_threads):
+            if self.finetuned is not None:
+                self.history, self.classes = self.finetuned.fit(train, valid, env), tuple(env.classes)
+                return
             self._fit(train, valid, env)
 
     def _fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
@@ -281,6 +287,9 @@ class LEMER(Model):
         )
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
+        if self.finetuned is not None:
+            with torch_threads(self.cfg.torch_threads):
+                return self.finetuned.predict(examples)
         if self.net is None:
             raise RuntimeError("LE-MER predict called before fit")
         if not examples:

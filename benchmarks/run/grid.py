@@ -25,6 +25,7 @@ from tqdm import tqdm
 from benchmarks.corpora import resolve_roots
 from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.execute import execute_recorded, is_complete
+from benchmarks.run.preflight import check_device, check_pretrained
 from benchmarks.suite import RunSpec, Suite, expand
 from benchmarks.runtime import one_thread_env
 
@@ -67,6 +68,7 @@ def _log(msg: str) -> None:
 
 def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> tuple[list[RunSpec], RunData]:
     """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
+    check_device(opts.device)
     roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log,
                           scale=suite.synthetic_scale)
     data = RunData(DataConfig(roots=roots, cache_dir=opts.cache_dir,
@@ -128,6 +130,7 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
             summary.runs_skipped += 1
         else:
             pending.append(spec)
+    check_pretrained(pending)  # before any transcript or feature is computed
     bar = tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
                disable=not opts.progress, file=sys.stderr, dynamic_ncols=True)
     with _SigtermAsInterrupt(), bar:
