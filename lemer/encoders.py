@@ -32,8 +32,8 @@ class PretrainedUnavailable(RuntimeError):
 
 def how_to_provide(name: str) -> str:
     """The ways to make `name` available offline (used in every error about missing weights)."""
-    return (f"point the switch at a local copy (text_model/speech_model = \"/path/to/dir\" in the suite's "
-            f"[model_config.<model>]), or put it under ${MODELS_DIR_ENV}/{name}, or fill the Hugging Face "
+    return (f"point at a local copy (text_model/speech_model = \"/path/to/dir\" in the suite's "
+            f"[model_defaults] or [model_config.<model>]; [encoders] for cached features), or put it under ${MODELS_DIR_ENV}/{name}, or fill the Hugging Face "
             f"cache on a machine with network (`huggingface-cli download {name}`) and copy $HF_HOME here")
 
 

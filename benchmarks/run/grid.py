@@ -69,6 +69,7 @@ def _log(msg: str) -> None:
 def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> tuple[list[RunSpec], RunData]:
     """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
     check_device(opts.device)
+    check_pretrained(suite, opts.models)  # before any corpus is loaded or generated
     roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log,
                           scale=suite.synthetic_scale)
     data = RunData(DataConfig(roots=roots, cache_dir=opts.cache_dir,
@@ -130,7 +131,6 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
             summary.runs_skipped += 1
         else:
             pending.append(spec)
-    check_pretrained(pending)  # before any transcript or feature is computed
     bar = tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
                disable=not opts.progress, file=sys.stderr, dynamic_ncols=True)
     with _SigtermAsInterrupt(), bar:

@@ -1,5 +1,6 @@
-"""Checks before a grid starts: the requested device exists and every pretrained model that the pending
-runs' models load themselves (LE-MER with `finetune=true`: `Requirements.pretrained`) is on this machine.
+"""Checks before a grid starts: the requested device exists and every pretrained model the suite needs
+(those its models load themselves, e.g. LE-MER with `finetune=true`: `Requirements.pretrained`, and its
+[encoders] for models on cached features) is on this machine, without network.
 
 Why up front: a fine-tuning grid that finds `bert-base-uncased` missing would otherwise fail run after
 run, each after loading its corpus; here it stops before anything is computed, naming each missing
@@ -7,11 +8,10 @@ model, the models that need it and how to point at a local copy (`lemer.encoders
 """
 from __future__ import annotations
 
-import json
-from typing import Sequence
+from typing import Any, Sequence
 
-from benchmarks.models import load_target
-from benchmarks.suite import RunSpec
+from benchmarks.models import MODELS, describe
+from benchmarks.suite import Suite, model_names
 
 
 class PreflightError(ValueError):
@@ -33,26 +33,39 @@ def check_device(device: str) -> None:
             raise PreflightError(str(e)) from None
 
 
-def pretrained_needed(specs: Sequence[RunSpec]) -> dict[str, list[str]]:
-    """{pretrained model name or path: [registry models of the grid that load it]}."""
+def pretrained_needed(suite: Suite, only_models: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """{pretrained model name or path: [models of the suite that need it]}: the weights models load
+    themselves (`Requirements.pretrained`, ablation values included) and the suite's [encoders] when a
+    model consumes cached features."""
     needed: dict[str, list[str]] = {}
-    seen: set[tuple[str, str]] = set()
-    for s in specs:
-        key = (s.model_target, json.dumps(s.model_config, sort_keys=True, default=str))
-        if key in seen:
+
+    def add(name: str, who: str) -> None:
+        models = needed.setdefault(name, [])
+        if who not in models:
+            models.append(who)
+
+    configs: list[tuple[str, dict[str, Any]]] = []
+    requested = [m for c in suite.corpora for m in c.models] + list(suite.cross_corpus.models if suite.cross_corpus else ())
+    for m in model_names(requested):
+        configs.append((m, dict(suite.model_config.get(m, {}))))
+    for abl in suite.ablations:
+        configs += [(abl.model, {**suite.model_config.get(abl.model, {}), abl.param: v}) for v in abl.values]
+    for m, config in configs:
+        if only_models is not None and m not in only_models:
             continue
-        seen.add(key)
-        req = load_target(s.model_target).from_config(dict(s.model_config)).requirements
-        for name in getattr(req, "pretrained", ()):
-            models = needed.setdefault(name, [])
-            if s.model not in models:
-                models.append(s.model)
+        facts = describe(m, config)
+        for name in MODELS.get(m).from_config({**MODELS.defaults(m), **config}).requirements.pretrained:
+            add(name, m)
+        if facts.text_features and suite.text_encoder:
+            add(suite.text_encoder, f"{m} (text features)")
+        if facts.speech_features and suite.speech_encoder:
+            add(suite.speech_encoder.partition("@")[0], f"{m} (speech features)")
     return needed
 
 
-def check_pretrained(specs: Sequence[RunSpec]) -> None:
-    """Every pretrained model of the pending runs resolves offline, or one error lists all that do not."""
-    needed = pretrained_needed(specs)
+def check_pretrained(suite: Suite, only_models: Sequence[str] | None = None) -> None:
+    """Every pretrained model the suite needs resolves offline, or one error lists all that do not."""
+    needed = pretrained_needed(suite, only_models)
     if not needed:
         return
     from lemer.encoders import PretrainedUnavailable, resolve_pretrained
@@ -64,4 +77,4 @@ def check_pretrained(specs: Sequence[RunSpec]) -> None:
         except PretrainedUnavailable as e:
             problems.append(f"  - {name} (needed by {', '.join(models)}): {e}")
     if problems:
-        raise PreflightError("pretrained weights missing, nothing was run:\n" + "\n".join(problems))
+        raise PreflightError(f"suite {suite.name!r}: pretrained weights missing, nothing was run:\n" + "\n".join(problems))
