@@ -132,13 +132,14 @@ SOURCES: dict[str, tuple[str, str]] = {
     "class_weights": ("ours", "plain cross-entropy by default"),
     "grad_clip": ("ours", "gradient-norm clipping"),
     "torch_threads": ("ours", "intra-op threads during fit/predict (restored after): 1 is fastest on a shared CPU"),
-    "finetune": ("paper", "true = the paper's setting: raw text and audio through text_model and speech_model, "
-                 "trained end to end with the label mechanism (lemer/finetune.py); false = fusion on cached features"),
+    "finetune": ("paper", ("true = the paper's setting: raw text and audio through text_model and speech_model, "
+                           "trained end to end with the label mechanism (lemer/finetune.py); false = fusion on "
+                           "cached features")),
     "text_model": ("paper", "BERT-family encoder fine-tuned when finetune=true (name or local path)"),
-    "speech_model": ("paper", "wav2vec2-family encoder (wav2vec2, HuBERT, WavLM) fine-tuned when finetune=true; "
-                     "its CNN feature extractor stays frozen"),
-    "encoder_lr": ("ours", "AdamW lr of both encoders (lr is the head's); the usual BERT/wav2vec2 fine-tuning "
-                   "range, the paper's value is not available offline"),
+    "speech_model": ("paper", ("wav2vec2-family encoder (wav2vec2, HuBERT, WavLM) fine-tuned when finetune=true; "
+                               "its CNN feature extractor stays frozen")),
+    "encoder_lr": ("ours", ("AdamW lr of both encoders (lr is the head's); the usual BERT/wav2vec2 fine-tuning "
+                            "range, the paper's value is not available offline")),
     "warmup_ratio": ("ours", "fraction of the planned updates with a linear lr warm-up, then linear decay (finetune)"),
     "grad_accum": ("ours", "micro-batches per update in finetune mode: batch_size stays the examples per update"),
     "gradient_checkpointing": ("ours", "recompute encoder activations in backward: less memory, ~30% more time"),

@@ -14,9 +14,10 @@ from the OLDEST side, the target's token span returned.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -63,6 +64,14 @@ def _checked(path: Path, name: str) -> Path:
         raise PretrainedUnavailable(f"pretrained model {name!r} at {path} lacks config.json or weights "
                                     f"({', '.join(WEIGHT_FILES)}); " + how_to_provide(name))
     return path
+
+
+def enable_checkpointing(model: nn.Module) -> None:
+    """Recompute activations in backward (non-reentrant); transformers >= 5 renamed the method."""
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:  # transformers 4.x
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 # ----------------------------------------------------------------------------------------------- text
@@ -114,7 +123,7 @@ def load_text_encoder(name: str, gradient_checkpointing: bool = False) -> tuple[
         raise ValueError(f"text model {name!r}: tokenizer has no CLS/SEP tokens (not a BERT-family model?)")
     model = AutoModel.from_pretrained(str(path))
     if gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        enable_checkpointing(model)
     return tokenizer, model
 
 
@@ -152,7 +161,7 @@ def load_speech_encoder(name: str, gradient_checkpointing: bool = False) -> tupl
     for p in model.feature_extractor.parameters():
         p.requires_grad = False
     if gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        enable_checkpointing(model)
     normalize = True
     if (path / "preprocessor_config.json").is_file():
         import json
@@ -169,7 +178,7 @@ def uses_attention_mask(model: nn.Module) -> bool:
 
 def frame_counts(model: nn.Module, n_samples: torch.Tensor) -> torch.Tensor:
     """Encoder frames each clip really covers (the CNN's output length for its number of samples)."""
-    return model._get_feat_extract_output_lengths(n_samples).to(torch.long)  # noqa: SLF001 - public in effect
+    return model._get_feat_extract_output_lengths(n_samples).to(torch.long)
 
 
 def normalize_audio(x: np.ndarray) -> np.ndarray:

@@ -26,8 +26,9 @@ the epoch is chosen on validation UA only (as every model here).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,15 +36,27 @@ from torch import nn
 
 from lemer.config import LEMERConfig
 from lemer.encoders import (
-    build_text_input, embed_strings, frame_counts, load_speech_encoder, load_text_encoder, normalize_audio,
-    text_max_length, uses_attention_mask,
+    build_text_input,
+    embed_strings,
+    frame_counts,
+    load_speech_encoder,
+    load_text_encoder,
+    normalize_audio,
+    text_max_length,
+    uses_attention_mask,
 )
 from lemer.inputs import pool_frames
 from lemer.interface import Example, FitEnv, Prediction, Requirements
 from lemer.label_embeddings import semantic_init, tonal_init
 from lemer.model import LEMER, LEMERNet, target_positions
 from lemer.training import (
-    StepPlan, TrainConfig, TrainHistory, fit_module, predict_proba, probs_to_predictions, seed_everything,
+    StepPlan,
+    TrainConfig,
+    TrainHistory,
+    fit_module,
+    predict_proba,
+    probs_to_predictions,
+    seed_everything,
 )
 
 AudioLoader = Callable[[str], np.ndarray]
@@ -221,12 +234,12 @@ class FineTunedLEMER:
             sem = semantic_init([e.text for e in train], labels, classes, cfg.k_keywords,
                                 lambda words: embed_strings(self.tokenizer, text_enc, words, self.device, self.max_length))
             self.keywords = sem.evidence
-            text_init = LEMER._fill_missing(sem, int(text_enc.config.hidden_size), "semantic", env)  # noqa: SLF001
+            text_init = LEMER._fill_missing(sem, int(text_enc.config.hidden_size), "semantic", env)
             env.log("LE-MER keywords: " + "; ".join(f"{c}: {' '.join(w)}" for c, w in sem.evidence.items()))
         if speech_enc is not None:
             frames = self._training_frames(train, speech_enc)
             ton = tonal_init(frames, labels, classes, cfg.k_frames, cfg.probe_frames_per_utt, env.seed)
-            speech_init = LEMER._fill_missing(ton, int(speech_enc.config.hidden_size), "tonal", env)  # noqa: SLF001
+            speech_init = LEMER._fill_missing(ton, int(speech_enc.config.hidden_size), "tonal", env)
         return text_init, speech_init
 
     def _training_frames(self, train: Sequence[Example], speech_enc: nn.Module) -> list[np.ndarray]:

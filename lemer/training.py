@@ -69,7 +69,7 @@ class StepPlan:
 
 
 def _lr_lambda(total_steps: int, warmup_ratio: float) -> Callable[[int], float]:
-    warm = int(round(total_steps * warmup_ratio))
+    warm = round(total_steps * warmup_ratio)
 
     def factor(step: int) -> float:
         if warm and step < warm:

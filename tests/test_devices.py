@@ -11,7 +11,13 @@ import torch
 from torch import nn
 
 from benchmarks.runtime import configure_run
-from lemer.devices import DeviceError, autocast, precision_for, resolve_device, to_device
+from lemer.devices import (
+    DeviceError,
+    autocast,
+    precision_for,
+    resolve_device,
+    to_device,
+)
 from lemer.interface import Example
 from lemer.training import StepPlan, TrainConfig, _lr_lambda, fit_module
 
@@ -28,9 +34,8 @@ def test_auto_and_cpu_resolve_and_cpu_stays_fp32() -> None:
     assert precision_for("cpu") == "fp32"
     with autocast("cpu", "fp32"):
         assert not torch.is_autocast_enabled("cpu")
-    with pytest.raises(DeviceError):
-        with autocast("cpu", "fp16"):
-            pass
+    with pytest.raises(DeviceError), autocast("cpu", "fp16"):
+        pass
     batch = to_device({"x": torch.ones(2), "n": 3}, "cpu")  # type: ignore[dict-item]
     assert batch["n"] == 3 and batch["x"].device.type == "cpu"
 
@@ -81,7 +86,7 @@ def _fit(plan: StepPlan | None) -> dict[str, torch.Tensor]:
     index = {e.uid: i for i, e in enumerate(examples)}
     torch.manual_seed(0)
     module = _Linear()
-    encode = lambda ex: {"x": torch.from_numpy(xs[[index[e.uid] for e in ex]])}  # noqa: E731
+    encode = lambda ex: {"x": torch.from_numpy(xs[[index[e.uid] for e in ex]])}
     cfg = TrainConfig(lr=0.1, weight_decay=0.0, max_epochs=3, batch_size=8, grad_clip=0.0)
     fit_module(module, encode, examples, [], ("a", "b"), cfg, seed=0, plan=plan)
     return {k: v.clone() for k, v in module.state_dict().items()}

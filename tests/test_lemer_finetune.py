@@ -73,8 +73,8 @@ def test_gradients_reach_both_encoders_but_not_the_frozen_cnn(models: tuple[str,
     net = ft.net
     net.train()
     net.zero_grad()
-    rows = {e.uid: ft._rows(e) for e in corpus[:8]}  # noqa: SLF001
-    logits, aux = net(ft._encoder(rows)(corpus[:8]))  # noqa: SLF001
+    rows = {e.uid: ft._rows(e) for e in corpus[:8]}
+    logits, aux = net(ft._encoder(rows)(corpus[:8]))
     assert logits.shape == (8, 4) and aux is not None
     (torch.nn.functional.cross_entropy(logits, torch.tensor([i % 4 for i in range(8)])) + aux).backward()
     text_grads = [p.grad for p in net.text_encoder.parameters() if p.grad is not None]
@@ -215,3 +215,22 @@ def test_device_flag_is_checked_before_the_grid(tmp_path: Path, capsys: pytest.C
     if not torch.cuda.is_available():
         assert main(["run", "--suite", "demo", "--device", "cuda:0", "--out", str(tmp_path)]) == 2
         assert "torch sees no GPU" in capsys.readouterr().err
+
+
+def test_layer_norm_encoders_get_an_attention_mask_and_checkpointing_trains_the_same(
+        tmp_path: Path, models: tuple[str, str], corpus: list[Example]) -> None:
+    """WavLM/large-style (layer-norm) speech encoders read the padding mask; gradient checkpointing
+    recomputes activations without changing the result."""
+    from lemer.encoders import load_speech_encoder, uses_attention_mask
+
+    layer = str(make_tiny_wav2vec2(tmp_path, norm="layer"))
+    enc, _ = load_speech_encoder(layer)
+    assert uses_attention_mask(enc)
+    test = [Example(uid=e.uid, label=None, text=e.text, audio=e.audio, context_text=e.context_text) for e in corpus[20:]]
+    probs = []
+    for ckpt in (False, True):
+        m = LEMER(finetune=True, text_model=models[0], speech_model=layer, max_epochs=1, batch_size=8,
+                  gradient_checkpointing=ckpt, dropout=0.0, head_dropout=0.0)
+        m.fit(corpus[:12], corpus[12:16], _env())
+        probs.append(np.array([[p.probs[c] for c in CLASSES] for p in m.predict(test)]))
+    np.testing.assert_allclose(probs[0], probs[1], rtol=1e-4, atol=1e-5)

@@ -42,10 +42,16 @@ def project(sec_per_utt_train: float, epochs: int, utts: int = IEMOCAP_UTTS, fol
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def setup(tmp_path_factory: pytest.TempPathFactory):
     import soundfile as sf
     import torch
-    from transformers import BertConfig, BertModel, BertTokenizer, Wav2Vec2Config, Wav2Vec2Model
+    from transformers import (
+        BertConfig,
+        BertModel,
+        BertTokenizer,
+        Wav2Vec2Config,
+        Wav2Vec2Model,
+    )
 
     from dataset_adapters.audio import read_audio
     from lemer.config import LEMERConfig
@@ -63,7 +69,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     for i in range(N_UTTS):
         path = root / f"u{i}.wav"
         sf.write(str(path), (0.1 * rng.standard_normal(int(16000 * CLIP_S))).astype(np.float32), 16000)
-        say = lambda: " ".join(rng.choice(words, per_utt))  # noqa: E731
+        say = lambda: " ".join(rng.choice(words, per_utt))
         examples.append(Example(uid=f"u{i}", label=CLASSES[i % 4], text=say(), audio=str(path),
                                 context_text=tuple(say() for _ in range(10))))
     cfg = LEMERConfig(finetune=True, batch_size=N_UTTS, grad_accum=N_UTTS // MICRO, max_epochs=1, context_window=10)
@@ -74,11 +80,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     ft = FineTunedLEMER(cfg)
     ft.tokenizer, ft.load_audio, ft.max_length = tok, read_audio, 512
     net = EndToEndLEMER(cfg, LEMERNet(cfg, 4, 768, 768), text, speech)
-    rows = {e.uid: ft._rows(e) for e in examples}  # noqa: SLF001
+    rows = {e.uid: ft._rows(e) for e in examples}
     return cfg, ft, net, rows, examples
 
 
-def test_finetune_update_base_sizes(benchmark, setup) -> None:  # noqa: ANN001
+def test_finetune_update_base_sizes(benchmark, setup) -> None:
     import torch
 
     from lemer.devices import precision_for, resolve_device
@@ -93,8 +99,8 @@ def test_finetune_update_base_sizes(benchmark, setup) -> None:  # noqa: ANN001
                                   {"params": list(net.head.parameters()), "lr": cfg.lr}), grad_accum=cfg.grad_accum)
 
     def one_update() -> float:
-        hist = fit_module(net, ft._encoder(rows), examples, [], CLASSES, TrainConfig.from_config(cfg.to_dict()),  # noqa: SLF001
-                          seed=0, length=ft._length(rows), plan=plan, device=device, precision=precision)  # noqa: SLF001
+        hist = fit_module(net, ft._encoder(rows), examples, [], CLASSES, TrainConfig.from_config(cfg.to_dict()),
+                          seed=0, length=ft._length(rows), plan=plan, device=device, precision=precision)
         return hist.train_loss[-1]
 
     loss = benchmark.pedantic(one_update, rounds=1, iterations=1, warmup_rounds=0)

@@ -8,7 +8,8 @@ model, the models that need it and how to point at a local copy (`lemer.encoders
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from benchmarks.models import MODELS, describe
 from benchmarks.suite import Suite, model_names
