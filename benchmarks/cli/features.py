@@ -70,7 +70,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     none = {"none", "None", ""}
     store = FeatureStore(args.cache_dir, text_encoder=None if args.text_encoder in none else args.text_encoder,
                          speech_encoder=None if args.speech_encoder in none else args.speech_encoder,
-                         progress=not args.quiet)
+                         progress=not args.quiet, device=args.device)
     report: dict[str, object] = {"n": len(utts), "text_encoder": store.text_encoder_name,
                                  "speech_encoder": store.speech_encoder_name, "source": args.source}
     if store.speech_encoder_name is not None:
@@ -120,4 +120,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="'default' (Whisper tiny.en encoder), wav2vec2-family HF name/path[@layer=K|@mean], or 'none'")
     p.add_argument("--source", default="gold", help="transcript source feeding the text encoder (default gold)")
     p.add_argument("--context", type=int, default=0, help="preceding utterances in the text input (LE-MER: up to 10)")
+    p.add_argument("--device", default="auto", metavar="auto|cpu|cuda[:N]",
+                   help="where the encoders run (default auto: a GPU when one is seen); features are cached "
+                        "under the same key on every device (same values up to numerics)")
     p.set_defaults(func=cmd_features)

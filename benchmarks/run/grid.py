@@ -69,9 +69,9 @@ def _log(msg: str) -> None:
 def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> tuple[list[RunSpec], RunData]:
     """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
     check_device(opts.device)
-    check_pretrained(suite, opts.models)  # before any corpus is loaded or generated
     roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log,
-                          scale=suite.synthetic_scale)
+                          scale=suite.synthetic_scale)  # a missing real corpus is named first
+    check_pretrained(suite, opts.models)  # before any corpus is read, transcribed or encoded
     data = RunData(DataConfig(roots=roots, cache_dir=opts.cache_dir,
                               text_encoder=suite.text_encoder, speech_encoder=suite.speech_encoder,
                               progress=opts.progress, device=opts.device))
