@@ -234,3 +234,19 @@ def test_layer_norm_encoders_get_an_attention_mask_and_checkpointing_trains_the_
         m.fit(corpus[:12], corpus[12:16], _env())
         probs.append(np.array([[p.probs[c] for c in CLASSES] for p in m.predict(test)]))
     np.testing.assert_allclose(probs[0], probs[1], rtol=1e-4, atol=1e-5)
+
+
+def test_preflight_lists_the_paper_suites_weights_per_model() -> None:
+    """The `paper` suite needs BERT-base and wav2vec2-base: fine-tuned by every LE-MER variant, as cached
+    features by the feature baselines; models without encoders need nothing."""
+    from benchmarks.run.preflight import pretrained_needed
+    from benchmarks.suite import load_suite
+
+    needed = pretrained_needed(load_suite("paper"))
+    assert set(needed) == {"bert-base-uncased", "facebook/wav2vec2-base"}
+    for name in needed:
+        assert {"lemer", "lemer-no-constraint", "lemer-no-labels"} <= set(needed[name])
+    assert "text-only (text features)" in needed["bert-base-uncased"]
+    assert "speech-only (speech features)" in needed["facebook/wav2vec2-base"]
+    assert not any(m.startswith(("majority", "tfidf-lr", "acoustic-lr")) for ms in needed.values() for m in ms)
+    assert pretrained_needed(load_suite("paper"), only_models=["majority"]) == {}
