@@ -102,3 +102,21 @@ def test_warmup_rises_linearly_then_decays_to_zero() -> None:
     f = _lr_lambda(total_steps=10, warmup_ratio=0.2)
     assert [round(f(s), 3) for s in range(10)] == [0.5, 1.0, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125]
     assert _lr_lambda(10, 0.0)(0) == 1.0
+
+
+def test_ctranslate2_engines_get_the_device() -> None:
+    """The Whisper encoder and Whisper ASR (CTranslate2) take the run's device; pocketsphinx stays on the CPU."""
+    import ctranslate2
+
+    from benchmarks.features.speech_encoder import ct2_device, get_speech_encoder
+    from benchmarks.transcripts import get_source
+
+    assert ct2_device("cpu") == ("cpu", 0)
+    gpus = ctranslate2.get_cuda_device_count()
+    assert ct2_device("auto") == (("cuda", 0) if gpus else ("cpu", 0))
+    if not gpus:
+        with pytest.raises(ValueError, match="CTranslate2 sees 0 GPU"):
+            ct2_device("cuda:0")
+    assert get_source("asr:whisper-tiny.en", device="auto").device == "auto"  # type: ignore[attr-defined]
+    assert get_source("asr:pocketsphinx", device="auto") is not None
+    assert get_speech_encoder("default", device="auto").device == "auto"  # type: ignore[attr-defined]

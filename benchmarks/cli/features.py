@@ -80,7 +80,8 @@ def cmd_features(args: argparse.Namespace) -> int:
         report["speech"] = {"computed": store.computed - before[0], "reused": store.reused - before[1],
                             "seconds": round(time.perf_counter() - t0, 2)}
     if store.text_encoder_name is not None:
-        texts = get_source(args.source, cache_dir=args.cache_dir).transcribe(utts, progress=not args.quiet)
+        texts = get_source(args.source, cache_dir=args.cache_dir, device=args.device).transcribe(
+            utts, progress=not args.quiet)
         missing = [u.uid for u in utts if texts.get(u.uid) is None]
         if missing:
             raise ValueError(f"transcript source {args.source!r} has no text for {len(missing)} utterance(s), "

@@ -88,7 +88,8 @@ class RunData:
             from benchmarks.transcripts import get_source
 
             utts = self.corpus(name, label_map).utterances
-            got = get_source(condition, cache_dir=self.config.cache_dir).transcribe(utts, progress=self.config.progress)
+            source = get_source(condition, cache_dir=self.config.cache_dir, device=self.config.device)
+            got = source.transcribe(utts, progress=self.config.progress)
             missing = [u.uid for u in utts if u.uid not in got]
             if missing:
                 raise KeyError(f"transcript source {condition!r} returned no text for {len(missing)} utterance(s) "
