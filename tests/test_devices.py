@@ -120,3 +120,16 @@ def test_ctranslate2_engines_get_the_device() -> None:
     assert get_source("asr:whisper-tiny.en", device="auto").device == "auto"  # type: ignore[attr-defined]
     assert get_source("asr:pocketsphinx", device="auto") is not None
     assert get_speech_encoder("default", device="auto").device == "auto"  # type: ignore[attr-defined]
+
+
+def test_neural_baselines_train_under_the_envs_precision() -> None:
+    """bf16 autocast (the GPU precision) through a feature baseline on the CPU: finite, normalised output."""
+    from baselines.fusion import EarlyFusion
+    from lemer.interface import FitEnv
+    from tests.helpers_lemer import CLASSES, make_examples, unlabelled
+
+    model = EarlyFusion(max_epochs=2)
+    model.fit(make_examples(24, 0), make_examples(8, 1, "v"), FitEnv(classes=CLASSES, seed=0, precision="bf16"))
+    assert model.placement == ("cpu", "bf16")
+    probs = model.predict_probs(unlabelled(make_examples(8, 2, "t")))
+    assert np.isfinite(probs).all() and np.allclose(probs.sum(1), 1.0, atol=1e-5)

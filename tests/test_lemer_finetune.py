@@ -250,3 +250,13 @@ def test_preflight_lists_the_paper_suites_weights_per_model() -> None:
     assert "speech-only (speech features)" in needed["facebook/wav2vec2-base"]
     assert not any(m.startswith(("majority", "tfidf-lr", "acoustic-lr")) for ms in needed.values() for m in ms)
     assert pretrained_needed(load_suite("paper"), only_models=["majority"]) == {}
+
+
+def test_bf16_autocast_path_runs_end_to_end(models: tuple[str, str], corpus: list[Example]) -> None:
+    """The GPU precision (bf16 autocast) exercised on the CPU, where torch supports it too: no dtype clash
+    between encoders, pooling and head; probabilities finite and normalised."""
+    m = _model(models)
+    m.fit(corpus[:12], corpus[12:16], FitEnv(classes=CLASSES, seed=0, load_audio=read_audio, precision="bf16"))
+    test = [Example(uid=e.uid, label=None, text=e.text, audio=e.audio, context_text=e.context_text) for e in corpus[20:]]
+    probs = np.array([[p.probs[c] for c in CLASSES] for p in m.predict(test)])
+    assert np.isfinite(probs).all() and np.allclose(probs.sum(1), 1.0, atol=1e-5)
