@@ -50,8 +50,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Example]:
 
 
 def _model(models: tuple[str, str], **extra: object) -> LEMER:
-    return LEMER(finetune=True, text_model=models[0], speech_model=models[1], max_epochs=1, batch_size=8,
-                 context_window=2, k_keywords=2, k_frames=2, **extra)
+    config = {"max_epochs": 1, "batch_size": 8, "context_window": 2, "k_keywords": 2, "k_frames": 2, **extra}
+    return LEMER(finetune=True, text_model=models[0], speech_model=models[1], **config)
 
 
 def _env(seed: int = 0) -> FitEnv:
@@ -260,3 +260,22 @@ def test_bf16_autocast_path_runs_end_to_end(models: tuple[str, str], corpus: lis
     test = [Example(uid=e.uid, label=None, text=e.text, audio=e.audio, context_text=e.context_text) for e in corpus[20:]]
     probs = np.array([[p.probs[c] for c in CLASSES] for p in m.predict(test)])
     assert np.isfinite(probs).all() and np.allclose(probs.sum(1), 1.0, atol=1e-5)
+
+
+def test_training_moves_the_encoders_but_not_the_cnn_and_lowers_the_loss(models: tuple[str, str],
+                                                                         corpus: list[Example]) -> None:
+    from transformers import AutoModel
+
+    before_text = AutoModel.from_pretrained(models[0]).state_dict()
+    before_speech = AutoModel.from_pretrained(models[1]).state_dict()
+    m = _model(models, max_epochs=4, patience=4, encoder_lr=1e-3, lr=3e-3, warmup_ratio=0.0)
+    m.fit(corpus[:16], corpus[16:20], _env())
+    assert m.history is not None and m.history.train_loss[-1] < m.history.train_loss[0]
+    net = m.finetuned.net  # type: ignore[union-attr]
+    after_text, after_speech = net.text_encoder.state_dict(), net.speech_encoder.state_dict()
+    assert not torch.equal(before_text["encoder.layer.0.attention.self.query.weight"],
+                           after_text["encoder.layer.0.attention.self.query.weight"])
+    assert not torch.equal(before_speech["encoder.layers.0.attention.q_proj.weight"],
+                           after_speech["encoder.layers.0.attention.q_proj.weight"])
+    cnn = [k for k in before_speech if k.startswith("feature_extractor.")]
+    assert cnn and all(torch.equal(before_speech[k], after_speech[k]) for k in cnn)
