@@ -42,6 +42,7 @@ from lemer.encoders import (
     load_speech_encoder,
     load_text_encoder,
     normalize_audio,
+    resolve_pretrained,
     text_max_length,
     uses_attention_mask,
 )
@@ -275,8 +276,9 @@ class FineTunedLEMER:
         if cfg.uses_speech:
             speech_enc, self.normalize = load_speech_encoder(cfg.speech_model, cfg.gradient_checkpointing)
             speech_enc.to(self.device)
-        env.log(f"LE-MER finetune: text {cfg.text_model if text_enc is not None else '-'}, speech "
-                f"{cfg.speech_model if speech_enc is not None else '-'}, device {self.device}, {self.precision}")
+        # the resolved directories (a Hugging Face snapshot path holds the hub commit) say which weights ran
+        where = {n: str(resolve_pretrained(n)) for n in finetune_requirements(cfg).pretrained}
+        env.log(f"LE-MER finetune: {where}, device {self.device}, {self.precision}")
         text_init, speech_init = self._label_inits(train, env, text_enc, speech_enc)
         seed_everything(env.seed)  # before building the head: same seed, same weights
         head = LEMERNet(cfg, len(self.classes), None if text_enc is None else int(text_enc.config.hidden_size),

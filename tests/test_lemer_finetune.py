@@ -279,3 +279,9 @@ def test_training_moves_the_encoders_but_not_the_cnn_and_lowers_the_loss(models:
                            after_speech["encoder.layers.0.attention.q_proj.weight"])
     cnn = [k for k in before_speech if k.startswith("feature_extractor.")]
     assert cnn and all(torch.equal(before_speech[k], after_speech[k]) for k in cnn)
+
+
+def test_run_log_names_the_weights_directories(models: tuple[str, str], corpus: list[Example]) -> None:
+    lines: list[str] = []
+    _model(models, modalities="text").fit(corpus[:8], [], FitEnv(classes=CLASSES, seed=0, log=lines.append))
+    assert any(str(Path(models[0]).resolve()) in line and "device cpu, fp32" in line for line in lines)
