@@ -151,6 +151,7 @@ class NeuralBaseline(Model):
         self.classes: tuple[str, ...] = ()
         self.dims: tuple[int, int] = (0, 0)  # (d_text, d_speech) seen at fit time
         self.history: TrainHistory | None = None
+        self.placement: tuple[str, str] = ("cpu", "fp32")  # (device, precision) of fit
 
     @property
     def requirements(self) -> Requirements:
@@ -240,10 +241,11 @@ class NeuralBaseline(Model):
         self.classes = tuple(env.classes)
         with torch_threads(self.cfg.torch_threads):
             seed_everything(env.seed)  # before building layers: same seed, same initial weights
-            self.module = self.build(self.dims[0], self.dims[1], len(self.classes))
+            self.module = self.build(self.dims[0], self.dims[1], len(self.classes)).to(env.device)
+            self.placement = (env.device, env.precision)  # predict() runs where fit() ran
             self.history = fit_module(
                 self.module, self.encode, train, valid, self.classes, train_config(self.cfg),
-                seed=env.seed, length=self._length, log=env.log,
+                seed=env.seed, length=self._length, log=env.log, device=env.device, precision=env.precision,
             )
 
     def predict_probs(self, examples: Sequence[Example]) -> np.ndarray:
@@ -254,7 +256,9 @@ class NeuralBaseline(Model):
             return np.zeros((0, len(self.classes)))
         self._check_features(examples, self.dims)
         with torch_threads(self.cfg.torch_threads):
-            return predict_proba(self.module, self.encode, examples, length=self._length)
+            device, precision = self.placement
+            return predict_proba(self.module, self.encode, examples, length=self._length, device=device,
+                                 precision=precision)
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
         check_unique_uids(self.info.name, examples)

@@ -63,7 +63,8 @@ def run_suite(suite: "str | os.PathLike[str] | Suite", corpora: Mapping[str, str
 
     `suite`: a bundled name, a `.toml` path or a parsed `Suite`; `corpora`: `{name: root}` as with
     `--corpus NAME=ROOT` (a root may be `hf:DIR`); `options`: any other `RunOptions` field
-    (`force`, `limit`, `models`, `cache_dir`, `progress`). Completed runs are skipped, as on the CLI.
+    (`force`, `limit`, `models`, `cache_dir`, `progress`, `device`: auto|cpu|cuda[:N], default cpu).
+    Completed runs are skipped, as on the CLI.
     """
     from benchmarks.corpora import parse_corpus_args
     from benchmarks.run.grid import RunOptions, run_suite as run_grid

@@ -37,21 +37,32 @@ def one_thread_env() -> Iterator[None]:
                 os.environ[v] = old
 
 
-def configure_run(seed: int, threads: int | None) -> dict[str, Any]:
-    """Seed every generator and apply the torch thread count; returns the record kept in result.json.
+def configure_run(seed: int, threads: int | None, device: str = "cpu") -> dict[str, Any]:
+    """Seed every generator, apply the torch thread count and resolve the device; returns the record
+    kept in result.json (`device`, `device_name`, `precision` say where neural models computed).
 
     torch is configured only when the model's module already imported it (importing torch for
-    models that never use it would cost seconds per process); such models seed from `env.seed`.
+    models that never use it would cost seconds per process); such models seed from `env.seed` and
+    compute on the CPU whatever `device` says (`device` is recorded as "cpu" for them).
+    The device is NOT part of a run's identity (`lemer/devices.py` says why): it is recorded here.
     """
     torch = sys.modules.get("torch")
     if torch is not None and threads is not None:
         torch.set_num_threads(threads)
     seed_everything(seed)
+    resolved, name, precision = "cpu", "cpu", "fp32"
+    if torch is not None:
+        from lemer.devices import describe_device, precision_for, resolve_device
+
+        dev = resolve_device(device)
+        resolved, name, precision = str(dev), describe_device(dev), precision_for(dev)
     return {
         "seed": seed,
         "torch_threads": torch.get_num_threads() if torch is not None else None,
         "blas_threads_env": {v: os.environ[v] for v in THREAD_VARS if v in os.environ},
         "python": platform.python_version(),
         "torch": getattr(torch, "__version__", None) if torch is not None else None,
-        "device": "cpu",
+        "device": resolved,
+        "device_name": name,
+        "precision": precision,
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from lemer.switches import ConfigError, Switches, check_bool, check_choice, check_int, check_number, shared
+from lemer.switches import ConfigError, Switches, check_bool, check_choice, check_int, check_name, check_number, shared
 
 Modalities = Literal["text", "speech", "both"]
 LabelInit = Literal["keywords", "random"]
@@ -69,8 +69,15 @@ class LEMERConfig(Switches):
     class_weights: bool = shared("class_weights")
     grad_clip: float = shared("grad_clip")
     torch_threads: int = shared("torch_threads", 1)
-    # --- encoders ---------------------------------------------------------------------------
+    # --- encoders (finetune=true: lemer/finetune.py) -------------------------------------------
     finetune: bool = False
+    text_model: str = "bert-base-uncased"
+    speech_model: str = "facebook/wav2vec2-base"
+    encoder_lr: float = 2e-5
+    warmup_ratio: float = 0.1
+    grad_accum: int = 1
+    gradient_checkpointing: bool = False
+    predict_batch_size: int = 16
 
     def __post_init__(self) -> None:
         super().__post_init__()  # the shared switches (lemer/switches.py)
@@ -81,12 +88,16 @@ class LEMERConfig(Switches):
         check_choice(owner, "fusion_attention", self.fusion_attention, FUSION_ATTENTION_CHOICES)
         if self.fusion_attention == "al" and not self.use_label_embeddings:
             raise ConfigError(f"{owner} config: fusion_attention='al' needs use_label_embeddings=true (Al comes from Gt, Gs)")
-        for name in ("d_model", "k_keywords", "k_frames", "probe_frames_per_utt", "head_hidden"):
+        for name in ("d_model", "k_keywords", "k_frames", "probe_frames_per_utt", "head_hidden", "grad_accum",
+                     "predict_batch_size"):
             check_int(owner, name, getattr(self, name))
-        for name in ("mu1", "mu2", "mu3", "mu4", "dropout", "head_dropout"):
+        for name in ("mu1", "mu2", "mu3", "mu4", "dropout", "head_dropout", "encoder_lr"):
             check_number(owner, name, getattr(self, name))
-        for name in ("use_label_embeddings", "use_constraint", "detach_al", "finetune"):
+        check_number(owner, "warmup_ratio", self.warmup_ratio, 0.0, 1.0, hi_inclusive=False)
+        for name in ("use_label_embeddings", "use_constraint", "detach_al", "finetune", "gradient_checkpointing"):
             check_bool(owner, name, getattr(self, name))
+        for name in ("text_model", "speech_model"):
+            check_name(owner, name, getattr(self, name))
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> "LEMERConfig":
@@ -158,7 +169,18 @@ SOURCES: dict[str, tuple[str, str]] = {
     "class_weights": ("ours", "plain cross-entropy by default"),
     "grad_clip": ("ours", "gradient-norm clipping"),
     "torch_threads": ("ours", "intra-op threads during fit/predict (restored after): 1 is fastest on a shared CPU"),
-    "finetune": ("paper", "the paper fine-tunes its encoders; not implemented on CPU (raises)"),
+    "finetune": ("paper", ("true = the paper's setting: raw text and audio through text_model and speech_model, "
+                           "trained end to end with the label mechanism (lemer/finetune.py); false = fusion on "
+                           "cached features")),
+    "text_model": ("paper", "BERT-family encoder fine-tuned when finetune=true (name or local path)"),
+    "speech_model": ("paper", ("wav2vec2-family encoder (wav2vec2, HuBERT, WavLM) fine-tuned when finetune=true; "
+                               "its CNN feature extractor stays frozen")),
+    "encoder_lr": ("ours", ("AdamW lr of both encoders (lr is the head's); the usual BERT/wav2vec2 fine-tuning "
+                            "range, the paper's value is not available offline")),
+    "warmup_ratio": ("ours", "fraction of the planned updates with a linear lr warm-up, then linear decay (finetune)"),
+    "grad_accum": ("ours", "micro-batches per update in finetune mode: batch_size stays the examples per update"),
+    "gradient_checkpointing": ("ours", "recompute encoder activations in backward: less memory, ~30% more time"),
+    "predict_batch_size": ("ours", "examples per forward pass at validation/prediction time in finetune mode"),
 }
 
 

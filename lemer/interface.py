@@ -52,11 +52,18 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Requirements:
-    """What the harness must prepare for a model; `text_context` = preceding utterances in text features."""
+    """What the harness must prepare for a model; `text_context` = preceding utterances in text features
+    (or, for a model reading raw text, in `Example.context_text`).
+
+    `pretrained`: names or local paths of pretrained weights the model loads itself (LE-MER with
+    `finetune=true` reads raw text and audio and trains its own encoders); the harness checks they are
+    reachable offline before a grid starts.
+    """
 
     text_features: bool = False
     speech_features: bool = False
     text_context: int = 0
+    pretrained: tuple[str, ...] = ()
 
 
 @dataclass
@@ -65,6 +72,9 @@ class FitEnv:
 
     `embed_words` embeds short strings (e.g. TF-IDF keywords) with the run's text encoder, mean-pooled,
     returning (n, d_text); it is None when the run has no text encoder.
+    `load_audio(path)` decodes a clip to float32 mono at 16 kHz (the harness's one audio reader), for models
+    that read raw audio; a model keeps it for `predict`. `device`/`precision` say where neural models
+    compute (`lemer/devices.py`: "cpu", "cuda:0"; "fp32" or "bf16" autocast); the harness resolves them.
     """
 
     classes: tuple[str, ...]
@@ -72,6 +82,9 @@ class FitEnv:
     embed_words: Callable[[Sequence[str]], np.ndarray] | None = None
     progress: bool = False
     log: Callable[[str], None] = field(default=lambda msg: None)
+    load_audio: Callable[[str], np.ndarray] | None = None
+    device: str = "cpu"
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)

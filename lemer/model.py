@@ -17,8 +17,8 @@ label-aware unimodal classifier (or a plain one with `use_label_embeddings=false
 the text features (`context_window` preceding utterances before the target). Label-token attention sees every token
 (context words can carry the emotion), but only the target's tokens are aligned and fused with the frames: the audio
 is the target's alone, so pairing context words with it would be meaningless (and would cost ~5x more with 10
-context utterances). See `lemer/inputs.py` for the token selection. Fine-tuning the encoders (`finetune=true`, as in the paper) needs raw text/audio, encoder names and a
-GPU; it is not implemented here and raises a clear error.
+context utterances). See `lemer/inputs.py` for the token selection. Fine-tuning the encoders (`finetune=true`, as in
+the paper) runs raw text/audio through `text_model`/`speech_model` into this same head: `lemer/finetune.py`.
 """
 from __future__ import annotations
 
@@ -211,13 +211,13 @@ class LEMER(Model):
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         self.cfg = LEMERConfig.from_dict(config)
+        self.finetuned = None  # finetune=true: the encoders train too (lemer/finetune.py), fit/predict go there
         if self.cfg.finetune:
-            raise NotImplementedError(
-                "LE-MER finetune=true (training the text and speech encoders end to end, as in the paper) is not "
-                "implemented: it needs raw text/audio, the encoder names (e.g. bert-base-uncased, "
-                "facebook/wav2vec2-base) and a GPU. Use finetune=false (fusion trained on frozen cached features)."
-            )
+            from lemer.finetune import FineTunedLEMER
+
+            self.finetuned = FineTunedLEMER(self.cfg)
         self.net: LEMERNet | None = None
+        self.placement: tuple[str, str] = ("cpu", "fp32")  # (device, precision) of fit
         self.classes: tuple[str, ...] = ()
         self.history: TrainHistory | None = None
         self.keywords: dict[str, list[str]] = {}
@@ -230,6 +230,10 @@ class LEMER(Model):
 
     @property
     def requirements(self) -> Requirements:
+        if self.finetuned is not None:
+            from lemer.finetune import finetune_requirements
+
+            return finetune_requirements(self.cfg)
         return Requirements(
             text_features=self.cfg.uses_text,
             speech_features=self.cfg.uses_speech,
@@ -319,6 +323,9 @@ class LEMER(Model):
     # ---------------------------------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
         with torch_threads(self.cfg.torch_threads):
+            if self.finetuned is not None:
+                self.history, self.classes = self.finetuned.fit(train, valid, env), tuple(env.classes)
+                return
             self._fit(train, valid, env)
 
     def _fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
@@ -329,28 +336,38 @@ class LEMER(Model):
         d_text, d_speech = self._dim(cache, "text"), self._dim(cache, "speech")
         text_init, speech_init = self._label_inits(train, cache, env, d_text)
         seed_everything(env.seed)  # before building layers: same seed, same weights
-        self.net = LEMERNet(self.cfg, len(classes), d_text, d_speech, text_init, speech_init)
+        self.net = LEMERNet(self.cfg, len(classes), d_text, d_speech, text_init, speech_init).to(env.device)
         self.classes = classes
+        self.placement = (env.device, env.precision)  # predict() runs where fit() ran
         self.history = fit_module(
             self.net, self._encoder(cache), train, valid, classes, TrainConfig.from_config(self.cfg.to_dict()),
-            seed=env.seed, length=self._length(cache), log=env.log,
+            seed=env.seed, length=self._length(cache), log=env.log, device=env.device, precision=env.precision,
         )
 
     def diagnostics(self, examples: Sequence[Example], cues: dict[str, dict[str, tuple[float, float]]] | None = None
-                    ) -> dict[str, Any]:
+                    ) -> dict[str, Any] | None:
         """Normalised entropies of Gt, Gs, Al, Ar and (given cue spans) whether the gold class's label attention finds
         them; JSON-able. Input format and the frame-time mapping: `lemer.diagnostics`."""
         from lemer.diagnostics import attention_diagnostics
 
+        if self.finetuned is not None:
+            return None  # not yet computed for the end-to-end encoders (their maps live inside EndToEndLEMER)
+        if self.net is not None:
+            self.net.cpu()  # diagnostics read the maps on the CPU, one utterance at a time (after predict)
         with torch_threads(self.cfg.torch_threads):
             return attention_diagnostics(self, examples, cues)
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
+        if self.finetuned is not None:
+            with torch_threads(self.cfg.torch_threads):
+                return self.finetuned.predict(examples)
         if self.net is None:
             raise RuntimeError("LE-MER predict called before fit")
         if not examples:
             return []
         cache = self._prepare(examples)
         with torch_threads(self.cfg.torch_threads):
-            probs = predict_proba(self.net, self._encoder(cache), examples, length=self._length(cache))
+            device, precision = self.placement
+            probs = predict_proba(self.net, self._encoder(cache), examples, length=self._length(cache), device=device,
+                                  precision=precision)
         return probs_to_predictions([e.uid for e in examples], probs, self.classes)

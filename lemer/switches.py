@@ -81,6 +81,12 @@ def check_choice(owner: str, name: str, value: Any, choices: tuple[Any, ...]) ->
         _fail(owner, name, value, f"one of {list(choices)}")
 
 
+def check_name(owner: str, name: str, value: Any) -> None:
+    """A non-empty string without surrounding spaces (a model name or a path)."""
+    if not isinstance(value, str) or not value.strip() or value != value.strip():
+        _fail(owner, name, value, "a non-empty name or path")
+
+
 def switch(default: Any, check: Check) -> Any:
     """A dataclass field whose value `Switches` validates with `check` on construction."""
     return field(default=default, metadata={"check": check})

@@ -1,13 +1,17 @@
 """One training loop for LE-MER and every neural baseline: AdamW, early stopping on the validation
 split's UA, best-epoch selection, deterministic for a seed on CPU.
 
+Device and precision (`lemer/devices.py`) are arguments: batches are moved to `device` here and the
+forward pass runs under bf16 autocast when `precision="bf16"` (GPU); losses and probabilities are
+computed in float32. Fine-tuning pretrained encoders adds a `StepPlan`: parameter groups with their
+own learning rates, linear warm-up then linear decay, and gradient accumulation.
+
 Model selection never looks at test data: `fit_module` receives only the fold's train and valid
 examples. When a fold has no validation examples the loop trains for `max_epochs` and keeps the
 last state (logged), rather than inventing a selection criterion.
 """
 from __future__ import annotations
 
-import copy
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
@@ -16,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lemer.devices import autocast, to_device
 from lemer.interface import Example, Prediction
 from lemer.seeding import seed_everything
 
@@ -45,6 +50,33 @@ class TrainConfig:
         """Pick this dataclass's fields out of a model's flat config dict."""
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in config.items() if k in names})
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """Optimiser extras for fine-tuning (None in `fit_module` = one group, constant lr, one step per batch).
+
+    `param_groups`: AdamW groups (`{"params": [...], "lr": ...}`), e.g. encoders at 2e-5 and the head
+    at 1e-3; `warmup_ratio`: fraction of all planned steps (max_epochs x updates per epoch) with a
+    linearly rising lr, after which it decays linearly to 0; `grad_accum`: each batch of `batch_size`
+    examples is split into this many micro-batches whose gradients add up before one update (so
+    `batch_size` means examples per update in every mode, and memory scales with the micro-batch).
+    """
+
+    param_groups: tuple[dict[str, Any], ...] = ()
+    warmup_ratio: float = 0.0
+    grad_accum: int = 1
+
+
+def _lr_lambda(total_steps: int, warmup_ratio: float) -> Callable[[int], float]:
+    warm = round(total_steps * warmup_ratio)
+
+    def factor(step: int) -> float:
+        if warm and step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total_steps - step) / max(1, total_steps - warm))
+
+    return factor
 
 
 @dataclass
@@ -113,7 +145,7 @@ def _labels(examples: Sequence[Example], classes: Sequence[str]) -> torch.Tensor
 
 def predict_proba(
     module: nn.Module, encode: Encoder, examples: Sequence[Example], batch_size: int = 64,
-    length: Callable[[Example], int] | None = None,
+    length: Callable[[Example], int] | None = None, device: str | torch.device = "cpu", precision: str = "fp32",
 ) -> np.ndarray:
     """Class probabilities (N, C) in the order of `examples`; batched by length when `length` is given."""
     module.eval()
@@ -122,8 +154,9 @@ def predict_proba(
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            logits, _ = module(encode([examples[i] for i in idx]))
-            probs = torch.softmax(logits, dim=-1).numpy()
+            with autocast(device, precision):
+                logits, _ = module(to_device(encode([examples[i] for i in idx]), device))
+            probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
             if out is None:
                 out = np.zeros((len(examples), probs.shape[1]), dtype=np.float64)
             out[idx] = probs
@@ -141,19 +174,29 @@ def fit_module(
     seed: int,
     length: Callable[[Example], int] | None = None,
     log: Callable[[str], None] = lambda msg: None,
+    device: str | torch.device = "cpu",
+    precision: str = "fp32",
+    plan: StepPlan | None = None,
+    predict_batch_size: int = 64,
 ) -> TrainHistory:
-    """Train `module` in place and leave it at its best validation-UA epoch."""
+    """Train `module` (already on `device`) in place and leave it at its best validation-UA epoch."""
     seed_everything(seed)
     rng = np.random.default_rng(seed)
-    y_train = _labels(train, classes)
+    plan = plan or StepPlan()
+    y_train = _labels(train, classes).to(device)
     y_valid = _labels(valid, classes).numpy() if valid else None
     weight = None
     if cfg.class_weights:
         counts = torch.bincount(y_train, minlength=len(classes)).float()
         weight = counts.sum() / (len(classes) * counts.clamp(min=1.0))
-    loss_fn = nn.CrossEntropyLoss(weight=weight)
-    opt = torch.optim.AdamW([p for p in module.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
+    loss_fn = nn.CrossEntropyLoss(weight=None if weight is None else weight.to(device))
+    groups = list(plan.param_groups) or [{"params": [p for p in module.parameters() if p.requires_grad]}]
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     lengths = [length(e) for e in train] if length else [0] * len(train)
+    sched = None
+    if plan.param_groups or plan.warmup_ratio:
+        total = cfg.max_epochs * -(-len(train) // cfg.batch_size)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(total, plan.warmup_ratio))
     hist = TrainHistory()
     best_state: dict[str, torch.Tensor] | None = None
     stale = 0
@@ -161,27 +204,33 @@ def fit_module(
         module.train()
         total, seen = 0.0, 0
         for idx in length_bucketed_batches(lengths, cfg.batch_size, rng):
-            logits, aux = module(encode([train[i] for i in idx]))
-            loss = loss_fn(logits, y_train[idx])
-            if aux is not None:
-                loss = loss + aux
             opt.zero_grad()
-            loss.backward()
+            micro = -(-len(idx) // plan.grad_accum)
+            for m0 in range(0, len(idx), micro):
+                part = idx[m0 : m0 + micro]
+                with autocast(device, precision):
+                    logits, aux = module(to_device(encode([train[i] for i in part]), device))
+                loss = loss_fn(logits.float(), y_train[part])
+                if aux is not None:
+                    loss = loss + aux.float()
+                (loss * (len(part) / len(idx))).backward()
+                total += float(loss.detach()) * len(part)
+                seen += len(part)
             if cfg.grad_clip:
                 nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip)
             opt.step()
-            total += float(loss.detach()) * len(idx)
-            seen += len(idx)
+            if sched is not None:
+                sched.step()
         hist.train_loss.append(total / max(seen, 1))
         hist.epochs_run = epoch + 1
         if y_valid is None:
             continue
-        pred = predict_proba(module, encode, valid, length=length).argmax(1)
+        pred = predict_proba(module, encode, valid, predict_batch_size, length, device, precision).argmax(1)
         ua = unweighted_accuracy(y_valid, pred, len(classes))
         hist.valid_ua.append(ua)
         if hist.best_valid_ua is None or ua > hist.best_valid_ua + 1e-9:
             hist.best_valid_ua, hist.best_epoch, stale = ua, epoch, 0
-            best_state = copy.deepcopy(module.state_dict())
+            best_state = _cpu_copy(module.state_dict())
         else:
             stale += 1
             if stale >= cfg.patience:
@@ -193,6 +242,12 @@ def fit_module(
         log("no validation examples: kept the last epoch")
     log(f"trained {hist.epochs_run} epochs, best epoch {hist.best_epoch}, valid UA {hist.best_valid_ua}")
     return hist
+
+
+def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A snapshot of a state dict in CPU memory (a GPU copy of two fine-tuned encoders would double their
+    memory on the device); `load_state_dict` copies it back in place."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
 
 
 def probs_to_predictions(uids: Sequence[str], probs: np.ndarray, classes: Sequence[str]) -> list[Prediction]:

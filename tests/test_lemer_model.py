@@ -84,8 +84,10 @@ def test_bad_config_is_a_clear_error() -> None:
         LEMER(context_window=11)
     with pytest.raises(ValueError, match="k_frames"):
         LEMER(k_frames=0)
-    with pytest.raises(NotImplementedError, match="GPU"):
-        LEMER(finetune=True)
+    with pytest.raises(ValueError, match="warmup_ratio"):
+        LEMER(finetune=True, warmup_ratio=1.0)
+    with pytest.raises(ValueError, match="text_model"):
+        LEMER(finetune=True, text_model=" ")
 
 
 def test_missing_features_name_the_utterance() -> None:

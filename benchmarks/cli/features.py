@@ -70,7 +70,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     none = {"none", "None", ""}
     store = FeatureStore(args.cache_dir, text_encoder=None if args.text_encoder in none else args.text_encoder,
                          speech_encoder=None if args.speech_encoder in none else args.speech_encoder,
-                         progress=not args.quiet)
+                         progress=not args.quiet, device=args.device)
     report: dict[str, object] = {"n": len(utts), "text_encoder": store.text_encoder_name,
                                  "speech_encoder": store.speech_encoder_name, "source": args.source}
     if store.speech_encoder_name is not None:
@@ -80,7 +80,8 @@ def cmd_features(args: argparse.Namespace) -> int:
         report["speech"] = {"computed": store.computed - before[0], "reused": store.reused - before[1],
                             "seconds": round(time.perf_counter() - t0, 2)}
     if store.text_encoder_name is not None:
-        texts = get_source(args.source, cache_dir=args.cache_dir).transcribe(utts, progress=not args.quiet)
+        texts = get_source(args.source, cache_dir=args.cache_dir, device=args.device).transcribe(
+            utts, progress=not args.quiet)
         missing = [u.uid for u in utts if texts.get(u.uid) is None]
         if missing:
             raise ValueError(f"transcript source {args.source!r} has no text for {len(missing)} utterance(s), "
@@ -122,4 +123,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                         "(e.g. whisper-tiny.en+opensmile:egemaps), or 'none'")
     p.add_argument("--source", default="gold", help="transcript source feeding the text encoder (default gold)")
     p.add_argument("--context", type=int, default=0, help="preceding utterances in the text input (LE-MER: up to 10)")
+    p.add_argument("--device", default="auto", metavar="auto|cpu|cuda[:N]",
+                   help="where the encoders run (default auto: a GPU when one is seen); features are cached "
+                        "under the same key on every device (same values up to numerics)")
     p.set_defaults(func=cmd_features)

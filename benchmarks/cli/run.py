@@ -50,6 +50,9 @@ def _common(p: argparse.ArgumentParser, jobs_default: int = 1) -> None:
     p.add_argument("--jobs", type=int, default=jobs_default, help=f"parallel run processes (default {jobs_default})")
     p.add_argument("--cache", default=None, help="feature cache directory (default: the feature store's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--device", default="auto", metavar="auto|cpu|cuda[:N]",
+                   help="where encoders and neural models compute (default auto: a GPU when torch sees one; "
+                        "bf16 autocast on GPU). Recorded in each result, not part of a run's identity")
 
 
 def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[int, Summary | None, Any]:
@@ -65,7 +68,7 @@ def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[i
         opts = RunOptions(out=args.out, jobs=max(1, args.jobs), force=extra.get("force", False),
                           limit=extra.get("limit"), models=models,
                           corpus_roots=parse_corpus_args(extra.get("corpus", [])),
-                          cache_dir=args.cache, progress=not args.no_progress,
+                          cache_dir=args.cache, progress=not args.no_progress, device=args.device,
                           **_executor_options(args))
         summary = run_suite(suite, opts)
     except (SuiteError, MissingCorpus, ValueError, KeyError) as e:

@@ -273,6 +273,11 @@ def resolve_model_dir(name: str, role: str) -> Path:
         return p.resolve()
     if p.exists() or name.startswith((".", "/", "~")):
         raise EncoderUnavailable(f"{role} encoder path {name!r} is not a model directory")
+    from lemer.encoders import MODELS_DIR_ENV  # the same local-copies folder LE-MER's fine-tuning reads
+
+    local = Path(os.environ.get(MODELS_DIR_ENV, "")) / name if os.environ.get(MODELS_DIR_ENV) else None
+    if local is not None and local.is_dir():
+        return local.resolve()
     try:
         from huggingface_hub import snapshot_download
 

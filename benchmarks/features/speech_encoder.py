@@ -70,8 +70,9 @@ class SpeechEncoder(ABC):
 class WhisperEncoder(SpeechEncoder):
     """Whisper tiny.en encoder through `ctranslate2.models.Whisper.encode` on faster-whisper's log-mel."""
 
-    def __init__(self, padded: bool = False, compute_type: str = "int8") -> None:
+    def __init__(self, padded: bool = False, compute_type: str = "int8", device: str = "cpu") -> None:
         self.padded = padded
+        self.device = device
         self.compute_type = compute_type
         self.model_dir = resolve_model_dir(whisper_model_dir(), "speech")
         self.name = "whisper-tiny.en-encoder" + ("-padded" if padded else "")
@@ -92,7 +93,8 @@ class WhisperEncoder(SpeechEncoder):
         if self._model is None:
             import ctranslate2
 
-            self._model = ctranslate2.models.Whisper(str(self.model_dir), device="cpu",
+            device, index = ct2_device(self.device)
+            self._model = ctranslate2.models.Whisper(str(self.model_dir), device=device, device_index=index,
                                                      compute_type=self.compute_type, intra_threads=num_threads())
         return self._model
 
@@ -126,8 +128,9 @@ class WhisperEncoder(SpeechEncoder):
 class HFSpeechEncoder(SpeechEncoder):
     """wav2vec2 / HuBERT / WavLM (any transformers AutoModel exposing hidden states) at a chosen layer."""
 
-    def __init__(self, name: str, layer: int | str = "last") -> None:
+    def __init__(self, name: str, layer: int | str = "last", device: str = "cpu") -> None:
         self.requested = name
+        self.device = device
         self.model_dir = resolve_model_dir(name, "speech")
         self.layer = layer
         suffix = "" if layer == "last" else (f"@layer={layer}" if isinstance(layer, int) else f"@{layer}")
@@ -152,7 +155,10 @@ class HFSpeechEncoder(SpeechEncoder):
                 from transformers import AutoFeatureExtractor
 
                 self._normalize = bool(getattr(AutoFeatureExtractor.from_pretrained(str(self.model_dir)), "do_normalize", True))
-            self._model = load_local_model(self.model_dir)
+            from lemer.devices import resolve_device
+
+            self.device = str(resolve_device(self.device))
+            self._model = load_local_model(self.model_dir).to(self.device)
             n_layers = int(self._model.config.num_hidden_layers)
             if isinstance(self.layer, int) and not 0 <= self.layer <= n_layers:
                 raise ValueError(f"speech encoder {self.requested!r} has hidden states 0..{n_layers}, not layer {self.layer}")
@@ -169,7 +175,7 @@ class HFSpeechEncoder(SpeechEncoder):
         if self._normalize:
             x = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-7)
         with torch.inference_mode():
-            out = model(torch.from_numpy(x), output_hidden_states=True)
+            out = model(torch.from_numpy(x).to(self.device), output_hidden_states=True)
         states = out.hidden_states
         if self.layer == "last":
             h = states[-1]
@@ -177,7 +183,8 @@ class HFSpeechEncoder(SpeechEncoder):
             h = torch.stack(states[1:]).mean(0)
         else:
             h = states[int(self.layer)]
-        return [h[r, : n_output_frames(len(s))].float().numpy().copy() for r, s in enumerate(batch)]
+        h = h.float().cpu()
+        return [h[r, : n_output_frames(len(s))].numpy().copy() for r, s in enumerate(batch)]
 
 
 def parse_spec(spec: str) -> tuple[str, int | str]:
@@ -192,8 +199,25 @@ def parse_spec(spec: str) -> tuple[str, int | str]:
     raise ValueError(f"speech encoder spec {spec!r}: expected NAME, NAME@layer=K or NAME@mean")
 
 
-def get_speech_encoder(spec: str = DEFAULT_SPEECH_ENCODER) -> SpeechEncoder:
-    """The encoder a spec string names (see the module docstring)."""
+def ct2_device(device: str) -> tuple[str, int]:
+    """CTranslate2's (device, index) for a device spec: `auto` takes a GPU when CTranslate2 sees one.
+
+    The compute type (int8) is kept on GPU too, so cached features keep one identity across devices."""
+    import ctranslate2
+
+    if device == "cpu":
+        return "cpu", 0
+    gpus = ctranslate2.get_cuda_device_count()
+    if device == "auto":
+        return ("cuda", 0) if gpus else ("cpu", 0)
+    index = int(device.partition(":")[2] or 0)
+    if index >= gpus:
+        raise ValueError(f"device {device!r}: CTranslate2 sees {gpus} GPU(s)")
+    return "cuda", index
+
+
+def get_speech_encoder(spec: str = DEFAULT_SPEECH_ENCODER, device: str = "cpu") -> SpeechEncoder:
+    """The encoder a spec string names (see the module docstring), computing on `device` (auto|cpu|cuda[:N])."""
     if spec == DEFAULT_SPEECH_ENCODER:
         spec = DEFAULT_SPEECH_SPEC
     if spec.endswith("+opensmile:egemaps"):
@@ -202,14 +226,14 @@ def get_speech_encoder(spec: str = DEFAULT_SPEECH_ENCODER) -> SpeechEncoder:
         base = spec[: -len("+opensmile:egemaps")]
         if not base or "+" in base or base == "opensmile:egemaps":
             raise ValueError(f"speech encoder spec {spec!r}: expected SPEC+opensmile:egemaps with one 50 frames/s SPEC")
-        return WithEgemapsEncoder(get_speech_encoder(base))
+        return WithEgemapsEncoder(get_speech_encoder(base, device))
     if spec == "opensmile:egemaps":
         from benchmarks.features.egemaps_encoder import EgemapsEncoder
 
         return EgemapsEncoder()
     if spec in WHISPER_SPECS:
-        return WhisperEncoder()
+        return WhisperEncoder(device=device)
     if spec in ("whisper-padded", "whisper-tiny.en-encoder-padded"):
-        return WhisperEncoder(padded=True)
+        return WhisperEncoder(padded=True, device=device)
     name, layer = parse_spec(spec)
-    return HFSpeechEncoder(name, layer)
+    return HFSpeechEncoder(name, layer, device=device)

@@ -51,10 +51,12 @@ class FeatureStore:
     """Cached speech and text features for one (text encoder, speech encoder) choice."""
 
     def __init__(self, cache_dir: str | Path | None = None, text_encoder: str | None = "default",
-                 speech_encoder: str | None = "default", progress: bool = True, dtype: str | None = None) -> None:
+                 speech_encoder: str | None = "default", progress: bool = True, dtype: str | None = None,
+                 device: str = "cpu") -> None:
         raise_open_file_limit()  # one descriptor per memory-mapped entry (see the function)
         self.cache = FeatureCache(cache_dir, "features")
         self.progress = progress
+        self.device = device  # auto | cpu | cuda[:N]; features are the same up to numerics, so not in the keys
         self.dtype = dtype or os.environ.get("LEMER_FEATURE_DTYPE", "float16")
         if self.dtype not in STORE_DTYPES:
             raise ValueError(f"feature dtype {self.dtype!r}: expected one of {', '.join(STORE_DTYPES)}")
@@ -92,7 +94,7 @@ class FeatureStore:
         if self._text is None:
             from benchmarks.features.text_encoder import TextEncoder
 
-            self._text = TextEncoder(self._text_spec)
+            self._text = TextEncoder(self._text_spec, device=self.device)
         return self._text
 
     @property
@@ -102,7 +104,7 @@ class FeatureStore:
         if self._speech is None:
             from benchmarks.features.speech_encoder import get_speech_encoder
 
-            self._speech = get_speech_encoder(self._speech_spec)
+            self._speech = get_speech_encoder(self._speech_spec, device=self.device)
         return self._speech
 
     def _store(self, key: str, arr: np.ndarray, meta: dict[str, str] | None = None) -> np.ndarray:

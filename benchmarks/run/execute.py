@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
+from dataset_adapters.audio import read_audio
 from dataset_adapters.labels import get_label_map
 from leaderboard.metrics import score_labels
 from leaderboard.schema import (
@@ -101,10 +102,11 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         raise ValueError(f"empty split: {len(train)} train, {len(test)} test utterances")
 
     model = model_cls.from_config(dict(spec.model_config))
-    runtime = configure_run(spec.seed, threads)
+    runtime = configure_run(spec.seed, threads, data.config.device)
     log_lines: list[str] = []
     env = FitEnv(classes=tuple(classes), seed=spec.seed,
-                 embed_words=data.embed_words if spec.text_encoder else None, log=log_lines.append)
+                 embed_words=data.embed_words if spec.text_encoder else None, log=log_lines.append,
+                 load_audio=read_audio, device=runtime["device"], precision=runtime["precision"])
     t_fit = time.perf_counter()
     model.fit(train, valid, env)
     t_pred = time.perf_counter()
@@ -147,9 +149,8 @@ def model_diagnostics(model: Any, labelled_test: Sequence[Any],
     spans, whether its label attention finds them). Computed after the predictions are fixed, so the
     gold labels it sees cannot change them."""
     report = getattr(model, "diagnostics", None)
-    if not callable(report):
-        return None
-    return {"attention": report(labelled_test, cues)}
+    attention = report(labelled_test, cues) if callable(report) else None
+    return None if attention is None else {"attention": attention}
 
 
 def _history(model: Any) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from benchmarks.corpora import resolve_roots
 from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.execute import is_complete
 from benchmarks.run.executors import make_executor
+from benchmarks.run.preflight import check_device, check_pretrained
 from benchmarks.suite import RunSpec, Suite, expand
 
 
@@ -41,6 +42,7 @@ class RunOptions:
     executor: str = "local"  # "local" (process pool, needs no Ray) or "ray"
     ray_address: str | None = None  # None: start a local Ray instance; else e.g. "auto" or "head:6379"
     retries: int = 2  # Ray: times a task whose worker died is resubmitted (its errors are kept)
+    device: str = "cpu"  # auto | cpu | cuda[:N]; recorded per run, not part of its identity
 
 
 @dataclass
@@ -67,11 +69,13 @@ def _log(msg: str) -> None:
 
 def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> tuple[list[RunSpec], RunData]:
     """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
+    check_device(opts.device)
     roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log,
-                          scale=suite.synthetic_scale)
+                          scale=suite.synthetic_scale)  # a missing real corpus is named first
+    check_pretrained(suite, opts.models)  # before any corpus is read, transcribed or encoded
     data = RunData(DataConfig(roots=roots, cache_dir=opts.cache_dir,
                               text_encoder=suite.text_encoder, speech_encoder=suite.speech_encoder,
-                              progress=opts.progress))
+                              progress=opts.progress, device=opts.device))
     grid = expand(suite, roots, data.fold_names, encoder_names=data.encoder_names, only_models=opts.models)
     if opts.limit is not None:
         grid = grid[: max(0, opts.limit)]

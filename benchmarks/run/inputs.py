@@ -35,6 +35,7 @@ class DataConfig:
     speech_encoder: str | None = None
     verify_audio: bool = True
     progress: bool = True  # the feature store's own progress bars (off in workers)
+    device: str = "cpu"  # encoders' and neural models' device: auto | cpu | cuda[:N] (lemer/devices.py)
 
 
 @dataclass
@@ -87,7 +88,8 @@ class RunData:
             from benchmarks.transcripts import get_source
 
             utts = self.corpus(name, label_map).utterances
-            got = get_source(condition, cache_dir=self.config.cache_dir).transcribe(utts, progress=self.config.progress)
+            source = get_source(condition, cache_dir=self.config.cache_dir, device=self.config.device)
+            got = source.transcribe(utts, progress=self.config.progress)
             missing = [u.uid for u in utts if u.uid not in got]
             if missing:
                 raise KeyError(f"transcript source {condition!r} returned no text for {len(missing)} utterance(s) "
@@ -119,7 +121,7 @@ class RunData:
         if self._store is None:
             from benchmarks.features.store import FeatureStore
 
-            kwargs: dict[str, Any] = {"progress": self.config.progress}
+            kwargs: dict[str, Any] = {"progress": self.config.progress, "device": self.config.device}
             if self.config.cache_dir is not None:
                 kwargs["cache_dir"] = self.config.cache_dir
             if self.config.text_encoder is not None:

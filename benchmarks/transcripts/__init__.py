@@ -19,6 +19,6 @@ __all__ = ["ASR_ENGINES", "Condition", "canonical", "examples", "TranscriptSourc
            "normalize_text", "corpus_wer", "wer_of_texts"]
 
 
-def get_source(key: str, cache_dir: str | Path | None = None) -> TranscriptSource:
+def get_source(key: str, cache_dir: str | Path | None = None, device: str = "cpu") -> TranscriptSource:
     """The source a condition key names; UnknownName with the closest known keys on a typo."""
-    return Condition.parse(key).source(cache_dir)
+    return Condition.parse(key).source(cache_dir, device)

@@ -71,14 +71,18 @@ class Condition:
         raise UnknownName(f"bad transcript condition {key!r} (expected gold, asr:<engine> or "
                           f"noise:wer=<0..1>[,seed=<n>]);{hint}")
 
-    def source(self, cache_dir: str | Path | None = None) -> TranscriptSource:
-        """The transcript source that produces this condition's text."""
+    def source(self, cache_dir: str | Path | None = None, device: str = "cpu") -> TranscriptSource:
+        """The transcript source that produces this condition's text; `device` (auto|cpu|cuda[:N]) reaches
+        the engines that can use a GPU (Whisper/CTranslate2), the others run on the CPU."""
         if self.kind == "gold":
             from benchmarks.transcripts.noise import GoldSource
 
             return GoldSource()
         if self.kind == "asr":
-            return ASR_ENGINES.get(str(self.engine))(self.key, cache_dir=cache_dir)
+            engine = ASR_ENGINES.get(str(self.engine))
+            if getattr(engine, "uses_device", False):
+                return engine(self.key, cache_dir=cache_dir, device=device)
+            return engine(self.key, cache_dir=cache_dir)
         from benchmarks.transcripts.noise import NoiseSource
 
         return NoiseSource(self.key, float(self.wer), self.seed)  # type: ignore[arg-type]

@@ -17,14 +17,17 @@ from typing import Any, Sequence
 import numpy as np
 
 from benchmarks.features.cache import num_threads, weights_hash
-from benchmarks.features.speech_encoder import HOP, WINDOW, whisper_model_dir
+from benchmarks.features.speech_encoder import HOP, WINDOW, ct2_device, whisper_model_dir
 from benchmarks.transcripts.base import CachedAsrSource
 
 
 class WhisperAsr(CachedAsrSource):
+    uses_device = True  # CTranslate2 decodes on a GPU when asked (int8 there too: one cache identity)
+
     def __init__(self, key: str = "asr:whisper-tiny.en", window: int = 1000, batch_size: int = 8,
-                 cache_dir: str | Path | None = None) -> None:
+                 cache_dir: str | Path | None = None, device: str = "cpu") -> None:
         super().__init__(key, cache_dir)
+        self.device = device
         if not 100 <= window <= WINDOW:
             raise ValueError(f"whisper window must be 100..{WINDOW} mel frames, got {window}")
         self.window = window
@@ -46,8 +49,9 @@ class WhisperAsr(CachedAsrSource):
             from faster_whisper.feature_extractor import FeatureExtractor
             from faster_whisper.tokenizer import Tokenizer
 
-            self._ct2 = ctranslate2.models.Whisper(str(self.model_dir), device="cpu", compute_type="int8",
-                                                   intra_threads=num_threads())
+            device, index = ct2_device(self.device)
+            self._ct2 = ctranslate2.models.Whisper(str(self.model_dir), device=device, device_index=index,
+                                                   compute_type="int8", intra_threads=num_threads())
             hf = tokenizers.Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
             self._tok = Tokenizer(hf, self._ct2.is_multilingual, task="transcribe", language="en")
             self._fe = FeatureExtractor(feature_size=80)
@@ -91,7 +95,9 @@ class WhisperAsr(CachedAsrSource):
         if self._fw is None:
             from faster_whisper import WhisperModel
 
-            self._fw = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8", cpu_threads=num_threads())
+            device, index = ct2_device(self.device)
+            self._fw = WhisperModel(str(self.model_dir), device=device, device_index=index, compute_type="int8",
+                                    cpu_threads=num_threads())
         segments, _ = self._fw.transcribe(clip, language="en", beam_size=1, without_timestamps=True, vad_filter=False,
                                           condition_on_previous_text=False)
         return " ".join(s.text.strip() for s in segments)

@@ -1,0 +1,81 @@
+"""Checks before a grid starts: the requested device exists and every pretrained model the suite needs
+(those its models load themselves, e.g. LE-MER with `finetune=true`: `Requirements.pretrained`, and its
+[encoders] for models on cached features) is on this machine, without network.
+
+Why up front: a fine-tuning grid that finds `bert-base-uncased` missing would otherwise fail run after
+run, each after loading its corpus; here it stops before anything is computed, naming each missing
+model, the models that need it and how to point at a local copy (`lemer.encoders.how_to_provide`).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks.models import MODELS, describe
+from benchmarks.suite import Suite, model_names
+
+
+class PreflightError(ValueError):
+    """The grid cannot start on this machine (missing weights, a GPU that is not there)."""
+
+
+def check_device(device: str) -> None:
+    """A malformed spec or a GPU torch cannot see is an error now (torch is imported only for cuda specs)."""
+    from lemer.devices import DEVICE_PATTERN, DeviceError
+
+    if not DEVICE_PATTERN.match(device):
+        raise PreflightError(f"--device must be auto, cpu, cuda or cuda:N, got {device!r}")
+    if device.startswith("cuda"):
+        from lemer.devices import resolve_device
+
+        try:
+            resolve_device(device)
+        except DeviceError as e:
+            raise PreflightError(str(e)) from None
+
+
+def pretrained_needed(suite: Suite, only_models: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """{pretrained model name or path: [models of the suite that need it]}: the weights models load
+    themselves (`Requirements.pretrained`, ablation values included) and the suite's [encoders] when a
+    model consumes cached features."""
+    needed: dict[str, list[str]] = {}
+
+    def add(name: str, who: str) -> None:
+        models = needed.setdefault(name, [])
+        if who not in models:
+            models.append(who)
+
+    configs: list[tuple[str, dict[str, Any]]] = []
+    requested = [m for c in suite.corpora for m in c.models] + list(suite.cross_corpus.models if suite.cross_corpus else ())
+    for m in model_names(requested):
+        configs.append((m, dict(suite.model_config.get(m, {}))))
+    for abl in suite.ablations:
+        configs += [(abl.model, {**suite.model_config.get(abl.model, {}), abl.param: v}) for v in abl.values]
+    for m, config in configs:
+        if only_models is not None and m not in only_models:
+            continue
+        facts = describe(m, config)
+        for name in MODELS.get(m).from_config({**MODELS.defaults(m), **config}).requirements.pretrained:
+            add(name, m)
+        if facts.text_features and suite.text_encoder:
+            add(suite.text_encoder, f"{m} (text features)")
+        if facts.speech_features and suite.speech_encoder:
+            add(suite.speech_encoder.partition("@")[0], f"{m} (speech features)")
+    return needed
+
+
+def check_pretrained(suite: Suite, only_models: Sequence[str] | None = None) -> None:
+    """Every pretrained model the suite needs resolves offline, or one error lists all that do not."""
+    needed = pretrained_needed(suite, only_models)
+    if not needed:
+        return
+    from lemer.encoders import PretrainedUnavailable, resolve_pretrained
+
+    problems = []
+    for name, models in needed.items():
+        try:
+            resolve_pretrained(name)
+        except PretrainedUnavailable as e:
+            problems.append(f"  - {name} (needed by {', '.join(models)}): {e}")
+    if problems:
+        raise PreflightError(f"suite {suite.name!r}: pretrained weights missing, nothing was run:\n" + "\n".join(problems))
