@@ -25,6 +25,20 @@ from dataset_adapters.base import load_report
 from dataset_adapters.types import CorpusError, LoadReport, Problem
 
 EXIT_BAD_INPUT = 2
+EXIT_WRITE_FAILED = 1
+
+
+class OutputWriteFailed(Exception):
+    """The file system refused an output write (full, read-only, no permission); nothing was replaced."""
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Atomic write of a command's output file; a refused write becomes one line naming the path."""
+    try:
+        write_text_atomic(path, text)
+    except OSError as e:
+        raise OutputWriteFailed(f"{path}: cannot write ({e.strerror or type(e).__name__}); "
+                                "nothing was written or replaced there") from None
 
 
 def _print_problems(title: str, problems: Iterable[Problem]) -> None:
@@ -48,6 +62,9 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
     def run(args: argparse.Namespace) -> int:
         try:
             return func(args)
+        except OutputWriteFailed as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_WRITE_FAILED
         except CorpusError as e:
             print(f"error: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -64,7 +81,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _export_hf(args)
     report = _load(args, args.on_error)
     lines = "".join(json.dumps(u.to_json(), ensure_ascii=False) + "\n" for u in report.utterances)
-    write_text_atomic(Path(args.out), lines)
+    _write_output(Path(args.out), lines)
     print(f"wrote {len(report.utterances)} utterances to {args.out} "
           f"(filtered by label map: {sum(report.filtered.values())}, skipped: {len(report.skipped)})", file=sys.stderr)
     return 0
@@ -81,7 +98,7 @@ def cmd_folds(args: argparse.Namespace) -> int:
         "label_map": args.label_map or adapter.info.default_label_map,
         "folds": [f.to_json() for f in folds],
     }
-    write_text_atomic(Path(args.out), json.dumps(doc, indent=1) + "\n")
+    _write_output(Path(args.out), json.dumps(doc, indent=1) + "\n")
     for f in folds:
         print(f"{f.name}: train {len(f.train)}, valid {len(f.valid)}, test {len(f.test)}", file=sys.stderr)
     return 0
@@ -106,6 +123,9 @@ def _export_hf(args: argparse.Namespace) -> int:
     except FileExistsError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as e:
+        raise OutputWriteFailed(f"{e.filename or args.out}: cannot write the dataset "
+                                f"({e.strerror or type(e).__name__})") from None
     print(f"wrote {n} utterances as a Hugging Face dataset to {args.out} (read it back with --root hf:{args.out}; "
           f"filtered by label map: {sum(report.filtered.values())}, skipped: {len(report.skipped)})", file=sys.stderr)
     return 0
@@ -179,6 +199,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     except (ValueError, NotImplementedError, FileExistsError) as e:  # bad plan or a folder it must not overwrite
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as e:  # disk full, read-only: say where it stopped; the partial tree is the user's to remove
+        print(f"error: generation stopped, cannot write {e.filename or out} ({e.strerror or type(e).__name__}); "
+              f"the partial corpus in {out} is left as is", file=sys.stderr)
+        return EXIT_WRITE_FAILED
     print(json.dumps(summary, indent=1, default=str))
     return 0
 

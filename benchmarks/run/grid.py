@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from benchmarks.corpora import resolve_roots
 from benchmarks.run.inputs import DataConfig, RunData
-from benchmarks.run.execute import execute_recorded, is_complete
+from benchmarks.run.execute import OUTPUT_UNWRITABLE, execute_recorded, is_complete
 from benchmarks.suite import RunSpec, Suite, expand
 from benchmarks.runtime import one_thread_env
 
@@ -81,7 +81,30 @@ def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> t
 _WORKER: dict[str, Any] = {}
 
 
+def _die_with_parent() -> None:
+    """A `kill -9`ed runner cannot stop its pool, and orphaned workers would finish the queued runs and
+    then wait forever: ask Linux to SIGKILL this worker when its parent dies, and (elsewhere, or if
+    prctl is refused) watch the parent pid from a daemon thread."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], failed: dict[Any, str], out: str) -> None:
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _WORKER["data"] = RunData(config, transcripts_cache=transcripts, failed=failed)
     _WORKER["out"] = Path(out)
@@ -127,6 +150,7 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
             summary.runs_skipped += 1
         else:
             pending.append(spec)
+    data.preflight(pending)  # a missing encoder is one message now, not the same failure in every run
     bar = tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
                disable=not opts.progress, file=sys.stderr, dynamic_ncols=True)
     with _SigtermAsInterrupt(), bar:
@@ -146,6 +170,13 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
                 summary.failures.append(f"{opts.out / spec.relpath()}: {err}")
                 log(f"FAILED {spec.relpath()}: {err}")
             bar.update(1)
+            if err is not None and err.startswith(OUTPUT_UNWRITABLE):  # every later run would fail after its fit
+                outcomes.close()  # stops the pool (see _parallel)
+                left = summary.runs_total - summary.runs_skipped - summary.runs_done - summary.runs_failed
+                if left:
+                    summary.runs_failed += left
+                    summary.failures.append(f"{opts.out}: {left} runs not started, {err}")
+                break
     summary.seconds = time.perf_counter() - t0
     return summary
 

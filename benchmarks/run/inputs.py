@@ -25,6 +25,10 @@ class PreparationError(RuntimeError):
     """Shared data a run needs could not be prepared; carries the original traceback text."""
 
 
+class EncodersUnavailable(ValueError):
+    """Encoders the pending runs need cannot be reached; raised before any run starts."""
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """Picklable recipe for a RunData, so worker processes can rebuild one."""
@@ -159,6 +163,23 @@ class RunData:
         return self.store.embed_words(words)
 
     # ---------------------------------------------------------------- preparation (parent only)
+    def preflight(self, specs: Iterable[RunSpec]) -> None:
+        """Refuse to start when an encoder the runs need is unreachable: every missing one listed once."""
+        specs = list(specs)
+        text = any(s.text_features for s in specs)
+        speech = any(s.speech_features for s in specs)
+        if not (text or speech):
+            return
+        problems = self.store.unreachable(text=text, speech=speech)
+        if problems:
+            raise EncodersUnavailable(
+                f"{len(problems)} encoder(s) the suite's runs need cannot be reached (checked before any run):\n"
+                + "".join(f"  {p}\n" for p in problems)
+                + "Point at local copies (a folder with config.json and the weights, e.g. a downloaded "
+                  "bert-base-uncased) with `run --text-encoder PATH` / `--speech-encoder PATH`, or set the "
+                  "suite's [encoders] to them; set HF_HOME to a Hugging Face cache that holds them; or use "
+                  "'default' for the offline encoders (all-MiniLM-L6-v2 text, Whisper tiny.en speech)")
+
     def prepare(self, specs: Iterable[RunSpec], log: Any = None) -> None:
         """Compute every shared item the pending runs need, once; a failure is kept and re-raised
         by each run that needs the item, so it fails that run, not the grid. (The ASR and encoder
