@@ -36,7 +36,10 @@ def out_lock(out: Path) -> Iterator[Path]:
     """Hold the results folder's lock for the `with` body; `OutLocked` if another runner has it.
 
     OSError (read-only or full file system, no permission) propagates for the caller to report.
+    A folder this call created and that holds nothing but the lock at the end (a suite that could
+    not start) is removed again, so a refused command leaves no trace.
     """
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -51,5 +54,11 @@ def out_lock(out: Path) -> Iterator[Path]:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         yield path
+        if created and [p.name for p in out.iterdir()] == [LOCK_NAME]:
+            path.unlink(missing_ok=True)
+            try:
+                out.rmdir()
+            except OSError:  # another runner put something there meanwhile: it is theirs now
+                pass
     finally:
         os.close(fd)  # closing the only descriptor releases the lock
