@@ -224,13 +224,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.set_defaults(func=_guarded(_compare))
 
     p = sub.add_parser("leaderboard", help="tables, significance tests, plots and index.html from a runs directory")
-    p.add_argument("runs_dir")
+    p.add_argument("runs_dir", help="a runs folder written by `lemer-bench run` (e.g. runs/demo)")
     p.add_argument("--out", required=True,
                    help="output folder: new, empty, or one this command wrote before (it holds a .lemer-leaderboard "
                         "marker); replaced atomically. Any other non-empty folder is refused")
     p.add_argument("--references", help="TOML file of published reference rows ([[reference]] tables)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES)
+    p.add_argument("--seed", type=int, default=0, help="seed of the significance tests' resampling (default 0)")
+    p.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES,
+                   help=f"resamples of the significance tests (default {DEFAULT_RESAMPLES})")
     p.add_argument("--print", action="store_true",
                    help="also print the headline table (best model per corpus and condition) to stdout")
     p.set_defaults(func=_guarded(_leaderboard))

@@ -213,7 +213,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     corpora = CORPORA.names()
 
     def corpus_args(p: argparse.ArgumentParser, label_map: bool = True) -> None:
-        p.add_argument("corpus", choices=corpora)
+        p.add_argument("corpus", choices=corpora, help=f"which corpus layout to read: {', '.join(corpora)}")
         p.add_argument("--root", required=True,
                        help="corpus root folder as distributed, or hf:DIR[?FIELD=COLUMN&...] for a saved "
                             "Hugging Face dataset (e.g. hf:/data/iemo?speaker=spk_id&label=emotion)")
@@ -222,16 +222,21 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     p = dsub.add_parser("export", help="write the manifest: one JSON line per kept utterance, or a HF dataset")
     corpus_args(p)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True,
+                   help="output file (.jsonl, replaced atomically) or, with --format hf, a new or empty folder")
     p.add_argument("--format", choices=("jsonl", "hf"), default="jsonl",
                    help="jsonl (default) or hf: a datasets.Dataset folder (save_to_disk) readable as --root hf:OUT")
-    p.add_argument("--on-error", choices=("raise", "skip"), default="raise")
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                   help="raise (default): stop at the first bad input, naming file and line; skip: leave bad "
+                        "inputs out and list every one, counted, on stderr")
     p.set_defaults(func=cmd_export)
 
     p = dsub.add_parser("folds", help="write the train/valid/test folds of a protocol")
     corpus_args(p)
-    p.add_argument("--protocol", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--protocol", required=True,
+                   help="loso (IEMOCAP sessions), official (MSP-Podcast partitions) or speaker-kfold "
+                        "(see `lemer-bench ls` for each corpus's protocols)")
+    p.add_argument("--out", required=True, help="output JSON file of the folds (replaced atomically)")
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
                    help="must match the export's setting so folds and manifest agree")
     p.set_defaults(func=cmd_folds)
@@ -241,10 +246,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.set_defaults(func=cmd_check)
 
     p = dsub.add_parser("synth", help="generate a synthetic corpus in a real corpus's layout")
-    p.add_argument("--layout", required=True, choices=("iemocap", "msp-podcast", "crema-d"))
-    p.add_argument("--out", required=True)
-    p.add_argument("--scale", choices=("tiny", "small", "full"), default="small")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--layout", required=True, choices=("iemocap", "msp-podcast", "crema-d"),
+                   help="whose distributed folder layout to write (read back by that corpus's adapter)")
+    p.add_argument("--out", required=True,
+                   help="new or empty folder for the corpus root (a folder the generator did not create is refused)")
+    p.add_argument("--scale", choices=("tiny", "small", "full"), default="small",
+                   help="tiny: a few speakers, for tests; small (default): enough for the demo; full: the real "
+                        "corpus's speaker count (slow; espeak renders every clip)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the plan (speakers, labels, phrases; default 0)")
     p.add_argument("--force", action="store_true",
                    help="replace a synthetic corpus this generator wrote at --out (never a folder it did not create)")
     p.set_defaults(func=cmd_synth)

@@ -25,7 +25,7 @@ _F16_MAX = float(np.finfo(np.float16).max)
 
 
 def _progress(items: Iterable[T], total: int, desc: str, enabled: bool) -> Iterable[T]:
-    if not enabled:
+    if not enabled or not sys.stderr.isatty():  # bars only on a terminal: no cursor escapes in logs
         return items
     from tqdm.auto import tqdm
 

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -151,11 +152,12 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
         else:
             pending.append(spec)
     data.preflight(pending)  # a missing encoder is one message now, not the same failure in every run
-    bar = tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
-               disable=not opts.progress, file=sys.stderr, dynamic_ncols=True)
-    with _SigtermAsInterrupt(), bar:
+    with _SigtermAsInterrupt(), ExitStack() as stack:
         if pending:
-            data.prepare(pending, log=log)
+            data.prepare(pending, log=log)  # logs one stage line per item (hours of ASR must not sit under 0/N)
+        bar = stack.enter_context(tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
+                                       disable=not opts.progress or not sys.stderr.isatty(), file=sys.stderr,
+                                       dynamic_ncols=True))
         c0, r0 = data.counters()
         summary.features_computed, summary.features_reused = c0, r0
         outcomes = _serial(pending, data, opts.out) if opts.jobs <= 1 or len(pending) <= 1 else \

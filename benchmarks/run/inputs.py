@@ -7,6 +7,7 @@ transcripts directly and read features from the shared cache, so they never reco
 """
 from __future__ import annotations
 
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -194,9 +195,11 @@ class RunData:
                 if s.speech_features:
                     jobs.setdefault(("speech", name, s.label_map), ())
         order = {"transcripts": 0, "speech": 1, "text": 2}
-        for key in sorted(jobs, key=lambda k: (order[k[0]], [str(x) for x in k[1:]])):
-            if log:
-                log(f"preparing {key[0]} for {self.config.roots[key[1]].display} {' '.join(map(str, key[2:]))}")
+        t0 = time.perf_counter()
+        for i, key in enumerate(sorted(jobs, key=lambda k: (order[k[0]], [str(x) for x in k[1:]])), 1):
+            if log:  # the stage line: which shared item, i of n, time so far (the grid bar starts after)
+                log(f"preparing {i}/{len(jobs)} ({time.perf_counter() - t0:.0f} s so far): {key[0]} for "
+                    f"{self.config.roots[key[1]].display} {' '.join(map(str, key[2:]))}")
             try:
                 if key[0] == "transcripts":
                     self.transcripts(*key[1:])
