@@ -22,6 +22,19 @@ from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, register_test_m
 register_test_models()
 REPO = Path(__file__).resolve().parents[1]
 
+# 18 runs (6 seeds x 3 folds) of a test model that sleeps
+SLOW = """
+name = "k"
+seeds = [0, 1, 2, 3, 4, 5]
+models = ["test-slow"]
+
+[model_config.test-slow]
+seconds = 3.0
+
+[[corpora]]
+name = "iemocap"
+"""
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -109,50 +122,35 @@ def test_data_export_on_a_full_disk_is_one_line_and_keeps_the_old_file(
 
 
 # ---------------------------------------------------------------- two runners, one --out
-HOLD = """
-import sys, time
-from pathlib import Path
-from benchmarks.run.lock import out_lock
-with out_lock(Path(sys.argv[1])):
-    print("held", flush=True)
-    time.sleep(120)
-"""
-
-
 def test_second_runner_on_the_same_out_is_refused_naming_the_holder(tmp_path: Path, corpus: Path) -> None:
-    suite = write_suite(tmp_path / "t.toml", SMALL_SUITE.replace('"test-keyword-text"', '"tfidf-lr"'))
+    suite = write_suite(tmp_path / "k.toml", SLOW.replace("seconds = 3.0", "seconds = 2.0"))
     out = tmp_path / "runs"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(out)], stdout=subprocess.PIPE, text=True, env=_env())
+    first = subprocess.Popen([sys.executable, "-m", "tests.helpers_runner", *_run_args(suite, corpus, out)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
     try:
-        assert holder.stdout.readline().strip() == "held"
-        cmd = [sys.executable, "-m", "benchmarks.cli", *_run_args(suite, corpus, out)]
+        deadline = time.monotonic() + 120
+        while not list(out.rglob(RESULT_FILE)):  # the first runner is inside its grid
+            assert first.poll() is None and time.monotonic() < deadline, "first runner wrote no result"
+            time.sleep(0.1)
+        cmd = [sys.executable, "-m", "tests.helpers_runner", *_run_args(suite, corpus, out, "--force")]
         r = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300)
+        # before the fix: the second runner deleted results to redo them under the first one's feet
         assert r.returncode == 2, r
-        assert f"pid {holder.pid}" in r.stderr and "another lemer-bench runner" in r.stderr
+        assert first.poll() is None, "the first runner finished before the second was checked; slow it down"
+        assert f"pid {first.pid}" in r.stderr and "another lemer-bench runner" in r.stderr
         assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
-        assert not list(out.rglob(RESULT_FILE))  # it did not touch the folder
     finally:
-        holder.kill()
-        holder.wait()
-    # the kernel drops the lock with its holder, even after SIGKILL: the next runner proceeds
-    r = subprocess.run([sys.executable, "-m", "benchmarks.cli", *_run_args(suite, corpus, out, "--limit", "1")],
+        first.kill()  # SIGKILL: the kernel drops its lock with it
+        first.wait()
+    done = len(list(out.rglob(RESULT_FILE)))
+    r = subprocess.run([sys.executable, "-m", "tests.helpers_runner",
+                        *_run_args(suite, corpus, out, "--limit", str(done + 1))],
                        capture_output=True, text=True, env=_env(), timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert len(list(out.rglob(RESULT_FILE))) == 1
+    assert r.returncode == 0, r.stderr  # no stale lock after a kill -9
+    assert len(list(out.rglob(RESULT_FILE))) == done + 1
 
 
 # ---------------------------------------------------------------- kill -9 of a --jobs 2 runner
-SLOW = """
-name = "k"
-seeds = [0, 1, 2, 3, 4, 5]
-models = ["test-slow"]
-
-[model_config.test-slow]
-seconds = 3.0
-
-[[corpora]]
-name = "iemocap"
-"""
 
 
 def _workers_of(pid: int) -> list[int]:
