@@ -247,3 +247,15 @@ def test_encoder_overrides_replace_the_suites_encoders(tmp_path: Path, corpus: P
     assert r.returncode == 2, r
     assert "bert-base-uncased'" not in r.stderr and "wav2vec2" not in r.stderr
     assert str(local) in r.stderr and "1 encoder(s)" in r.stderr
+
+
+def test_transcripts_on_a_full_disk_is_one_line(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out" / "gold.jsonl"
+    _refuse_writes_under(monkeypatch, target.parent, errno.ENOSPC)
+    rc = main(["transcripts", "iemocap", "--root", str(corpus), "--source", "gold", "--out", str(target),
+               "--cache-dir", str(tmp_path / "cache"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err
+    assert f"cannot write {target} (No space left on device)" in err
+    assert not target.exists()
