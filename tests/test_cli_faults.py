@@ -259,3 +259,46 @@ def test_transcripts_on_a_full_disk_is_one_line(tmp_path: Path, corpus: Path, ca
     assert rc == 1 and "Traceback" not in err
     assert f"cannot write {target} (No space left on device)" in err
     assert not target.exists()
+
+
+def _fallback_worker() -> None:  # runs in a spawned process: prctl unavailable, so only the watchdog is left
+    import ctypes
+
+    from benchmarks.run import grid
+
+    def no_libc(*a, **k):  # type: ignore[no-untyped-def]
+        raise OSError("no prctl here")
+
+    ctypes.CDLL = no_libc  # type: ignore[misc,assignment]
+    grid._die_with_parent()
+    print("ready", flush=True)
+    time.sleep(120)
+
+
+FALLBACK_PARENT = """
+import multiprocessing as mp
+from tests.test_cli_faults import _fallback_worker
+if __name__ == "__main__":
+    p = mp.get_context("spawn").Process(target=_fallback_worker)
+    p.start()
+    print(p.pid, flush=True)
+    p.join()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_parent_watchdog_kills_a_worker_where_prctl_is_unavailable() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", FALLBACK_PARENT], stdout=subprocess.PIPE, text=True, env=_env(),
+                              cwd=str(REPO))
+    worker = int(parent.stdout.readline())
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10  # the watchdog polls the parent pid every second
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker), "the watchdog did not end the orphaned worker"
+    finally:
+        if _alive(worker):
+            os.kill(worker, signal.SIGKILL)
