@@ -78,9 +78,12 @@ def _label_set(args: argparse.Namespace, files: Sequence[Predictions]) -> tuple[
             raise ResultError(f"--labels {args.labels!r}: expected distinct comma-separated names")
         source = "--labels"
     else:
-        found = _result_labels(Path(files[0].path))
-        if found is not None:
-            labels, source = found[0], found[1]
+        found = [r for r in (_result_labels(Path(f.path)) for f in files) if r is not None]
+        if any(set(r[0]) != set(found[0][0]) for r in found[1:]):
+            raise ResultError(f"{found[0][1]} and {found[1][1]} have different label sets "
+                              f"({found[0][0]} vs {found[1][0]}); pass the one to use with --labels")
+        if found:
+            labels, source = found[0][0], found[0][1]
         else:
             labels, source = sorted({g for f in files for g in f.gold}), "the gold labels"
     allowed = set(labels)

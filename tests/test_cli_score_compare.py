@@ -113,3 +113,11 @@ def test_compare_table_names_a_and_b(files: dict[str, Path]) -> None:
     machine = cli("compare", str(files["a"]), str(files["b"]), "--resamples", "200", "--json")
     out = json.loads(machine.stdout)
     assert out["diff"] == pytest.approx(-0.2) and out["n"] == 40
+
+
+def test_compare_refuses_runs_with_different_label_sets(files: dict[str, Path], tmp_path: Path) -> None:
+    other = tmp_path / "other-run"
+    other.mkdir()
+    (other / PREDICTIONS_FILE).write_text((files["run_dir"] / PREDICTIONS_FILE).read_text())
+    (other / RESULT_FILE).write_text(json.dumps({"labels": LABELS}))
+    _one_line_error(cli("compare", str(files["run_dir"]), str(other)), "different label sets", "--labels")
