@@ -199,9 +199,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     except (ValueError, NotImplementedError, FileExistsError) as e:  # bad plan or a folder it must not overwrite
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as e:  # disk full, read-only: say where it stopped; the partial tree is the user's to remove
+    except OSError as e:  # disk full, read-only: the generator builds in a temp folder it removes again
         print(f"error: generation stopped, cannot write {e.filename or out} ({e.strerror or type(e).__name__}); "
-              f"the partial corpus in {out} is left as is", file=sys.stderr)
+              f"{out} is unchanged (the corpus is built in a temporary folder and moved there only when complete)",
+              file=sys.stderr)
         return EXIT_WRITE_FAILED
     print(json.dumps(summary, indent=1, default=str))
     return 0

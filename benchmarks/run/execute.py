@@ -180,7 +180,7 @@ def execute_recorded(spec: RunSpec, data: RunData, out: Path, threads: int | Non
         first = (str(e).strip().splitlines() or [""])[0]
         reason = f"{type(e).__name__}: {first}"
         if isinstance(e, OSError) and e.errno in _WRITE_ERRNOS:
-            reason = f"{OUTPUT_UNWRITABLE} ({e.strerror}: {e.filename})"
+            reason = f"{OUTPUT_UNWRITABLE} ({e.strerror}: {e.filename or run_dir})"
         try:
             write_text_atomic(run_dir / ERROR_FILE, f"run_id: {spec.run_id}\nrun: {json.dumps(spec.run_dict(), default=str)}\n\n"
                               + traceback.format_exc())
