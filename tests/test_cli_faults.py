@@ -88,7 +88,7 @@ def test_run_on_a_full_out_reports_one_line_and_keeps_completed_results(
     assert summary["runs_failed"] == summary["runs_total"] - 2
     assert "Traceback" not in cap.err
     assert os.strerror(code) in cap.err and "output not writable" in cap.err
-    assert "runs not started" in cap.err  # the grid stops instead of fitting every run to fail its write
+    assert "runs stopped or not started" in cap.err  # the grid stops instead of fitting every run to fail its write
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".lemer-run.lock"}
     assert after == before  # completed results intact, nothing half-written left
 

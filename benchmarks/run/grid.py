@@ -177,7 +177,7 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
                 left = summary.runs_total - summary.runs_skipped - summary.runs_done - summary.runs_failed
                 if left:
                     summary.runs_failed += left
-                    summary.failures.append(f"{opts.out}: {left} runs not started, {err}")
+                    summary.failures.append(f"{opts.out}: {left} runs stopped or not started, {err}")
                 break
     summary.seconds = time.perf_counter() - t0
     return summary
