@@ -41,7 +41,7 @@ def _rows(p: Path) -> tuple[list[str], list[str]]:
 
 
 def test_score_prints_sklearn_equal_metrics(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(["score", str(files["good"])]) == 0
+    assert run_cli(["score", str(files["good"]), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     gold, pred = _rows(files["good"])
     assert set(out) == {"wa", "ua", "macro_f1", "n", "per_class"}
@@ -54,12 +54,12 @@ def test_score_prints_sklearn_equal_metrics(files: dict[str, Path], capsys: pyte
 
 @pytest.mark.parametrize("test", ["mcnemar", "bootstrap", "permutation"])
 def test_compare_identical_and_different(test: str, files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(["compare", str(files["good"]), str(files["copy"]), "--test", test, "--seed", "1"]) == 0
+    assert run_cli(["compare", str(files["good"]), str(files["copy"]), "--test", test, "--seed", "1", "--json"]) == 0
     same = json.loads(capsys.readouterr().out)
     assert set(same) == {"test", "metric", "a", "b", "diff", "ci", "p_value", "n"}
     assert same["diff"] == 0 and same["p_value"] == 1 and same["n"] == 200
     assert same["metric"] == ("wa" if test == "mcnemar" else "ua")
-    assert run_cli(["compare", str(files["good"]), str(files["bad"]), "--test", test]) == 0
+    assert run_cli(["compare", str(files["good"]), str(files["bad"]), "--test", test, "--json"]) == 0
     diff = json.loads(capsys.readouterr().out)
     assert diff["diff"] > 0.3 and diff["p_value"] < 0.01 and diff["ci"][0] > 0
 

@@ -14,9 +14,22 @@ COMMAND_MODULES = (
 )
 
 
+DESCRIPTION = """\
+Benchmark speech+text emotion recognition (LE-MER and baselines) on IEMOCAP, MSP-Podcast and
+CREMA-D, or on synthetic stand-ins in their layouts: speaker-disjoint folds, gold / ASR / noisy
+transcripts, cached encoder features, a leaderboard with significance tests.
+
+Start with `lemer-bench demo` (generates synthetic corpora, runs a small suite), `lemer-bench ls` (what
+can be named), then `lemer-bench run --suite NAME --corpus iemocap=/path/to/IEMOCAP_full_release`."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lemer-bench", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from benchmarks.provenance import package_version
+
+    parser = argparse.ArgumentParser(prog="lemer-bench", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser

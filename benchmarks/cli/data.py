@@ -25,6 +25,20 @@ from dataset_adapters.base import load_report
 from dataset_adapters.types import CorpusError, LoadReport, Problem
 
 EXIT_BAD_INPUT = 2
+EXIT_WRITE_FAILED = 1
+
+
+class OutputWriteFailed(Exception):
+    """The file system refused an output write (full, read-only, no permission); nothing was replaced."""
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Atomic write of a command's output file; a refused write becomes one line naming the path."""
+    try:
+        write_text_atomic(path, text)
+    except OSError as e:
+        raise OutputWriteFailed(f"{path}: cannot write ({e.strerror or type(e).__name__}); "
+                                "nothing was written or replaced there") from None
 
 
 def _print_problems(title: str, problems: Iterable[Problem]) -> None:
@@ -48,6 +62,9 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
     def run(args: argparse.Namespace) -> int:
         try:
             return func(args)
+        except OutputWriteFailed as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_WRITE_FAILED
         except CorpusError as e:
             print(f"error: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -64,7 +81,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _export_hf(args)
     report = _load(args, args.on_error)
     lines = "".join(json.dumps(u.to_json(), ensure_ascii=False) + "\n" for u in report.utterances)
-    write_text_atomic(Path(args.out), lines)
+    _write_output(Path(args.out), lines)
     print(f"wrote {len(report.utterances)} utterances to {args.out} "
           f"(filtered by label map: {sum(report.filtered.values())}, skipped: {len(report.skipped)})", file=sys.stderr)
     return 0
@@ -81,7 +98,7 @@ def cmd_folds(args: argparse.Namespace) -> int:
         "label_map": args.label_map or adapter.info.default_label_map,
         "folds": [f.to_json() for f in folds],
     }
-    write_text_atomic(Path(args.out), json.dumps(doc, indent=1) + "\n")
+    _write_output(Path(args.out), json.dumps(doc, indent=1) + "\n")
     for f in folds:
         print(f"{f.name}: train {len(f.train)}, valid {len(f.valid)}, test {len(f.test)}", file=sys.stderr)
     return 0
@@ -106,6 +123,9 @@ def _export_hf(args: argparse.Namespace) -> int:
     except FileExistsError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as e:
+        raise OutputWriteFailed(f"{e.filename or args.out}: cannot write the dataset "
+                                f"({e.strerror or type(e).__name__})") from None
     print(f"wrote {n} utterances as a Hugging Face dataset to {args.out} (read it back with --root hf:{args.out}; "
           f"filtered by label map: {sum(report.filtered.values())}, skipped: {len(report.skipped)})", file=sys.stderr)
     return 0
@@ -179,6 +199,11 @@ def cmd_synth(args: argparse.Namespace) -> int:
     except (ValueError, NotImplementedError, FileExistsError) as e:  # bad plan or a folder it must not overwrite
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as e:  # disk full, read-only: the generator builds in a temp folder it removes again
+        print(f"error: generation stopped, cannot write {e.filename or out} ({e.strerror or type(e).__name__}); "
+              f"{out} is unchanged (the corpus is built in a temporary folder and moved there only when complete)",
+              file=sys.stderr)
+        return EXIT_WRITE_FAILED
     print(json.dumps(summary, indent=1, default=str))
     return 0
 
@@ -189,7 +214,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     corpora = CORPORA.names()
 
     def corpus_args(p: argparse.ArgumentParser, label_map: bool = True) -> None:
-        p.add_argument("corpus", choices=corpora)
+        p.add_argument("corpus", choices=corpora, help=f"which corpus layout to read: {', '.join(corpora)}")
         p.add_argument("--root", required=True,
                        help="corpus root folder as distributed, or hf:DIR[?FIELD=COLUMN&...] for a saved "
                             "Hugging Face dataset (e.g. hf:/data/iemo?speaker=spk_id&label=emotion)")
@@ -198,16 +223,21 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     p = dsub.add_parser("export", help="write the manifest: one JSON line per kept utterance, or a HF dataset")
     corpus_args(p)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True,
+                   help="output file (.jsonl, replaced atomically) or, with --format hf, a new or empty folder")
     p.add_argument("--format", choices=("jsonl", "hf"), default="jsonl",
                    help="jsonl (default) or hf: a datasets.Dataset folder (save_to_disk) readable as --root hf:OUT")
-    p.add_argument("--on-error", choices=("raise", "skip"), default="raise")
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                   help="raise (default): stop at the first bad input, naming file and line; skip: leave bad "
+                        "inputs out and list every one, counted, on stderr")
     p.set_defaults(func=cmd_export)
 
     p = dsub.add_parser("folds", help="write the train/valid/test folds of a protocol")
     corpus_args(p)
-    p.add_argument("--protocol", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--protocol", required=True,
+                   help="loso (IEMOCAP sessions), official (MSP-Podcast partitions) or speaker-kfold "
+                        "(see `lemer-bench ls` for each corpus's protocols)")
+    p.add_argument("--out", required=True, help="output JSON file of the folds (replaced atomically)")
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
                    help="must match the export's setting so folds and manifest agree")
     p.set_defaults(func=cmd_folds)
@@ -217,10 +247,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.set_defaults(func=cmd_check)
 
     p = dsub.add_parser("synth", help="generate a synthetic corpus in a real corpus's layout")
-    p.add_argument("--layout", required=True, choices=("iemocap", "msp-podcast", "crema-d"))
-    p.add_argument("--out", required=True)
-    p.add_argument("--scale", choices=("tiny", "small", "full"), default="small")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--layout", required=True, choices=("iemocap", "msp-podcast", "crema-d"),
+                   help="whose distributed folder layout to write (read back by that corpus's adapter)")
+    p.add_argument("--out", required=True,
+                   help="new or empty folder for the corpus root (a folder the generator did not create is refused)")
+    p.add_argument("--scale", choices=("tiny", "small", "full"), default="small",
+                   help="tiny: a few speakers, for tests; small (default): enough for the demo; full: the real "
+                        "corpus's speaker count (slow; espeak renders every clip)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the plan (speakers, labels, phrases; default 0)")
     p.add_argument("--force", action="store_true",
                    help="replace a synthetic corpus this generator wrote at --out (never a folder it did not create)")
     p.set_defaults(func=cmd_synth)

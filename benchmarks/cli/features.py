@@ -8,6 +8,7 @@ WER is null (with a note on stderr) when some utterance has no gold transcript: 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 import time
@@ -20,6 +21,8 @@ from dataset_adapters.base import get_adapter
 from dataset_adapters.types import CorpusError, Utterance
 
 EXIT_BAD_INPUT = 2
+EXIT_WRITE_FAILED = 1
+WRITE_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES)
 
 
 def _utterances(args: argparse.Namespace) -> list[Utterance]:
@@ -40,6 +43,12 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
         except KeyError as e:
             print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        except OSError as e:  # the output or cache file system refuses writes: one line, no traceback
+            if e.errno not in WRITE_ERRNOS:
+                raise
+            print(f"error: cannot write {e.filename or ''} ({e.strerror}); finished cache entries and "
+                  "earlier outputs are kept", file=sys.stderr)
+            return EXIT_WRITE_FAILED
     return run
 
 

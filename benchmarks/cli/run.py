@@ -1,19 +1,24 @@
 """`lemer-bench run | ls | demo`: run a suite's grid, list what can be run, or run the embedded demo.
 
 `run` and `demo` print progress on stderr and, as the last line of stdout, the grid summary as
-JSON; the exit code is non-zero when any run failed (1) or the suite cannot start (2).
+JSON; the exit code is non-zero when any run failed or the results folder cannot be written (1),
+or when the suite cannot start (2): a bad suite, a missing corpus, an unreachable encoder (all
+listed once, before any run), or another runner holding the same `--out` (see `run/lock.py`).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from benchmarks.corpora import MissingCorpus, parse_corpus_args
 from benchmarks.run.grid import RunOptions, Summary, run_suite
+from benchmarks.run.lock import OutLocked, out_lock
 from benchmarks.suite import SuiteError, list_suites, load_suite, suite_path
 
 DEMO_SUITE = "demo"
@@ -35,6 +40,12 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="Ray cluster to join (e.g. auto, or HEAD_IP:6379); default: start a local Ray instance")
     p.add_argument("--retries", type=int, default=2,
                    help="Ray: resubmit a task whose worker died up to N times (default 2); errors are kept")
+    p.add_argument("--text-encoder", default=None, metavar="NAME_OR_PATH",
+                   help="override the suite's text encoder: a BERT-family Hugging Face name or a local folder "
+                        "(e.g. a downloaded bert-base-uncased), or 'default' (all-MiniLM-L6-v2, offline)")
+    p.add_argument("--speech-encoder", default=None, metavar="NAME_OR_PATH",
+                   help="override the suite's speech encoder: a wav2vec2-family name or local folder"
+                        "[@layer=K|@mean], or 'default' (Whisper tiny.en encoder, offline)")
     p.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate the synthetic corpora, run the demo suite, write the leaderboard")
@@ -58,6 +69,10 @@ def _common(p: argparse.ArgumentParser, jobs_default: int = 1) -> None:
 def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[int, Summary | None, Any]:
     try:
         suite = load_suite(suite_name)
+        overrides = {k: v for k, v in (("text_encoder", extra.get("text_encoder")),
+                                       ("speech_encoder", extra.get("speech_encoder"))) if v}
+        if overrides:
+            suite = dataclasses.replace(suite, **overrides)
         from benchmarks.models import MODELS
 
         models = None
@@ -75,8 +90,7 @@ def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[i
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f"lemer-bench: {msg}", file=sys.stderr)
         return 2, None, None
-    for line in summary.failures:
-        print(f"failed: {line}", file=sys.stderr)
+    _print_failures(summary)
     return (1 if summary.runs_failed else 0), summary, suite
 
 
@@ -87,6 +101,44 @@ def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
     if address and executor != "ray":
         raise ValueError("--ray-address needs --executor ray")
     return {"executor": executor, "ray_address": address, "retries": max(0, getattr(args, "retries", 2))}
+def _print_failures(summary: Summary) -> None:
+    """Each distinct reason once, with how many runs it failed and one of their folders.
+
+    (The grid already logged every failure as it happened; a reason shared by 75 runs, such as a
+    missing encoder, must not scroll by 75 more times.)"""
+    reasons: Counter[str] = Counter()
+    example: dict[str, str] = {}
+    for line in summary.failures:
+        where, _, reason = line.partition(": ")
+        reasons[reason] += 1
+        example.setdefault(reason, where)
+    for reason, n in reasons.most_common():
+        runs = f"{n} runs, e.g. {example[reason]}" if n > 1 else example[reason]
+        print(f"failed ({runs}): {reason}", file=sys.stderr)
+
+
+def _locked(args: argparse.Namespace, body: Any) -> int:
+    """Run `body()` holding the lock on --out; a held lock or an unwritable --out is one line, no traceback."""
+    try:
+        with out_lock(args.out):
+            return int(body())
+    except OutLocked as e:
+        print(f"lemer-bench {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        if e.filename is None or not _under(e.filename, args.out):
+            raise
+        print(f"lemer-bench {args.command}: error: cannot write to --out {args.out} "
+              f"({e.strerror or type(e).__name__}: {e.filename}); completed results there are untouched",
+              file=sys.stderr)
+        return 1
+
+
+def _under(filename: Any, out: Path) -> bool:
+    try:
+        return Path(os.path.abspath(filename)).is_relative_to(os.path.abspath(out))
+    except (TypeError, ValueError):
+        return False
 
 
 def _leaderboard(runs_dir: Path) -> tuple[bool, str]:
@@ -111,19 +163,24 @@ def _finish(code: int, summary: Summary, suite: Any, with_leaderboard: bool, out
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    code, summary, suite = _execute(args.suite, args, force=args.force, models=args.models, limit=args.limit,
-                                    corpus=args.corpus)
-    if summary is None:
-        return code
-    full_grid = args.limit is None and args.models is None
-    return _finish(code, summary, suite, suite.leaderboard and full_grid, args.out)
+    def body() -> int:
+        code, summary, suite = _execute(args.suite, args, force=args.force, models=args.models, limit=args.limit,
+                                        corpus=args.corpus, text_encoder=args.text_encoder,
+                                        speech_encoder=args.speech_encoder)
+        if summary is None:
+            return code
+        full_grid = args.limit is None and args.models is None
+        return _finish(code, summary, suite, suite.leaderboard and full_grid, args.out)
+    return _locked(args, body)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    code, summary, suite = _execute(DEMO_SUITE, args)
-    if summary is None:
-        return code
-    return _finish(code, summary, suite, True, args.out)
+    def body() -> int:
+        code, summary, suite = _execute(DEMO_SUITE, args)
+        if summary is None:
+            return code
+        return _finish(code, summary, suite, True, args.out)
+    return _locked(args, body)
 
 
 def cmd_ls(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ _F16_MAX = float(np.finfo(np.float16).max)
 
 
 def _progress(items: Iterable[T], total: int, desc: str, enabled: bool) -> Iterable[T]:
-    if not enabled:
+    if not enabled or not sys.stderr.isatty():  # bars only on a terminal: no cursor escapes in logs
         return items
     from tqdm.auto import tqdm
 
@@ -73,6 +73,40 @@ class FeatureStore:
             from benchmarks.features.speech_encoder import DEFAULT_SPEECH_ENCODER, DEFAULT_SPEECH_SPEC
 
             self.speech_encoder_name = DEFAULT_SPEECH_SPEC if speech_encoder == DEFAULT_SPEECH_ENCODER else speech_encoder
+
+    def unreachable(self, text: bool, speech: bool) -> list[str]:
+        """One line per needed encoder whose files cannot be found, without loading any model.
+
+        The runner calls this before a grid starts, so a missing `bert-base-uncased` is one message
+        up front, not the same failure in every run."""
+        from benchmarks.features.cache import WEIGHT_SUFFIXES, EncoderUnavailable, resolve_model_dir
+
+        wanted: list[tuple[str, str, str]] = []  # (role, spec as named, what to resolve)
+        if text and self._text_spec is not None:
+            from benchmarks.features.text_encoder import DEFAULT_TEXT_ENCODER, default_text_model_dir
+
+            wanted.append(("text", self._text_spec, default_text_model_dir() if self._text_spec == DEFAULT_TEXT_ENCODER
+                           else self._text_spec))
+        if speech and self._speech_spec is not None:
+            from benchmarks.features.speech_encoder import parse_spec, whisper_model_dir
+
+            default = self._speech_spec in ("default", "whisper-tiny.en-encoder", "whisper-padded",
+                                            "whisper-tiny.en-encoder-padded")
+            try:
+                target = whisper_model_dir() if default else parse_spec(self._speech_spec)[0]
+            except ValueError as e:
+                return [f"speech encoder {self._speech_spec!r}: {e}"]
+            wanted.append(("speech", self._speech_spec, target))
+        problems = []
+        for role, spec, target in wanted:
+            try:
+                folder = resolve_model_dir(target, role)
+            except EncoderUnavailable as e:
+                problems.append(str(e).split('; use a local path')[0])
+                continue
+            if not any(f.suffix in WEIGHT_SUFFIXES and f.is_file() for f in folder.rglob("*")):
+                problems.append(f"{role} encoder {spec!r}: no weight files ({', '.join(WEIGHT_SUFFIXES)}) in {folder}")
+        return problems
 
     # counters, as the API promises plain attributes
     @property

@@ -6,6 +6,7 @@ A run that raises leaves `error.txt` (the traceback) and no result.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -172,17 +173,31 @@ def write_run_files(run_dir: Path, result: RunResult, pred_bytes: bytes, log_lin
     (run_dir / ERROR_FILE).unlink(missing_ok=True)
 
 
+# A write the file system refuses: every later run would fail the same way after its fit.
+OUTPUT_UNWRITABLE = "output not writable"
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EDQUOT)
+
+
 def execute_recorded(spec: RunSpec, data: RunData, out: Path, threads: int | None = None) -> str | None:
-    """Run `spec`; on failure write error.txt beside it and return a one-line reason (None = success)."""
+    """Run `spec`; on failure write error.txt beside it and return a one-line reason (None = success).
+
+    If error.txt itself cannot be written (disk full, read-only) the reason says so and the grid
+    goes on counting; a reason starting with OUTPUT_UNWRITABLE tells the grid to stop scheduling."""
     run_dir = out / spec.relpath()
-    remove_stale_temps(run_dir)
-    # A stale or forced result must not survive a redo that fails or is killed.
-    (run_dir / RESULT_FILE).unlink(missing_ok=True)
     try:
+        remove_stale_temps(run_dir)
+        # A stale or forced result must not survive a redo that fails or is killed.
+        (run_dir / RESULT_FILE).unlink(missing_ok=True)
         execute(spec, data, out, threads)
         return None
     except Exception as e:
-        write_text_atomic(run_dir / ERROR_FILE, f"run_id: {spec.run_id}\nrun: {json.dumps(spec.run_dict(), default=str)}\n\n"
-                          + traceback.format_exc())
         first = (str(e).strip().splitlines() or [""])[0]
-        return f"{type(e).__name__}: {first}"[:300]
+        reason = f"{type(e).__name__}: {first}"
+        if isinstance(e, OSError) and e.errno in _WRITE_ERRNOS:
+            reason = f"{OUTPUT_UNWRITABLE} ({e.strerror}: {e.filename or run_dir})"
+        try:
+            write_text_atomic(run_dir / ERROR_FILE, f"run_id: {spec.run_id}\nrun: {json.dumps(spec.run_dict(), default=str)}\n\n"
+                              + traceback.format_exc())
+        except OSError as w:
+            reason += f" [{ERROR_FILE} not written: {w.strerror or type(w).__name__}]"
+        return reason[:300]

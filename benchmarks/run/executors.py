@@ -10,6 +10,9 @@ executor. Ray is imported only by the Ray executor (`benchmarks.run.ray_executor
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -105,7 +108,30 @@ class LocalExecutor:
 _WORKER: dict[str, Any] = {}
 
 
+def _die_with_parent() -> None:
+    """A `kill -9`ed runner cannot stop its pool, and orphaned workers would finish the queued runs and
+    then wait forever: ask Linux to SIGKILL this worker when its parent dies, and (elsewhere, or if
+    prctl is refused) watch the parent pid from a daemon thread."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], failed: dict[Any, str], out: str) -> None:
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _WORKER["data"] = RunData(config, transcripts_cache=transcripts, failed=failed)
     _WORKER["out"] = Path(out)

@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -21,7 +22,7 @@ from tqdm import tqdm
 
 from benchmarks.corpora import resolve_roots
 from benchmarks.run.inputs import DataConfig, RunData
-from benchmarks.run.execute import is_complete
+from benchmarks.run.execute import OUTPUT_UNWRITABLE, is_complete
 from benchmarks.run.executors import make_executor
 from benchmarks.run.preflight import check_device, check_pretrained
 from benchmarks.suite import RunSpec, Suite, expand
@@ -114,18 +115,22 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
             summary.runs_skipped += 1
         else:
             pending.append(spec)
-    # progress bar on a terminal only (tqdm's disable=None); the JSON summary line is printed either way
-    bar = tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
-               disable=None if opts.progress else True, file=sys.stderr, dynamic_ncols=True)
+    data.preflight(pending)  # a missing encoder is one message now, not the same failure in every run
     # no pending run: no executor (a Ray cluster is not even contacted)
     executor = make_executor(opts.executor, opts.out, opts.jobs, address=opts.ray_address, retries=opts.retries,
                              progress=opts.progress) if pending else None
-    with _SigtermAsInterrupt(), bar:
+    with _SigtermAsInterrupt(), ExitStack() as stack:
         try:
+            # preparation logs one stage line per item (hours of ASR must not sit under a 0/N bar)
             t_comp, t_reuse = executor.prepare(data, pending, log) if executor else (0, 0)
+            # progress bar on a terminal only; the JSON summary line is printed either way
+            bar = stack.enter_context(tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
+                                           disable=not opts.progress or not sys.stderr.isatty(), file=sys.stderr,
+                                           dynamic_ncols=True))
             c0, r0 = data.counters()
             summary.features_computed, summary.features_reused = c0 + t_comp, r0 + t_reuse
-            for spec, (err, computed, reused) in (executor.outcomes(pending, data) if executor else ()):
+            outcomes = executor.outcomes(pending, data) if executor else iter(())
+            for spec, (err, computed, reused) in outcomes:
                 summary.features_computed += computed
                 summary.features_reused += reused
                 if err is None:
@@ -135,8 +140,15 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
                     summary.failures.append(f"{opts.out / spec.relpath()}: {err}")
                     log(f"FAILED {spec.relpath()}: {err}")
                 bar.update(1)
+                if err is not None and err.startswith(OUTPUT_UNWRITABLE):  # every later run would fail after its fit
+                    outcomes.close()  # stops the queued runs (see the executors)
+                    left = summary.runs_total - summary.runs_skipped - summary.runs_done - summary.runs_failed
+                    if left:
+                        summary.runs_failed += left
+                        summary.failures.append(f"{opts.out}: {left} runs stopped or not started, {err}")
+                    break
         finally:
             if executor:
-                executor.close()
+                executor.close()  # stops the pool's queued runs too
     summary.seconds = time.perf_counter() - t0
     return summary

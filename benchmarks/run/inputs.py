@@ -7,6 +7,7 @@ transcripts directly and read features from the shared cache, so they never reco
 """
 from __future__ import annotations
 
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -23,6 +24,10 @@ TranscriptKey = tuple[str, str, str]  # (corpus, label_map, condition)
 
 class PreparationError(RuntimeError):
     """Shared data a run needs could not be prepared; carries the original traceback text."""
+
+
+class EncodersUnavailable(ValueError):
+    """Encoders the pending runs need cannot be reached; raised before any run starts."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,23 @@ class RunData:
         return self.store.embed_words(words)
 
     # ---------------------------------------------------------------- preparation (parent only)
+    def preflight(self, specs: Iterable[RunSpec]) -> None:
+        """Refuse to start when an encoder the runs need is unreachable: every missing one listed once."""
+        specs = list(specs)
+        text = any(s.text_features for s in specs)
+        speech = any(s.speech_features for s in specs)
+        if not (text or speech):
+            return
+        problems = self.store.unreachable(text=text, speech=speech)
+        if problems:
+            raise EncodersUnavailable(
+                f"{len(problems)} encoder(s) the suite's runs need cannot be reached (checked before any run):\n"
+                + "".join(f"  {p}\n" for p in problems)
+                + "Point at local copies (a folder with config.json and the weights, e.g. a downloaded "
+                  "bert-base-uncased) with `run --text-encoder PATH` / `--speech-encoder PATH`, or set the "
+                  "suite's [encoders] to them; set HF_HOME to a Hugging Face cache that holds them; or use "
+                  "'default' for the offline encoders (all-MiniLM-L6-v2 text, Whisper tiny.en speech)")
+
     def prepare(self, specs: Iterable[RunSpec], log: Any = None) -> None:
         """Compute every shared item the pending runs need, once; a failure is kept and re-raised
         by each run that needs the item, so it fails that run, not the grid. (The ASR and encoder
@@ -175,9 +197,11 @@ class RunData:
                 if s.speech_features:
                     jobs.setdefault(("speech", name, s.label_map), ())
         order = {"transcripts": 0, "speech": 1, "text": 2}
-        for key in sorted(jobs, key=lambda k: (order[k[0]], [str(x) for x in k[1:]])):
-            if log:
-                log(f"preparing {key[0]} for {self.config.roots[key[1]].display} {' '.join(map(str, key[2:]))}")
+        t0 = time.perf_counter()
+        for i, key in enumerate(sorted(jobs, key=lambda k: (order[k[0]], [str(x) for x in k[1:]])), 1):
+            if log:  # the stage line: which shared item, i of n, time so far (the grid bar starts after)
+                log(f"preparing {i}/{len(jobs)} ({time.perf_counter() - t0:.0f} s so far): {key[0]} for "
+                    f"{self.config.roots[key[1]].display} {' '.join(map(str, key[2:]))}")
             try:
                 if key[0] == "transcripts":
                     self.transcripts(*key[1:])

@@ -1,6 +1,6 @@
-"""Checks before a grid starts: the requested device exists and every pretrained model the suite needs
-(those its models load themselves, e.g. LE-MER with `finetune=true`: `Requirements.pretrained`, and its
-[encoders] for models on cached features) is on this machine, without network.
+"""Checks before a grid starts: the requested device exists and every pretrained model the suite's models
+load themselves (e.g. LE-MER with `finetune=true`: `Requirements.pretrained`) is on this machine, without
+network. (The encoders of cached features are the feature store's to check: `RunData.preflight`.)
 
 Why up front: a fine-tuning grid that finds `bert-base-uncased` missing would otherwise fail run after
 run, each after loading its corpus; here it stops before anything is computed, naming each missing
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks.models import MODELS, describe
+from benchmarks.models import MODELS
 from benchmarks.suite import Suite, model_names
 
 
@@ -36,8 +36,8 @@ def check_device(device: str) -> None:
 
 def pretrained_needed(suite: Suite, only_models: Sequence[str] | None = None) -> dict[str, list[str]]:
     """{pretrained model name or path: [models of the suite that need it]}: the weights models load
-    themselves (`Requirements.pretrained`, ablation values included) and the suite's [encoders] when a
-    model consumes cached features."""
+    themselves (`Requirements.pretrained`, ablation values included). The encoders of cached features are
+    checked by the feature store (`RunData.preflight`, with the --text-encoder/--speech-encoder hint)."""
     needed: dict[str, list[str]] = {}
 
     def add(name: str, who: str) -> None:
@@ -54,13 +54,8 @@ def pretrained_needed(suite: Suite, only_models: Sequence[str] | None = None) ->
     for m, config in configs:
         if only_models is not None and m not in only_models:
             continue
-        facts = describe(m, config)
         for name in MODELS.get(m).from_config({**MODELS.defaults(m), **config}).requirements.pretrained:
             add(name, m)
-        if facts.text_features and suite.text_encoder:
-            add(suite.text_encoder, f"{m} (text features)")
-        if facts.speech_features and suite.speech_encoder:
-            add(suite.speech_encoder.partition("@")[0], f"{m} (speech features)")
     return needed
 
 

@@ -54,7 +54,7 @@ class PocketsphinxAsr(CachedAsrSource):
 
     def decode(self, clips: Sequence[np.ndarray], progress: bool) -> list[str]:
         bar = None
-        if progress:
+        if progress and sys.stderr.isatty():  # no cursor escapes in logs
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(clips), desc=self.key, unit="clip", file=sys.stderr, leave=False)

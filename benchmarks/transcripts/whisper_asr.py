@@ -67,7 +67,7 @@ class WhisperAsr(CachedAsrSource):
         long_ = [i for i in range(len(clips)) if i not in set(short)]
         short.sort(key=lambda i: len(clips[i]))
         bar = None
-        if progress:
+        if progress and sys.stderr.isatty():  # no cursor escapes in logs
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(clips), desc=self.key, unit="clip", file=sys.stderr, leave=False)

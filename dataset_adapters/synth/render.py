@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import wave
 import zlib
 from dataclasses import dataclass
@@ -140,10 +141,10 @@ def render_all(root: Path, clips: list[ClipSpec], renderer: Renderer, progress: 
     """Render and write every clip in order; returns path -> duration and phrase spans in seconds."""
     durations: dict[str, Rendered] = {}
     it: object = clips
-    if progress:
+    if progress and sys.stderr.isatty():  # bars only on a terminal: no cursor escapes in logs
         from tqdm import tqdm
 
-        it = tqdm(clips, desc=desc, unit="clip", leave=False)
+        it = tqdm(clips, desc=desc, unit="clip", leave=False, file=sys.stderr)
     for clip in it:  # type: ignore[attr-defined]
         samples, spans = renderer.render(clip)
         write_file(root, clip.path, wav_bytes(samples))
