@@ -14,20 +14,10 @@ import pytest
 
 from leaderboard.results import read_result
 from leaderboard.schema import RESULT_FILE
-from tests.helpers_runner import make_iemocap_tree, write_suite
+from tests.helpers_runner import make_iemocap_tree, slow_suite, write_suite
 
 REPO = Path(__file__).resolve().parents[1]
-SLOW_SUITE = """
-name = "k"
-seeds = [0, 1, 2, 3]
-models = ["test-slow"]
-
-[model_config.test-slow]
-seconds = 0.25
-
-[[corpora]]
-name = "iemocap"
-"""
+SLOW_SUITE = slow_suite(4, 0.25)
 TOTAL = 4 * 3  # seeds x loso folds of the 3-session tree
 
 

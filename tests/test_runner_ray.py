@@ -26,7 +26,7 @@ from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requi
 from leaderboard.results import read_result  # noqa: E402
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE  # noqa: E402
 from tests.helpers_features import write_tone  # noqa: E402
-from tests.helpers_runner import TEST_MODELS, make_iemocap_tree, write_suite  # noqa: E402
+from tests.helpers_runner import TEST_MODELS, make_iemocap_tree, slow_suite, write_suite  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,17 +74,7 @@ protocol = "loso"
 label_map = "iemocap-4"
 """
 
-SLOW_SUITE = """
-name = "k"
-seeds = [0, 1, 2, 3]
-models = ["test-slow"]
-
-[model_config.test-slow]
-seconds = 0.6
-
-[[corpora]]
-name = "iemocap"
-"""
+SLOW_SUITE = slow_suite(4, 0.6)
 TOTAL = 4 * 3
 
 
