@@ -126,6 +126,18 @@ def write_suite(path: Path, body: str) -> Path:
     return path
 
 
+def check_grid_complete(out: Path, total: int) -> None:
+    """`out` holds exactly `total` valid runs with distinct ids, and no temporary or error files."""
+    from leaderboard.results import read_result
+    from leaderboard.schema import RESULT_FILE
+
+    results = sorted(out.rglob(RESULT_FILE))
+    assert len(results) == total
+    ids = [read_result(p).result["run_id"] for p in results]  # validates result + predictions
+    assert len(set(ids)) == total
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob("error.txt"))
+
+
 def suite_toml(name: str, seeds: Sequence[int], models: Sequence[str], corpus: str = "iemocap", *,
                transcripts: Sequence[str] = (), model_config: dict[str, dict[str, Any]] | None = None,
                protocol: str | None = None, label_map: str | None = None) -> str:
