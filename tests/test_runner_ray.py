@@ -22,8 +22,8 @@ ray = pytest.importorskip("ray")
 
 from benchmarks.run.grid import RunOptions, run_suite  # noqa: E402
 from benchmarks.suite import load_suite  # noqa: E402
-from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements  # noqa: E402
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE  # noqa: E402
+from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements  # noqa: E402
 from tests.helpers_features import write_tone  # noqa: E402
 from tests.helpers_runner import TEST_MODELS, check_grid_complete, make_iemocap_tree, slow_suite, write_suite  # noqa: E402
 

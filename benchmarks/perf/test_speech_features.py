@@ -29,8 +29,8 @@ def test_speech_features_batched(benchmark, clips, tmp_path: Path) -> None:  # n
 
 
 def test_speech_features_naive(benchmark, clips) -> None:  # noqa: ANN001
-    from dataset_adapters.audio import read_audio
     from benchmarks.features.speech_encoder import WhisperEncoder
+    from dataset_adapters.audio import read_audio
 
     enc = WhisperEncoder(padded=True)
     enc.encode([read_audio(clips[0].audio)])  # model load outside the timed rounds
