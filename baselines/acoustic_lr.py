@@ -10,21 +10,17 @@ from typing import Any
 import numpy as np
 
 from baselines.acoustic_features import MfccConfig, clip_features
-from baselines.clip_lr import ClipStatisticsLR
+from baselines.clip_lr import ClipStatisticsLR, clip_lr_info
 from baselines.config import AcousticConfig
-from lemer.interface import ModelInfo
+
 
 class AcousticLR(ClipStatisticsLR):
-    info = ModelInfo(
-        name="acoustic-lr",
-        modalities=("speech",),
-        description="per-clip MFCC+delta statistics (mean, std, 10/50/90th percentiles, log duration), "
+    info = clip_lr_info(
+        "acoustic-lr",
+        "per-clip MFCC+delta statistics (mean, std, 10/50/90th percentiles, log duration), "
         "standardised, logistic regression (C chosen on valid)",
-        encoders=(),
-        citation=(
-            "Davis, S., Mermelstein, P. Comparison of parametric representations for monosyllabic word recognition "
-            "in continuously spoken sentences. IEEE Transactions on Acoustics, Speech, and Signal Processing 28(4), 1980."
-        ),
+        "Davis, S., Mermelstein, P. Comparison of parametric representations for monosyllabic word recognition "
+        "in continuously spoken sentences. IEEE Transactions on Acoustics, Speech, and Signal Processing 28(4), 1980.",
     )
     config_class = AcousticConfig
 

@@ -3,7 +3,8 @@
 `acoustic-lr` (MFCC statistics) and `egemaps-lr` (openSMILE eGeMAPS functionals) differ only in the
 function that turns one audio file into a fixed-size vector (memoised by `clip_cache`); error
 messages, standardisation, C selection on validation and prediction live here once. The scaler and
-classifier see the training fold only; the validation fold picks C.
+classifier see the training fold only; the validation fold picks C. `LogisticBaseline`, their base,
+holds what every logistic-regression baseline (`tfidf-lr` too) shares: switches, fit with C on valid, predict.
 """
 from __future__ import annotations
 
@@ -14,27 +15,66 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from baselines.common import check_fit_inputs, fit_logistic_regression, predict_logistic_regression
-from baselines.config import ClipLRConfig
+from baselines.config import ClipLRConfig, LogisticConfig
 from dataset_adapters.audio import AudioError
-from lemer.interface import Example, FitEnv, Model, Prediction, Requirements
+from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction
 
-class ClipStatisticsLR(Model):
+
+class LogisticBaseline(Model):
+    """Base of the logistic-regression baselines (`tfidf-lr` and the per-clip-vector ones): switches from
+    `config_class`, fitting with C chosen on validation UA, prediction. A subclass turns examples into
+    a feature matrix: `_fit_features` on the folds to fit (what it learns from them, from train only),
+    `_transform` on examples to predict; `_describe` says what was fitted, for the log."""
+
+    config_class: ClassVar[type[LogisticConfig]]
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.cfg = self.config_class.from_dict(config)
+        self.clf: Any = None
+        self.C: float | None = None
+        self.classes: tuple[str, ...] = ()
+
+    @abstractmethod
+    def _fit_features(self, train: Sequence[Example], valid: Sequence[Example]) -> tuple[Any, Any]:
+        """(train matrix, valid matrix or None when `valid` is empty); fits any transform on `train` only."""
+
+    @abstractmethod
+    def _transform(self, examples: Sequence[Example]) -> Any:
+        """The feature matrix of `examples` with the fitted transform."""
+
+    @abstractmethod
+    def _describe(self, x_train: Any) -> str:
+        """What was fitted, for the log line (`N features`, `vocabulary N terms`)."""
+
+    def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
+        name = self.info.name
+        check_fit_inputs(name, train, valid, env.classes)
+        self.classes = tuple(env.classes)
+        x_train, x_valid = self._fit_features(train, valid)
+        self.clf, self.C = fit_logistic_regression(
+            name, x_train, train, x_valid, valid, self.classes, self.cfg.c_grid, self.cfg.class_weight, env.log
+        )
+        env.log(f"{name}: {self._describe(x_train)}, C={self.C}")
+
+    def predict(self, examples: Sequence[Example]) -> list[Prediction]:
+        return predict_logistic_regression(self.info.name, self.clf, self.classes, examples, self._transform)
+
+
+def clip_lr_info(name: str, description: str, citation: str) -> ModelInfo:
+    """The `info` of a per-clip-vector LR baseline: it reads the speech itself, through no cached encoder."""
+    return ModelInfo(name=name, modalities=("speech",), description=description, encoders=(), citation=citation)
+
+
+class ClipStatisticsLR(LogisticBaseline):
     """Base of the per-clip-vector LR baselines: subclasses set `info`, `config_class` and `clip_vector`."""
 
     config_class: ClassVar[type[ClipLRConfig]] = ClipLRConfig
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        self.cfg = self.config_class.from_dict(config)
         self.mean: np.ndarray | None = None
         self.scale: np.ndarray | None = None
-        self.clf: Any = None
-        self.C: float | None = None
-        self.classes: tuple[str, ...] = ()
-
-    @property
-    def requirements(self) -> Requirements:
-        return Requirements()  # reads Example.audio itself; no encoder features
 
     @abstractmethod
     def clip_vector(self, path: str) -> np.ndarray:
@@ -58,21 +98,16 @@ class ClipStatisticsLR(Model):
         assert self.mean is not None and self.scale is not None
         return (x - self.mean) / self.scale
 
-    def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
-        name = self.info.name
-        check_fit_inputs(name, train, valid, env.classes)
-        self.classes = tuple(env.classes)
+    def _fit_features(self, train: Sequence[Example], valid: Sequence[Example]) -> tuple[np.ndarray, np.ndarray | None]:
         x_train = self._features(train)
         self.mean = x_train.mean(0)
         std = x_train.std(0)
         self.scale = np.where(std > 1e-8, std, 1.0)  # constant features stay at zero instead of dividing by 0
         x_valid = self._standardise(self._features(valid)) if valid else None
-        self.clf, self.C = fit_logistic_regression(
-            name, self._standardise(x_train), train, x_valid, valid, self.classes,
-            self.cfg.c_grid, self.cfg.class_weight, env.log,
-        )
-        env.log(f"{name}: {x_train.shape[1]} features, C={self.C}")
+        return self._standardise(x_train), x_valid
 
-    def predict(self, examples: Sequence[Example]) -> list[Prediction]:
-        return predict_logistic_regression(self.info.name, self.clf, self.classes, examples,
-                                           lambda ex: self._standardise(self._features(ex)))
+    def _transform(self, examples: Sequence[Example]) -> np.ndarray:
+        return self._standardise(self._features(examples))
+
+    def _describe(self, x_train: np.ndarray) -> str:
+        return f"{x_train.shape[1]} features"

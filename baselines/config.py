@@ -67,7 +67,7 @@ class MajorityConfig(Switches):
 
 
 @dataclass(frozen=True)
-class _LogisticConfig(Switches):
+class LogisticConfig(Switches):
     """What both logistic-regression baselines share: the C grid (chosen on valid UA) and class weighting."""
 
     c_grid: tuple[float, ...] = switch((0.1, 1.0, 10.0, 100.0), check_c_grid)
@@ -79,7 +79,7 @@ class _LogisticConfig(Switches):
 
 
 @dataclass(frozen=True)
-class TfidfConfig(_LogisticConfig):
+class TfidfConfig(LogisticConfig):
     OWNER = "tfidf-lr"
 
     ngram_max: int = switch(2, check_int)  # word n-grams 1..ngram_max
@@ -90,7 +90,7 @@ class TfidfConfig(_LogisticConfig):
 
 
 @dataclass(frozen=True)
-class ClipLRConfig(_LogisticConfig):
+class ClipLRConfig(LogisticConfig):
     """The per-clip-vector LR baselines (`baselines/clip_lr.py`): features are already standardised
     per clip statistic, so the C grid sits one decade lower than TF-IDF's."""
 

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.clip_lr import ClipStatisticsLR
+from baselines.clip_lr import ClipStatisticsLR, clip_lr_info
 from baselines.config import EgemapsConfig
 from baselines.egemaps_features import clip_functionals
-from lemer.interface import ModelInfo
 
 
 class EgemapsLR(ClipStatisticsLR):
-    info = ModelInfo(
-        name="egemaps-lr",
-        modalities=("speech",),
-        description="88 eGeMAPSv02 functionals per clip (openSMILE), standardised, logistic regression "
+    info = clip_lr_info(
+        "egemaps-lr",
+        "88 eGeMAPSv02 functionals per clip (openSMILE), standardised, logistic regression "
         "(C chosen on valid); openSMILE is under a research-only licence",
-        encoders=(),
-        citation=(
-            "Eyben, F., Scherer, K. R., Schuller, B. W., et al. The Geneva Minimalistic Acoustic Parameter Set (GeMAPS) "
-            "for Voice Research and Affective Computing. IEEE Transactions on Affective Computing 7(2), 2016."
-        ),
+        "Eyben, F., Scherer, K. R., Schuller, B. W., et al. The Geneva Minimalistic Acoustic Parameter Set (GeMAPS) "
+        "for Voice Research and Affective Computing. IEEE Transactions on Affective Computing 7(2), 2016.",
     )
 
     config_class = EgemapsConfig

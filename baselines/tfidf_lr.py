@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from baselines.common import check_fit_inputs, fit_logistic_regression, predict_logistic_regression
+from baselines.clip_lr import LogisticBaseline
 from baselines.config import TfidfConfig
-from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
+from lemer.interface import Example, ModelInfo
 
 
 def _texts(name: str, examples: Sequence[Example], what: str) -> list[str]:
@@ -23,32 +23,23 @@ def _texts(name: str, examples: Sequence[Example], what: str) -> list[str]:
     return [e.text for e in examples]
 
 
-class TfidfLR(Model):
+class TfidfLR(LogisticBaseline):
     info = ModelInfo(
         name="tfidf-lr",
         modalities=("text",),
         description="TF-IDF word 1-2-grams of the transcript + logistic regression (C chosen on valid)",
         encoders=(),
     )
+    config_class = TfidfConfig
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        self.cfg = TfidfConfig.from_dict(config)
         self.vectorizer: Any = None
-        self.clf: Any = None
-        self.C: float | None = None
-        self.classes: tuple[str, ...] = ()
 
-    @property
-    def requirements(self) -> Requirements:
-        return Requirements()  # reads Example.text only; no encoder features
-
-    def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
+    def _fit_features(self, train: Sequence[Example], valid: Sequence[Example]) -> tuple[Any, Any]:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         name = self.info.name
-        check_fit_inputs(name, train, valid, env.classes)
-        self.classes = tuple(env.classes)
         self.vectorizer = TfidfVectorizer(
             lowercase=True, ngram_range=(1, self.cfg.ngram_max), min_df=self.cfg.min_df,
             sublinear_tf=self.cfg.sublinear_tf, token_pattern=self.cfg.token_pattern,
@@ -60,12 +51,10 @@ class TfidfLR(Model):
         except ValueError as err:  # sklearn: "empty vocabulary"
             raise ValueError(f"{name}: no usable words in the {len(train)} training transcripts ({err})") from err
         x_valid = self.vectorizer.transform(valid_texts) if valid else None
-        self.clf, self.C = fit_logistic_regression(
-            name, x_train, train, x_valid, valid, self.classes, self.cfg.c_grid, self.cfg.class_weight, env.log
-        )
-        env.log(f"{name}: vocabulary {len(self.vectorizer.vocabulary_)} terms, C={self.C}")
+        return x_train, x_valid
 
-    def predict(self, examples: Sequence[Example]) -> list[Prediction]:
-        return predict_logistic_regression(self.info.name, self.clf, self.classes, examples,
-                                           lambda ex: self.vectorizer.transform(
-                                               _texts(self.info.name, ex, "example(s) to predict")))
+    def _transform(self, examples: Sequence[Example]) -> Any:
+        return self.vectorizer.transform(_texts(self.info.name, examples, "example(s) to predict"))
+
+    def _describe(self, x_train: Any) -> str:
+        return f"vocabulary {len(self.vectorizer.vocabulary_)} terms"

@@ -1,4 +1,5 @@
-"""Input checks shared by the adapters: problem collection, audio verification, tolerant text decoding.
+"""Input checks shared by the adapters: problem collection, audio verification, tolerant text decoding,
+and `TreeAdapter`, the load/folds frame every on-disk adapter fills in with its own `read`.
 
 Adapters never drop an utterance silently: every bad input becomes a `Problem`. Under
 `on_error="raise"` all problems of a load are gathered and raised together (so one run of
@@ -10,12 +11,14 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
+from typing import Callable, ClassVar, Sequence
 
 import soundfile as sf
 
 from dataset_adapters.audio import clip_problem
-from dataset_adapters.labels import LabelMap, UnknownLabel, unify
-from dataset_adapters.types import CorpusError, OnError, Problem
+from dataset_adapters.labels import LabelMap, UnknownLabel, get_label_map, unify
+from dataset_adapters.protocols import make_folds
+from dataset_adapters.types import CorpusError, CorpusInfo, Fold, LoadReport, OnError, Problem, Utterance
 
 
 class ProblemLog:
@@ -40,6 +43,45 @@ class ProblemLog:
 def fatal(path: str | Path, message: str, line: int | None = None) -> CorpusError:
     """An error that makes the whole corpus unreadable (wrong root, no label file): never skippable."""
     return CorpusError(Problem(path=str(path), line=line, message=message))
+
+
+def finish_load(log: ProblemLog, kept: Sequence[object], where: str | Path, unit: str = "utterances") -> list[Problem]:
+    """The end of every load: the problems raised together (or the skip list), and a fatal error when nothing was kept."""
+    skipped = log.finish()
+    if not kept:
+        raise fatal(where, f"no usable {unit} found" + (f" ({len(skipped)} skipped)" if skipped else ""))
+    return skipped
+
+
+class TreeAdapter:
+    """Base of the adapters that read a corpus's distributed tree (the `CorpusAdapter` protocol).
+
+    `load` refuses a label map of another corpus before reading anything, finds the root, lets the
+    subclass's `read` collect utterances (problems into the log, label-map drops into `filtered`), and
+    ends with `finish_load`; `folds` come from the corpus's declared protocols.
+    """
+
+    info: ClassVar[CorpusInfo]
+    find_root: ClassVar[Callable[[str | Path], Path]]
+    unit: ClassVar[str] = "utterances"  # what "no usable ... found" names
+
+    def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
+             verify_audio: bool = True, verify_samples: bool = False) -> LoadReport:
+        lmap = get_label_map(label_map or self.info.default_label_map, self.info.name)
+        base = self.find_root(root)
+        log = ProblemLog(on_error)
+        filtered: dict[str, int] = {}
+        kept, where = self.read(base, lmap, log, filtered, verify_audio, verify_samples)
+        skipped = finish_load(log, kept, where, self.unit)
+        return LoadReport(corpus=self.info.name, utterances=kept, skipped=skipped, filtered=filtered)
+
+    def read(self, base: Path, lmap: LabelMap, log: ProblemLog, filtered: dict[str, int], verify_audio: bool,
+             verify_samples: bool) -> tuple[list[Utterance], Path]:
+        """The kept utterances sorted by uid (with context), and the path a load that kept none is blamed on."""
+        raise NotImplementedError
+
+    def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]:
+        return make_folds(utterances, protocol, self.info.protocols)
 
 
 def map_label(

@@ -9,12 +9,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Sequence
 
-from dataset_adapters.check import ProblemLog, audio_problem, fatal, map_label
-from dataset_adapters.labels import LabelMap, get_label_map
-from dataset_adapters.protocols import make_folds
-from dataset_adapters.types import CorpusInfo, Fold, LoadReport, OnError, Utterance
+from dataset_adapters.check import ProblemLog, TreeAdapter, audio_problem, fatal, map_label
+from dataset_adapters.labels import LabelMap
+from dataset_adapters.types import CorpusInfo, Utterance
 
 NAME = "crema-d"
 
@@ -82,16 +80,13 @@ def _case_collisions(wavs: list[Path]) -> list[Path]:
     return [p for group in groups.values() if len(group) > 1 for p in group]
 
 
-class CremaDAdapter:
+class CremaDAdapter(TreeAdapter):
     info = INFO
+    find_root = staticmethod(find_root)
+    unit = "clips"
 
-    def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
-             verify_audio: bool = True, verify_samples: bool = False) -> LoadReport:
-        label_map = label_map or self.info.default_label_map
-        lmap = get_label_map(label_map, NAME)
-        base = find_root(root)
-        log = ProblemLog(on_error)
-        filtered: dict[str, int] = {}
+    def read(self, base: Path, lmap: LabelMap, log: ProblemLog, filtered: dict[str, int], verify_audio: bool,
+             verify_samples: bool) -> tuple[list[Utterance], Path]:
         kept: list[Utterance] = []
         # Hidden files (macOS `._*`, `.DS_Store`) and non-WAV files are not clips.
         wavs = sorted(p for p in (base / "AudioWAV").iterdir() if p.suffix.lower() == ".wav" and not p.name.startswith("."))
@@ -119,11 +114,5 @@ class CremaDAdapter:
                 uid=f"{NAME}:{wav.stem}", corpus=NAME, speaker=actor, session=None, audio=os.path.abspath(wav),
                 start=None, end=None, transcript=SENTENCES[sentence], label=label, label_raw=emotion, partition=None,
             ))
-        skipped = log.finish()
-        if not kept:
-            raise fatal(base / "AudioWAV", "no usable clips found" + (f" ({len(skipped)} skipped)" if skipped else ""))
         kept.sort(key=lambda u: u.uid)
-        return LoadReport(corpus=NAME, utterances=kept, skipped=skipped, filtered=filtered)
-
-    def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]:
-        return make_folds(utterances, protocol, self.info.protocols)
+        return kept, base / "AudioWAV"

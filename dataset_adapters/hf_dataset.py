@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl
 
 from dataset_adapters.base import corpus_info
-from dataset_adapters.check import ProblemLog, audio_problem, fatal, map_label
+from dataset_adapters.check import ProblemLog, audio_problem, fatal, finish_load, map_label
 from dataset_adapters.labels import get_label_map
 from dataset_adapters.types import LoadReport, OnError, Utterance
 
@@ -289,9 +289,7 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
                               audio=os.path.abspath(audio), start=start, end=end,
                               transcript=None if transcript is None else str(transcript), label=label,
                               label_raw=raw, partition=partition))
-    skipped = log.finish()
-    if not kept:
-        raise fatal(path, "no usable utterances found" + (f" ({len(skipped)} skipped)" if skipped else ""))
+    skipped = finish_load(log, kept, path)
     return LoadReport(corpus=corpus, utterances=_with_context(kept, contexts), skipped=skipped, filtered=filtered)
 
 

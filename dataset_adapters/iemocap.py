@@ -13,12 +13,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
-from dataset_adapters.check import ProblemLog, audio_problem, fatal, map_label, read_text
+from dataset_adapters.check import ProblemLog, TreeAdapter, audio_problem, fatal, map_label, read_text
 from dataset_adapters.labels import LabelMap, get_label_map
-from dataset_adapters.protocols import make_folds
-from dataset_adapters.types import CorpusInfo, Fold, LoadReport, OnError, Utterance
+from dataset_adapters.types import CorpusInfo, Utterance
 
 NAME = "iemocap"
 
@@ -132,16 +130,12 @@ def parse_transcriptions(path: Path) -> dict[str, str]:
     return out
 
 
-class IemocapAdapter:
+class IemocapAdapter(TreeAdapter):
     info = INFO
+    find_root = staticmethod(find_root)
 
-    def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
-             verify_audio: bool = True, verify_samples: bool = False) -> LoadReport:
-        label_map = label_map or self.info.default_label_map
-        get_label_map(label_map, NAME)  # refuse a map of another corpus before reading anything
-        base = find_root(root)
-        log = ProblemLog(on_error)
-        filtered: dict[str, int] = {}
+    def read(self, base: Path, lmap: LabelMap, log: ProblemLog, filtered: dict[str, int], verify_audio: bool,
+             verify_samples: bool) -> tuple[list[Utterance], Path]:
         rows: list[_Row] = []
         seen: dict[str, _Row] = {}
         for session in SESSIONS:
@@ -152,7 +146,7 @@ class IemocapAdapter:
             if not files:
                 log.add(session_dir / "dialog" / "EmoEvaluation", None, "no EmoEvaluation label files")
             for path in files:
-                for row in parse_eval_file(path, session, label_map, filtered, log):
+                for row in parse_eval_file(path, session, lmap.name, filtered, log):
                     if row.uid in seen:
                         log.add(path, row.line, f"duplicate utterance {row.uid!r} "
                                                 f"(first at {seen[row.uid].eval_file}:{seen[row.uid].line})")
@@ -182,14 +176,7 @@ class IemocapAdapter:
                     log.add(wav, None, f"{why} (labelled at {row.eval_file}:{row.line})")
                     continue
             kept.append((row, table[row.uid], os.path.abspath(wav)))
-
-        skipped = log.finish()
-        if not kept:
-            raise fatal(base, "no usable utterances found" + (f" ({len(skipped)} skipped)" if skipped else ""))
-        return LoadReport(corpus=NAME, utterances=_with_context(kept), skipped=skipped, filtered=filtered)
-
-    def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]:
-        return make_folds(utterances, protocol, self.info.protocols)
+        return _with_context(kept), base
 
 
 def _with_context(kept: list[tuple[_Row, str, str]]) -> list[Utterance]:

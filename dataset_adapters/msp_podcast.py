@@ -18,12 +18,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from dataset_adapters.check import ProblemLog, audio_problem, fatal, map_label, read_text
-from dataset_adapters.labels import LabelMap, get_label_map
-from dataset_adapters.protocols import make_folds
-from dataset_adapters.types import CorpusInfo, Fold, LoadReport, OnError, Utterance
+from dataset_adapters.check import ProblemLog, TreeAdapter, audio_problem, fatal, map_label, read_text
+from dataset_adapters.labels import LabelMap
+from dataset_adapters.types import CorpusInfo, Utterance
 
 NAME = "msp-podcast"
 
@@ -151,19 +150,15 @@ def _order_key(stem: str) -> tuple[int, ...]:
     return tuple(int(x) for x in m["segment"].split("_"))
 
 
-class MspPodcastAdapter:
+class MspPodcastAdapter(TreeAdapter):
     info = INFO
+    find_root = staticmethod(find_root)
 
-    def load(self, root: str | Path, label_map: str | None = None, on_error: OnError = "raise",
-             verify_audio: bool = True, verify_samples: bool = False) -> LoadReport:
-        label_map = label_map or self.info.default_label_map
-        lmap = get_label_map(label_map, NAME)
-        base = find_root(root)
+    def read(self, base: Path, lmap: LabelMap, log: ProblemLog, filtered: dict[str, int], verify_audio: bool,
+             verify_samples: bool) -> tuple[list[Utterance], Path]:
         label_file = find_label_file(base)
         records = read_json_records(label_file) if label_file.suffix == ".json" else read_csv_records(label_file)
-        log = ProblemLog(on_error)
         partitions: dict[str, str] | None = None
-        filtered: dict[str, int] = {}
         transcripts_dir = base / "Transcripts"
         has_transcripts = transcripts_dir.is_dir()
         kept: list[Utterance] = []
@@ -228,13 +223,7 @@ class MspPodcastAdapter:
                 audio=os.path.abspath(wav), start=None, end=None, transcript=transcript,
                 label=label, label_raw=raw, partition=split,
             ))
-        skipped = log.finish()
-        if not kept:
-            raise fatal(label_file, "no usable utterances found" + (f" ({len(skipped)} skipped)" if skipped else ""))
-        return LoadReport(corpus=NAME, utterances=_with_context(kept), skipped=skipped, filtered=filtered)
-
-    def folds(self, utterances: Sequence[Utterance], protocol: str) -> list[Fold]:
-        return make_folds(utterances, protocol, self.info.protocols)
+        return _with_context(kept), label_file
 
 
 def _with_context(kept: list[Utterance]) -> list[Utterance]:

@@ -115,28 +115,18 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
                 prep = cache[e.uid]
                 gold = classes.index(e.label) if e.label in classes else None
                 cue = (cues or {}).get(e.uid, {})
-                if "gt" in parts:
-                    gt = parts["gt"][0].numpy()
-                    vals = [normalised_entropy(gt[:, c]) for c in range(gt.shape[1])]
+                for key, kind in (("gt", "tokens"), ("gs", "time")):  # label attention over tokens / frames
+                    if key not in parts:
+                        continue
+                    g = parts[key][0].numpy()
+                    vals = [normalised_entropy(g[:, c]) for c in range(g.shape[1])]
                     if vals[0] is not None:
-                        ents["gt"].append(float(np.mean(vals)))
-                    if "tokens" in cue:
+                        ents[key].append(float(np.mean(vals)))
+                    if kind in cue:
                         if gold is None:
-                            skip("tokens", "no_label")
+                            skip(kind, "no_label")
                         else:
-                            cue_stats("tokens", gt, _token_span(e, prep.span, cue["tokens"], len(gt)), gold)
-                if "gs" in parts:
-                    gs = parts["gs"][0].numpy()
-                    vals = [normalised_entropy(gs[:, c]) for c in range(gs.shape[1])]
-                    if vals[0] is not None:
-                        ents["gs"].append(float(np.mean(vals)))
-                    if "time" in cue:
-                        if gold is None:
-                            skip("time", "no_label")
-                        else:
-                            n_raw = len(e.features.speech) if e.features is not None and e.features.speech is not None else 0
-                            factor = pooling_factor(n_raw, cfg.speech_pool, cfg.max_frames)
-                            cue_stats("time", gs, frame_span(cue["time"], len(gs), factor, frame_rate), gold)
+                            cue_stats(kind, g, _cue_span(kind, e, prep.span, cue, len(g), cfg, frame_rate), gold)
                 if e.uid in keep and gold is not None:
                     kept.append(_example_maps(e, parts, prep, gold, classes, cue, cfg, frame_rate))
                 for key in ("al", "ar"):
@@ -179,12 +169,25 @@ def _example_maps(e: Example, parts: dict[str, Any], prep: Any, gold: int, class
             out["cue_tokens"] = list(_token_span(e, prep.span, cue["tokens"], len(gt)))
     if "gs" in parts:
         gs = parts["gs"][0].numpy()
-        n_raw = len(e.features.speech) if e.features is not None and e.features.speech is not None else 0
         out["gs"] = [round(float(v), 4) for v in gs[:, gold]]
-        out["seconds_per_frame"] = pooling_factor(n_raw, cfg.speech_pool, cfg.max_frames) / frame_rate
+        out["seconds_per_frame"] = _clip_pooling_factor(e, cfg) / frame_rate
         if "time" in cue:
             out["cue_time"] = [float(cue["time"][0]), float(cue["time"][1])]
     return out
+
+
+def _clip_pooling_factor(e: Example, cfg: Any) -> int:
+    """The pooling factor LE-MER applied to this example's speech frames."""
+    n_raw = len(e.features.speech) if e.features is not None and e.features.speech is not None else 0
+    return pooling_factor(n_raw, cfg.speech_pool, cfg.max_frames)
+
+
+def _cue_span(kind: str, e: Example, prepared_span: tuple[int, int] | None, cue: Mapping[str, tuple[float, float]],
+              n_positions: int, cfg: Any, frame_rate: float) -> tuple[int, int]:
+    """The cue of `kind` ("tokens" or "time") as positions [a, b) of the attended tokens or pooled frames."""
+    if kind == "tokens":
+        return _token_span(e, prepared_span, cue["tokens"], n_positions)
+    return frame_span(cue["time"], n_positions, _clip_pooling_factor(e, cfg), frame_rate)
 
 
 def _token_span(e: Example, prepared_span: tuple[int, int] | None, tokens: tuple[float, float],

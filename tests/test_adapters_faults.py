@@ -24,6 +24,7 @@ from dataset_adapters.base import get_adapter
 from dataset_adapters.types import CorpusError
 from lemer.interface import Example, FitEnv
 from tests.helpers_adapters import make_crema, make_msp, write_wav
+from tests.helpers_runner import suite_toml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -103,17 +104,8 @@ def test_tfidf_never_crashes_on_a_missing_transcript() -> None:
 
 
 # ---------------------------------------------------------------- 3. MSP-Podcast without Transcripts/
-MSP_TFIDF_SUITE = """
-name = "nogold"
-seeds = [0]
-models = ["tfidf-lr", "majority"]
-transcripts = ["gold"]
-
-[[corpora]]
-name = "msp-podcast"
-protocol = "official"
-label_map = "msp-8"
-"""
+MSP_TFIDF_SUITE = suite_toml("nogold", [0], ["tfidf-lr", "majority"], "msp-podcast", transcripts=["gold"],
+                             protocol="official", label_map="msp-8")
 
 
 def test_text_model_on_a_corpus_without_gold_text_fails_before_training(tmp_path: Path) -> None:

@@ -76,35 +76,33 @@ def _one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> st
     return err
 
 
+def _refused_untouched(tree: Path, args: tuple[str, ...], *needles: str, cwd: Path | None = None) -> None:
+    """The CLI with `args` exits 2 with a one-line error naming `needles`, and every file under `tree` is as it was."""
+    before = _snapshot(tree)
+    proc = _cli(*args, cwd=cwd)
+    assert proc.returncode == 2
+    _one_line_error(proc, *needles)
+    assert _snapshot(tree) == before
+
+
 def test_out_equal_to_runs_dir_is_refused_and_nothing_is_deleted(tmp_path: Path) -> None:
     runs = _runs(tmp_path / "runs")
-    before = _snapshot(runs)
-    proc = _cli(str(runs), "--out", str(runs))
-    assert proc.returncode == 2
-    _one_line_error(proc, "refusing", str(runs))
-    assert _snapshot(runs) == before
+    _refused_untouched(runs, (str(runs), "--out", str(runs)), "refusing", str(runs))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
 
 
 def test_out_equal_to_a_corpus_folder_of_the_runs_is_refused(tmp_path: Path) -> None:
     runs = _runs(tmp_path / "runs")
     corpus = runs / "suite" / "synthetic-iemocap"
-    before = _snapshot(runs)
-    proc = _cli(str(runs), "--out", str(corpus))
-    assert proc.returncode == 2
-    _one_line_error(proc, "refusing", str(corpus))
-    assert _snapshot(runs) == before
+    _refused_untouched(runs, (str(runs), "--out", str(corpus)), "refusing", str(corpus))
 
 
 def test_out_dot_does_not_delete_the_working_directory(tmp_path: Path) -> None:
     work = tmp_path / "work"
     runs = _runs(work / "runs")
     (work / "notes.txt").write_text("mine")
-    before = _snapshot(work)
-    proc = _cli("runs", "--out", ".", cwd=work)
-    assert proc.returncode == 2
-    _one_line_error(proc, "refusing")
-    assert _snapshot(work) == before and runs.is_dir()
+    _refused_untouched(work, ("runs", "--out", "."), "refusing", cwd=work)
+    assert runs.is_dir()
     assert sorted(p.name for p in work.iterdir()) == ["notes.txt", "runs"]
 
 
@@ -157,11 +155,7 @@ def test_a_users_file_in_the_leaderboard_folder_is_never_deleted(tmp_path: Path)
     out = tmp_path / "board"
     assert _cli(str(runs), "--out", str(out)).returncode == 0
     (out / "my-notes.md").write_text("mine")
-    before = _snapshot(out)
-    proc = _cli(str(runs), "--out", str(out))
-    assert proc.returncode == 2
-    _one_line_error(proc, "my-notes.md", str(out))
-    assert _snapshot(out) == before
+    _refused_untouched(out, (str(runs), "--out", str(out)), "my-notes.md", str(out))
 
 
 def test_empty_folder_and_legacy_leaderboard_are_accepted(tmp_path: Path) -> None:

@@ -14,20 +14,10 @@ import pytest
 
 from leaderboard.results import read_result
 from leaderboard.schema import RESULT_FILE
-from tests.helpers_runner import make_iemocap_tree, write_suite
+from tests.helpers_runner import check_grid_complete, make_iemocap_tree, slow_suite, write_suite
 
 REPO = Path(__file__).resolve().parents[1]
-SLOW_SUITE = """
-name = "k"
-seeds = [0, 1, 2, 3]
-models = ["test-slow"]
-
-[model_config.test-slow]
-seconds = 0.25
-
-[[corpora]]
-name = "iemocap"
-"""
+SLOW_SUITE = slow_suite(4, 0.25)
 TOTAL = 4 * 3  # seeds x loso folds of the 3-session tree
 
 
@@ -55,14 +45,6 @@ def _kill_when(proc: subprocess.Popen, out: Path, n_results: int, sig: int) -> N
     proc.wait(timeout=30)
 
 
-def _check_complete(out: Path) -> None:
-    results = sorted(out.rglob(RESULT_FILE))
-    assert len(results) == TOTAL
-    ids = [read_result(p).result["run_id"] for p in results]  # validates result + predictions
-    assert len(set(ids)) == TOTAL
-    assert not list(out.rglob("*.tmp")) and not list(out.rglob("error.txt"))
-
-
 @pytest.mark.parametrize("sig, jobs", [(signal.SIGKILL, "1"), (signal.SIGTERM, "2")])
 def test_killed_grid_restarts_and_finishes_without_duplicates(tmp_path: Path, corpus: Path, sig: int, jobs: str) -> None:
     suite = write_suite(tmp_path / "k.toml", SLOW_SUITE)
@@ -83,4 +65,4 @@ def test_killed_grid_restarts_and_finishes_without_duplicates(tmp_path: Path, co
     assert summary["runs_total"] == TOTAL and summary["runs_failed"] == 0
     assert summary["runs_skipped"] >= len(done_before)  # runs finished after the count above are skipped too
     assert summary["runs_skipped"] + summary["runs_done"] == TOTAL
-    _check_complete(out)
+    check_grid_complete(out, TOTAL)

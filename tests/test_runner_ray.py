@@ -22,11 +22,10 @@ ray = pytest.importorskip("ray")
 
 from benchmarks.run.grid import RunOptions, run_suite  # noqa: E402
 from benchmarks.suite import load_suite  # noqa: E402
-from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements  # noqa: E402
-from leaderboard.results import read_result  # noqa: E402
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE  # noqa: E402
+from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements  # noqa: E402
 from tests.helpers_features import write_tone  # noqa: E402
-from tests.helpers_runner import TEST_MODELS, make_iemocap_tree, write_suite  # noqa: E402
+from tests.helpers_runner import TEST_MODELS, check_grid_complete, make_iemocap_tree, slow_suite, write_suite  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,17 +73,7 @@ protocol = "loso"
 label_map = "iemocap-4"
 """
 
-SLOW_SUITE = """
-name = "k"
-seeds = [0, 1, 2, 3]
-models = ["test-slow"]
-
-[model_config.test-slow]
-seconds = 0.6
-
-[[corpora]]
-name = "iemocap"
-"""
+SLOW_SUITE = slow_suite(4, 0.6)
 TOTAL = 4 * 3
 
 
@@ -186,19 +175,11 @@ def _grid_with_a_kill(tmp_path: Path, corpus: Path, retries: int):
     return suite, out, summary
 
 
-def _check_complete(out: Path) -> None:
-    results = sorted(out.rglob(RESULT_FILE))
-    assert len(results) == TOTAL
-    ids = [read_result(p).result["run_id"] for p in results]  # validates result + predictions
-    assert len(set(ids)) == TOTAL
-    assert not list(out.rglob("*.tmp")) and not list(out.rglob("error.txt"))
-
-
 def test_killed_ray_worker_is_retried_within_the_grid(cluster, tmp_path: Path, corpus: Path) -> None:
     _, out, summary = _grid_with_a_kill(tmp_path, corpus, retries=2)
     assert summary.runs_failed == 0, summary.failures
     assert summary.runs_done == TOTAL
-    _check_complete(out)
+    check_grid_complete(out, TOTAL)
 
 
 def test_killed_ray_worker_without_retries_is_finished_by_a_rerun(cluster, tmp_path: Path, corpus: Path) -> None:
@@ -212,7 +193,7 @@ def test_killed_ray_worker_without_retries_is_finished_by_a_rerun(cluster, tmp_p
     assert rerun.runs_done == TOTAL - len(done)
     for p, (mtime, raw) in done.items():  # completed runs untouched
         assert p.stat().st_mtime_ns == mtime and p.read_bytes() == raw
-    _check_complete(out)
+    check_grid_complete(out, TOTAL)
 
 
 def test_cli_ray_executor_prints_the_same_summary_line(cluster, tmp_path: Path, corpus: Path, capsys) -> None:

@@ -20,19 +20,24 @@ def arrays() -> list:
     return [(_key(i), _array(i, 16, 384)) for i in range(N)]
 
 
-@pytest.mark.parametrize("layout", ["old", "sharded"])
-def test_cache_write(benchmark, arrays: list, tmp_path: Path, layout: str) -> None:  # noqa: ANN001
+def _write(layout: str, root: Path, arrays: list) -> None:
+    """Every entry of `arrays` into a cache at `root` in the `old` (one file each) or `sharded` layout."""
     from benchmarks.features.cache import FeatureCache, write_legacy_entry
 
+    if layout == "old":
+        for key, a in arrays:
+            write_legacy_entry(root / "features", key, a)
+    else:
+        cache = FeatureCache(root)
+        for key, a in arrays:
+            cache.put(key, a)
+        cache.flush()
+
+
+@pytest.mark.parametrize("layout", ["old", "sharded"])
+def test_cache_write(benchmark, arrays: list, tmp_path: Path, layout: str) -> None:  # noqa: ANN001
     def write() -> None:
-        if layout == "old":
-            for key, a in arrays:
-                write_legacy_entry(tmp_path / "features", key, a)
-        else:
-            cache = FeatureCache(tmp_path)
-            for key, a in arrays:
-                cache.put(key, a)
-            cache.flush()
+        _write(layout, tmp_path, arrays)
 
     benchmark.pedantic(write, setup=lambda: shutil.rmtree(tmp_path / "features", ignore_errors=True), rounds=2,
                        iterations=1)
@@ -40,17 +45,10 @@ def test_cache_write(benchmark, arrays: list, tmp_path: Path, layout: str) -> No
 
 @pytest.mark.parametrize("layout", ["old", "sharded"])
 def test_cache_read_all_held(benchmark, arrays: list, tmp_path: Path, layout: str) -> None:  # noqa: ANN001
-    from benchmarks.features.cache import FeatureCache, write_legacy_entry
+    from benchmarks.features.cache import FeatureCache
     from benchmarks.perf.cache_scale import _old_get
 
-    if layout == "old":
-        for key, a in arrays:
-            write_legacy_entry(tmp_path / "features", key, a)
-    else:
-        w = FeatureCache(tmp_path)
-        for key, a in arrays:
-            w.put(key, a)
-        w.flush()
+    _write(layout, tmp_path, arrays)
 
     def read() -> int:
         cache = FeatureCache(tmp_path)

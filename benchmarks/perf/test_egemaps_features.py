@@ -5,7 +5,7 @@
 - `test_egemaps_frames`: the `opensmile:egemaps` frame encoder through `FeatureStore.speech` (decode,
   25 descriptors per 10 ms, fp16 entries written), disk cache emptied each round.
 
-Run: `python -m pytest benchmarks/perf/test_egemaps_features.py --benchmark-only` (clips/s = N_CLIPS / mean).
+Run: `python -m pytest benchmarks/perf/test_egemaps_features.py --benchmark-only` (clips/s = N_CLIPS of conftest.py / mean).
 """
 from __future__ import annotations
 
@@ -13,22 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
-
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-N_CLIPS = 16
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - list[Utterance]
-    from dataset_adapters.base import get_adapter
-    from dataset_adapters.synth import generate
-
-    root = tmp_path_factory.mktemp("perf") / "IEMOCAP_full_release"
-    generate("iemocap", root, scale="tiny", seed=0, progress=False)
-    return list(get_adapter("iemocap").load(root).utterances)[:N_CLIPS]
-
 
 def test_egemaps_functionals(benchmark, clips) -> None:  # noqa: ANN001
     from baselines import clip_cache

@@ -12,17 +12,9 @@ from pathlib import Path
 
 import pytest
 
-SUITE = """
-name = "perf-exec"
-seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
-models = ["test-slow"]
+from tests.helpers_runner import slow_suite
 
-[model_config.test-slow]
-seconds = 0.1
-
-[[corpora]]
-name = "iemocap"
-"""
+SUITE = slow_suite(12, 0.1, name="perf-exec")
 N_RUNS = 12 * 5
 
 

@@ -5,7 +5,7 @@
 - `test_speech_features_naive`: one clip at a time, log-mel padded to the full 3000-frame (30 s)
   window, encoded, then trimmed to the clip's length; nothing cached.
 
-Run: `python -m pytest benchmarks/perf --benchmark-only` (clips/s = N_CLIPS / mean).
+Run: `python -m pytest benchmarks/perf --benchmark-only` (clips/s = N_CLIPS of conftest.py / mean).
 """
 from __future__ import annotations
 
@@ -13,22 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
-
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-N_CLIPS = 16
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - list[Utterance]
-    from dataset_adapters.base import get_adapter
-    from dataset_adapters.synth import generate
-
-    root = tmp_path_factory.mktemp("perf") / "IEMOCAP_full_release"
-    generate("iemocap", root, scale="tiny", seed=0, progress=False)
-    return list(get_adapter("iemocap").load(root).utterances)[:N_CLIPS]
-
 
 def test_speech_features_batched(benchmark, clips, tmp_path: Path) -> None:  # noqa: ANN001
     from benchmarks.features.store import FeatureStore
@@ -44,8 +29,8 @@ def test_speech_features_batched(benchmark, clips, tmp_path: Path) -> None:  # n
 
 
 def test_speech_features_naive(benchmark, clips) -> None:  # noqa: ANN001
-    from dataset_adapters.audio import read_audio
     from benchmarks.features.speech_encoder import WhisperEncoder
+    from dataset_adapters.audio import read_audio
 
     enc = WhisperEncoder(padded=True)
     enc.encode([read_audio(clips[0].audio)])  # model load outside the timed rounds
