@@ -17,6 +17,7 @@ from typing import Any
 from lemer.switches import (
     ConfigError,
     Switches,
+    TrainingSwitches,
     check_bool,
     check_choice,
     check_fraction,
@@ -116,7 +117,7 @@ class AcousticConfig(ClipLRConfig):
 
 
 @dataclass(frozen=True)
-class NeuralConfig(Switches):
+class NeuralConfig(TrainingSwitches):
     """The switches of every neural baseline (on cached encoder features, trained with `fit_module`).
 
     With `context_window` 0 a baseline reads the target utterance's tokens only; with context it reads
@@ -133,16 +134,6 @@ class NeuralConfig(Switches):
     max_tokens: int = shared("max_tokens", 256)
     speech_pool: int = shared("speech_pool", 1)
     max_frames: int = shared("max_frames", 1500)  # 30 s at 50 frames/s before longer clips are pooled harder
-    # These models are small: on this shared 2-core machine 2 threads made a fit 5-10x SLOWER (spinning
-    # OpenMP workers competing with other processes), 1 thread was never slower than ~1.5x.
-    torch_threads: int = shared("torch_threads", 1)
-    lr: float = shared("lr")
-    weight_decay: float = shared("weight_decay")
-    max_epochs: int = shared("max_epochs")
-    patience: int = shared("patience")
-    batch_size: int = shared("batch_size")
-    class_weights: bool = shared("class_weights")
-    grad_clip: float = shared("grad_clip")
 
 
 @dataclass(frozen=True)

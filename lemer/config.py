@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from lemer.switches import ConfigError, Switches, check_bool, check_choice, check_int, check_name, check_number, shared
+from lemer.switches import ConfigError, TrainingSwitches, check_bool, check_choice, check_int, check_name, check_number, shared
 
 Modalities = Literal["text", "speech", "both"]
 LabelInit = Literal["keywords", "random"]
@@ -25,7 +25,7 @@ FUSION_ATTENTION_CHOICES = ("both", "ar", "al")  # same tuple as lemer.fusion's 
 
 
 @dataclass(frozen=True)
-class LEMERConfig(Switches):
+class LEMERConfig(TrainingSwitches):
     """The switches of `LEMER(**config)`; unknown keys are an error, never ignored.
 
     Input and optimisation switches are the ones every model shares (`lemer/switches.py`: same names,
@@ -60,15 +60,8 @@ class LEMERConfig(Switches):
     mu2: float = 0.5  # auxiliary cross-entropy on the label-enhanced text representation
     mu3: float = 0.5  # auxiliary cross-entropy on the label-enhanced speech representation
     mu4: float = 1.0  # attention constraint MSE(Ar, Al) (was `mu`)
-    # --- optimisation (forwarded to lemer.training.TrainConfig) --------------------------------
-    lr: float = shared("lr")
-    weight_decay: float = shared("weight_decay")
-    max_epochs: int = shared("max_epochs")
-    patience: int = shared("patience")
-    batch_size: int = shared("batch_size")
-    class_weights: bool = shared("class_weights")
-    grad_clip: float = shared("grad_clip")
-    torch_threads: int = shared("torch_threads", 1)
+    # --- optimisation: lr, weight_decay, max_epochs, patience, batch_size, class_weights, grad_clip,
+    # torch_threads come from TrainingSwitches (lemer/switches.py), shared with the neural baselines
     # --- encoders (finetune=true: lemer/finetune.py) -------------------------------------------
     finetune: bool = False
     text_model: str = "bert-base-uncased"

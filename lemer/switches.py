@@ -155,6 +155,24 @@ class Switches:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class TrainingSwitches(Switches):
+    """The optimisation switches of every neural model (LE-MER and the neural baselines), forwarded to
+    `lemer.training.TrainConfig`: declared once here, with the same defaults and checks everywhere.
+
+    One intra-op thread by default: these models are small, and on a shared 2-core machine 2 threads
+    made a fit 5-10x SLOWER (spinning OpenMP workers competing with other processes)."""
+
+    lr: float = shared("lr")
+    weight_decay: float = shared("weight_decay")
+    max_epochs: int = shared("max_epochs")
+    patience: int = shared("patience")
+    batch_size: int = shared("batch_size")
+    class_weights: bool = shared("class_weights")
+    grad_clip: float = shared("grad_clip")
+    torch_threads: int = shared("torch_threads", 1)
+
+
 def train_config(cfg: Switches) -> TrainConfig:
     """The `TrainConfig` for the shared training loop, from a config that declares the training switches."""
     return TrainConfig(**{f.name: getattr(cfg, f.name) for f in fields(TrainConfig)})
