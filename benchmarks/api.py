@@ -67,7 +67,8 @@ def run_suite(suite: "str | os.PathLike[str] | Suite", corpora: Mapping[str, str
     Completed runs are skipped, as on the CLI.
     """
     from benchmarks.corpora import parse_corpus_args
-    from benchmarks.run.grid import RunOptions, run_suite as run_grid
+    from benchmarks.run.grid import RunOptions
+    from benchmarks.run.grid import run_suite as run_grid
     from benchmarks.suite import Suite, load_suite
 
     parsed = suite if isinstance(suite, Suite) else load_suite(os.fspath(suite))

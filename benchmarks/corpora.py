@@ -20,6 +20,7 @@ from dataset_adapters.base import CORPORA, corpus_info, get_adapter
 from dataset_adapters.hf_dataset import format_hf_root, is_hf_root, parse_hf_root, read_provenance
 from dataset_adapters.types import Fold, Utterance
 
+
 class MissingCorpus(RuntimeError):
     """A suite needs a corpus whose root was not given or does not exist."""
 

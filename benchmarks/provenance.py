@@ -8,8 +8,9 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

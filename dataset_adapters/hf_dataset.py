@@ -227,7 +227,7 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
     for i, row in enumerate(rows):
         where = f"{path} row {i}"
 
-        def get(field: str) -> Any:
+        def get(field: str, row: dict[str, Any] = row) -> Any:
             return row.get(present[field]) if field in present else None
 
         if not _text(get("uid")):

@@ -37,8 +37,19 @@ from leaderboard.metrics import Scores, score_codes, scores_from_confusion
 from leaderboard.power import mdd_from_bootstrap
 from leaderboard.results import ResultError, Run
 from leaderboard.significance import (
-    DEFAULT_RESAMPLES, Comparison, bootstrap_counts, bootstrap_p, holm, majority_correct, mcnemar_exact,
-    metric_weights, percentile_ci, permutation_p, random_signs, resampled_metric, seed_mean_correct,
+    DEFAULT_RESAMPLES,
+    Comparison,
+    bootstrap_counts,
+    bootstrap_p,
+    holm,
+    majority_correct,
+    mcnemar_exact,
+    metric_weights,
+    percentile_ci,
+    permutation_p,
+    random_signs,
+    resampled_metric,
+    seed_mean_correct,
 )
 
 ALPHA = 0.05

@@ -15,8 +15,9 @@ reference points"; users may add their own with `--references FILE.toml`:
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
+
+import tomllib
 
 REFERENCE_KEYS = {"corpus", "model", "protocol", "source", "wa", "ua", "macro_f1", "note"}
 

@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from lemer.switches import ConfigError, TrainingSwitches, check_bool, check_choice, check_int, check_name, check_number, shared
+from lemer.switches import (
+    ConfigError,
+    TrainingSwitches,
+    check_bool,
+    check_choice,
+    check_int,
+    check_name,
+    check_number,
+    shared,
+)
 
 Modalities = Literal["text", "speech", "both"]
 LabelInit = Literal["keywords", "random"]

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z']+\b"  # words of >= 2 letters; no numbers or tags' brackets
 # Articles, pronouns, prepositions, conjunctions and auxiliaries only: no negations, no content words.

@@ -35,7 +35,13 @@ from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requi
 from lemer.label_embeddings import LabelInit, semantic_init, tonal_init
 from lemer.layers import Projection, masked_max, mlp_head, pad_sequences
 from lemer.training import (
-    TrainConfig, TrainHistory, fit_module, predict_proba, probs_to_predictions, seed_everything, torch_threads,
+    TrainConfig,
+    TrainHistory,
+    fit_module,
+    predict_proba,
+    probs_to_predictions,
+    seed_everything,
+    torch_threads,
 )
 
 CITATION = "Wang et al., Leveraging Label Information for Multimodal Emotion Recognition, Interspeech 2023, arXiv:2309.02106"

@@ -59,8 +59,7 @@ def tiny_bert(dirpath: Path) -> Path:
 def tiny_speech_model(dirpath: Path, kind: str = "wav2vec2") -> Path:
     """A randomly initialised 2-layer wav2vec2 / HuBERT / WavLM (conv stride 320 as in the real models)."""
     import torch
-    from transformers import (HubertConfig, HubertModel, Wav2Vec2Config, Wav2Vec2Model, WavLMConfig,
-                              WavLMModel)
+    from transformers import HubertConfig, HubertModel, Wav2Vec2Config, Wav2Vec2Model, WavLMConfig, WavLMModel
 
     torch.manual_seed(0)
     classes = {"wav2vec2": (Wav2Vec2Config, Wav2Vec2Model), "hubert": (HubertConfig, HubertModel),

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.helpers_features import make_utt  # first: it sets the offline/cache environment
 from benchmarks.features import egemaps_encoder as ee
 from benchmarks.features.speech_encoder import (
     DEFAULT_SPEECH_SPEC,
@@ -16,6 +15,7 @@ from benchmarks.features.speech_encoder import (
     n_output_frames,
 )
 from tests.helpers_egemaps import SR, harmonic
+from tests.helpers_features import make_utt  # first: it sets the offline/cache environment
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +41,9 @@ def test_frame_encoder_gives_25_descriptors_at_100_fps() -> None:
 
 
 def test_units_keep_speech_like_values_small() -> None:
-    from dataset_adapters.synth.espeak import synthesize
     import soxr
+
+    from dataset_adapters.synth.espeak import synthesize
 
     audio, sr = synthesize("I think I have seen this before, maybe tomorrow it will be cold")
     x = np.asarray(audio, dtype=np.float32)

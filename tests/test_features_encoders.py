@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dataset_adapters.audio import read_audio
 from benchmarks.features.cache import EncoderUnavailable
-from benchmarks.features.store import FeatureStore
 from benchmarks.features.speech_encoder import HFSpeechEncoder, WhisperEncoder, get_speech_encoder, n_output_frames
+from benchmarks.features.store import FeatureStore
 from benchmarks.features.text_encoder import TextEncoder
+from dataset_adapters.audio import read_audio
 from tests.helpers_features import make_utt, tiny_bert, tiny_speech_model, write_tone
 
 

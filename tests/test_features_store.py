@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from benchmarks.cli import main
-from benchmarks.features.store import FeatureStore
 from benchmarks.features.speech_encoder import n_output_frames
+from benchmarks.features.store import FeatureStore
 from dataset_adapters.types import Utterance
 from tests.helpers_features import tiny_iemocap
 
@@ -49,7 +49,7 @@ def test_store_outputs_match_the_contract(corpus, tmp_path: Path) -> None:  # no
     by_uid = {u.uid: u for u in utts}
     items = [(u.uid, u.transcript or "", [by_uid[c].transcript or "" for c in u.context if c in by_uid]) for u in utts]
     text = store.text(items, context_window=10)
-    for uid, t, ctx in items:
+    for uid, _text, ctx in items:
         arr, (s, e) = text[uid]
         assert arr.shape[1] == 384 and 0 < s < e < arr.shape[0]
         assert (s > 1) == bool(ctx)

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from leaderboard.schema import SCHEMA_VERSION
 from sklearn.metrics import balanced_accuracy_score
 from statsmodels.stats.multitest import multipletests
 
 from leaderboard.build import OUTPUT_FILES, build_leaderboard
 from leaderboard.references import load_references
 from leaderboard.results import ResultError
+from leaderboard.schema import SCHEMA_VERSION
 from tests.helpers_leaderboard import fold_data, make_runs_dir, noisy_predictions, write_run
 
 LOSO = ("synthetic-iemocap", "loso")

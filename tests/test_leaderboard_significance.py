@@ -6,12 +6,21 @@ from math import comb
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.multitest import multipletests
 
 from leaderboard.significance import (
-    bootstrap_counts, compare, holm, majority_correct, mcnemar_exact, metric_value, metric_weights, permutation_p,
-    random_signs, resampled_metric, seed_mean_correct,
+    bootstrap_counts,
+    compare,
+    holm,
+    majority_correct,
+    mcnemar_exact,
+    metric_value,
+    metric_weights,
+    permutation_p,
+    random_signs,
+    resampled_metric,
+    seed_mean_correct,
 )
 
 

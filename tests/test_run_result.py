@@ -13,7 +13,14 @@ import pytest
 from benchmarks.cli import main
 from leaderboard.results import read_result
 from leaderboard.schema import (
-    HISTORY_FILE, LOG_FILE, PREDICTIONS_FILE, RESULT_FILE, SCHEMA_VERSION, ResultError, RunResult, migrate,
+    HISTORY_FILE,
+    LOG_FILE,
+    PREDICTIONS_FILE,
+    RESULT_FILE,
+    SCHEMA_VERSION,
+    ResultError,
+    RunResult,
+    migrate,
 )
 from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, write_suite
 

@@ -7,7 +7,14 @@ from torch import nn
 
 from lemer.interface import Example, Features
 from lemer.layers import AttentivePooling, masked_max, masked_mean, masked_softmax, pad_sequences
-from lemer.training import TrainConfig, seed_everything, fit_module, length_bucketed_batches, predict_proba, unweighted_accuracy
+from lemer.training import (
+    TrainConfig,
+    fit_module,
+    length_bucketed_batches,
+    predict_proba,
+    seed_everything,
+    unweighted_accuracy,
+)
 
 
 def _examples(n: int, seed: int) -> list[Example]:

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from benchmarks.atomic import write_text_atomic
-from dataset_adapters.base import CORPORA, get_adapter
-from dataset_adapters.base import load_report
+from dataset_adapters.base import CORPORA, get_adapter, load_report
 from dataset_adapters.types import CorpusError, LoadReport, Problem
 
 EXIT_BAD_INPUT = 2

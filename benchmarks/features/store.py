@@ -15,8 +15,8 @@ from typing import Iterable, Sequence, TypeVar
 
 import numpy as np
 
-from dataset_adapters.audio import SAMPLE_RATE, audio_hash, read_audio
 from benchmarks.features.cache import FeatureCache, key_of, raise_open_file_limit
+from dataset_adapters.audio import SAMPLE_RATE, audio_hash, read_audio
 from dataset_adapters.types import Utterance
 
 T = TypeVar("T")

@@ -193,7 +193,7 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
 
     asr: dict[str, dict[str, Any]] = {}
     if not skip_asr:
-        from benchmarks.transcripts import get_source, corpus_wer
+        from benchmarks.transcripts import corpus_wer, get_source
 
         picked = [utts[i] for i in stratified_sample(durations, asr_clips)]
         picked_s = sum(durations[i] for i in stratified_sample(durations, asr_clips))
@@ -256,7 +256,6 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
 def project(m: dict[str, Any]) -> dict[str, Any]:
     """Cost of the real suites on this machine from the measured unit costs (every input is in the output)."""
     from benchmarks.models import MODELS, describe
-
     from lemer.config import LEMERConfig
 
     lemer = m["lemer"]

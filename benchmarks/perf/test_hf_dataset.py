@@ -46,8 +46,8 @@ def test_read_hf(benchmark, corpus: tuple[Path, Path]) -> None:  # noqa: ANN001
 
 
 def test_export_hf(benchmark, corpus: tuple[Path, Path], tmp_path: Path) -> None:  # noqa: ANN001
-    from dataset_adapters.hf_dataset import export_dataset
     from dataset_adapters.base import load_report
+    from dataset_adapters.hf_dataset import export_dataset
 
     utts = load_report("iemocap", str(corpus[0]), verify_audio=False).utterances
     out = tmp_path / "export"

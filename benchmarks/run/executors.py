@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
-import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace

@@ -21,9 +21,9 @@ from typing import Any, Callable
 from tqdm import tqdm
 
 from benchmarks.corpora import resolve_roots
-from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.execute import OUTPUT_UNWRITABLE, is_complete
 from benchmarks.run.executors import make_executor
+from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.preflight import check_device, check_pretrained
 from benchmarks.suite import RunSpec, Suite, expand
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from dataset_adapters.registry import Registry, UnknownName, did_you_mean
-
 from benchmarks.transcripts.base import TranscriptSource
+from dataset_adapters.registry import Registry, UnknownName, did_you_mean
 
 ASR_ENGINES: Registry[Any] = Registry("ASR engine")
 ASR_ENGINES.register("whisper-tiny.en", "benchmarks.transcripts.whisper_asr:WhisperAsr",
