@@ -24,6 +24,7 @@ from leaderboard.schema import (
 from lemer.interface import FitEnv, Prediction
 
 from benchmarks.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
+from benchmarks.run.cues import by_cue_type, cue_spans, merge_diagnostics
 from benchmarks.run.examples import build_examples
 from benchmarks.models import load_target
 from benchmarks.provenance import git_hash, package_version
@@ -101,10 +102,11 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         raise ValueError(f"empty split: {len(train)} train, {len(test)} test utterances")
 
     model = model_cls.from_config(dict(spec.model_config))
+    spans = _oracle_spans(spec, data, split) if model.requirements.cue_spans else None
     runtime = configure_run(spec.seed, threads)
     log_lines: list[str] = []
     env = FitEnv(classes=tuple(classes), seed=spec.seed,
-                 embed_words=data.embed_words if spec.text_encoder else None, log=log_lines.append)
+                 embed_words=data.embed_words if spec.text_encoder else None, log=log_lines.append, cue_spans=spans)
     t_fit = time.perf_counter()
     model.fit(train, valid, env)
     t_pred = time.perf_counter()
@@ -120,6 +122,13 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     scores = score_labels([r["gold"] for r in rows], [r["pred"] for r in rows], list(classes))
 
     pred_bytes = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+    # ---- cue ground truth (synthetic corpora only): read after predicting, from the test corpus's sidecar
+    test_cues = data.cues(spec.corpus)
+    harness_diag = None
+    if test_cues is not None:
+        harness_diag = {"modalities": list(model.modalities),
+                        **by_cue_type(test_cues, test_ids, [r["gold"] for r in rows], [r["pred"] for r in rows])}
+    diagnostics = merge_diagnostics(getattr(model, "diagnostics", None), harness_diag)
     history = _history(model)
     result = RunResult(
         run_id=spec.run_id,
@@ -135,8 +144,21 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         runtime=runtime,
         predictions_sha256=_sha256(pred_bytes),
         history=None if history is None else {k: history.get(k) for k in ("best_epoch", "best_valid_ua", "epochs_run")},
+        diagnostics=diagnostics,
     )
     write_run_files(run_dir, result, pred_bytes, log_lines, history)
+
+
+def _oracle_spans(spec: RunSpec, data: RunData, split: Any) -> dict[str, Any]:
+    """Cue spans of every train/valid/test utterance, for a model that declared it reads ground truth."""
+    spans: dict[str, Any] = {}
+    for name, utts in ((spec.train_corpus, split.train + split.valid), (spec.corpus, split.test)):
+        cues = data.cues(name)
+        if cues is None:
+            raise ValueError(f"model {spec.model!r} is a validation oracle that reads cue ground truth, but "
+                             f"{data.config.roots[name].display} has none (only generated synthetic corpora do)")
+        spans.update(cue_spans(cues, [u.uid for u in utts], data.config.roots[name].display))
+    return spans
 
 
 def _history(model: Any) -> dict[str, Any] | None:

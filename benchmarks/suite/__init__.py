@@ -519,6 +519,8 @@ def expand(
 
     def add(f: ModelFacts, ablation: dict[str, Any] | None, corpus: str, train: str, protocol: str,
             train_protocol: str, label_map: str, fold: str, transcript: str, seed: int) -> None:
+        if f.cue_spans and not (roots[corpus].synthetic and roots[train].synthetic):
+            return  # an oracle reading cue ground truth: only generated corpora have it (`models = ["*"]` on real data)
         independent = not f.reads_text
         spec = RunSpec(
             suite=suite.name, model=f.name, model_target=f.target, model_config=dict(f.config), ablation=ablation,
