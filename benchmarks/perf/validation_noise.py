@@ -1,0 +1,96 @@
+"""How noisy is model selection under a protocol's validation split? (a measurement script, not a test)
+
+    python -m benchmarks.perf.validation_noise --corpus iemocap=ROOT --protocol loso --seeds 0 1 2
+
+For every fold, seed and validation rule (IEMOCAP loso: `session` = the whole next session vs
+`speaker` = one speaker of it; CREMA-D speaker-5fold: `group` vs `half-group`), it fits `speech-only`
+(the demo's switches: 10 epochs, patience 3) and records the chosen epoch's validation UA and the
+test UA. Selection is noisy when validation UA tells little about test UA: we report, per rule,
+the mean absolute gap |valid UA - test UA|, the standard deviation of that gap over folds x seeds,
+the spread (std over seeds, averaged over folds) of the test UA, and the mean test UA (a larger
+validation split takes training data away, so it must not cost much accuracy).
+
+Measured 2026-12-01 on the synthetic `small` corpora (shared 2-core machine, load ~7-8):
+see the issue note / report of branch i12v for the table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from typing import Any
+
+from benchmarks.corpora import CorpusRoot
+from benchmarks.run.examples import build_examples
+from benchmarks.run.inputs import DataConfig, RunData
+from dataset_adapters.base import get_adapter
+from dataset_adapters.protocols import leave_one_session_out, speaker_kfold
+from dataset_adapters.labels import get_label_map
+from lemer.interface import FitEnv
+
+RULES = {"loso": ("session", "speaker"), "speaker-5fold": ("group", "half-group")}
+LABEL_MAPS = {"iemocap": "iemocap-4", "crema-d": "crema-6"}
+
+
+def folds_for(protocol: str, utterances: list[Any], rule: str) -> list[Any]:
+    if protocol == "loso":
+        return leave_one_session_out(utterances, validation=rule)
+    return speaker_kfold(utterances, validation=rule)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", required=True, help="NAME=ROOT (iemocap or crema-d)")
+    ap.add_argument("--protocol", required=True, choices=sorted(RULES))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--cache", default=None)
+    args = ap.parse_args()
+    name, _, root = args.corpus.partition("=")
+    label_map = LABEL_MAPS[name]
+    data = RunData(DataConfig(roots={name: CorpusRoot(name, root, f"synthetic-{name}", True)}, cache_dir=args.cache,
+                              progress=False))
+    corpus = data.corpus(name, label_map)
+    feats = data.speech_features(name, label_map)
+    classes = tuple(get_label_map(label_map).classes)
+    from baselines.unimodal import SpeechOnly
+
+    rows = []
+    for rule in RULES[args.protocol]:
+        for fold in folds_for(args.protocol, corpus.utterances, rule):
+            pick = corpus.by_uid
+
+            def ex(uids: tuple[str, ...], labels: bool) -> list[Any]:
+                return build_examples([pick[u] for u in uids], with_labels=labels, transcripts=None, context_window=0,
+                                      text_features=None, speech_features=feats)
+
+            train, valid, test = ex(fold.train, True), ex(fold.valid, True), ex(fold.test, False)
+            gold = [pick[u].label for u in fold.test]
+            for seed in args.seeds:
+                t0 = time.perf_counter()
+                m = SpeechOnly(max_epochs=10, patience=3)
+                m.fit(train, valid, FitEnv(classes=classes, seed=seed))
+                preds = {p.uid: p.label for p in m.predict(test)}
+                recalls = [statistics.mean([preds[u] == c for u, g in zip(fold.test, gold) if g == c])
+                           for c in classes if c in gold]
+                rows.append({"rule": rule, "fold": fold.name, "seed": seed, "n_train": len(train), "n_valid": len(valid),
+                             "valid_ua": m.history.best_valid_ua, "test_ua": statistics.mean(recalls),
+                             "best_epoch": m.history.best_epoch, "s": round(time.perf_counter() - t0, 1)})
+                print(json.dumps(rows[-1]), flush=True)
+    for rule in RULES[args.protocol]:
+        r = [x for x in rows if x["rule"] == rule]
+        gaps = [x["valid_ua"] - x["test_ua"] for x in r]
+        by_fold: dict[str, list[float]] = {}
+        for x in r:
+            by_fold.setdefault(x["fold"], []).append(x["test_ua"])
+        spread = statistics.mean(statistics.stdev(v) for v in by_fold.values()) if len(args.seeds) > 1 else float("nan")
+        print(json.dumps({"rule": rule, "runs": len(r), "n_valid_mean": statistics.mean(x["n_valid"] for x in r),
+                          "n_train_mean": statistics.mean(x["n_train"] for x in r),
+                          "mean_abs_gap": round(statistics.mean(abs(g) for g in gaps), 4),
+                          "gap_std": round(statistics.stdev(gaps), 4),
+                          "test_ua_seed_spread": round(spread, 4),
+                          "test_ua_mean": round(statistics.mean(x["test_ua"] for x in r), 4)}))
+
+
+if __name__ == "__main__":
+    main()
