@@ -99,8 +99,12 @@ def test_a_badly_built_corpus_fails_each_check_and_says_so_in_words(tmp_path: Pa
     lb = compute_leaderboard(load_runs(root), n_resamples=200)
     md = markdown(lb)
     assert "This benchmark FAILS validity checks (a), (b), (c)" in md and "[synthetic]" in md
-    page = render(lb, [])
-    assert "FAILS validity checks" in page and "SYNTHETIC corpus" in page
+    from leaderboard.plots import all_plots
+
+    plots = all_plots(lb)
+    assert [p.title for p in plots if p.section == "validity"] == [f"Accuracy by cue type — {CORPUS} · loso · iemocap-4 [synthetic]"]
+    page = render(lb, plots)
+    assert "FAILS validity checks" in page and "SYNTHETIC corpus" in page and "Accuracy by cue type" in page
 
 
 def test_the_oracle_is_never_ranked_but_shown_in_the_panel(tmp_path: Path) -> None:

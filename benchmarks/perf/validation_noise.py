@@ -3,8 +3,8 @@
     python -m benchmarks.perf.validation_noise --corpus iemocap=ROOT --protocol loso --seeds 0 1 2
 
 For every fold, seed and validation rule (IEMOCAP loso: `session` = the whole next session vs
-`speaker` = one speaker of it; CREMA-D speaker-5fold: `group` vs `half-group`), it fits `speech-only`
-(the demo's switches: 10 epochs, patience 3) and records the chosen epoch's validation UA and the
+`speaker` = one speaker of it; CREMA-D speaker-5fold: `group` vs `half-group`), it fits `text-only`
+or `speech-only` (the demo's switches: 10 epochs, patience 3) and records the chosen epoch's validation UA and the
 test UA. Selection is noisy when validation UA tells little about test UA: we report, per rule,
 the mean absolute gap |valid UA - test UA|, the standard deviation of that gap over folds x seeds,
 the spread (std over seeds, averaged over folds) of the test UA, and the mean test UA (a larger
@@ -45,15 +45,19 @@ def main() -> None:
     ap.add_argument("--protocol", required=True, choices=sorted(RULES))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--cache", default=None)
+    ap.add_argument("--model", default="text-only", choices=("text-only", "speech-only"))
     args = ap.parse_args()
     name, _, root = args.corpus.partition("=")
     label_map = LABEL_MAPS[name]
     data = RunData(DataConfig(roots={name: CorpusRoot(name, root, f"synthetic-{name}", True)}, cache_dir=args.cache,
                               progress=False))
     corpus = data.corpus(name, label_map)
-    feats = data.speech_features(name, label_map)
+    text = args.model == "text-only"
+    trans = data.transcripts(name, label_map, "gold") if text else None
+    tfeats = data.text_features(name, label_map, "gold", 0) if text else None
+    sfeats = None if text else data.speech_features(name, label_map)
     classes = tuple(get_label_map(label_map).classes)
-    from baselines.unimodal import SpeechOnly
+    from baselines.unimodal import SpeechOnly, TextOnly
 
     rows = []
     for rule in RULES[args.protocol]:
@@ -61,14 +65,14 @@ def main() -> None:
             pick = corpus.by_uid
 
             def ex(uids: tuple[str, ...], labels: bool) -> list[Any]:
-                return build_examples([pick[u] for u in uids], with_labels=labels, transcripts=None, context_window=0,
-                                      text_features=None, speech_features=feats)
+                return build_examples([pick[u] for u in uids], with_labels=labels, transcripts=trans, context_window=0,
+                                      text_features=tfeats, speech_features=sfeats)
 
             train, valid, test = ex(fold.train, True), ex(fold.valid, True), ex(fold.test, False)
             gold = [pick[u].label for u in fold.test]
             for seed in args.seeds:
                 t0 = time.perf_counter()
-                m = SpeechOnly(max_epochs=10, patience=3)
+                m = (TextOnly if text else SpeechOnly)(max_epochs=10, patience=3)
                 m.fit(train, valid, FitEnv(classes=classes, seed=seed))
                 preds = {p.uid: p.label for p in m.predict(test)}
                 recalls = [statistics.mean([preds[u] == c for u, g in zip(fold.test, gold) if g == c])
@@ -86,6 +90,7 @@ def main() -> None:
         spread = statistics.mean(statistics.stdev(v) for v in by_fold.values()) if len(args.seeds) > 1 else float("nan")
         print(json.dumps({"rule": rule, "runs": len(r), "n_valid_mean": statistics.mean(x["n_valid"] for x in r),
                           "n_train_mean": statistics.mean(x["n_train"] for x in r),
+                          "mean_gap": round(statistics.mean(gaps), 4),
                           "mean_abs_gap": round(statistics.mean(abs(g) for g in gaps), 4),
                           "gap_std": round(statistics.stdev(gaps), 4),
                           "test_ua_seed_spread": round(spread, 4),
