@@ -195,9 +195,8 @@ def _panel(key: tuple[str, str, str], runs: list[Run], n_resamples: int, seed: i
                 r = seeds[s][f]
                 idx = np.fromiter((index[u] for u in r.uids), dtype=np.int64, count=len(r.uids))
                 pred[si, idx] = r.pred
-                diag = r.record.diagnostics or {}
-                diag0 = diag0 or diag
-                for t, b in diag["by_cue_type"].items():
+                diag0 = diag0 or (r.record.diagnostics or {})
+                for t, b in _cue_blocks(r).items():
                     cue_n[t][si] += int(b["n"])
                     cue_ok[t][si] += int(b["correct"])
                     if si == 0:
@@ -220,6 +219,24 @@ def _panel(key: tuple[str, str, str], runs: list[Run], n_resamples: int, seed: i
     _check_oracle(panel, gold, strata, n_resamples, seed)
     _check_fusion(panel, gold, strata, n_resamples, seed)
     return panel
+
+
+def _cue_blocks(run: Run) -> dict[str, dict[str, Any]]:
+    """The run's by_cue_type block, validated (a malformed one is an error naming the file)."""
+    block = (run.record.diagnostics or {}).get("by_cue_type")
+    ok = isinstance(block, dict) and all(
+        isinstance(b, dict) and all(isinstance(b.get(k), int) and not isinstance(b.get(k), bool) and b[k] >= 0
+                                    for k in ("n", "correct")) and b["correct"] <= b["n"]
+        and isinstance(b.get("gold", {}), dict) for b in block.values())
+    if not ok:
+        raise ResultError(f"{run.result_path}: diagnostics.by_cue_type must map cue types to "
+                          "{\"n\": int, \"correct\": int <= n, \"gold\": {label: count}}")
+    n_total = sum(b["n"] for b in block.values())
+    uncovered = ((run.record.diagnostics or {}).get("cue_truth") or {}).get("uncovered", 0)
+    if n_total + (uncovered if isinstance(uncovered, int) else 0) != len(run.uids):
+        raise ResultError(f"{run.result_path}: by_cue_type counts {n_total} utterances (+{uncovered} uncovered) "
+                          f"but the run has {len(run.uids)} predictions")
+    return block
 
 
 def _check_modalities(panel: ValidityPanel) -> None:

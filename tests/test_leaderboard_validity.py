@@ -138,3 +138,15 @@ def test_chance_is_the_best_constant_guess_and_seeds_are_averaged_not_pooled(tmp
     (t,) = panel.chance_tests
     assert t.n == 2 * PER_FOLD // 4 and t.chance == pytest.approx(1 / 3, abs=0.02) and not t.passed
     assert t.k == round(t.n * t.accuracy)
+
+
+def test_a_malformed_cue_block_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    from leaderboard.results import ResultError
+
+    root = _write(tmp_path, {"text-only": GOOD["text-only"]}, seeds=(0,))
+    path = next(root.rglob(RESULT_FILE))
+    res = json.loads(path.read_text())
+    res["diagnostics"]["by_cue_type"]["words"]["n"] += 1  # no longer adds up to the predictions
+    path.write_text(json.dumps(res))
+    with pytest.raises(ResultError, match=str(path)):
+        build_validity(load_runs(root), n_resamples=50)
