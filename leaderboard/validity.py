@@ -269,8 +269,9 @@ def _check_modalities(panel: ValidityPanel) -> None:
         else:
             panel.verdicts.append(Verdict(f"a-{modality}", title, False,
                                           f"FAILED: no {modality}-only model is significantly and at least "
-                                          f"{100 * MARGIN:.0f} points above chance on `{cue}` utterances (best: {detail}); "
-                                          f"the {modality} cue of this corpus is not learnable as built"))
+                                          f"{100 * MARGIN:.0f} points above chance on `{cue}` utterances (best: {detail}): either "
+                                          f"the corpus's {modality} cue is not learnable as built or the models do not "
+                                          "find it (an oracle's row in the table below tells which)"))
 
 
 def _pair(a: ModelCues, b: ModelCues, gold: np.ndarray, strata: np.ndarray, n_classes: int,
