@@ -243,7 +243,7 @@ def validity_failure_text(panel: ValidityPanel) -> str | None:
     failed = panel.failed
     if not failed:
         return None
-    names = ", ".join(v.title.split(" ", 1)[0] for v in failed)
+    names = ", ".join({"a-text": "(a) text", "a-speech": "(a) speech"}.get(v.check, f"({v.check})") for v in failed)
     return (f"This benchmark FAILS validity check{'s' if len(failed) > 1 else ''} {names} on {panel.title}"
             f"{' (synthetic)' if panel.synthetic else ''}: its comparisons on this corpus do not measure what they claim.")
 

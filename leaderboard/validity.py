@@ -299,10 +299,11 @@ def _check_oracle(panel: ValidityPanel, gold: np.ndarray, strata: np.ndarray, n_
         panel.oracle_tests.append(PairTest(o.model, twin.model, ua_a, ua_b, diff, ci, p, p, ok))
         detail = (f"{o.model} UA {100 * ua_a:.1f}% vs {twin.model} {100 * ua_b:.1f}% "
                   f"({100 * diff:+.1f} pts, 95% CI [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}], p = {p:.2g})")
-        panel.verdicts.append(Verdict("b", title, ok, f"passed: {detail}" if ok else
-                                      f"FAILED: {detail}. Pooling only the true cue frames does not help: the cue "
-                                      "spans do not line up with the features, or the cue phrase carries no more "
-                                      "signal than the rest of the utterance"))
+        why = ("pooling only the true cue frames does not help: the cue spans do not line up with the features, "
+               "or the cue phrase carries no more signal than the rest of the utterance" if diff <= 0 else
+               f"the oracle is ahead but not significantly: {panel.n} test utterances cannot show that the cue "
+               "phrase carries the signal")
+        panel.verdicts.append(Verdict("b", title, ok, f"passed: {detail}" if ok else f"FAILED: {detail}; {why}"))
 
 
 def _check_fusion(panel: ValidityPanel, gold: np.ndarray, strata: np.ndarray, n_resamples: int, seed: int) -> None:
@@ -325,5 +326,5 @@ def _check_fusion(panel: ValidityPanel, gold: np.ndarray, strata: np.ndarray, n_
     detail = "; ".join(f"{t.model_a} {100 * t.ua_a:.1f}% vs {t.model_b} {100 * t.ua_b:.1f}% "
                        f"({100 * t.diff:+.1f} pts, Holm p = {t.p_adjusted:.2g})" for t in panel.fusion_tests)
     panel.verdicts.append(Verdict("c", title, ok, f"passed: {detail}" if ok else
-                                  f"FAILED: {detail}. Fusing the modalities does not measurably help on this corpus, "
-                                  "so it cannot show what a fusion method adds"))
+                                  f"FAILED: {detail}; fusion is not significantly better than each modality alone "
+                                  f"on these {panel.n} utterances, so this corpus cannot show what a fusion method adds"))

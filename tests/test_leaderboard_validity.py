@@ -98,7 +98,7 @@ def test_a_badly_built_corpus_fails_each_check_and_says_so_in_words(tmp_path: Pa
     assert _verdicts(root) == {"a-text": False, "a-speech": True, "b": False, "c": False}
     lb = compute_leaderboard(load_runs(root), n_resamples=200)
     md = markdown(lb)
-    assert "This benchmark FAILS validity checks (a), (b), (c)" in md and "[synthetic]" in md
+    assert "This benchmark FAILS validity checks (a) text, (b), (c)" in md and "[synthetic]" in md
     from leaderboard.plots import all_plots
 
     plots = all_plots(lb)
