@@ -20,9 +20,10 @@ it on corpora without cue ground truth, and suites skip it on real corpora.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +51,8 @@ def cue_frames(n_frames: int, span: CueSpan) -> tuple[int, int]:
     if n_frames <= 0:
         raise ValueError("a clip without speech frames has no cue frames")
     rate = n_frames / span.duration if span.duration > 0 else 0.0
-    start = min(max(int(math.floor(span.seconds[0] * rate)), 0), n_frames - 1)
-    end = min(max(int(math.ceil(span.seconds[1] * rate)), start + 1), n_frames)
+    start = min(max(math.floor(span.seconds[0] * rate), 0), n_frames - 1)
+    end = min(max(math.ceil(span.seconds[1] * rate), start + 1), n_frames)
     return start, end
 
 

@@ -186,8 +186,9 @@ def _panel(key: tuple[str, str, str], runs: list[Run], n_resamples: int, seed: i
             incomplete[name] = f"no seed covers all {len(folds)} folds"
             continue
         pred = np.full((len(full), len(uids)), -1, dtype=np.int64)
-        cue_n: dict[str, list[int]] = defaultdict(lambda: [0] * len(full))
-        cue_ok: dict[str, list[int]] = defaultdict(lambda: [0] * len(full))
+        n_seeds = len(full)
+        cue_n: dict[str, list[int]] = defaultdict(lambda: [0] * n_seeds)  # noqa: B023 (used within this iteration)
+        cue_ok: dict[str, list[int]] = defaultdict(lambda: [0] * n_seeds)  # noqa: B023
         cue_gold: dict[str, dict[str, int]] = {}
         diag0: dict[str, Any] = {}
         for si, s in enumerate(full):
@@ -252,7 +253,7 @@ def _check_modalities(panel: ValidityPanel) -> None:
         tests = []
         for m in cands:
             n, correct, gold_counts = m.by_cue[cue]
-            k = int(math.floor(correct + 1e-9))
+            k = math.floor(correct + 1e-9)
             chance = max(gold_counts.values()) / n if gold_counts else 1.0 / len(panel.labels)
             p = float(stats.binom.sf(k - 1, n, chance))
             tests.append((m, n, k, chance, p))

@@ -14,9 +14,9 @@ from benchmarks.cli import main
 from benchmarks.models import MODELS, describe
 from benchmarks.run.cues import merge_diagnostics
 from dataset_adapters.synth.cues import CUE_TYPES, CueTruth, write_cues
-from lemer.interface import CueSpan, Example, Features, FitEnv
 from leaderboard.results import read_result
 from leaderboard.schema import RESULT_FILE
+from lemer.interface import CueSpan, Example, Features, FitEnv
 from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, register_test_models, write_suite
 
 register_test_models()

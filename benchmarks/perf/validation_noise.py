@@ -47,9 +47,8 @@ from typing import Any
 from benchmarks.corpora import CorpusRoot
 from benchmarks.run.examples import build_examples
 from benchmarks.run.inputs import DataConfig, RunData
-from dataset_adapters.base import get_adapter
-from dataset_adapters.protocols import leave_one_session_out, speaker_kfold
 from dataset_adapters.labels import get_label_map
+from dataset_adapters.protocols import leave_one_session_out, speaker_kfold
 from lemer.interface import FitEnv
 
 RULES = {"loso": ("session", "speaker"), "speaker-5fold": ("group", "half-group")}
@@ -86,14 +85,12 @@ def main() -> None:
     rows = []
     for rule in RULES[args.protocol]:
         for fold in folds_for(args.protocol, corpus.utterances, rule):
-            pick = corpus.by_uid
-
-            def ex(uids: tuple[str, ...], labels: bool) -> list[Any]:
+            def ex(uids: tuple[str, ...], labels: bool, pick: dict[str, Any] = corpus.by_uid) -> list[Any]:
                 return build_examples([pick[u] for u in uids], with_labels=labels, transcripts=trans, context_window=0,
                                       text_features=tfeats, speech_features=sfeats)
 
             train, valid, test = ex(fold.train, True), ex(fold.valid, True), ex(fold.test, False)
-            gold = [pick[u].label for u in fold.test]
+            gold = [corpus.by_uid[u].label for u in fold.test]
             for seed in args.seeds:
                 t0 = time.perf_counter()
                 m = (TextOnly if text else SpeechOnly)(max_epochs=10, patience=3, lr=args.lr)

@@ -18,8 +18,9 @@ never silently dropped.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from dataset_adapters.synth.cues import CUES_NAME, CueTruth, read_cues
 from lemer.interface import CueSpan
