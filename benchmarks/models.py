@@ -20,6 +20,9 @@ MODELS.register("acoustic-lr", "baselines.acoustic_lr:AcousticLR")
 MODELS.register("egemaps-lr", "baselines.egemaps_lr:EgemapsLR")
 MODELS.register("text-only", "baselines.unimodal:TextOnly")
 MODELS.register("speech-only", "baselines.unimodal:SpeechOnly")
+MODELS.register("speech-only-meanpool", "baselines.unimodal:SpeechOnly", pooling="mean")  # the oracle's twin
+# An ORACLE reading ground-truth cue spans, to validate synthetic corpora only; never ranked (baselines/oracle.py).
+MODELS.register("oracle-cue-pool", "baselines.oracle:OracleCuePool")
 MODELS.register("early-fusion", "baselines.fusion:EarlyFusion")
 MODELS.register("late-fusion", "baselines.fusion:LateFusion")
 MODELS.register("cross-attention", "baselines.cross_attention:CrossAttention")
@@ -47,6 +50,7 @@ class ModelFacts:
     text_features: bool
     speech_features: bool
     text_context: int
+    cue_spans: bool = False  # a validation oracle reading cue ground truth (synthetic corpora only)
 
     @property
     def reads_text(self) -> bool:
@@ -75,6 +79,7 @@ def describe(name: str, overrides: dict[str, Any] | None = None) -> ModelFacts:
             text_features=bool(req.text_features),
             speech_features=bool(req.speech_features),
             text_context=int(req.text_context),
+            cue_spans=bool(req.cue_spans),
         )
     return _FACTS[key]
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from leaderboard.attention import AttentionRow, attention_rows
 from leaderboard.cells import AblationPoint, Cell, build_ablations, build_cells
 from leaderboard.references import BUILTIN, Reference
 from leaderboard.results import Run
 from leaderboard.significance import DEFAULT_RESAMPLES
+from leaderboard.validity import ValidityPanel, build_validity, is_oracle
 
 SYNTHETIC_NOTICE = "synthetic corpora — not the real IEMOCAP/MSP-Podcast/CREMA-D"
 
@@ -47,6 +48,7 @@ class Leaderboard:
     n_resamples: int
     seed: int
     attention: list[AttentionRow] | None = None  # LE-MER attention diagnostics (leaderboard/attention.py)
+    validity: list[ValidityPanel] = field(default_factory=list)  # corpora with cue ground truth (validity.py)
 
     @property
     def synthetic(self) -> bool:
@@ -62,12 +64,16 @@ class Leaderboard:
 
 def compute_leaderboard(runs: list[Run], *, references: list[Reference] | None = None,
                       n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Leaderboard:
-    """Compute every cell; keep reference rows only for real (non-synthetic) corpora present in the runs."""
-    cells = build_cells(runs, n_resamples=n_resamples, seed=seed)
+    """Compute every cell; keep reference rows only for real (non-synthetic) corpora present in the runs.
+
+    Runs of validation oracles (they read ground truth) are never ranked: they feed the validity panel only.
+    """
+    cells = build_cells([r for r in runs if not is_oracle(r)], n_resamples=n_resamples, seed=seed)
     real = {c.key.corpus for c in cells if not c.synthetic}
     refs: dict[str, list[Reference]] = defaultdict(list)
     for r in (*BUILTIN, *(references or [])):
         if r.corpus in real:
             refs[r.corpus].append(r)
     return Leaderboard(cells=cells, ablations=build_ablations(runs), references=dict(refs), n_runs=len(runs),
-                       n_resamples=n_resamples, seed=seed, attention=attention_rows(runs))
+                       n_resamples=n_resamples, seed=seed, attention=attention_rows(runs),
+                       validity=build_validity(runs, n_resamples=n_resamples, seed=seed))

@@ -15,9 +15,29 @@ from leaderboard.board import SYNTHETIC_NOTICE, Leaderboard
 from leaderboard.cells import Cell
 from leaderboard.plots import Plot, slug
 from leaderboard.tables import (
-    HEADLINE_HEADERS, HEADLINE_RUNNER_UP, decides_mark, headline_rows, legend, marks_legend, mdd_label, model_label, pct, plural,
-    rank_label, summary_rows, wer_label,
+    HEADLINE_HEADERS,
+    HEADLINE_RUNNER_UP,
+    VALIDITY_TEST_HEADERS,
+    decides_mark,
+    headline_rows,
+    legend,
+    marks_legend,
+    mdd_label,
+    model_label,
+    pct,
+    plural,
+    rank_label,
+    summary_rows,
+    validity_cue_headers,
+    validity_cue_rows,
+    validity_failure_text,
+    validity_heading,
+    validity_intro,
+    validity_test_rows,
+    validity_verdict_rows,
+    wer_label,
 )
+from leaderboard.validity import ValidityPanel
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1d2433;background:#f6f7f9}
@@ -164,6 +184,30 @@ def _headline(lb: Leaderboard) -> str:
             f"{table}</section>")
 
 
+def _validity_section(panel: ValidityPanel, plots: list[Plot]) -> str:
+    """The validity panel of one corpus (validity.py): verdicts in words, tests, accuracy by cue type."""
+    sid = slug("validity", panel.corpus, panel.protocol, panel.label_map)
+    parts = [f'<section class="group validity" id="{sid}"><h2>{e(validity_heading(panel).removesuffix(" [synthetic]"))}'
+             f"{_badge(panel.synthetic)}</h2>", f'<p class="note">{e(validity_intro(panel))}</p>']
+    failure = validity_failure_text(panel)
+    if failure:
+        parts.append(f'<div class="banner" role="alert">✘ {e(failure)}</div>')
+    body = [f'<tr class="{"worse" if r[1].startswith("✘") else ""}">' + "".join(_td(v) for v in r) + "</tr>"
+            for r in validity_verdict_rows(panel)]
+    parts.append(_table(["check", "verdict", "detail"], body, "cell"))
+    tests = validity_test_rows(panel)
+    if tests:
+        parts.append(_table(VALIDITY_TEST_HEADERS, ["<tr>" + "".join(_td(v) for v in r) + "</tr>" for r in tests], "cell"))
+    parts.append("<h3>Accuracy by cue type (seed mean)</h3>")
+    parts.append(_table(validity_cue_headers(panel), ["<tr>" + "".join(_td(v) for v in r) + "</tr>"
+                                                      for r in validity_cue_rows(panel)], "sortable cell"))
+    mine = [p for p in plots if p.section == "validity" and p.group == panel.title]
+    if mine:
+        parts.append('<div class="plots">' + "".join(_figure(p) for p in mine) + "</div>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def _badge(synthetic: bool) -> str:
     return ('<span class="badge synthetic">synthetic</span>' if synthetic
             else '<span class="badge real">real corpus</span>')
@@ -191,6 +235,9 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
         extra.append('<li><a href="#cross-corpus">Cross-corpus heatmaps</a></li>')
     if lb.ablations:
         extra.append('<li><a href="#ablations">Ablations</a></li>')
+    for panel in lb.validity:
+        extra.append(f'<li><a href="#{slug("validity", panel.corpus, panel.protocol, panel.label_map)}">'
+                     f'{e(validity_heading(panel))}</a>{" — FAILS a check" if panel.failed else ""}</li>')
     if lb.attention:
         extra.append('<li><a href="#attention">LE-MER attention diagnostics</a></li>')
     if lb.references:
@@ -243,6 +290,7 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
         parts.append('<section class="group" id="ablations"><h2>Ablations</h2>'
                      f'<div class="plots">{"".join(_figure(p) for p in abl)}</div>'
                      + _table(["Model", "param", "value", "UA % (± std over seeds)", "condition"], body) + "</section>")
+    parts += [_validity_section(panel, plots) for panel in lb.validity]
     if lb.attention:
         headers, rows = attention_table(lb.attention)
         body = ["<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in rows]

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 from leaderboard.attention import AttentionRow  # noqa: E402
 from leaderboard.board import Group, Leaderboard  # noqa: E402
 from leaderboard.cells import AblationPoint, Cell  # noqa: E402
+from leaderboard.validity import ValidityPanel  # noqa: E402
 
 DPI = 100
 # matplotlib's tab10, then ten darker hues (tab20b/c): 20 distinct colours before any repeats
@@ -53,7 +54,7 @@ def robustness_title(transcripts: list[str]) -> str:
 class Plot:
     name: str  # file name, e.g. "robustness-synthetic-iemocap-loso-iemocap-4.png"
     title: str
-    section: str  # "robustness" | "confusion" | "cross-corpus" | "ablation" | "attention"
+    section: str  # "robustness" | "confusion" | "cross-corpus" | "ablation" | "validity" | "attention"
     group: str  # the group/cell title it belongs to ("" for corpus-wide plots)
     png: bytes
 
@@ -133,6 +134,27 @@ def confusion_plot(cell: Cell) -> Plot | None:
     return Plot(slug("confusion", *cell.key.group, cell.key.transcript) + ".png",
                 f"Confusion (% of gold class) of the best model, {best.model} — {cell.key.title}",
                 "confusion", cell.key.title, _png(fig))
+
+
+def validity_plot(panel: ValidityPanel) -> Plot | None:
+    """Heatmap of the validity panel's (d): seed-mean accuracy of every model by cue type."""
+    if not panel.models or not panel.cue_types:
+        return None
+    acc = np.array([[np.nan if m.accuracy(t) is None else m.accuracy(t) for t in panel.cue_types] for m in panel.models])
+    names = [m.model + (" (oracle)" if m.is_oracle else "") for m in panel.models]
+    fig, ax = plt.subplots(figsize=(2.2 + 0.9 * len(panel.cue_types), 0.9 + 0.32 * len(names)))
+    ax.imshow(np.nan_to_num(acc, nan=0.0), cmap="Greens", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(panel.cue_types)), panel.cue_types, fontsize=8)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    for i in range(len(names)):
+        for j in range(len(panel.cue_types)):
+            if not np.isnan(acc[i, j]):
+                ax.text(j, i, f"{100 * acc[i, j]:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if acc[i, j] > 0.6 else "black")
+    tag = " [synthetic]" if panel.synthetic else ""
+    ax.set_title(f"accuracy % by cue type{tag}", fontsize=9)
+    return Plot(slug("validity", panel.corpus, panel.protocol, panel.label_map) + ".png",
+                f"Accuracy by cue type — {panel.title}{tag}", "validity", panel.title, _png(fig))
 
 
 def cross_corpus_plots(lb: Leaderboard) -> list[Plot]:
@@ -296,6 +318,7 @@ def all_plots(lb: Leaderboard) -> list[Plot]:
                 plots.append(p)
     plots += cross_corpus_plots(lb)
     plots += ablation_plots(lb.ablations)
+    plots += [p for p in map(validity_plot, lb.validity) if p is not None]
     fig = attention_figure(lb.attention or [])
     if fig:
         plots.append(fig)

@@ -64,6 +64,20 @@ class Requirements:
     speech_features: bool = False
     text_context: int = 0
     pretrained: tuple[str, ...] = ()
+    # Ground truth of where each utterance carries its emotion, for validation ORACLES only (a real
+    # model never asks): the harness fills `FitEnv.cue_spans` when this is True and refuses the run
+    # on a corpus without cue ground truth.
+    cue_spans: bool = False
+
+
+@dataclass(frozen=True)
+class CueSpan:
+    """Where one utterance's emotion cue sits: word indices [start, end) of `transcript.split()` of the
+    gold transcript, and seconds [start, end) from the start of the clip, whose length is `duration`."""
+
+    tokens: tuple[int, int]
+    seconds: tuple[float, float]
+    duration: float
 
 
 @dataclass
@@ -85,6 +99,9 @@ class FitEnv:
     load_audio: Callable[[str], np.ndarray] | None = None
     device: str = "cpu"
     precision: str = "fp32"
+    # uid -> cue span for every train, valid AND test utterance; set only for models whose
+    # `Requirements.cue_spans` is True (oracles that read ground truth), None otherwise.
+    cue_spans: Mapping[str, CueSpan] | None = None
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,28 @@ def test_loso(iemocap: list[Utterance]) -> None:
     by_uid = {u.uid: u for u in iemocap}
     tested = [u for f in folds for u in f.test]
     assert sorted(tested) == sorted(by_uid)  # every utterance tested exactly once
-    expected_valid = ["Ses02_F", "Ses03_M", "Ses04_F", "Ses05_M", "Ses01_F"]
-    for f, spk in zip(folds, expected_valid):
+    expected_valid = ["Session2", "Session3", "Session4", "Session5", "Session1"]
+    for f, valid_session in zip(folds, expected_valid):
         session = f.name.removeprefix("test=")
         assert {by_uid[u].session for u in f.test} == {session}
-        assert {by_uid[u].speaker for u in f.valid} == {spk}  # one speaker of a training session
+        # validation = the whole next session, both speakers, none of them in train
+        assert sorted(f.valid) == sorted(u.uid for u in iemocap if u.session == valid_session)
+        assert len({by_uid[u].speaker for u in f.valid}) == 2
+        assert {by_uid[u].session for u in f.train} == {f"Session{k}" for k in range(1, 6)} - {session, valid_session}
         assert len(f.train) + len(f.valid) + len(f.test) == len(iemocap)
     assert folds == get_adapter("iemocap").folds(list(reversed(iemocap)), "loso")  # deterministic
+
+
+def test_loso_one_speaker_validation_kept_for_comparison(iemocap: list[Utterance]) -> None:
+    from dataset_adapters.protocols import leave_one_session_out
+
+    folds = leave_one_session_out(iemocap, validation="speaker")
+    _check_common(folds, iemocap)
+    by_uid = {u.uid: u for u in iemocap}
+    for f, spk in zip(folds, ["Ses02_F", "Ses03_M", "Ses04_F", "Ses05_M", "Ses01_F"]):
+        assert {by_uid[u].speaker for u in f.valid} == {spk}
+    with pytest.raises(ValueError, match="validation"):
+        leave_one_session_out(iemocap, validation="random")
 
 
 def test_official(tmp_path: Path) -> None:
@@ -80,7 +95,11 @@ def test_speaker_kfold_on_91_actors_balances_groups() -> None:
     folds = speaker_kfold(us)
     sizes = sorted(len(f.test) // 3 for f in folds)
     assert sizes == [18, 18, 18, 18, 19]
-    assert all(len({u.split("_")[0] for u in f.valid}) == 9 for f in folds)
+    # validation = the whole next group (held out of training); the old half-group rule stays available
+    for j, f in enumerate(folds):
+        assert {u.split("_")[0] for u in f.valid} == {u.split("_")[0] for u in folds[(j + 1) % 5].test}
+        assert len({u.split("_")[0] for u in f.train}) == 91 - len(f.test) // 3 - len(f.valid) // 3
+    assert all(len({u.split("_")[0] for u in f.valid}) == 9 for f in speaker_kfold(us, validation="half-group"))
 
 
 def test_leak_is_refused_and_none_speakers_are_not_checked() -> None:

@@ -63,6 +63,9 @@ def test_lemer_runs_end_to_end_on_cached_features(tmp_path: Path, capsys: pytest
         assert res["metrics"]["n"] == res["n_test"] and 0.0 <= res["metrics"]["ua"] <= 1.0
     attention = full["diagnostics"]["attention"]  # LE-MER's attention entropies, written with every run
     assert all(0.0 <= attention["entropy"][k] <= 1.0 for k in ("gt", "gs", "al", "ar")), attention
+    cue = attention["cues"]["time"]  # the synthetic corpus's cue spans: does Gs of the gold class find them?
+    assert cue["n"] > 0 and 0.0 < cue["chance"] < 1.0 and 0.0 <= cue["peak_in_span"] <= 1.0
+    assert full["diagnostics"]["by_cue_type"]  # the harness's per-cue-type accuracy sits beside it
     rows = [json.loads(line) for p in out.rglob(PREDICTIONS_FILE) for line in p.read_text().splitlines()]
     assert len(rows) == 2 * full["n_test"] and all(abs(sum(r["probs"].values()) - 1) < 1e-6 for r in rows)
 

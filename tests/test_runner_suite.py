@@ -40,7 +40,7 @@ def test_demo_suite_is_synthetic_and_writes_leaderboard() -> None:
     assert s.leaderboard
     assert s.needed_corpora() == {"iemocap": True, "msp-podcast": True, "crema-d": True}
     assert s.cross_corpus is not None and s.cross_corpus.label_map == "shared-4"
-    assert set(s.corpora[0].transcripts) == {"gold", "asr:whisper-tiny.en", "asr:pocketsphinx", "noise:wer=0.1", "noise:wer=0.3"}
+    assert set(s.corpora[0].transcripts) == {"gold", "asr:whisper-tiny.en", "noise:wer=0.3"}
 
 
 def test_paper_suite_uses_paper_encoders_on_real_iemocap() -> None:

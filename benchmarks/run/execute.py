@@ -17,21 +17,29 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
+from benchmarks.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
+from benchmarks.models import load_target
+from benchmarks.provenance import git_hash, package_version
+from benchmarks.run.cues import attention_cues, by_cue_type, cue_spans, merge_diagnostics
+from benchmarks.run.examples import build_examples
+from benchmarks.run.inputs import RunData
+from benchmarks.runtime import configure_run
+from benchmarks.suite import RunSpec
 from dataset_adapters.audio import read_audio
 from dataset_adapters.labels import get_label_map
 from leaderboard.metrics import score_labels
 from leaderboard.schema import (
-    HISTORY_FILE, LOG_FILE, PREDICTIONS_FILE, RESULT_FILE, Metrics, ResultError, RunInfo, RunResult, Timings,
+    HISTORY_FILE,
+    LOG_FILE,
+    PREDICTIONS_FILE,
+    RESULT_FILE,
+    Metrics,
+    ResultError,
+    RunInfo,
+    RunResult,
+    Timings,
 )
 from lemer.interface import FitEnv, Prediction
-
-from benchmarks.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
-from benchmarks.run.examples import build_examples
-from benchmarks.models import load_target
-from benchmarks.provenance import git_hash, package_version
-from benchmarks.runtime import configure_run
-from benchmarks.run.inputs import RunData
-from benchmarks.suite import RunSpec
 
 ERROR_FILE = "error.txt"
 
@@ -103,11 +111,12 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         raise ValueError(f"empty split: {len(train)} train, {len(test)} test utterances")
 
     model = model_cls.from_config(dict(spec.model_config))
+    spans = _oracle_spans(spec, data, split) if model.requirements.cue_spans else None
     runtime = configure_run(spec.seed, threads, data.config.device)
     log_lines: list[str] = []
     env = FitEnv(classes=tuple(classes), seed=spec.seed,
                  embed_words=data.embed_words if spec.text_encoder else None, log=log_lines.append,
-                 load_audio=read_audio, device=runtime["device"], precision=runtime["precision"])
+                 load_audio=read_audio, device=runtime["device"], precision=runtime["precision"], cue_spans=spans)
     t_fit = time.perf_counter()
     model.fit(train, valid, env)
     t_pred = time.perf_counter()
@@ -122,8 +131,15 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
              "probs": {k: float(v) for k, v in by_uid[uid].probs.items()}} for uid in test_ids]
     scores = score_labels([r["gold"] for r in rows], [r["pred"] for r in rows], list(classes))
 
-    diagnostics = model_diagnostics(model, examples(split.test, True))
     pred_bytes = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+    # ---- cue ground truth (synthetic corpora only): read after predicting, from the test corpus's sidecar
+    test_cues = data.cues(spec.corpus)
+    harness_diag = None
+    if test_cues is not None:
+        harness_diag = {"modalities": list(model.modalities),
+                        **by_cue_type(test_cues, test_ids, [r["gold"] for r in rows], [r["pred"] for r in rows])}
+    diagnostics = merge_diagnostics(model_diagnostics(model, examples(split.test, True), attention_cues(test_cues, test_ids)),
+                                    harness_diag)
     history = _history(model)
     result = RunResult(
         run_id=spec.run_id,
@@ -138,20 +154,35 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         runtime=runtime,
         predictions_sha256=_sha256(pred_bytes),
-        diagnostics=diagnostics,
         history=None if history is None else {k: history.get(k) for k in ("best_epoch", "best_valid_ua", "epochs_run")},
+        diagnostics=diagnostics,
     )
     write_run_files(run_dir, result, pred_bytes, log_lines, history)
 
 
 def model_diagnostics(model: Any, labelled_test: Sequence[Any],
                       cues: dict[str, dict[str, tuple[float, float]]] | None = None) -> dict[str, Any] | None:
-    """What a model reports about itself on the test fold (LE-MER: attention entropies and, given cue
-    spans, whether its label attention finds them). Computed after the predictions are fixed, so the
-    gold labels it sees cannot change them."""
+    """What a model reports about itself on the test fold: a `diagnostics` dict it holds (the oracle
+    says it is one), or a `diagnostics(examples, cues)` method (LE-MER: attention entropies and, given
+    cue spans, whether its label attention finds them). Computed after the predictions are fixed, so
+    the gold labels it sees cannot change them."""
     report = getattr(model, "diagnostics", None)
+    if isinstance(report, dict):
+        return dict(report)
     attention = report(labelled_test, cues) if callable(report) else None
     return None if attention is None else {"attention": attention}
+
+
+def _oracle_spans(spec: RunSpec, data: RunData, split: Any) -> dict[str, Any]:
+    """Cue spans of every train/valid/test utterance, for a model that declared it reads ground truth."""
+    spans: dict[str, Any] = {}
+    for name, utts in ((spec.train_corpus, split.train + split.valid), (spec.corpus, split.test)):
+        cues = data.cues(name)
+        if cues is None:
+            raise ValueError(f"model {spec.model!r} is a validation oracle that reads cue ground truth, but "
+                             f"{data.config.roots[name].display} has none (only generated synthetic corpora do)")
+        spans.update(cue_spans(cues, [u.uid for u in utts], data.config.roots[name].display))
+    return spans
 
 
 def _history(model: Any) -> dict[str, Any] | None:

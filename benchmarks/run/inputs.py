@@ -14,10 +14,10 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from dataset_adapters.types import Utterance
 from benchmarks.corpora import CorpusCache, CorpusRoot, LoadedCorpus
 from benchmarks.run.examples import context_texts
 from benchmarks.suite import RunSpec
+from dataset_adapters.types import Utterance
 
 TranscriptKey = tuple[str, str, str]  # (corpus, label_map, condition)
 
@@ -59,6 +59,7 @@ class RunData:
     _text: dict[tuple[str, str, str, int], dict[str, Any]] = field(default_factory=dict)
     _speech: dict[tuple[str, str], dict[str, np.ndarray]] = field(default_factory=dict)
     failed: dict[tuple[Any, ...], str] = field(default_factory=dict)  # preparation errors, by item
+    _cues: dict[str, Any] = field(default_factory=dict)  # corpus name -> uid -> CueTruth, or None (no sidecar)
     _store: Any = None
 
     def __post_init__(self) -> None:
@@ -84,6 +85,14 @@ class RunData:
         train = [u for u in train_c.utterances if u.uid not in valid_ids]
         valid = [u for u in train_c.utterances if u.uid in valid_ids]
         return Split(train, valid, list(test_c.utterances), test_c.manifest_hash)
+
+    def cues(self, name: str) -> Any:
+        """uid -> cue ground truth of corpus `name` (read once per process), None when it has none."""
+        if name not in self._cues:
+            from benchmarks.run.cues import load_cues
+
+            self._cues[name] = load_cues(self.config.roots[name].root)
+        return self._cues[name]
 
     # ---------------------------------------------------------------- transcripts
     def transcripts(self, name: str, label_map: str, condition: str) -> dict[str, str]:

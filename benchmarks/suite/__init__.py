@@ -11,18 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from dataset_adapters.base import CORPORA, check_protocol, corpus_info
-from dataset_adapters.labels import get_label_map
-from dataset_adapters.registry import Registry, UnknownName
+import tomllib
 
 from benchmarks.corpora import CorpusRoot
 from benchmarks.models import MODELS, ModelFacts, describe
 from benchmarks.transcripts.condition import Condition
+from dataset_adapters.base import CORPORA, check_protocol, corpus_info
+from dataset_adapters.labels import get_label_map
+from dataset_adapters.registry import Registry, UnknownName
 
 SUITES_DIR = Path(__file__).with_name("builtin")
 ALL_MODELS = "*"
@@ -519,6 +519,8 @@ def expand(
 
     def add(f: ModelFacts, ablation: dict[str, Any] | None, corpus: str, train: str, protocol: str,
             train_protocol: str, label_map: str, fold: str, transcript: str, seed: int) -> None:
+        if f.cue_spans and not (roots[corpus].synthetic and roots[train].synthetic):
+            return  # an oracle reading cue ground truth: only generated corpora have it (`models = ["*"]` on real data)
         independent = not f.reads_text
         spec = RunSpec(
             suite=suite.name, model=f.name, model_target=f.target, model_config=dict(f.config), ablation=ablation,

@@ -1,0 +1,35 @@
+"""The demo suite tests every utterance once: every fold of each corpus, with the oracle and its twin."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from benchmarks.corpora import CorpusRoot
+from benchmarks.suite import expand, load_suite
+
+FOLDS = {"iemocap": [f"test=Session{k}" for k in range(1, 6)], "msp-podcast": ["test=Test1", "test=Test2"],
+         "crema-d": [f"test=actors-{k}" for k in range(1, 6)]}
+
+
+def test_demo_suite_expands_to_every_fold_of_every_corpus() -> None:
+    suite = load_suite("demo")
+    assert all(c.max_folds == 0 for c in suite.corpora)
+    roots = {n: CorpusRoot(n, f"/nonexistent/{n}", f"synthetic-{n}", True) for n in FOLDS}
+    grid = expand(suite, roots, lambda corpus, label_map, protocol: FOLDS[corpus], encoder_names=("t", "s"))
+    folds: dict[tuple[str, str, str, int], set[str]] = defaultdict(set)
+    for s in grid:
+        if not s.cross_corpus:
+            folds[(s.corpus, s.model, s.transcript, s.seed)].add(s.fold)
+    assert {c for c, *_ in folds} == set(FOLDS)
+    for (corpus, model, transcript, seed), got in folds.items():
+        assert got == set(FOLDS[corpus]), (corpus, model, transcript, seed)
+    # the validity panel's models run on gold on every corpus: the oracle, its twin, text-only, speech-only, a fusion
+    for corpus in FOLDS:
+        gold = {m for (c, m, t, _) in folds if c == corpus and t == "gold"}
+        assert {"oracle-cue-pool", "speech-only-meanpool", "speech-only", "late-fusion"} <= gold, corpus
+
+
+def test_the_oracle_is_skipped_on_real_corpora() -> None:
+    suite = load_suite("demo")
+    roots = {n: CorpusRoot(n, f"/nonexistent/{n}", n, False) for n in FOLDS}
+    grid = expand(suite, roots, lambda corpus, label_map, protocol: FOLDS[corpus], encoder_names=("t", "s"))
+    assert grid and not any(s.model == "oracle-cue-pool" for s in grid)
