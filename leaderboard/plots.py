@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 
 from leaderboard.attention import AttentionRow  # noqa: E402
 from leaderboard.board import Group, Leaderboard  # noqa: E402
-from leaderboard.cells import AblationPoint, Cell  # noqa: E402
+from leaderboard.cells import AblationPoint, Cell, corpus_order  # noqa: E402
 from leaderboard.validity import ValidityPanel  # noqa: E402
 
 DPI = 100
@@ -277,7 +277,8 @@ def attention_figure(rows: list[AttentionRow]) -> Plot | None:
     pick = [r for r in rows if r.model == "lemer" and r.examples] or [r for r in rows if r.examples]
     if not pick:
         return None
-    row = pick[0]
+    # IEMOCAP first (the paper's corpus), within-corpus before cross-corpus, gold text before degraded
+    row = min(pick, key=lambda r: (corpus_order(r.corpus), r.protocol == "cross-corpus", r.transcript != "gold"))
     exs = list(row.examples)
     fig, axes = plt.subplots(len(exs), 2, figsize=(10, 1.5 * len(exs) + 0.6), squeeze=False)
     for (ax_t, ax_s), ex in zip(axes, exs):

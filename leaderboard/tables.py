@@ -141,7 +141,7 @@ def headline_rows(lb: Leaderboard) -> list[list[str]]:
         rows.append([
             c.key.corpus + (" [synthetic]" if c.synthetic else ""), protocol, c.key.transcript,
             "0.0" if c.wer is None and c.key.transcript == "gold" else pct(c.wer),
-            " = ".join(top) if len(top) > 1 else model_label(best), pct(best.ua),
+            model_label(best) + (f" (tied with {len(top) - 1})" if len(top) > 1 else ""), pct(best.ua),
             "" if second is None else model_label(second), "" if second is None else pct(second.ua),
             "" if second is None else f"{100 * (best.ua - second.ua):.1f}",
             "" if second is None else mdd_label(second.mdd), *verdict(c),
