@@ -17,7 +17,8 @@ from baselines.config import EarlyFusionConfig, LateFusionConfig, NeuralConfig
 from baselines.unimodal import SpeechOnly, TextOnly
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
 from lemer.layers import mlp_head
-from lemer.training import probs_to_predictions, unweighted_accuracy
+from lemer.metrics import unweighted_accuracy
+from lemer.training import probs_to_predictions
 
 FUSION_CITATION = (
     "Baltrusaitis, T., Ahuja, C., Morency, L.-P. Multimodal Machine Learning: A Survey and Taxonomy. "
