@@ -11,7 +11,7 @@ from lemer.inputs import MissingFeatures
 from lemer.interface import Example, Features, Model
 from lemer.metrics import unweighted_accuracy
 from lemer.model import LEMER
-from tests.helpers_lemer import CLASSES, make_env, make_examples, unlabelled
+from tests.support.lemer import CLASSES, make_env, make_examples, unlabelled
 
 FAST = {"max_epochs": 8, "patience": 3}
 
