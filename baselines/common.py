@@ -18,6 +18,7 @@ from baselines.config import POOLINGS, NeuralConfig
 from lemer.inputs import pool_frames, select_tokens
 from lemer.interface import Example, FitEnv, Model, Prediction, Requirements
 from lemer.layers import AttentivePooling, Projection, masked_mean, pad_sequences
+from lemer.metrics import unweighted_accuracy
 from lemer.switches import train_config
 from lemer.training import (
     TrainHistory,
@@ -26,7 +27,6 @@ from lemer.training import (
     probs_to_predictions,
     seed_everything,
     torch_threads,
-    unweighted_accuracy,
 )
 
 Batch = dict[str, torch.Tensor]

@@ -13,7 +13,7 @@ from torch import nn
 
 from baselines.common import NeuralBaseline, make_pooling
 from baselines.config import CrossAttentionConfig
-from lemer.interface import ModelInfo
+from baselines.unimodal import feature_model_info
 from lemer.layers import Projection, mlp_head
 
 
@@ -67,15 +67,11 @@ class CrossAttentionNet(nn.Module):
 
 
 class CrossAttention(NeuralBaseline):
-    info = ModelInfo(
-        name="cross-attention",
-        modalities=("text", "speech"),
-        description="bidirectional masked token<->frame cross-attention, pooled, MLP head; no label information",
-        encoders=("text", "speech"),
-        citation=(
-            "Tsai, Y.-H. H., Bai, S., Liang, P. P., Kolter, J. Z., Morency, L.-P., Salakhutdinov, R. "
-            "Multimodal Transformer for Unaligned Multimodal Language Sequences. ACL 2019."
-        ),
+    info = feature_model_info(
+        "cross-attention", "bidirectional masked token<->frame cross-attention, pooled, MLP head; no label information",
+        ("text", "speech"),
+        "Tsai, Y.-H. H., Bai, S., Liang, P. P., Kolter, J. Z., Morency, L.-P., Salakhutdinov, R. "
+        "Multimodal Transformer for Unaligned Multimodal Language Sequences. ACL 2019.",
     )
     uses_text = True
     uses_speech = True

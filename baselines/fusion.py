@@ -14,10 +14,11 @@ from torch import nn
 
 from baselines.common import NeuralBaseline, PooledEncoder, check_unique_uids, label_indices
 from baselines.config import EarlyFusionConfig, LateFusionConfig, NeuralConfig
-from baselines.unimodal import SpeechOnly, TextOnly
-from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
+from baselines.unimodal import SpeechOnly, TextOnly, feature_model_info
+from lemer.interface import Example, FitEnv, Model, Prediction, Requirements
 from lemer.layers import mlp_head
-from lemer.training import probs_to_predictions, unweighted_accuracy
+from lemer.metrics import unweighted_accuracy
+from lemer.training import probs_to_predictions
 
 FUSION_CITATION = (
     "Baltrusaitis, T., Ahuja, C., Morency, L.-P. Multimodal Machine Learning: A Survey and Taxonomy. "
@@ -42,13 +43,8 @@ class EarlyFusionNet(nn.Module):
 
 
 class EarlyFusion(NeuralBaseline):
-    info = ModelInfo(
-        name="early-fusion",
-        modalities=("text", "speech"),
-        description="pooled text and speech encoder features concatenated, one MLP head",
-        encoders=("text", "speech"),
-        citation=FUSION_CITATION,
-    )
+    info = feature_model_info("early-fusion", "pooled text and speech encoder features concatenated, one MLP head",
+                              ("text", "speech"), FUSION_CITATION)
     uses_text = True
     uses_speech = True
     config_class = EarlyFusionConfig
@@ -72,13 +68,8 @@ def tune_text_weight(p_text: np.ndarray, p_speech: np.ndarray, gold: np.ndarray)
 class LateFusion(Model):
     """Weighted average of a text-only and a speech-only model's class probabilities."""
 
-    info = ModelInfo(
-        name="late-fusion",
-        modalities=("text", "speech"),
-        description="average of text-only and speech-only posteriors (weight 0.5, or tuned on valid)",
-        encoders=("text", "speech"),
-        citation=FUSION_CITATION,
-    )
+    info = feature_model_info("late-fusion", "average of text-only and speech-only posteriors (weight 0.5, or tuned on valid)",
+                              ("text", "speech"), FUSION_CITATION)
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)

@@ -30,31 +30,29 @@ class UnimodalNet(nn.Module):
         return self.head(pooled), None
 
 
-class TextOnly(NeuralBaseline):
-    info = ModelInfo(
-        name="text-only",
-        modalities=("text",),
-        description="pre-trained text-encoder token features, attentive (or mean) pooling, MLP head",
-        encoders=("text",),
-    )
+def feature_model_info(name: str, description: str, modalities: tuple[str, ...], citation: str | None = None) -> ModelInfo:
+    """The info of a neural baseline on cached encoder features: it consumes the encoders of the modalities it reads."""
+    return ModelInfo(name=name, modalities=modalities, description=description, encoders=modalities, citation=citation)
+
+
+class UnimodalBaseline(NeuralBaseline):
+    """`UnimodalNet` over the features of the one modality its `info` names; subclasses set info and switches."""
+
+    def build(self, d_text: int, d_speech: int, n_classes: int) -> nn.Module:
+        c, (modality,) = self.cfg, self.info.modalities
+        d_in = d_text if modality == "text" else d_speech
+        return UnimodalNet(modality, d_in, n_classes, c.d_model, c.pooling, c.dropout, c.head_dropout)
+
+
+class TextOnly(UnimodalBaseline):
+    info = feature_model_info("text-only", "pre-trained text-encoder token features, attentive (or mean) pooling, MLP head",
+                              ("text",))
     uses_text = True
     config_class = TextOnlyConfig
 
-    def build(self, d_text: int, d_speech: int, n_classes: int) -> nn.Module:
-        c = self.cfg
-        return UnimodalNet("text", d_text, n_classes, c.d_model, c.pooling, c.dropout, c.head_dropout)
 
-
-class SpeechOnly(NeuralBaseline):
-    info = ModelInfo(
-        name="speech-only",
-        modalities=("speech",),
-        description="pre-trained speech-encoder frame features, attentive (or mean) pooling, MLP head",
-        encoders=("speech",),
-    )
+class SpeechOnly(UnimodalBaseline):
+    info = feature_model_info("speech-only", "pre-trained speech-encoder frame features, attentive (or mean) pooling, MLP head",
+                              ("speech",))
     uses_speech = True
     config_class = SpeechOnlyConfig
-
-    def build(self, d_text: int, d_speech: int, n_classes: int) -> nn.Module:
-        c = self.cfg
-        return UnimodalNet("speech", d_speech, n_classes, c.d_model, c.pooling, c.dropout, c.head_dropout)

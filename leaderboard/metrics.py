@@ -4,7 +4,8 @@ Label set (decided here, used everywhere in the leaderboard):
 - labels are the run's `labels` (result.json), in that order; a gold or predicted label outside
   them is bad input and is rejected by the reader, never dropped.
 - WA  = accuracy over all utterances                 == sklearn `accuracy_score`.
-- UA  = mean recall over the classes PRESENT IN GOLD  == sklearn `balanced_accuracy_score`.
+- UA  = mean recall over the classes PRESENT IN GOLD  == sklearn `balanced_accuracy_score`
+  (computed by `lemer/metrics.py`, numpy only, shared with training and the baselines).
   A class absent from the gold labels of a fold has no defined recall, so it is left out of
   that fold's mean (and reported as `None` in `per_class`) rather than counted as 0 or 1.
 - macro-F1 = mean F1 over the classes present in gold OR predictions
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+
+from lemer.metrics import class_recall, confusion_matrix, ua_from_confusion
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,6 @@ class Scores:
         return {"wa": self.wa, "ua": self.ua, "macro_f1": self.macro_f1, "n": self.n, "per_class": self.per_class}
 
 
-def confusion_matrix(gold: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:
-    """Counts of (gold, pred) code pairs; codes are ints in [0, n_classes)."""
-    flat = np.asarray(gold, dtype=np.int64) * n_classes + np.asarray(pred, dtype=np.int64)
-    return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-
-
 def scores_from_confusion(cm: np.ndarray, labels: Sequence[str]) -> Scores:
     """All metrics from a confusion matrix (so pooled scores can sum per-fold matrices)."""
     cm = np.asarray(cm)
@@ -56,14 +53,13 @@ def scores_from_confusion(cm: np.ndarray, labels: Sequence[str]) -> Scores:
     tp = np.diag(cm).astype(float)
     support = cm.sum(axis=1).astype(float)
     predicted = cm.sum(axis=0).astype(float)
-    in_gold = support > 0
-    recall = np.divide(tp, support, out=np.zeros_like(tp), where=in_gold)
+    recall, in_gold = class_recall(cm)
     f1_defined = (support + predicted) > 0
     f1 = np.divide(2 * tp, support + predicted, out=np.zeros_like(tp), where=f1_defined)
     return Scores(
         labels=tuple(labels),
         wa=float(tp.sum() / n),
-        ua=float(recall[in_gold].mean()),
+        ua=ua_from_confusion(cm),
         macro_f1=float(f1[f1_defined].mean()),
         n=n,
         recall=tuple(float(r) if g else None for r, g in zip(recall, in_gold)),

@@ -34,13 +34,13 @@ from lemer.inputs import Prepared, prepare
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
 from lemer.label_embeddings import LabelInit, semantic_init, tonal_init
 from lemer.layers import Projection, masked_max, mlp_head, pad_sequences
+from lemer.seeding import seed_everything
 from lemer.training import (
     TrainConfig,
     TrainHistory,
     fit_module,
     predict_proba,
     probs_to_predictions,
-    seed_everything,
     torch_threads,
 )
 
@@ -66,20 +66,10 @@ class LEMERNet(nn.Module):
         width = 0
         branch = n_classes * d if labels else d  # label-wise pooled (C x d, flattened) or max-pooled (d)
         if cfg.uses_text:
-            if d_text is None:
-                raise ValueError("LEMERNet: text modality needs d_text")
-            self.proj_t = Projection(d_text, d, dropout=0.0)
-            if labels:
-                self.labels_t = nn.Parameter(_label_tensor(text_labels, n_classes, d_text))
-                self.aware_t = LabelAware()
+            self._add_branch("t", "text", d_text, text_labels, n_classes)
             width += branch
         if cfg.uses_speech:
-            if d_speech is None:
-                raise ValueError("LEMERNet: speech modality needs d_speech")
-            self.proj_s = Projection(d_speech, d, dropout=0.0)
-            if labels:
-                self.labels_s = nn.Parameter(_label_tensor(speech_labels, n_classes, d_speech))
-                self.aware_s = LabelAware()
+            self._add_branch("s", "speech", d_speech, speech_labels, n_classes)
             width += branch
         if cfg.modalities == "both":
             self.cross = CrossAttention(d)
@@ -93,6 +83,24 @@ class LEMERNet(nn.Module):
         if cfg.uses_speech and cfg.mu3 > 0:
             self.head_s = BranchHead(n_classes, d, labels, cfg.head_dropout)
 
+    def _add_branch(self, m: str, modality: str, d_in: int | None, init: np.ndarray | None, n_classes: int) -> None:
+        """One modality's branch (`m`: "t" or "s"): `proj_m`, and with label embeddings `labels_m` and `aware_m`."""
+        if d_in is None:
+            raise ValueError(f"LEMERNet: {modality} modality needs d_{modality}")
+        setattr(self, f"proj_{m}", Projection(d_in, self.cfg.d_model, dropout=0.0))
+        if self.cfg.use_label_embeddings:
+            setattr(self, f"labels_{m}", nn.Parameter(_label_tensor(init, n_classes, d_in)))
+            setattr(self, f"aware_{m}", LabelAware())
+
+    def _branch_repr(self, out: dict[str, torch.Tensor], m: str, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """A branch's pooled representation: label-wise R (B, C, d) flattened (stores `g<m>`, `r<m>` in `out`), or
+        masked max-pooling without label embeddings."""
+        if not self.cfg.use_label_embeddings:
+            return masked_max(h, mask)
+        proj, labels, aware = getattr(self, f"proj_{m}"), getattr(self, f"labels_{m}"), getattr(self, f"aware_{m}")
+        out[f"g{m}"], out[f"r{m}"] = aware(h, mask, proj(labels))
+        return out[f"r{m}"].flatten(1)
+
     def parts(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Every intermediate the tests and analyses need: gt (B,T,C), gs (B,S,C), ar/al (B,L,S) over the L target
         tokens, rt/rs (B,C,d) label-enhanced representations, pooled, logits, constraint."""
@@ -102,20 +110,12 @@ class LEMERNet(nn.Module):
         if cfg.uses_text:
             mask_t = batch["text_mask"]
             ht = self.drop(self.proj_t(batch["text"]))
-            if cfg.use_label_embeddings:
-                out["gt"], out["rt"] = self.aware_t(ht, mask_t, self.proj_t(self.labels_t))
-                out["text_repr"] = out["rt"].flatten(1)
-            else:
-                out["text_repr"] = masked_max(ht, mask_t)
+            out["text_repr"] = self._branch_repr(out, "t", ht, mask_t)
             pooled.append(out["text_repr"])
         if cfg.uses_speech:
             mask_s = batch["speech_mask"]
             hs = self.drop(self.proj_s(batch["speech"]))
-            if cfg.use_label_embeddings:
-                out["gs"], out["rs"] = self.aware_s(hs, mask_s, self.proj_s(self.labels_s))
-                out["speech_repr"] = out["rs"].flatten(1)
-            else:
-                out["speech_repr"] = masked_max(hs, mask_s)
+            out["speech_repr"] = self._branch_repr(out, "s", hs, mask_s)
             pooled.append(out["speech_repr"])
         if ht is not None and hs is not None:
             # only the target's tokens are aligned with (and fused with) the target's frames

@@ -22,6 +22,7 @@ from torch import nn
 
 from lemer.devices import autocast, to_device
 from lemer.interface import Example, Prediction
+from lemer.metrics import unweighted_accuracy
 from lemer.seeding import seed_everything
 
 Batch = dict[str, torch.Tensor]
@@ -109,12 +110,6 @@ def torch_threads(n: int | None) -> Iterator[None]:
             yield
     finally:
         torch.set_num_threads(before)
-
-
-def unweighted_accuracy(gold: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
-    """Mean per-class recall over the classes present in `gold` (same as sklearn's balanced accuracy)."""
-    recalls = [float(np.mean(pred[gold == c] == c)) for c in range(n_classes) if np.any(gold == c)]
-    return float(np.mean(recalls)) if recalls else 0.0
 
 
 def length_bucketed_batches(

@@ -9,17 +9,12 @@ import pytest
 from benchmarks.cli import main
 from dataset_adapters.base import get_adapter
 from dataset_adapters.types import Utterance
-from tests.helpers_adapters import make_crema, make_iemocap, make_msp, truncate
+from tests.support.corpora import make_crema, make_msp, quirky_iemocap, truncate
 
 
-@pytest.fixture(scope="module")
-def iemocap(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_iemocap(tmp_path_factory.mktemp("cli"))
-
-
-def test_export_writes_one_json_object_per_utterance(iemocap: Path, tmp_path: Path) -> None:
+def test_export_writes_one_json_object_per_utterance(quirky_iemocap: Path, tmp_path: Path) -> None:
     out = tmp_path / "m" / "iemocap.jsonl"
-    assert main(["data", "export", "iemocap", "--root", str(iemocap), "--out", str(out)]) == 0
+    assert main(["data", "export", "iemocap", "--root", str(quirky_iemocap), "--out", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 28
     first = rows[0]
@@ -27,7 +22,7 @@ def test_export_writes_one_json_object_per_utterance(iemocap: Path, tmp_path: Pa
                           "label_raw", "partition", "context"}
     assert first["uid"] == "iemocap:Ses01F_impro01_F000" and first["session"] == "Session1"
     assert first["context"] == ["iemocap:Ses01F_impro01_F003"]
-    assert [Utterance.from_json(r) for r in rows] == get_adapter("iemocap").load(iemocap).utterances
+    assert [Utterance.from_json(r) for r in rows] == get_adapter("iemocap").load(quirky_iemocap).utterances
     assert [p.name for p in out.parent.iterdir()] == ["iemocap.jsonl"]  # no temp file left behind
 
 
@@ -40,17 +35,17 @@ def test_export_label_map_and_crema_uid(tmp_path: Path) -> None:
     assert {r["label"] for r in rows} == {"neu", "hap", "ang", "sad"}
 
 
-def test_folds_file(iemocap: Path, tmp_path: Path) -> None:
+def test_folds_file(quirky_iemocap: Path, tmp_path: Path) -> None:
     out = tmp_path / "folds.json"
-    assert main(["data", "folds", "iemocap", "--root", str(iemocap), "--protocol", "loso", "--out", str(out)]) == 0
+    assert main(["data", "folds", "iemocap", "--root", str(quirky_iemocap), "--protocol", "loso", "--out", str(out)]) == 0
     doc = json.loads(out.read_text())
     assert (doc["corpus"], doc["protocol"], doc["label_map"]) == ("iemocap", "loso", "iemocap-4")
     assert [f["name"] for f in doc["folds"]] == [f"test=Session{k}" for k in range(1, 6)]
     assert set(doc["folds"][0]) == {"name", "train", "valid", "test"}
 
 
-def test_folds_unknown_protocol_is_a_clear_error(iemocap: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    rc = main(["data", "folds", "iemocap", "--root", str(iemocap), "--protocol", "official", "--out", str(tmp_path / "f")])
+def test_folds_unknown_protocol_is_a_clear_error(quirky_iemocap: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    rc = main(["data", "folds", "iemocap", "--root", str(quirky_iemocap), "--protocol", "official", "--out", str(tmp_path / "f")])
     assert rc == 2 and "unknown protocol 'official'" in capsys.readouterr().err
 
 
@@ -63,7 +58,7 @@ def test_check_ok_prints_counts(tmp_path: Path, capsys: pytest.CaptureFixture) -
 
 
 def test_check_fails_naming_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    root = make_iemocap(tmp_path, sessions=2)
+    root = quirky_iemocap(tmp_path, sessions=2)
     wav = root / "Session1" / "sentences" / "wav" / "Ses01F_impro01" / "Ses01F_impro01_M000.wav"
     truncate(wav)
     ev = root / "Session2" / "dialog" / "EmoEvaluation" / "Ses02F_impro01.txt"
@@ -75,7 +70,7 @@ def test_check_fails_naming_every_problem(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_export_raise_vs_skip(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    root = make_iemocap(tmp_path, sessions=2)
+    root = quirky_iemocap(tmp_path, sessions=2)
     wav = root / "Session2" / "sentences" / "wav" / "Ses02F_impro01" / "Ses02F_impro01_F000.wav"
     wav.unlink()
     out = tmp_path / "m.jsonl"

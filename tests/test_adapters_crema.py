@@ -7,7 +7,7 @@ import pytest
 
 from dataset_adapters.base import get_adapter
 from dataset_adapters.crema_d import SENTENCES, parse_clip_name
-from tests.helpers_adapters import CREMA_ACTORS, CREMA_CLIPS, make_crema
+from tests.support.corpora import CREMA_ACTORS, CREMA_CLIPS, make_crema
 
 ADAPTER = get_adapter("crema-d")
 
@@ -41,7 +41,7 @@ def test_shared4_filters_the_other_emotions(tmp_path: Path) -> None:
 
 def test_unknown_emotion_code_names_the_file(tmp_path: Path) -> None:
     from dataset_adapters.types import CorpusError
-    from tests.helpers_adapters import write_wav
+    from tests.support.corpora import write_wav
 
     root = make_crema(tmp_path)
     bad = write_wav(root / "AudioWAV" / "1001_DFA_JOY_XX.wav")

@@ -8,7 +8,7 @@ import pytest
 from dataset_adapters.base import CORPORA, get_adapter
 from dataset_adapters.check import audio_problem, decode_text
 from dataset_adapters.types import CorpusError
-from tests.helpers_adapters import make_crema, make_iemocap, make_msp, truncate, write_wav
+from tests.support.corpora import make_crema, make_msp, quirky_iemocap, truncate, write_wav
 
 IEMOCAP = get_adapter("iemocap")
 
@@ -42,7 +42,7 @@ def test_decode_text_keeps_utf8_and_tolerates_stray_bytes() -> None:
 
 @pytest.fixture()
 def tree(tmp_path: Path) -> Path:
-    return make_iemocap(tmp_path, sessions=2)
+    return quirky_iemocap(tmp_path, sessions=2)
 
 
 def test_missing_wav_raises_then_skip_counts_it(tree: Path) -> None:

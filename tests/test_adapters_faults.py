@@ -23,8 +23,8 @@ from dataset_adapters.audio import MIN_SECONDS, SAMPLE_RATE
 from dataset_adapters.base import get_adapter
 from dataset_adapters.types import CorpusError
 from lemer.interface import Example, FitEnv
-from tests.helpers_adapters import make_crema, make_msp, write_wav
-from tests.helpers_runner import suite_toml
+from tests.support.corpora import make_crema, make_msp, write_wav
+from tests.support.runs import suite_toml
 
 REPO = Path(__file__).resolve().parents[1]
 

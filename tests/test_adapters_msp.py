@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from dataset_adapters.base import get_adapter
-from tests.helpers_adapters import make_msp
+from tests.support.corpora import make_msp
 
 ADAPTER = get_adapter("msp-podcast")
 KEPT = {"0001_0001", "0001_0003", "0001_0004", "0002_0001", "0002_0002", "0003_0001", "0003_0003", "0004_0001", "0004_0002"}

@@ -8,7 +8,7 @@ import pytest
 from dataset_adapters.base import CORPORA, corpus_info, get_adapter
 from dataset_adapters.protocols import SpeakerLeak, assert_speaker_disjoint, speaker_kfold
 from dataset_adapters.types import Fold, Utterance
-from tests.helpers_adapters import make_crema, make_iemocap, make_msp
+from tests.support.corpora import make_crema, make_msp
 
 
 def _utt(uid: str, speaker: str | None, session: str | None = None, partition: str | None = None) -> Utterance:
@@ -28,8 +28,8 @@ def _check_common(folds: list[Fold], utterances: list[Utterance]) -> None:
 
 
 @pytest.fixture(scope="module")
-def iemocap(tmp_path_factory: pytest.TempPathFactory) -> list[Utterance]:
-    return get_adapter("iemocap").load(make_iemocap(tmp_path_factory.mktemp("i")), verify_audio=False).utterances
+def iemocap(quirky_iemocap: Path) -> list[Utterance]:
+    return get_adapter("iemocap").load(quirky_iemocap, verify_audio=False).utterances
 
 
 def test_loso(iemocap: list[Utterance]) -> None:

@@ -10,7 +10,7 @@ import pytest
 from benchmarks import load_predictions, load_results
 from leaderboard.board import compute_leaderboard
 from leaderboard.results import ResultError, load_runs
-from tests.helpers_leaderboard import fold_data, noisy_predictions, write_run
+from tests.support.leaderboard import fold_data, noisy_predictions, write_run
 
 CELL = ["model", "corpus", "protocol", "label_map", "train_corpus", "transcript"]
 

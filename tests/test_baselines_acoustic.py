@@ -12,7 +12,7 @@ import soundfile as sf
 from baselines import acoustic_features as af
 from baselines.acoustic_lr import AcousticLR
 from lemer.interface import Example, Requirements
-from tests.helpers_baselines import CLASSES, accuracy, audio_examples, env
+from tests.support.baselines import CLASSES, accuracy, audio_examples, env
 
 
 @pytest.fixture(scope="module")

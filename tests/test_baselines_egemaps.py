@@ -12,7 +12,7 @@ from baselines import egemaps_features as ef
 from baselines.egemaps_lr import EgemapsLR
 from dataset_adapters.audio import AudioError, read_audio
 from lemer.interface import Example, FitEnv, Requirements
-from tests.helpers_egemaps import SR, harmonic, pitch_examples
+from tests.support.baselines import SR, harmonic, pitch_examples
 
 
 def test_features_are_opensmiles_functionals(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from lemer.inputs import pool_frames
 from lemer.interface import Example, Features, Model, Requirements
 from lemer.layers import pad_sequences
 from lemer.switches import ConfigError
-from tests.helpers_baselines import CLASSES, accuracy, env, feature_examples
+from tests.support.baselines import CLASSES, accuracy, env, feature_examples
 
 FAST = {"d_model": 32, "max_epochs": 25, "patience": 6, "batch_size": 16}
 # model class -> the modality whose planted signal it must learn

@@ -8,7 +8,7 @@ import pytest
 from baselines.common import select_by_valid_ua
 from baselines.tfidf_lr import TfidfLR
 from lemer.interface import Example, FitEnv, Requirements
-from tests.helpers_baselines import CLASSES, accuracy, env, text_examples
+from tests.support.baselines import CLASSES, accuracy, env, text_examples
 
 
 def _fit(seed: int = 0, **config) -> tuple[TfidfLR, list[Example], list[str]]:

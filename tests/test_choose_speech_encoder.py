@@ -45,10 +45,13 @@ def test_breakdown_by_cue_type() -> None:
 
 
 def test_report_pools_folds_per_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
-    from tests.helpers_features import tiny_iemocap
+    import shutil
 
-    root = tmp_path / "IEMOCAP_full_release"
-    utts = tiny_iemocap(str(root))
+    from tests.support import features  # noqa: F401 - sets the offline/cache environment
+    from tests.support.synth import tiny_tree, tiny_utterances
+
+    root = shutil.copytree(tiny_tree("iemocap")[0], tmp_path / "IEMOCAP_full_release")  # the test writes cues into it
+    utts = tiny_utterances("iemocap")
     write_cues(root, [{"uid": u.uid, "cue_type": "prosody" if i % 2 else "lexical"} for i, u in enumerate(utts)])
     seen: list[tuple[str, int]] = []
 

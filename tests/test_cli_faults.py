@@ -17,11 +17,7 @@ import pytest
 
 from benchmarks.cli import main
 from leaderboard.schema import RESULT_FILE
-from tests.helpers_runner import (
-    SMALL_SUITE,
-    make_iemocap_tree,
-    write_suite,
-)
+from tests.support.runs import SMALL_SUITE, write_suite
 
 pytestmark = pytest.mark.usefixtures("test_models")
 REPO = Path(__file__).resolve().parents[1]
@@ -38,11 +34,6 @@ seconds = 3.0
 [[corpora]]
 name = "iemocap"
 """
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_iemocap_tree(tmp_path_factory.mktemp("corpus"))
 
 
 def _env() -> dict[str, str]:
@@ -69,17 +60,17 @@ def _refuse_writes_under(monkeypatch: pytest.MonkeyPatch, root: Path, code: int)
 # ---------------------------------------------------------------- disk full / read-only
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
 def test_run_on_a_full_out_reports_one_line_and_keeps_completed_results(
-        tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path, iemocap_corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         code: int) -> None:
     suite = write_suite(tmp_path / "t.toml", SMALL_SUITE)
     out = tmp_path / "runs"
-    assert main(_run_args(suite, corpus, out, "--limit", "2")) == 0
+    assert main(_run_args(suite, iemocap_corpus, out, "--limit", "2")) == 0
     capsys.readouterr()
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".lemer-run.lock"}
     assert len([p for p in before if p.name == RESULT_FILE]) == 2
 
     _refuse_writes_under(monkeypatch, out, code)
-    rc = main(_run_args(suite, corpus, out))  # before the fix: OSError raised from the failure handler
+    rc = main(_run_args(suite, iemocap_corpus, out))  # before the fix: OSError raised from the failure handler
     cap = capsys.readouterr()
     assert rc == 1
     summary = json.loads(cap.out.strip().splitlines()[-1])  # the summary line still comes
@@ -92,7 +83,7 @@ def test_run_on_a_full_out_reports_one_line_and_keeps_completed_results(
     assert after == before  # completed results intact, nothing half-written left
 
 
-def test_run_on_an_unwritable_out_is_one_line(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str],
+def test_run_on_an_unwritable_out_is_one_line(tmp_path: Path, iemocap_corpus: Path, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     suite = write_suite(tmp_path / "t.toml", SMALL_SUITE)
     out = tmp_path / "ro"
@@ -102,7 +93,7 @@ def test_run_on_an_unwritable_out_is_one_line(tmp_path: Path, corpus: Path, caps
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
 
     monkeypatch.setattr(lock.os, "open", refuse)
-    assert main(_run_args(suite, corpus, out)) == 1
+    assert main(_run_args(suite, iemocap_corpus, out)) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert f"cannot write to --out {out}" in err and "Read-only file system" in err
@@ -110,14 +101,14 @@ def test_run_on_an_unwritable_out_is_one_line(tmp_path: Path, corpus: Path, caps
 
 @pytest.mark.parametrize("fmt", ["export", "folds"])
 def test_data_export_on_a_full_disk_is_one_line_and_keeps_the_old_file(
-        tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path, iemocap_corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         fmt: str) -> None:
     target = tmp_path / "out" / "manifest.jsonl"
     target.parent.mkdir()
     target.write_text("earlier export\n")
     _refuse_writes_under(monkeypatch, target.parent, errno.ENOSPC)
     extra = ["--protocol", "loso"] if fmt == "folds" else []
-    rc = main(["data", fmt, "iemocap", "--root", str(corpus), "--out", str(target), *extra])
+    rc = main(["data", fmt, "iemocap", "--root", str(iemocap_corpus), "--out", str(target), *extra])
     err = capsys.readouterr().err
     assert rc == 1
     assert "Traceback" not in err and f"{target}: cannot write (No space left on device)" in err
@@ -126,17 +117,17 @@ def test_data_export_on_a_full_disk_is_one_line_and_keeps_the_old_file(
 
 
 # ---------------------------------------------------------------- two runners, one --out
-def test_second_runner_on_the_same_out_is_refused_naming_the_holder(tmp_path: Path, corpus: Path) -> None:
+def test_second_runner_on_the_same_out_is_refused_naming_the_holder(tmp_path: Path, iemocap_corpus: Path) -> None:
     suite = write_suite(tmp_path / "k.toml", SLOW.replace("seconds = 3.0", "seconds = 2.0"))
     out = tmp_path / "runs"
-    first = subprocess.Popen([sys.executable, "-m", "tests.helpers_runner", *_run_args(suite, corpus, out)],
+    first = subprocess.Popen([sys.executable, "-m", "tests.support.runs", *_run_args(suite, iemocap_corpus, out)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
     try:
         deadline = time.monotonic() + 120
         while not list(out.rglob(RESULT_FILE)):  # the first runner is inside its grid
             assert first.poll() is None and time.monotonic() < deadline, "first runner wrote no result"
             time.sleep(0.1)
-        cmd = [sys.executable, "-m", "tests.helpers_runner", *_run_args(suite, corpus, out, "--force")]
+        cmd = [sys.executable, "-m", "tests.support.runs", *_run_args(suite, iemocap_corpus, out, "--force")]
         r = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300, check=False)
         # before the fix: the second runner deleted results to redo them under the first one's feet
         assert r.returncode == 2, r
@@ -147,8 +138,8 @@ def test_second_runner_on_the_same_out_is_refused_naming_the_holder(tmp_path: Pa
         first.kill()  # SIGKILL: the kernel drops its lock with it
         first.wait()
     done = len(list(out.rglob(RESULT_FILE)))
-    r = subprocess.run([sys.executable, "-m", "tests.helpers_runner",
-                        *_run_args(suite, corpus, out, "--limit", str(done + 1))],
+    r = subprocess.run([sys.executable, "-m", "tests.support.runs",
+                        *_run_args(suite, iemocap_corpus, out, "--limit", str(done + 1))],
                        capture_output=True, text=True, env=_env(), timeout=300, check=False)
     assert r.returncode == 0, r.stderr  # no stale lock after a kill -9
     assert len(list(out.rglob(RESULT_FILE))) == done + 1
@@ -182,9 +173,9 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_kill_9_of_the_runner_takes_its_workers_with_it(tmp_path: Path, corpus: Path) -> None:
+def test_kill_9_of_the_runner_takes_its_workers_with_it(tmp_path: Path, iemocap_corpus: Path) -> None:
     suite = write_suite(tmp_path / "k.toml", SLOW)
-    cmd = [sys.executable, "-m", "tests.helpers_runner", *_run_args(suite, corpus, tmp_path / "runs", "--jobs", "2")]
+    cmd = [sys.executable, "-m", "tests.support.runs", *_run_args(suite, iemocap_corpus, tmp_path / "runs", "--jobs", "2")]
     runner = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
     try:
         deadline = time.monotonic() + 120
@@ -228,10 +219,10 @@ label_map = "iemocap-4"
 """
 
 
-def test_missing_encoders_are_listed_once_before_any_run(tmp_path: Path, corpus: Path) -> None:
+def test_missing_encoders_are_listed_once_before_any_run(tmp_path: Path, iemocap_corpus: Path) -> None:
     suite = write_suite(tmp_path / "enc.toml", ENCODERS)
     out = tmp_path / "runs"
-    r = subprocess.run([sys.executable, "-m", "benchmarks.cli", *_run_args(suite, corpus, out)],
+    r = subprocess.run([sys.executable, "-m", "benchmarks.cli", *_run_args(suite, iemocap_corpus, out)],
                        capture_output=True, text=True, env=_env(), timeout=300, check=False)
     assert r.returncode == 2, r
     assert "Traceback" not in r.stderr and "failed" not in r.stderr
@@ -240,12 +231,12 @@ def test_missing_encoders_are_listed_once_before_any_run(tmp_path: Path, corpus:
     assert not list(out.rglob(RESULT_FILE)) and not list(out.rglob("error.txt"))
 
 
-def test_encoder_overrides_replace_the_suites_encoders(tmp_path: Path, corpus: Path) -> None:
+def test_encoder_overrides_replace_the_suites_encoders(tmp_path: Path, iemocap_corpus: Path) -> None:
     suite = write_suite(tmp_path / "enc.toml", ENCODERS)
     local = tmp_path / "my-bert"  # a local copy the user points at (here: not a model folder)
     local.mkdir()
     r = subprocess.run([sys.executable, "-m", "benchmarks.cli",
-                        *_run_args(suite, corpus, tmp_path / "runs", "--text-encoder", str(local),
+                        *_run_args(suite, iemocap_corpus, tmp_path / "runs", "--text-encoder", str(local),
                                    "--speech-encoder", "default")],
                        capture_output=True, text=True, env=_env(), timeout=300, check=False)
     assert r.returncode == 2, r
@@ -253,11 +244,11 @@ def test_encoder_overrides_replace_the_suites_encoders(tmp_path: Path, corpus: P
     assert str(local) in r.stderr and "1 encoder(s)" in r.stderr
 
 
-def test_transcripts_on_a_full_disk_is_one_line(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str],
+def test_transcripts_on_a_full_disk_is_one_line(tmp_path: Path, iemocap_corpus: Path, capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "out" / "gold.jsonl"
     _refuse_writes_under(monkeypatch, target.parent, errno.ENOSPC)
-    rc = main(["transcripts", "iemocap", "--root", str(corpus), "--source", "gold", "--out", str(target),
+    rc = main(["transcripts", "iemocap", "--root", str(iemocap_corpus), "--source", "gold", "--out", str(target),
                "--cache-dir", str(tmp_path / "cache"), "--quiet"])
     err = capsys.readouterr().err
     assert rc == 1 and "Traceback" not in err

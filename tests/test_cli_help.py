@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.cli import build_parser
 from benchmarks.provenance import package_version
-from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, write_suite
+from tests.support.runs import SMALL_SUITE, write_suite
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -60,13 +60,12 @@ def test_subcommand_help_explains_the_named_options(argv: list[str]) -> None:
         assert phrase in text, (argv, phrase)
 
 
-def test_no_cursor_escapes_in_logs_and_a_stage_line_before_the_grid(tmp_path: Path) -> None:
-    corpus = make_iemocap_tree(tmp_path / "corpus")
+def test_no_cursor_escapes_in_logs_and_a_stage_line_before_the_grid(tmp_path: Path, iemocap_corpus: Path) -> None:
     suite = write_suite(tmp_path / "t.toml", SMALL_SUITE)
     # progress is on (no --no-progress), but stderr is a pipe, as in a log file or CI
-    r = _cli("run", "--suite", str(suite), "--corpus", f"iemocap={corpus}", "--out", str(tmp_path / "runs"),
+    r = _cli("run", "--suite", str(suite), "--corpus", f"iemocap={iemocap_corpus}", "--out", str(tmp_path / "runs"),
              "--cache", str(tmp_path / "cache"), "--models", "test-keyword-text", "--limit", "2",
-             module="tests.helpers_runner")
+             module="tests.support.runs")
     assert r.returncode == 0, r.stderr
     assert "\r" not in r.stderr and "\x1b[" not in r.stderr, r.stderr[:500]
     assert "preparing 1/1" in r.stderr and "transcripts for" in r.stderr

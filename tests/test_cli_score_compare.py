@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE
-from tests.helpers_leaderboard import write_predictions
+from tests.support.leaderboard import write_predictions
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = ["neu", "hap", "ang", "sad"]

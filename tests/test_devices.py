@@ -54,9 +54,9 @@ def test_result_record_names_device_and_precision() -> None:
 def test_device_is_recorded_but_not_part_of_the_run_identity(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A grid run with --device cpu is complete for --device auto: the second run skips everything."""
     from benchmarks.cli import main
-    from tests.helpers_runner import make_iemocap_tree
+    from tests.support.corpora import iemocap_tree
 
-    corpus = make_iemocap_tree(tmp_path / "c", sessions=3, per_speaker=4)
+    corpus = iemocap_tree(tmp_path / "c", sessions=3, per_speaker=4)
     suite = tmp_path / "s.toml"
     suite.write_text('name = "d"\nseeds = [0]\nmodels = ["majority"]\ntranscripts = ["gold"]\nmax_folds = 1\n'
                      '[[corpora]]\nname = "iemocap"\nprotocol = "loso"\nlabel_map = "iemocap-4"\n')
@@ -126,7 +126,7 @@ def test_neural_baselines_train_under_the_envs_precision() -> None:
     """bf16 autocast (the GPU precision) through a feature baseline on the CPU: finite, normalised output."""
     from baselines.fusion import EarlyFusion
     from lemer.interface import FitEnv
-    from tests.helpers_lemer import CLASSES, make_examples, unlabelled
+    from tests.support.lemer import CLASSES, make_examples, unlabelled
 
     model = EarlyFusion(max_epochs=2)
     model.fit(make_examples(24, 0), make_examples(8, 1, "v"), FitEnv(classes=CLASSES, seed=0, precision="bf16"))

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from dataset_adapters.audio import AudioError, audio_hash, is_silent, read_audio
-from tests.helpers_features import write_tone
+from tests.support.corpora import write_tone
 
 
 def test_resamples_and_downmixes_stereo(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ import pytest
 
 from benchmarks.features.cache import FeatureCache, cache_root
 from benchmarks.features.store import FeatureStore
-from tests.helpers_features import make_utt, write_tone
+from tests.support.corpora import write_tone
+from tests.support.features import make_utt
 
 
 def test_roundtrip_is_a_readonly_view_of_one_map_per_shard(tmp_path: Path) -> None:

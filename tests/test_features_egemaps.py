@@ -14,8 +14,8 @@ from benchmarks.features.speech_encoder import (
     get_speech_encoder,
     n_output_frames,
 )
-from tests.helpers_egemaps import SR, harmonic
-from tests.helpers_features import make_utt  # first: it sets the offline/cache environment
+from tests.support.baselines import SR, harmonic
+from tests.support.features import make_utt  # first: it sets the offline/cache environment
 
 
 @pytest.fixture(scope="module")

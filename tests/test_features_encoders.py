@@ -10,7 +10,8 @@ from benchmarks.features.speech_encoder import HFSpeechEncoder, WhisperEncoder, 
 from benchmarks.features.store import FeatureStore
 from benchmarks.features.text_encoder import TextEncoder
 from dataset_adapters.audio import read_audio
-from tests.helpers_features import make_utt, tiny_bert, tiny_speech_model, write_tone
+from tests.support.corpora import write_tone
+from tests.support.features import make_utt, tiny_bert, tiny_speech_model
 
 
 @pytest.fixture(scope="module")

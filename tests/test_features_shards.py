@@ -10,7 +10,8 @@ import numpy as np
 
 from benchmarks.features.cache import FeatureCache, write_legacy_entry
 from benchmarks.features.store import FeatureStore
-from tests.helpers_features import make_utt, write_tone
+from tests.support.corpora import write_tone
+from tests.support.features import make_utt
 
 
 def _value(key_i: int) -> np.ndarray:

@@ -7,22 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tests.support.features  # noqa: F401 - sets the offline/cache environment
 from benchmarks.cli import main
 from benchmarks.features.speech_encoder import n_output_frames
 from benchmarks.features.store import FeatureStore
-from dataset_adapters.types import Utterance
-from tests.helpers_features import tiny_iemocap
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[Utterance, ...]]:
-    root = tmp_path_factory.mktemp("iem") / "IEMOCAP_full_release"
-    return root, tiny_iemocap(str(root))
 
 
 @pytest.mark.slow
-def test_cli_features_second_run_computes_nothing(corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
-    root, utts = corpus
+def test_cli_features_second_run_computes_nothing(synth_iemocap, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    root, utts = synth_iemocap
     args = ["features", "iemocap", "--root", str(root), "--cache-dir", str(tmp_path), "--context", "2", "--quiet"]
     assert main(args) == 0
     first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -35,10 +28,10 @@ def test_cli_features_second_run_computes_nothing(corpus, tmp_path: Path, capsys
 
 
 @pytest.mark.slow
-def test_store_outputs_match_the_contract(corpus, tmp_path: Path) -> None:  # noqa: ANN001
+def test_store_outputs_match_the_contract(synth_iemocap, tmp_path: Path) -> None:  # noqa: ANN001
     from dataset_adapters.audio import read_audio
 
-    _, utts = corpus
+    _, utts = synth_iemocap
     utts = list(utts[:6])
     store = FeatureStore(tmp_path, progress=False)
     assert (store.text_encoder_name, store.speech_encoder_name) == ("all-MiniLM-L6-v2", "whisper-tiny.en-encoder")
@@ -59,12 +52,12 @@ def test_store_outputs_match_the_contract(corpus, tmp_path: Path) -> None:  # no
 
 
 @pytest.mark.slow
-def test_decoding_in_windows_changes_no_feature(corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_decoding_in_windows_changes_no_feature(synth_iemocap, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     """Audio is decoded a window at a time (memory bound); batches only group equal lengths, so the
     features must be identical to decoding everything at once."""
     import benchmarks.features.store as features
 
-    _, utts = corpus
+    _, utts = synth_iemocap
     utts = list(utts[:8])
     whole = FeatureStore(tmp_path / "whole", text_encoder=None, progress=False).speech(utts)
     monkeypatch.setattr(features, "_DECODE_WINDOW", 3)

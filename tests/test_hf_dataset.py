@@ -17,10 +17,10 @@ from dataset_adapters.base import load_report
 from dataset_adapters.hf_dataset import PROVENANCE_FILE
 from dataset_adapters.synth.marker import write_marker
 from dataset_adapters.types import CorpusError
-from tests.helpers_adapters import make_crema, make_iemocap, make_msp
-from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, write_suite
+from tests.support.corpora import iemocap_tree, make_crema, make_msp, quirky_iemocap
+from tests.support.runs import SMALL_SUITE, write_suite
 
-BUILDERS: dict[str, Callable[[Path], Path]] = {"iemocap": make_iemocap, "msp-podcast": make_msp, "crema-d": make_crema}
+BUILDERS: dict[str, Callable[[Path], Path]] = {"iemocap": quirky_iemocap, "msp-podcast": make_msp, "crema-d": make_crema}
 
 
 def _export(corpus: str, root: Path | str, out: Path, *extra: str) -> None:
@@ -59,7 +59,7 @@ def test_round_trip_gives_the_same_manifest_and_folds(tmp_path: Path, corpus: st
 
 
 def test_folds_from_the_cli_agree_for_tree_and_dataset(tmp_path: Path) -> None:
-    tree = make_iemocap(tmp_path / "tree")
+    tree = quirky_iemocap(tmp_path / "tree")
     _export("iemocap", tree, tmp_path / "hf")
     assert main(["data", "folds", "iemocap", "--root", str(tree), "--protocol", "loso", "--out", str(tmp_path / "a")]) == 0
     assert main(["data", "folds", "iemocap", "--root", f"hf:{tmp_path / 'hf'}", "--protocol", "loso",
@@ -82,7 +82,7 @@ def test_dataset_without_speaker_column_is_refused_naming_dataset_and_column(tmp
 
 
 def test_column_mapping_reads_differently_named_columns(tmp_path: Path) -> None:
-    tree = make_iemocap(tmp_path / "tree")
+    tree = quirky_iemocap(tmp_path / "tree")
     _export("iemocap", tree, tmp_path / "hf")
     renamed = _rewrite(tmp_path / "hf", tmp_path / "renamed",
                        lambda t: t.rename_columns(["spk_id" if c == "speaker" else "emotion" if c == "label_raw"
@@ -98,7 +98,7 @@ def test_column_mapping_reads_differently_named_columns(tmp_path: Path) -> None:
 
 
 def test_bad_rows_go_through_the_same_errors_and_counted_skips_as_on_disk(tmp_path: Path) -> None:
-    tree = make_iemocap(tmp_path / "tree")
+    tree = quirky_iemocap(tmp_path / "tree")
     _export("iemocap", tree, tmp_path / "hf")
     good = load_corpus("iemocap", f"hf:{tmp_path / 'hf'}")
 
@@ -122,7 +122,7 @@ def test_bad_rows_go_through_the_same_errors_and_counted_skips_as_on_disk(tmp_pa
 
 
 def test_label_map_is_reapplied_from_the_raw_label(tmp_path: Path) -> None:
-    tree = make_iemocap(tmp_path / "tree")
+    tree = quirky_iemocap(tmp_path / "tree")
     _export("iemocap", tree, tmp_path / "hf6", "--label-map", "iemocap-6")
     six = load_corpus("iemocap", f"hf:{tmp_path / 'hf6'}", label_map="iemocap-6")
     four = load_corpus("iemocap", f"hf:{tmp_path / 'hf6'}", label_map="iemocap-4")
@@ -131,7 +131,7 @@ def test_label_map_is_reapplied_from_the_raw_label(tmp_path: Path) -> None:
 
 
 def test_synthetic_export_stays_labelled_synthetic(tmp_path: Path) -> None:
-    tree = make_iemocap(tmp_path / "tree")
+    tree = quirky_iemocap(tmp_path / "tree")
     write_marker(tree, {"synthetic": True, "layout": "iemocap", "scale": "tiny", "seed": 0, "generator_version": "t"})
     _export("iemocap", tree, tmp_path / "hf")
     roots = resolve_roots({"iemocap": False}, {"iemocap": f"hf:{tmp_path / 'hf'}"}, generate=False)
@@ -148,7 +148,7 @@ def test_export_refuses_to_overwrite(tmp_path: Path, capsys) -> None:
 
 
 def test_run_on_a_hf_corpus_matches_the_run_on_the_tree(tmp_path: Path, test_models: None) -> None:
-    tree = make_iemocap_tree(tmp_path / "c", sessions=3, per_speaker=4)
+    tree = iemocap_tree(tmp_path / "c", sessions=3, per_speaker=4)
     _export("iemocap", tree, tmp_path / "hf")
     suite = write_suite(tmp_path / "s.toml", SMALL_SUITE)
     a = run_suite(suite, corpora={"iemocap": tree}, out=tmp_path / "ra", progress=False)

@@ -9,7 +9,7 @@ from leaderboard.html import render
 from leaderboard.plots import attention_figure
 from leaderboard.results import load_runs
 from leaderboard.tables import markdown
-from tests.helpers_leaderboard import write_run
+from tests.support.leaderboard import write_run
 
 
 def _diag(gt: float, peak: float | None = None) -> dict:

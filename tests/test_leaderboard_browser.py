@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from leaderboard.build import build_leaderboard
-from tests.helpers_leaderboard import make_runs_dir
+from tests.support.leaderboard import make_runs_dir
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")) if p and Path(p).exists()), None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium to run this test)")

@@ -16,7 +16,7 @@ from leaderboard.build import OUTPUT_FILES, build_leaderboard
 from leaderboard.references import load_references
 from leaderboard.results import ResultError
 from leaderboard.schema import SCHEMA_VERSION
-from tests.helpers_leaderboard import fold_data, make_runs_dir, noisy_predictions, write_run
+from tests.support.leaderboard import fold_data, make_runs_dir, noisy_predictions, write_run
 
 LOSO = ("synthetic-iemocap", "loso")
 

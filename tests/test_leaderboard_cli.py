@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 from leaderboard import cli
-from tests.helpers_leaderboard import LABELS4, noisy_predictions, write_predictions
+from tests.support.leaderboard import LABELS4, noisy_predictions, write_predictions
 
 
 def run_cli(argv: list[str]) -> int:

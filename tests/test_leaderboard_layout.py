@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from leaderboard.build import build_leaderboard
-from tests.helpers_leaderboard import make_demo_like_runs_dir
+from tests.support.leaderboard import make_demo_like_runs_dir
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"),
                              shutil.which("google-chrome")) if p and Path(p).exists()), None)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers_leaderboard import make_runs_dir, write_run
+from tests.support.leaderboard import make_runs_dir, write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = ".lemer-leaderboard"

@@ -16,7 +16,7 @@ from leaderboard.cells import ALPHA, ModelResult, assign_ranks
 from leaderboard.power import bootstrap_se, mdd, mdd_from_bootstrap, z_sum
 from leaderboard.significance import bootstrap_counts, resampled_metric
 from leaderboard.tables import headline_rows, headline_text
-from tests.helpers_leaderboard import fold_data, make_demo_like_runs_dir, write_run
+from tests.support.leaderboard import fold_data, make_demo_like_runs_dir, write_run
 
 
 @pytest.fixture(scope="module")

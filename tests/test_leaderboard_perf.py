@@ -6,7 +6,7 @@ from pathlib import Path
 
 from leaderboard.board import compute_leaderboard
 from leaderboard.results import load_runs
-from tests.helpers_leaderboard import make_runs_dir
+from tests.support.leaderboard import make_runs_dir
 
 MODELS = {f"model-{i}": (0.3 + 0.06 * i, 0.5, i == 0) for i in range(8)}
 TRANSCRIPTS = {"gold": None, "asr:whisper-tiny.en": 0.12, "asr:pocketsphinx": 0.45, "noise:wer=0.1": 0.1,

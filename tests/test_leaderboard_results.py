@@ -9,7 +9,7 @@ import pytest
 from leaderboard.board import compute_leaderboard
 from leaderboard.results import ResultError, align, load_runs, read_predictions, read_result
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE
-from tests.helpers_leaderboard import fold_data, write_predictions, write_run
+from tests.support.leaderboard import fold_data, write_predictions, write_run
 
 
 def _one_run(root: Path, **kw) -> Path:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from leaderboard.results import load_runs
 from leaderboard.schema import RESULT_FILE
 from leaderboard.tables import markdown
 from leaderboard.validity import build_validity
-from tests.helpers_leaderboard import LABELS4, write_run
+from tests.support.leaderboard import LABELS4, write_run
 
 CORPUS = "synthetic-iemocap"
 KINDS = ("words", "prosody", "both", "none")

@@ -13,7 +13,7 @@ from benchmarks.corpora import CorpusRoot
 from benchmarks.suite import expand, load_suite
 from dataset_adapters.synth import generate
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE
-from tests.helpers_runner import write_suite
+from tests.support.runs import write_suite
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -18,7 +18,7 @@ from lemer.finetune import EndToEndLEMER, pool_clip_frames, text_rows
 from lemer.inputs import pool_frames
 from lemer.interface import Example, FitEnv
 from lemer.model import LEMER
-from tests.helpers_finetune import make_tiny_bert, make_tiny_wav2vec2
+from tests.support.models import make_tiny_bert, make_tiny_wav2vec2
 
 CLASSES = ("neu", "hap", "ang", "sad")
 WORDS = {"neu": "okay", "hap": "wonderful", "ang": "furious", "sad": "tears"}
@@ -163,9 +163,9 @@ def test_missing_weights_say_how_to_point_at_a_local_copy(tmp_path: Path, monkey
 def test_grid_run_records_device_and_preflight_stops_on_missing_weights(
         tmp_path: Path, models: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     from benchmarks.cli import main
-    from tests.helpers_runner import make_iemocap_tree
+    from tests.support.corpora import iemocap_tree
 
-    corpus = make_iemocap_tree(tmp_path / "corpus", sessions=3, per_speaker=4)
+    corpus = iemocap_tree(tmp_path / "corpus", sessions=3, per_speaker=4)
     body = f"""
 name = "ft"
 seeds = [0]

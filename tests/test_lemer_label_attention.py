@@ -18,7 +18,7 @@ from lemer.interface import Example, Features, FitEnv
 from lemer.layers import pad_sequences
 from lemer.model import LEMER, LEMERNet, target_positions
 from lemer.training import torch_threads
-from tests.helpers_lemer import CLASSES, make_env, make_examples, unlabelled
+from tests.support.lemer import CLASSES, make_env, make_examples, unlabelled
 
 C, D = len(CLASSES), 16
 FAST = {"max_epochs": 8, "patience": 3}

@@ -8,7 +8,7 @@ import numpy as np
 from lemer.interface import Example, Features
 from lemer.label_embeddings import class_keywords, semantic_init, tonal_init
 from lemer.model import LEMER
-from tests.helpers_lemer import CLASSES, WORDS, hash_embed, make_env, make_examples
+from tests.support.lemer import CLASSES, WORDS, hash_embed, make_env, make_examples
 
 FAST = {"max_epochs": 2, "patience": 1}
 

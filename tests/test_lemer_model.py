@@ -9,9 +9,9 @@ import pytest
 from lemer.config import LEMERConfig, describe
 from lemer.inputs import MissingFeatures
 from lemer.interface import Example, Features, Model
+from lemer.metrics import unweighted_accuracy
 from lemer.model import LEMER
-from lemer.training import unweighted_accuracy
-from tests.helpers_lemer import CLASSES, make_env, make_examples, unlabelled
+from tests.support.lemer import CLASSES, make_env, make_examples, unlabelled
 
 FAST = {"max_epochs": 8, "patience": 3}
 

@@ -17,7 +17,8 @@ from dataset_adapters.synth.cues import CUE_TYPES, CueTruth, write_cues
 from leaderboard.results import read_result
 from leaderboard.schema import RESULT_FILE
 from lemer.interface import CueSpan, Example, Features, FitEnv
-from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, write_suite
+from tests.support.corpora import iemocap_tree
+from tests.support.runs import SMALL_SUITE, write_suite
 
 pytestmark = pytest.mark.usefixtures("test_models")
 
@@ -34,7 +35,7 @@ def _sidecar(base: Path) -> dict[str, str]:
 
 
 def test_every_run_on_a_cue_corpus_counts_test_predictions_by_cue_type(tmp_path: Path, capsys) -> None:
-    base = make_iemocap_tree(tmp_path / "corpus")
+    base = iemocap_tree(tmp_path / "corpus")
     kinds = _sidecar(base)
     out = tmp_path / "runs"
     code = main(["run", "--suite", str(write_suite(tmp_path / "s.toml", SMALL_SUITE)), "--corpus", f"iemocap={base}",
@@ -58,7 +59,7 @@ def test_every_run_on_a_cue_corpus_counts_test_predictions_by_cue_type(tmp_path:
 
 
 def test_runs_on_a_corpus_without_cue_truth_carry_no_cue_block(tmp_path: Path, capsys) -> None:
-    base = make_iemocap_tree(tmp_path / "corpus", sessions=2)
+    base = iemocap_tree(tmp_path / "corpus", sessions=2)
     suite = SMALL_SUITE.replace('models = ["majority", "test-keyword-text"]', 'models = ["majority"]').replace("[0, 1]", "[0]")
     out = tmp_path / "runs"
     assert main(["run", "--suite", str(write_suite(tmp_path / "s.toml", suite)), "--corpus", f"iemocap={base}",

@@ -22,19 +22,18 @@ from leaderboard.schema import (
     RunResult,
     migrate,
 )
-from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, write_suite
+from tests.support.runs import SMALL_SUITE, write_suite
 
 pytestmark = pytest.mark.usefixtures("test_models")
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory, test_models: None) -> tuple[Path, Path, Path]:
+def runs(tmp_path_factory: pytest.TempPathFactory, test_models: None, iemocap_corpus: Path) -> tuple[Path, Path, Path]:
     base = tmp_path_factory.mktemp("rr")
-    corpus = make_iemocap_tree(base / "corpus")
     suite = write_suite(base / "s.toml", SMALL_SUITE)
     out = base / "runs"
-    assert _run(suite, corpus, out) == 0
-    return suite, corpus, out
+    assert _run(suite, iemocap_corpus, out) == 0
+    return suite, iemocap_corpus, out
 
 
 def _run(suite: Path, corpus: Path, out: Path) -> int:

@@ -16,14 +16,9 @@ from benchmarks.run.grid import RunOptions, run_suite
 from benchmarks.suite import load_suite
 from leaderboard.results import read_result
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, RUN_KEYS
-from tests.helpers_runner import SMALL_SUITE, make_iemocap_tree, write_suite
+from tests.support.runs import SMALL_SUITE, write_suite
 
 pytestmark = pytest.mark.usefixtures("test_models")
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_iemocap_tree(tmp_path_factory.mktemp("corpus"))
 
 
 def _run(capsys: pytest.CaptureFixture[str], suite: Path, corpus: Path, out: Path, *extra: str) -> tuple[int, dict, str]:
@@ -38,10 +33,10 @@ def _results(out: Path) -> dict[Path, dict]:
     return {p.parent.relative_to(out): json.loads(p.read_text()) for p in sorted(out.rglob(RESULT_FILE))}
 
 
-def test_grid_writes_schema_results_then_rerun_skips_everything(tmp_path: Path, corpus: Path, capsys) -> None:
+def test_grid_writes_schema_results_then_rerun_skips_everything(tmp_path: Path, iemocap_corpus: Path, capsys) -> None:
     suite = write_suite(tmp_path / "s.toml", SMALL_SUITE)
     out = tmp_path / "runs"
-    code, summary, err = _run(capsys, suite, corpus, out)
+    code, summary, err = _run(capsys, suite, iemocap_corpus, out)
     assert code == 0, err
     # majority: once per (seed, fold) = 2 x 3; keyword-text: 1 transcript x 2 seeds x 3 folds
     assert summary["runs_total"] == summary["runs_done"] == 12
@@ -69,22 +64,22 @@ def test_grid_writes_schema_results_then_rerun_skips_everything(tmp_path: Path, 
     assert mean(kw, "ua") > mean(maj, "ua") + 0.2
 
     before = {rel: (out / rel / RESULT_FILE).stat().st_mtime_ns for rel in results}
-    code, summary, _ = _run(capsys, suite, corpus, out)
+    code, summary, _ = _run(capsys, suite, iemocap_corpus, out)
     assert code == 0
     assert summary["runs_skipped"] == summary["runs_total"] == 12
     assert summary["runs_done"] == 0 and summary["features_computed"] == 0
     assert before == {rel: (out / rel / RESULT_FILE).stat().st_mtime_ns for rel in results}
 
-    code, summary, _ = _run(capsys, suite, corpus, out, "--force", "--models", "majority")
+    code, summary, _ = _run(capsys, suite, iemocap_corpus, out, "--force", "--models", "majority")
     assert code == 0 and summary["runs_done"] == summary["runs_total"] == 6 and summary["runs_skipped"] == 0
     after = {rel: (out / rel / RESULT_FILE).stat().st_mtime_ns for rel in results}
     assert sum(after[r] != before[r] for r in results) == 6
 
 
-def test_failed_run_is_recorded_counted_and_does_not_stop_the_grid(tmp_path: Path, corpus: Path, capsys) -> None:
+def test_failed_run_is_recorded_counted_and_does_not_stop_the_grid(tmp_path: Path, iemocap_corpus: Path, capsys) -> None:
     suite = write_suite(tmp_path / "s.toml", SMALL_SUITE.replace('"test-keyword-text"', '"test-failing"'))
     out = tmp_path / "runs"
-    code, summary, err = _run(capsys, suite, corpus, out)
+    code, summary, err = _run(capsys, suite, iemocap_corpus, out)
     assert code == 1
     assert (summary["runs_total"], summary["runs_done"], summary["runs_failed"]) == (12, 6, 6)
     errors = sorted(out.rglob("error.txt"))
@@ -95,7 +90,7 @@ def test_failed_run_is_recorded_counted_and_does_not_stop_the_grid(tmp_path: Pat
         assert not (e.parent / RESULT_FILE).exists()
     assert "fails on purpose" in err
     # a rerun retries only the failed runs
-    code, summary, _ = _run(capsys, suite, corpus, out)
+    code, summary, _ = _run(capsys, suite, iemocap_corpus, out)
     assert code == 1 and (summary["runs_skipped"], summary["runs_failed"]) == (6, 6)
 
 
@@ -110,35 +105,35 @@ def test_missing_real_corpus_fails_up_front_saying_how_to_point_at_it(tmp_path: 
     assert code == 2 and "is not a directory" in capsys.readouterr().err
 
 
-def test_env_variable_points_at_a_real_corpus(tmp_path: Path, corpus: Path, capsys, monkeypatch) -> None:
-    monkeypatch.setenv("LEMER_DATA_IEMOCAP", str(corpus))
+def test_env_variable_points_at_a_real_corpus(tmp_path: Path, iemocap_corpus: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("LEMER_DATA_IEMOCAP", str(iemocap_corpus))
     suite = write_suite(tmp_path / "s.toml", SMALL_SUITE.replace('"majority", "test-keyword-text"', '"majority"'))
     code = main(["run", "--suite", str(suite), "--out", str(tmp_path / "runs"), "--no-progress"])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0 and summary["runs_done"] == 6
 
 
-def test_stale_or_partial_runs_are_redone(tmp_path: Path, corpus: Path, capsys) -> None:
+def test_stale_or_partial_runs_are_redone(tmp_path: Path, iemocap_corpus: Path, capsys) -> None:
     suite = write_suite(tmp_path / "s.toml", SMALL_SUITE.replace('"majority", "test-keyword-text"', '"majority"'))
     out = tmp_path / "runs"
-    _run(capsys, suite, corpus, out)
+    _run(capsys, suite, iemocap_corpus, out)
     results = sorted(out.rglob(RESULT_FILE))
     stale = json.loads(results[0].read_text())
     stale["run_id"] = "0" * 16  # e.g. written under another model config
     results[0].write_text(json.dumps(stale))
     results[1].unlink()  # killed between predictions and result
     (results[1].parent / ".predictions.jsonl.999999999.tmp").write_text('{"half": ')  # killed mid-write
-    code, summary, _ = _run(capsys, suite, corpus, out)
+    code, summary, _ = _run(capsys, suite, iemocap_corpus, out)
     assert code == 0 and (summary["runs_done"], summary["runs_skipped"]) == (2, 4)
     assert json.loads(results[0].read_text())["run_id"] != "0" * 16
     assert not list(out.rglob("*.tmp"))  # a dead writer's temp file is cleared when its run is redone
 
 
-def test_jobs_2_gives_identical_results_to_jobs_1(tmp_path: Path, corpus: Path, capsys) -> None:
+def test_jobs_2_gives_identical_results_to_jobs_1(tmp_path: Path, iemocap_corpus: Path, capsys) -> None:
     suite = write_suite(tmp_path / "s.toml", SMALL_SUITE)
     a, b = tmp_path / "a", tmp_path / "b"
-    assert _run(capsys, suite, corpus, a)[0] == 0
-    code, summary, err = _run(capsys, suite, corpus, b, "--jobs", "2")
+    assert _run(capsys, suite, iemocap_corpus, a)[0] == 0
+    code, summary, err = _run(capsys, suite, iemocap_corpus, b, "--jobs", "2")
     assert code == 0 and summary["runs_done"] == 12, err
     ra, rb = _results(a), _results(b)
     assert ra.keys() == rb.keys()
@@ -149,12 +144,12 @@ def test_jobs_2_gives_identical_results_to_jobs_1(tmp_path: Path, corpus: Path, 
         assert (a / rel / PREDICTIONS_FILE).read_bytes() == (b / rel / PREDICTIONS_FILE).read_bytes()
 
 
-def test_runner_bookkeeping_is_cheap(tmp_path: Path, corpus: Path) -> None:
+def test_runner_bookkeeping_is_cheap(tmp_path: Path, iemocap_corpus: Path) -> None:
     body = SMALL_SUITE.replace('"majority", "test-keyword-text"', '"majority"').replace("seeds = [0, 1]",
                                                                                          f"seeds = {list(range(20))}")
     suite = load_suite(str(write_suite(tmp_path / "s.toml", body)))
-    opts = RunOptions(out=tmp_path / "runs", corpus_roots={"iemocap": str(corpus)}, progress=False)
-    run_suite(suite, RunOptions(out=tmp_path / "warm", corpus_roots={"iemocap": str(corpus)}, progress=False,
+    opts = RunOptions(out=tmp_path / "runs", corpus_roots={"iemocap": str(iemocap_corpus)}, progress=False)
+    run_suite(suite, RunOptions(out=tmp_path / "warm", corpus_roots={"iemocap": str(iemocap_corpus)}, progress=False,
                                 limit=1))  # imports out of the way
     t0 = time.perf_counter()
     summary = run_suite(suite, opts)

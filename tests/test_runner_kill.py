@@ -14,20 +14,15 @@ import pytest
 
 from leaderboard.results import read_result
 from leaderboard.schema import RESULT_FILE
-from tests.helpers_runner import check_grid_complete, make_iemocap_tree, slow_suite, write_suite
+from tests.support.runs import check_grid_complete, slow_suite, write_suite
 
 REPO = Path(__file__).resolve().parents[1]
 SLOW_SUITE = slow_suite(4, 0.25)
 TOTAL = 4 * 3  # seeds x loso folds of the 3-session tree
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_iemocap_tree(tmp_path_factory.mktemp("corpus"))
-
-
 def _cmd(suite: Path, corpus: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "tests.helpers_runner", "run", "--suite", str(suite), "--corpus",
+    return [sys.executable, "-m", "tests.support.runs", "run", "--suite", str(suite), "--corpus",
             f"iemocap={corpus}", "--out", str(out), "--no-progress", *extra]
 
 
@@ -46,10 +41,10 @@ def _kill_when(proc: subprocess.Popen, out: Path, n_results: int, sig: int) -> N
 
 
 @pytest.mark.parametrize("sig, jobs", [(signal.SIGKILL, "1"), (signal.SIGTERM, "2")])
-def test_killed_grid_restarts_and_finishes_without_duplicates(tmp_path: Path, corpus: Path, sig: int, jobs: str) -> None:
+def test_killed_grid_restarts_and_finishes_without_duplicates(tmp_path: Path, iemocap_corpus: Path, sig: int, jobs: str) -> None:
     suite = write_suite(tmp_path / "k.toml", SLOW_SUITE)
     out = tmp_path / "runs"
-    proc = subprocess.Popen(_cmd(suite, corpus, out, "--jobs", jobs), cwd=REPO, env=_env(),
+    proc = subprocess.Popen(_cmd(suite, iemocap_corpus, out, "--jobs", jobs), cwd=REPO, env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _kill_when(proc, out, 3, sig)
     assert proc.returncode != 0
@@ -58,7 +53,7 @@ def test_killed_grid_restarts_and_finishes_without_duplicates(tmp_path: Path, co
     for p in done_before:  # whatever exists after the kill is complete and valid
         read_result(p)
 
-    rerun = subprocess.run(_cmd(suite, corpus, out, "--jobs", jobs), cwd=REPO, env=_env(), capture_output=True,
+    rerun = subprocess.run(_cmd(suite, iemocap_corpus, out, "--jobs", jobs), cwd=REPO, env=_env(), capture_output=True,
                            text=True, timeout=180)
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout.strip().splitlines()[-1])

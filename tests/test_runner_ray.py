@@ -24,8 +24,9 @@ from benchmarks.run.grid import RunOptions, run_suite  # noqa: E402
 from benchmarks.suite import load_suite  # noqa: E402
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE  # noqa: E402
 from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements  # noqa: E402
-from tests.helpers_features import write_tone  # noqa: E402
-from tests.helpers_runner import TEST_MODELS, check_grid_complete, make_iemocap_tree, slow_suite, write_suite  # noqa: E402
+from tests.support.corpora import iemocap_tree, write_tone  # noqa: E402
+from tests.support.models import TEST_MODELS  # noqa: E402
+from tests.support.runs import check_grid_complete, slow_suite, write_suite  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -96,7 +97,7 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = make_iemocap_tree(tmp_path_factory.mktemp("corpus"))
+    root = iemocap_tree(tmp_path_factory.mktemp("corpus"))
     for i, wav in enumerate(sorted(root.rglob("*.wav"))):  # the helper's 50 ms clips are too short for an encoder
         write_tone(wav, 0.3 + 0.01 * (i % 7), freq=150 + 10 * i)
     return root
@@ -207,7 +208,7 @@ def test_cli_ray_executor_prints_the_same_summary_line(cluster, tmp_path: Path, 
     # a second driver (a subprocess) joins the test's cluster by address, as on a real cluster
     address = ray.get_runtime_context().gcs_address
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-m", "tests.helpers_runner", *args, "--executor", "ray",
+    done = subprocess.run([sys.executable, "-m", "tests.support.runs", *args, "--executor", "ray",
                            "--ray-address", address], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     first = json.loads(done.stdout.strip().splitlines()[-1])

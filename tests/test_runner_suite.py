@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks.corpora import CorpusRoot
 from benchmarks.suite import SuiteError, expand, list_suites, load_suite
-from tests.helpers_runner import write_suite
+from tests.support.runs import write_suite
 
 pytestmark = pytest.mark.usefixtures("test_models")
 

@@ -12,7 +12,7 @@ from benchmarks.cli import main
 from dataset_adapters.base import get_adapter
 from leaderboard.results import read_result
 from leaderboard.schema import RESULT_FILE
-from tests.helpers_runner import write_suite
+from tests.support.runs import write_suite
 
 pytestmark = pytest.mark.usefixtures("test_models")
 

@@ -15,7 +15,7 @@ from dataset_adapters.labels import get_label_map, unify
 from dataset_adapters.synth import LAYOUTS, lexicon, read_marker
 from dataset_adapters.synth.cues import CUES_NAME, CueTruth, read_cues, write_cues
 from dataset_adapters.synth.prosody import PROFILES
-from tests.helpers_synth import tiny_tree
+from tests.support.synth import tiny_tree
 
 SYNONYM_VOCAB = {w for ws in lexicon.SYNONYMS.values() for w in ws}
 

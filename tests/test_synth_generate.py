@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dataset_adapters.synth import GENERATOR_VERSION, LAYOUTS, generate, read_marker
-from tests.helpers_synth import fresh_dir, tiny_tree, tree_digest
+from tests.support.synth import fresh_dir, tiny_tree, tree_digest
 
 
 def _wav_params(path: Path) -> tuple[int, int, int, int]:

@@ -8,7 +8,7 @@ from typing import Any
 from dataset_adapters.base import CorpusAdapter, get_adapter
 from dataset_adapters.labels import get_label_map, unify
 from dataset_adapters.types import LoadReport
-from tests.helpers_synth import tiny_tree
+from tests.support.synth import tiny_tree
 
 
 def _expected(corpus: str, raw_counts: dict[str, int], label_map: str) -> Counter[str]:

@@ -7,13 +7,13 @@ from torch import nn
 
 from lemer.interface import Example, Features
 from lemer.layers import AttentivePooling, masked_max, masked_mean, masked_softmax, pad_sequences
+from lemer.metrics import unweighted_accuracy
 from lemer.training import (
     TrainConfig,
     fit_module,
     length_bucketed_batches,
     predict_proba,
     seed_everything,
-    unweighted_accuracy,
 )
 
 

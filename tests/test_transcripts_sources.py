@@ -10,14 +10,7 @@ import soundfile as sf
 
 from benchmarks.cli import main
 from benchmarks.transcripts import corpus_wer, examples, get_source, normalize_text
-from dataset_adapters.types import Utterance
-from tests.helpers_features import make_utt, tiny_iemocap
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[Utterance, ...]]:
-    root = tmp_path_factory.mktemp("iem") / "IEMOCAP_full_release"
-    return root, tiny_iemocap(str(root))
+from tests.support.features import make_utt
 
 
 def test_normalize_text() -> None:
@@ -42,8 +35,8 @@ def test_get_source_keys_and_typos() -> None:
     assert "gold" in examples()
 
 
-def test_gold_keeps_missing_transcripts_as_none(corpus) -> None:  # noqa: ANN001
-    _, utts = corpus
+def test_gold_keeps_missing_transcripts_as_none(synth_iemocap) -> None:  # noqa: ANN001
+    _, utts = synth_iemocap
     utts = list(utts[:3]) + [replace(utts[3], transcript=None)]
     got = get_source("gold").transcribe(utts)
     assert got[utts[0].uid] == utts[0].transcript and got[utts[3].uid] is None
@@ -52,8 +45,8 @@ def test_gold_keeps_missing_transcripts_as_none(corpus) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("target", [0.1, 0.2, 0.4])
-def test_noise_wer_lands_on_target(corpus, target: float) -> None:  # noqa: ANN001
-    _, utts = corpus
+def test_noise_wer_lands_on_target(synth_iemocap, target: float) -> None:  # noqa: ANN001
+    _, utts = synth_iemocap
     many = [replace(u, uid=f"{u.uid}#{k}") for k in range(4) for u in utts]  # distinct uids -> distinct noise
     assert sum(len(normalize_text(u.transcript or "").split()) for u in many) >= 1000
     src = get_source(f"noise:wer={target}")
@@ -66,8 +59,8 @@ def test_noise_wer_lands_on_target(corpus, target: float) -> None:  # noqa: ANN0
 
 
 @pytest.mark.slow
-def test_asr_sources_on_generated_speech(corpus, tmp_path: Path) -> None:  # noqa: ANN001
-    _, utts = corpus
+def test_asr_sources_on_generated_speech(synth_iemocap, tmp_path: Path) -> None:  # noqa: ANN001
+    _, utts = synth_iemocap
     utts = list(utts[:12])
     silent = tmp_path / "silent.wav"
     sf.write(silent, np.zeros(16000, dtype=np.float32), 16000)
@@ -85,8 +78,8 @@ def test_asr_sources_on_generated_speech(corpus, tmp_path: Path) -> None:  # noq
     assert wers["asr:whisper-tiny.en"] < wers["asr:pocketsphinx"] < 1.0
 
 
-def test_cli_transcripts_prints_json_last(corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
-    root, utts = corpus
+def test_cli_transcripts_prints_json_last(synth_iemocap, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    root, utts = synth_iemocap
     out = tmp_path / "t.jsonl"
     assert main(["transcripts", "iemocap", "--root", str(root), "--source", "noise:wer=0.2", "--out", str(out)]) == 0
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

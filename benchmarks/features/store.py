@@ -8,6 +8,7 @@ float16 range are stored as float32 instead of overflowing.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -32,6 +33,9 @@ def _progress(items: Iterable[T], total: int, desc: str, enabled: bool) -> Itera
     return tqdm(items, total=total, desc=desc, unit="clip" if "speech" in desc else "utt", file=sys.stderr, leave=False)
 
 
+# kind -> (module, factory) of the encoders, imported on first use only (they pull in torch and transformers)
+_ENCODER_FACTORIES = {"text": ("benchmarks.features.text_encoder", "TextEncoder"),
+                      "speech": ("benchmarks.features.speech_encoder", "get_speech_encoder")}
 _DECODE_WINDOW = 256  # clips decoded at once; batches only group equal lengths, so windows change no feature
 
 
@@ -123,23 +127,21 @@ class FeatureStore:
 
     @property
     def text_encoder(self):  # noqa: ANN201 - benchmarks.features.text_encoder.TextEncoder
-        if self._text_spec is None:
-            raise RuntimeError("this FeatureStore has no text encoder (text_encoder=None)")
-        if self._text is None:
-            from benchmarks.features.text_encoder import TextEncoder
-
-            self._text = TextEncoder(self._text_spec, device=self.device)
-        return self._text
+        return self._encoder("text")
 
     @property
     def speech_encoder(self):  # noqa: ANN201 - benchmarks.features.speech_encoder.SpeechEncoder
-        if self._speech_spec is None:
-            raise RuntimeError("this FeatureStore has no speech encoder (speech_encoder=None)")
-        if self._speech is None:
-            from benchmarks.features.speech_encoder import get_speech_encoder
+        return self._encoder("speech")
 
-            self._speech = get_speech_encoder(self._speech_spec, device=self.device)
-        return self._speech
+    def _encoder(self, kind: str):  # noqa: ANN202 - TextEncoder or SpeechEncoder
+        """The `kind` ("text" or "speech") encoder, built on first use; a store made without one says so."""
+        spec = getattr(self, f"_{kind}_spec")
+        if spec is None:
+            raise RuntimeError(f"this FeatureStore has no {kind} encoder ({kind}_encoder=None)")
+        if getattr(self, f"_{kind}") is None:
+            module, factory = _ENCODER_FACTORIES[kind]
+            setattr(self, f"_{kind}", getattr(importlib.import_module(module), factory)(spec, device=self.device))
+        return getattr(self, f"_{kind}")
 
     def _store(self, key: str, arr: np.ndarray, meta: dict[str, str] | None = None) -> np.ndarray:
         arr = np.asarray(arr, dtype=np.float32)

@@ -7,11 +7,8 @@ N_CLIPS = 16
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - list[Utterance]
-    """The first `N_CLIPS` utterances of a tiny synthetic IEMOCAP tree (espeak speech)."""
-    from dataset_adapters.base import get_adapter
-    from dataset_adapters.synth import generate
+def clips():  # noqa: ANN201 - list[Utterance]
+    """The first `N_CLIPS` utterances of the tiny synthetic IEMOCAP tree (espeak speech; tests/support/synth.py)."""
+    from tests.support.synth import tiny_utterances
 
-    root = tmp_path_factory.mktemp("perf") / "IEMOCAP_full_release"
-    generate("iemocap", root, scale="tiny", seed=0, progress=False)
-    return list(get_adapter("iemocap").load(root).utterances)[:N_CLIPS]
+    return list(tiny_utterances("iemocap"))[:N_CLIPS]

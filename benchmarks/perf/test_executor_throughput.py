@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers_runner import slow_suite
+from tests.support.runs import slow_suite
 
 SUITE = slow_suite(12, 0.1, name="perf-exec")
 N_RUNS = 12 * 5
@@ -20,9 +20,9 @@ N_RUNS = 12 * 5
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory, test_models: None) -> Path:
-    from tests.helpers_runner import make_iemocap_tree
+    from tests.support.corpora import iemocap_tree
 
-    return make_iemocap_tree(tmp_path_factory.mktemp("exec-perf"), sessions=5, per_speaker=4)
+    return iemocap_tree(tmp_path_factory.mktemp("exec-perf"), sessions=5, per_speaker=4)
 
 
 def _grid(benchmark, corpus: Path, tmp_path: Path, **opts) -> None:  # noqa: ANN001

@@ -1,6 +1,6 @@
 """Reading a corpus from a saved Hugging Face dataset vs from its tree, and writing the export.
 
-Corpus: the hand-made IEMOCAP tree of tests/helpers_runner.py, 5 sessions x 2 speakers x 100
+Corpus: the hand-made IEMOCAP tree of tests/support/corpora.py (`iemocap_tree`), 5 sessions x 2 speakers x 100
 utterances (1000 clips of 50 ms). Audio checks are off in the two read benchmarks (`verify_audio=False`,
 what the runner's workers do), so what is timed is parsing: label/transcript files for the tree,
 the memory-mapped Arrow table (mapped columns only, never the embedded audio) for the dataset.
@@ -23,10 +23,10 @@ N_PER_SPEAKER = 100
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     from dataset_adapters.base import get_adapter
     from dataset_adapters.hf_dataset import export_dataset
-    from tests.helpers_runner import make_iemocap_tree
+    from tests.support.corpora import iemocap_tree
 
     base = tmp_path_factory.mktemp("hf-perf")
-    tree = make_iemocap_tree(base / "tree", sessions=5, per_speaker=N_PER_SPEAKER)
+    tree = iemocap_tree(base / "tree", sessions=5, per_speaker=N_PER_SPEAKER)
     export_dataset(get_adapter("iemocap").load(tree).utterances, base / "hf", {"corpus": "iemocap"})
     return tree, base / "hf"
 

@@ -1,6 +1,6 @@
 """Leaderboard generation over ~2000 result files vs the bare cost of reading them.
 
-The runs tree is fake but written exactly per leaderboard/schema.py by tests/helpers_leaderboard.py:
+The runs tree is fake but written exactly per leaderboard/schema.py by tests/support/leaderboard.py:
 4 corpora x 8 models x 5 transcript conditions x 3 seeds x 5 folds (transcript-independent models once)
 = 2160 runs of 40 test utterances each.
 
@@ -26,7 +26,7 @@ N_RUNS = len(CORPORA) * (7 * len(TRANSCRIPTS) + 1) * 15
 
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.helpers_leaderboard import make_runs_dir
+    from tests.support.leaderboard import make_runs_dir
 
     root = tmp_path_factory.mktemp("lb-perf")
     for corpus in CORPORA:

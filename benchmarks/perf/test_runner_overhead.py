@@ -1,7 +1,7 @@
 """The runner's bookkeeping cost per run: a grid of 100 `majority` runs vs a bare hand-written loop.
 
 Corpus: a tiny hand-made IEMOCAP tree (5 sessions x 2 speakers x 8 utterances of 50 ms, from
-tests/helpers_runner.py), `loso` -> 5 folds x 20 seeds = 100 runs. `majority` reads neither text nor
+tests/support/corpora.py (`iemocap_tree`)), `loso` -> 5 folds x 20 seeds = 100 runs. `majority` reads neither text nor
 features, so what is timed is the harness itself: planning the grid (corpus read once, folds, run ids),
 skip checks, building Examples, seeding, scoring, provenance, and the two atomic (fsync'd) writes per run.
 
@@ -37,9 +37,9 @@ label_map = "iemocap-4"
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.helpers_runner import make_iemocap_tree
+    from tests.support.corpora import iemocap_tree
 
-    return make_iemocap_tree(tmp_path_factory.mktemp("runner-perf"), sessions=5, per_speaker=8)
+    return iemocap_tree(tmp_path_factory.mktemp("runner-perf"), sessions=5, per_speaker=8)
 
 
 def test_runner_overhead(benchmark, corpus: Path, tmp_path: Path) -> None:  # noqa: ANN001

@@ -1,13 +1,11 @@
-"""Shared fixtures for the features/transcripts tests: a generated IEMOCAP-layout corpus and tiny HF models."""
+"""Features and transcripts tests: the offline/cache environment (set on import), utterance records, tiny HF encoders.
+
+The generated IEMOCAP-layout corpus they run on is `tests.support.synth.tiny_tree` (fixture `synth_iemocap`)."""
 from __future__ import annotations
 
 import os
 import tempfile
-from functools import lru_cache
 from pathlib import Path
-
-import numpy as np
-import soundfile as sf
 
 from dataset_adapters.types import Utterance
 
@@ -16,27 +14,9 @@ os.environ.setdefault("LEMER_THREADS", "2")
 os.environ.setdefault("LEMER_CACHE", tempfile.mkdtemp(prefix="lemer-test-cache-"))  # weight-hash memos etc.
 
 
-@lru_cache(maxsize=None)
-def tiny_iemocap(root: str) -> tuple[Utterance, ...]:
-    """The synthetic tiny IEMOCAP tree (40 kept utterances of espeak speech), generated once per root."""
-    from dataset_adapters.base import get_adapter
-    from dataset_adapters.synth import generate
-
-    if not (Path(root) / "Session1").is_dir():
-        generate("iemocap", root, scale="tiny", seed=0, progress=False)
-    return tuple(get_adapter("iemocap").load(root).utterances)
-
-
 def make_utt(uid: str, audio: str | Path, transcript: str | None = "hello there") -> Utterance:
     return Utterance(uid=uid, corpus="test", speaker=None, session=None, audio=str(audio), start=None, end=None,
                      transcript=transcript, label="neu", label_raw="neu", partition=None)
-
-
-def write_tone(path: Path, seconds: float, sr: int = 16000, channels: int = 1, freq: float = 220.0) -> Path:
-    t = np.arange(int(seconds * sr)) / sr
-    x = 0.3 * np.sin(2 * np.pi * freq * t).astype(np.float32)
-    sf.write(path, np.stack([x] * channels, axis=1) if channels > 1 else x, sr)
-    return path
 
 
 def tiny_bert(dirpath: Path) -> Path:

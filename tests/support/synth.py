@@ -1,4 +1,5 @@
-"""Shared helpers for the synthetic-corpus tests: tiny trees generated once per test process."""
+"""Generated synthetic corpora (`dataset_adapters.synth`, espeak speech): tiny trees generated once per test
+process and shared by every test file (fixture `synth_iemocap`); hand-made trees are `tests/support/corpora.py`."""
 from __future__ import annotations
 
 import atexit
@@ -10,7 +11,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dataset_adapters.base import get_adapter
 from dataset_adapters.synth import generate
+from dataset_adapters.types import Utterance
 
 _BASE = Path(tempfile.mkdtemp(prefix="lemer-synth-tests-"))
 atexit.register(shutil.rmtree, _BASE, True)
@@ -22,6 +25,12 @@ def tiny_tree(layout: str, seed: int = 0) -> tuple[Path, dict[str, Any]]:
     root = _BASE / f"{layout}-{seed}"
     summary = generate(layout, root, scale="tiny", seed=seed, progress=False)
     return root, summary
+
+
+@lru_cache(maxsize=None)
+def tiny_utterances(layout: str, seed: int = 0) -> tuple[Utterance, ...]:
+    """The utterances the adapter loads from `tiny_tree(layout, seed)` (read-only: copy the tree to change it)."""
+    return tuple(get_adapter(layout).load(tiny_tree(layout, seed)[0]).utterances)
 
 
 def fresh_dir(name: str) -> Path:

@@ -1,0 +1,213 @@
+"""Hand-made tiny corpus trees in the exact distributed layouts (IEMOCAP, MSP-Podcast, CREMA-D): every tree
+builder of the tests lives here (the generated synthetic corpora are `tests/support/synth.py`).
+
+Each builder writes real (very short) WAVs with soundfile and label/text files in the real formats.
+IEMOCAP has one builder, `iemocap_tree`, in two flavours:
+- the default tree: sessions x 2 speakers x `per_speaker` utterances whose text carries a cue word per
+  emotion (with some label noise), so a bag-of-words model beats the majority baseline (run-grid tests);
+- `quirky_iemocap`: hand-written rows with the quirks the adapter must handle: header lines, annotator
+  lines, non-utterance transcription lines, CRLF, a stray latin-1 byte, the per-annotator EmoEvaluation
+  sub-folders that must be ignored, scripted ids with part letters (adapter tests).
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import numpy as np
+import soundfile as sf
+
+SR = 16000
+
+
+def write_tone(path: Path, seconds: float = 0.15, sr: int = SR, channels: int = 1, freq: float = 220.0,
+               amplitude: float = 0.3) -> Path:
+    """A sine tone WAV (PCM 16), `channels` identical channels; parent folders are created."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * sr)) / sr
+    x = amplitude * np.sin(2 * np.pi * freq * t).astype(np.float32)
+    sf.write(str(path), np.stack([x] * channels, axis=1) if channels > 1 else x, sr, subtype="PCM_16")
+    return path
+
+
+def write_wav(path: Path, seconds: float = 0.15, sr: int = SR) -> Path:
+    """A short quiet 220 Hz tone; the default length is just above the encoders' minimum (audio.MIN_SECONDS)."""
+    return write_tone(path, seconds, sr, amplitude=0.1)
+
+
+def truncate(path: Path, keep_fraction: float = 0.5) -> None:
+    """Cut a WAV's bytes short while leaving its header (and its declared data size) intact."""
+    data = path.read_bytes()
+    path.write_bytes(data[: 44 + int((len(data) - 44) * keep_fraction)])
+
+
+# ---------------------------------------------------------------- IEMOCAP
+EVAL_HEADER = "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]"
+CUES = {"neu": "okay", "hap": "wonderful", "ang": "furious", "sad": "tears"}
+FILLER = ["well", "so", "I", "think", "maybe", "then", "you", "know", "the", "day"]
+LABELS = ("neu", "hap", "ang", "sad")
+
+
+class Row(NamedTuple):
+    """One utterance of a dialogue: times in seconds, id, consensus label, transcript."""
+
+    start: float
+    end: float
+    uid: str
+    label: str
+    text: str
+
+
+Dialogs = dict[str, list[Row]]  # dialogue name -> its utterances, in file order
+
+
+def cue_rows(session: int, per_speaker: int, rng: np.random.Generator) -> Dialogs:
+    """Dialogue Ses0sF_impro01: F and M take turns, 1 s apart; 'neu' most frequent; a cue word per label (85 %)."""
+    dialog = f"Ses0{session}F_impro01"
+    rows, t = [], 1.0
+    for i in range(per_speaker):
+        for g in ("F", "M"):
+            label = LABELS[int(rng.integers(0, 4))] if i % 5 else "neu"
+            cue = CUES[label] if rng.random() > 0.15 else CUES[LABELS[int(rng.integers(0, 4))]]
+            text = " ".join(list(rng.choice(FILLER, size=3)) + [cue]).capitalize() + "."
+            rows.append(Row(t, t + 0.5, f"{dialog}_{g}{i:03d}", label, text))
+            t += 1.0
+    return {dialog: rows}
+
+
+def _impro_rows(s: int) -> list[Row]:
+    """The utterances of dialogue Ses0sF_impro01; listed out of time order on purpose."""
+    d = f"Ses0{s}F_impro01"
+    return [
+        Row(1.0, 2.0, f"{d}_F000", "neu", "Excuse me."),
+        Row(2.5, 3.0, f"{d}_M000", "exc", "Yeah, great [LAUGHTER]."),
+        Row(3.5, 4.0, f"{d}_F001", "xxx", "Hm."),
+        Row(4.5, 5.0, f"{d}_M001", "ang", "No way."),
+        Row(5.5, 6.0, f"{d}_F002", "fru", "Ugh, again."),
+        Row(6.5, 7.0, f"{d}_M002", "sad", "I miss her."),
+        Row(0.2, 0.8, f"{d}_F003", "hap", "Hi there!"),  # earliest start, listed last
+    ]
+
+
+SCRIPTED = {
+    "Ses05M_script01_3": [Row(0.5, 1.5, "Ses05M_script01_3_F000", "neu", "What's that?"),
+                          Row(2.0, 3.0, "Ses05M_script01_3_M001", "sad", "Nothing.")],
+    "Ses05M_script01_1b": [Row(9.0, 9.5, "Ses05M_script01_1b_M012", "hap", "Sure!")],
+}
+QUIRKY_ANNOTATORS = ["C-E2:\tNeutral;\t()", "C-E3:\tNeutral; Other;\t(tired)", "A-E3:\tval 3; act 2; dom  2;\t()"]
+
+
+def iemocap_tree(parent: Path, sessions: int = 3, per_speaker: int = 8, seed: int = 0, clip_seconds: float = 0.15,
+                 dialogs: Callable[[int], Dialogs] | None = None, quirks: bool = False) -> Path:
+    """Write `parent/IEMOCAP_full_release` and return its path: `sessions` sessions of `dialogs(session)`
+    (default: `cue_rows` with `per_speaker` utterances per speaker, drawn from `seed`), each utterance a
+    `clip_seconds` tone. `quirks`: the layout quirks of real releases (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    root = parent / "IEMOCAP_full_release"
+    for s in range(1, sessions + 1):
+        sdir = root / f"Session{s}"
+        for dialog, rows in (dialogs(s) if dialogs else cue_rows(s, per_speaker, rng)).items():
+            evals = [EVAL_HEADER, ""]
+            for row in rows:
+                evals.append(f"[{row.start:.4f} - {row.end:.4f}]\t{row.uid}\t{row.label}\t[2.5000, 3.0000, 2.5000]")
+                evals += (QUIRKY_ANNOTATORS if quirks else [f"C-E1:\t{row.label.capitalize()};\t()"]) + [""]
+            ev = sdir / "dialog" / "EmoEvaluation" / f"{dialog}.txt"
+            ev.parent.mkdir(parents=True, exist_ok=True)
+            ev.write_text("\n".join(evals) + "\n")
+            lines = [f"{r.uid} [{r.start:08.4f}-{r.end:08.4f}]: {r.text}" for r in rows]
+            if quirks:
+                lines.insert(2, f"{dialog}_MXX0 [003.1000-003.3000]: [BREATHING]")  # not an utterance
+                lines.insert(3, "M: [GARBAGE]")  # no timestamps
+            newline = "\r\n" if quirks else "\n"
+            tr = sdir / "dialog" / "transcriptions" / f"{dialog}.txt"
+            tr.parent.mkdir(parents=True, exist_ok=True)
+            tr.write_bytes((newline.join(lines) + newline).encode())
+            for row in rows:
+                write_wav(sdir / "sentences" / "wav" / dialog / f"{row.uid}.wav", clip_seconds)
+        if quirks:  # per-annotator sub-folders: content that would be malformed if it were read as consensus
+            for sub in ("Categorical", "Attribute", "Self-evaluation"):
+                f = sdir / "dialog" / "EmoEvaluation" / sub / f"Ses0{s}F_impro01_e2_cat.txt"
+                f.parent.mkdir(parents=True, exist_ok=True)
+                f.write_text(f"[garbage line\nSes0{s}F_impro01_F000 :Neutral state; ()\n")
+    if quirks:  # one transcript with a stray Windows-1252 / latin-1 byte (0xe9 = é)
+        tr = root / "Session1" / "dialog" / "transcriptions" / "Ses01F_impro01.txt"
+        tr.write_bytes(tr.read_bytes().replace(b"Excuse me.", b"Excuse me, caf\xe9."))
+    return root
+
+
+def quirky_iemocap(parent: Path, sessions: int = 5) -> Path:
+    """The adapter tests' tree: 7 hand-written utterances per session (+3 scripted ones in session 5), with quirks."""
+    def dialogs(s: int) -> Dialogs:
+        return {f"Ses0{s}F_impro01": _impro_rows(s), **(SCRIPTED if s == 5 else {})}
+    return iemocap_tree(parent, sessions, dialogs=dialogs, quirks=True)
+
+
+# ---------------------------------------------------------------- MSP-Podcast
+MSP_ROWS = [  # FileName, EmoClass, SpkrID, Gender, Split_Set
+    ("MSP-PODCAST_0001_0003.wav", "N", "10", "Female", "Train"),
+    ("MSP-PODCAST_0001_0001.wav", "H", "10", "Female", "Train"),
+    ("MSP-PODCAST_0001_0002.wav", "X", "11", "Male", "Train"),
+    ("MSP-PODCAST_0001_0004.wav", "A", "11", "Male", "Train"),
+    ("MSP-PODCAST_0002_0001.wav", "A", "12", "Male", "Development"),
+    ("MSP-PODCAST_0002_0002.wav", "S", "Unknown", "Unknown", "Development"),
+    ("MSP-PODCAST_0003_0001.wav", "S", "13", "Female", "Test1"),
+    ("MSP-PODCAST_0003_0002.wav", "O", "13", "Female", "Test1"),
+    ("MSP-PODCAST_0003_0003.wav", "N", "Unknown", "Unknown", "Test1"),
+    ("MSP-PODCAST_0004_0001.wav", "U", "14", "Male", "Test2"),
+    ("MSP-PODCAST_0004_0002.wav", "C", "14", "Male", "Test2"),
+    ("MSP-PODCAST_0005_0001.wav", "", "Unknown", "Unknown", "Test3"),
+]
+MSP_TRANSCRIPTS = {"MSP-PODCAST_0001_0001": "so that was  the\nfirst thing", "MSP-PODCAST_0003_0001": "na\xefve idea"}
+
+
+def msp_transcript(stem: str) -> str:
+    """The transcript file text of a segment: the quirky ones above, else a plain sentence naming it."""
+    return MSP_TRANSCRIPTS.get(stem, f"segment {stem.rsplit('_', 1)[-1]} of the show")
+
+
+def make_msp(parent: Path, fmt: str = "csv", spelling: str = "consensus", rows: list[tuple] | None = None,
+             transcripts: bool = True) -> Path:
+    """An MSP-Podcast tree: `Audios/`, `Labels/labels_<spelling>.<fmt>`, `Transcripts/` (one file per
+    segment, as recent releases ship it; `transcripts=False`: no folder, as older releases)."""
+    root = parent / "MSP-PODCAST"
+    rows = MSP_ROWS if rows is None else rows
+    for name, *_ in rows:
+        write_wav(root / "Audios" / name)
+    labels = root / "Labels" / f"labels_{spelling}.{fmt}"
+    labels.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        with open(labels, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set"])
+            for name, code, spk, gender, split in rows:
+                w.writerow([name, code, "4.2", "3.8", "4.0", spk, gender, split])
+    else:  # older JSON: "Validation" instead of "Development"
+        doc = {name: {"EmoClass": code, "EmoAct": 4.2, "EmoVal": 3.8, "EmoDom": 4.0, "SpkrID": spk,
+                      "Gender": gender, "Split_Set": "Validation" if split == "Development" else split}
+               for name, code, spk, gender, split in rows}
+        labels.write_text(json.dumps(doc, indent=2))
+    if transcripts:
+        for name, *_ in rows:
+            stem = name[:-4]
+            t = root / "Transcripts" / f"{stem}.txt"
+            t.parent.mkdir(parents=True, exist_ok=True)
+            t.write_bytes(msp_transcript(stem).encode("latin-1"))
+    return root
+
+
+# ---------------------------------------------------------------- CREMA-D
+CREMA_CLIPS = ("DFA_ANG_XX", "IEO_HAP_HI", "IEO_SAD_LO", "TIE_NEU_XX", "ITS_FEA_XX", "WSI_DIS_MD")
+CREMA_ACTORS = tuple(str(a) for a in range(1001, 1008))  # 7 actors
+
+
+def make_crema(parent: Path, actors: tuple[str, ...] = CREMA_ACTORS) -> Path:
+    root = parent / "CREMA-D"
+    for actor in actors:
+        for clip in CREMA_CLIPS:
+            write_wav(root / "AudioWAV" / f"{actor}_{clip}.wav")
+    (root / "AudioWAV" / ".DS_Store").write_bytes(b"\x00\x01")
+    (root / "VideoDemographics.csv").write_text(
+        "ActorID,Age,Sex,Race,Ethnicity\n" + "".join(f"{a},30,Female,Caucasian,Not Hispanic\n" for a in actors))
+    return root
