@@ -157,3 +157,27 @@ def test_run_id_changes_with_config(tmp_path: Path) -> None:
     runs = expand(load_suite(str(_suite(tmp_path, GRID))), ROOTS, fold_names)
     a, b = [r for r in runs if r.ablation and r.seed == 0 and r.fold == "test=Session1"]
     assert a.run_id != b.run_id
+
+
+@pytest.mark.parametrize("line, needle", [
+    ('transcripts = ["asr:whisper-base"]', "did you mean asr:whisper-tiny.en"),
+    ('transcripts = ["noise:wer=.5", "noise:wer=0.50"]', "names one condition twice"),
+    ('models = ["lemr"]', "did you mean lemer"),
+])
+def test_suite_typos_fail_at_parse_time_with_a_hint(tmp_path: Path, line: str, needle: str) -> None:
+    """Nothing is generated or computed before these are caught: load_suite reads only the TOML."""
+    body = f'{line}\n[[corpora]]\nname = "iemocap"\nsynthetic = true\n'
+    with pytest.raises(SuiteError, match=needle):
+        load_suite(str(_suite(tmp_path, body)))
+
+
+@pytest.mark.parametrize("key, value, needle", [
+    ("protocol", "lsoo", "did you mean loso"),
+    ("label_map", "iemocap4", "did you mean iemocap-4"),
+    ("name", "iemocapp", "did you mean iemocap"),
+])
+def test_corpus_typos_fail_at_parse_time_with_a_hint(tmp_path: Path, key: str, value: str, needle: str) -> None:
+    entry = {"name": "iemocap", "protocol": "loso", "label_map": "iemocap-4", key: value}
+    body = "[[corpora]]\n" + "".join(f'{k} = "{v}"\n' for k, v in entry.items())
+    with pytest.raises(SuiteError, match=needle):
+        load_suite(str(_suite(tmp_path, body)))
