@@ -61,6 +61,8 @@ table.summary th,table.headline th{white-space:normal;max-width:9em} table.summa
 table.headline{width:100%}
 table.headline td{white-space:nowrap} table.headline td:nth-child(2){white-space:normal;min-width:9em}
 table.headline td,table.headline th{padding:4px 7px} table.headline td:nth-child(11){white-space:normal}
+section.validity table td,section.validity table th,#attention table td,#attention table th{white-space:normal}
+section.validity table td:last-child{min-width:16em}
 table.headline td:nth-child(-n+3),table.headline th:nth-child(-n+3),table.headline td:nth-child(5),table.headline th:nth-child(5){text-align:left}
 table.headline td:nth-child(7),table.headline th:nth-child(7),table.headline td:nth-child(11),table.headline th:nth-child(11){text-align:left}
 section.headline{border-left:4px solid #1d2433}
