@@ -15,7 +15,7 @@ import traceback
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from benchmarks.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
 from benchmarks.models import load_target
@@ -138,8 +138,8 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     if test_cues is not None:
         harness_diag = {"modalities": list(model.modalities),
                         **by_cue_type(test_cues, test_ids, [r["gold"] for r in rows], [r["pred"] for r in rows])}
-    diagnostics = merge_diagnostics(model_diagnostics(model, examples(split.test, True), attention_cues(test_cues, test_ids)),
-                                    harness_diag)
+    reported = model_diagnostics(model, lambda: examples(split.test, True), lambda: attention_cues(test_cues, test_ids))
+    diagnostics = merge_diagnostics(reported, harness_diag)
     history = _history(model)
     result = RunResult(
         run_id=spec.run_id,
@@ -160,16 +160,17 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     write_run_files(run_dir, result, pred_bytes, log_lines, history)
 
 
-def model_diagnostics(model: Any, labelled_test: Sequence[Any],
-                      cues: dict[str, dict[str, tuple[float, float]]] | None = None) -> dict[str, Any] | None:
+def model_diagnostics(model: Any, labelled_test: Callable[[], Sequence[Any]],
+                      cues: Callable[[], dict[str, dict[str, tuple[float, float]]] | None]) -> dict[str, Any] | None:
     """What a model reports about itself on the test fold: a `diagnostics` dict it holds (the oracle
     says it is one), or a `diagnostics(examples, cues)` method (LE-MER: attention entropies and, given
     cue spans, whether its label attention finds them). Computed after the predictions are fixed, so
-    the gold labels it sees cannot change them."""
+    the gold labels it sees cannot change them; the labelled test examples and the cue spans are built
+    only for a model that has such a method (most models have none)."""
     report = getattr(model, "diagnostics", None)
     if isinstance(report, dict):
         return dict(report)
-    attention = report(labelled_test, cues) if callable(report) else None
+    attention = report(labelled_test(), cues()) if callable(report) else None
     return None if attention is None else {"attention": attention}
 
 
