@@ -140,14 +140,19 @@ def resolve_roots(
                 continue
             resolved[name] = describe_root(name, path)
         elif synthetic:
+            from dataset_adapters.synth import GENERATOR_VERSION
+
             path = synthetic_root(name)
             marker = _marker(path.resolve()) if path.is_dir() else None
-            if marker is None or marker.get("scale") != scale:
+            stale = marker is not None and str(marker.get("generator_version")) != GENERATOR_VERSION
+            if marker is None or marker.get("scale") != scale or stale:
                 if not generate:
-                    missing.append(f"  {name}: no synthetic corpus at scale {scale!r} in {path}")
+                    missing.append(f"  {name}: no synthetic corpus at scale {scale!r} from generator "
+                                   f"v{GENERATOR_VERSION} in {path}")
                     continue
-                if log:
-                    log(f"generating synthetic {name} corpus (scale {scale}) at {path} ...")
+                if log:  # a stale tree is the generator's own (its marker says so): replaced, never edited
+                    why = f" (replacing generator v{marker.get('generator_version')}'s)" if stale and marker else ""
+                    log(f"generating synthetic {name} corpus (scale {scale}) at {path}{why} ...")
                 generate_synthetic(name, path, scale=scale)
             resolved[name] = describe_root(name, path)
         else:

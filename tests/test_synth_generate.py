@@ -161,3 +161,18 @@ def test_read_marker(tmp_path: Path) -> None:
         {"synthetic": False, "layout": "x", "scale": "tiny", "seed": 0, "generator_version": "1"}))
     with pytest.raises(ValueError, match="synthetic=False"):
         read_marker(tmp_path)
+
+
+def test_a_tree_from_an_older_generator_is_not_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks.corpora import MissingCorpus, resolve_roots
+    from dataset_adapters.synth.marker import write_marker
+
+    monkeypatch.setenv("LEMER_DATA", str(tmp_path))
+    root = tmp_path / "synthetic" / "iemocap"
+    root.mkdir(parents=True)
+    marker = {"synthetic": True, "layout": "iemocap", "scale": "small", "seed": 0, "generator_version": "3"}
+    write_marker(root, marker)
+    with pytest.raises(MissingCorpus, match=f"generator v{GENERATOR_VERSION}"):
+        resolve_roots({"iemocap": True}, generate=False)
+    write_marker(root, {**marker, "generator_version": GENERATOR_VERSION})
+    assert resolve_roots({"iemocap": True}, generate=False)["iemocap"].synthetic

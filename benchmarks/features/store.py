@@ -92,15 +92,13 @@ class FeatureStore:
             wanted.append(("text", self._text_spec, default_text_model_dir() if self._text_spec == DEFAULT_TEXT_ENCODER
                            else self._text_spec))
         if speech and self._speech_spec is not None:
-            from benchmarks.features.speech_encoder import parse_spec, whisper_model_dir
+            from benchmarks.features.speech_encoder import weight_sources
 
-            default = self._speech_spec in ("default", "whisper-tiny.en-encoder", "whisper-padded",
-                                            "whisper-tiny.en-encoder-padded")
             try:
-                target = whisper_model_dir() if default else parse_spec(self._speech_spec)[0]
+                targets = weight_sources(self._speech_spec)
             except ValueError as e:
                 return [f"speech encoder {self._speech_spec!r}: {e}"]
-            wanted.append(("speech", self._speech_spec, target))
+            wanted += [("speech", self._speech_spec, t) for t in targets]
         problems = []
         for role, spec, target in wanted:
             try:

@@ -1,7 +1,7 @@
 """Measure `speech-only` accuracy per speech encoder on one corpus, to choose the default speech encoder.
 
     python -m benchmarks.perf.choose_speech_encoder iemocap --root /data/synth/IEMOCAP_full_release \
-        [--encoders whisper-tiny.en-encoder,opensmile:egemaps,whisper-tiny.en+opensmile:egemaps] \
+        [--encoders whisper-tiny.en-encoder,opensmile:egemaps-ipu,whisper-tiny.en+opensmile:egemaps-ipu] \
         [--model speech-only] [--model-config '{"pooling": "mean"}'] [--protocol loso] [--max-folds 0] [--seed 0] [--out choice.json]
 
 For each encoder: fill the feature cache, then for every fold of the corpus's protocol fit the model on
@@ -36,7 +36,8 @@ from typing import Any, Sequence
 
 CUES_FILE = "SYNTHETIC_CUES.jsonl"
 NO_CUE = "(no cue)"
-DEFAULT_CANDIDATES = ("whisper-tiny.en-encoder", "opensmile:egemaps", "whisper-tiny.en+opensmile:egemaps")
+DEFAULT_CANDIDATES = ("whisper-tiny.en-encoder", "opensmile:egemaps", "whisper-tiny.en+opensmile:egemaps",
+                      "opensmile:egemaps-ipu", "whisper-tiny.en+opensmile:egemaps-ipu")
 
 
 def read_cues(root: str | Path, uids: Sequence[str]) -> tuple[dict[str, str], int] | None:

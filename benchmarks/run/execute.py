@@ -17,7 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from baselines import clip_cache
 from benchmarks.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
+from benchmarks.features.cache import cache_root
 from benchmarks.models import load_target
 from benchmarks.provenance import git_hash, package_version
 from benchmarks.run.cues import attention_cues, by_cue_type, cue_spans, merge_diagnostics
@@ -113,6 +115,7 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     model = model_cls.from_config(dict(spec.model_config))
     spans = _oracle_spans(spec, data, split) if model.requirements.cue_spans else None
     runtime = configure_run(spec.seed, threads, data.config.device)
+    clip_cache.use_disk(cache_root(data.config.cache_dir) / "clip-features")  # LR baselines' per-clip vectors
     log_lines: list[str] = []
     env = FitEnv(classes=tuple(classes), seed=spec.seed,
                  embed_words=data.embed_words if spec.text_encoder else None, log=log_lines.append,

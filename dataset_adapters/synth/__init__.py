@@ -25,7 +25,7 @@ from dataset_adapters.synth.cues import CUES_NAME, read_cues
 from dataset_adapters.synth.marker import MARKER_NAME, read_marker, write_marker
 from dataset_adapters.synth.render import Renderer, tree_bytes
 
-GENERATOR_VERSION = "3"  # bump whenever the same (layout, scale, seed) would give different bytes
+GENERATOR_VERSION = "4"  # bump whenever the same (layout, scale, seed) would give different bytes
 SCALES = ("tiny", "small", "full")
 _BUILDERS: dict[str, Callable[[Path, str, int, Renderer, bool], dict[str, Any]]] = {
     "iemocap": iemocap_layout.build,
