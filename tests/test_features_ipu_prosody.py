@@ -97,3 +97,13 @@ def test_preflight_knows_opensmile_needs_no_weights(tmp_path) -> None:
     for spec, problems in ((ee.IPU_SPEC, 0), ("whisper-tiny.en+" + ee.IPU_SPEC, 0), (f"{tmp_path}/none+{ee.IPU_SPEC}", 1)):
         store = FeatureStore(tmp_path / "cache", text_encoder=None, speech_encoder=spec, progress=False)
         assert len(store.unreachable(text=False, speech=True)) == problems, spec
+
+
+def test_clips_spread_over_processes_give_the_serial_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    clips = [_clip([(150.0 + 20 * i, 0.6), (200.0, 0.6)], seed=i) for i in range(3)]
+    monkeypatch.setenv("LEMER_THREADS", "2")
+    spread = ee.map_clips(ee.ipu_frames, clips)
+    assert ee._POOL and not ee._SERIAL  # worker processes did the work
+    monkeypatch.setenv("LEMER_THREADS", "1")
+    serial = ee.map_clips(ee.ipu_frames, clips)
+    assert len(spread) == 3 and all(np.array_equal(a, b) for a, b in zip(spread, serial))

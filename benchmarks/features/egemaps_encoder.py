@@ -26,13 +26,19 @@ openSMILE's binary is under audEERING's research-only (non-commercial) licence.
 """
 from __future__ import annotations
 
+import atexit
 import json
-from typing import Sequence
+import multiprocessing
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Sequence
 
 import numpy as np
 
 from baselines.egemaps_features import FEATURE_SET, N_LLD, feature_names, lld_frames, opensmile_version
 from benchmarks.features import ipu_prosody
+from benchmarks.features.cache import num_threads
 from benchmarks.features.speech_encoder import SpeechEncoder
 
 EGEMAPS_SPEC = "opensmile:egemaps"
@@ -85,6 +91,37 @@ def scaled_lld_frames(samples: np.ndarray) -> np.ndarray:
     return lld_frames(samples) / lld_units()
 
 
+def ipu_frames(samples: np.ndarray) -> np.ndarray:
+    """(n_frames, ipu_prosody.N_FEATURES): the `opensmile:egemaps-ipu` frames of one clip."""
+    return ipu_prosody.ipu_contrast_frames(scaled_lld_frames(samples), feature_names("lld"))
+
+
+_POOL: list[ProcessPoolExecutor] = []  # at most one, started on first use and shut down at exit
+_SERIAL: list[bool] = []  # set once worker processes failed to start in this process
+
+
+def map_clips(fn: Callable[[np.ndarray], np.ndarray], clips: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """`fn` over clips, spread over `num_threads()` spawned processes when more than one core is allowed.
+
+    Why: openSMILE analyses one clip at a time under a process-wide lock (it is not thread-safe), so
+    eGeMAPS frames of a 600-clip corpus took ~60 s on one core while the other idled. A clip's result
+    never depends on which process computed it (the cache stays deterministic)."""
+    workers = min(num_threads(), len(clips))
+    if workers <= 1 or _SERIAL:
+        return [fn(c) for c in clips]
+    if not _POOL:
+        _POOL.append(ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")))
+        atexit.register(_POOL[0].shutdown)
+    try:
+        return list(_POOL[0].map(fn, clips))
+    except BrokenProcessPool:  # e.g. a script without `if __name__ == "__main__":` cannot spawn: go on serially
+        _POOL.pop().shutdown(wait=False)
+        _SERIAL.append(True)
+        warnings.warn("openSMILE worker processes could not start (a script run without an "
+                      "`if __name__ == '__main__':` guard?); computing eGeMAPS frames in this process", stacklevel=2)
+        return [fn(c) for c in clips]
+
+
 def to_50fps(frames: np.ndarray, n_target: int) -> np.ndarray:
     """Mean of descriptor frames (2j, 2j+1) for j < n_target; missing tail frames repeat the last pair."""
     if len(frames) == 0:
@@ -112,7 +149,7 @@ class EgemapsEncoder(SpeechEncoder):
         return 0  # clips are analysed one by one: batching never changes a clip's features
 
     def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return [scaled_lld_frames(s) for s in batch]
+        return map_clips(scaled_lld_frames, batch)
 
 
 class IpuProsodyEncoder(EgemapsEncoder):
@@ -125,8 +162,7 @@ class IpuProsodyEncoder(EgemapsEncoder):
         return {**super().identity, "encoder": IPU_SPEC, "ipu": ipu_prosody.VERSION}
 
     def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
-        names = feature_names("lld")
-        return [ipu_prosody.ipu_contrast_frames(frames, names) for frames in super().encode(batch)]
+        return map_clips(ipu_frames, batch)
 
 
 APPENDABLE = {EGEMAPS_SPEC: EgemapsEncoder, IPU_SPEC: IpuProsodyEncoder}
