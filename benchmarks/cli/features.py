@@ -128,8 +128,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--text-encoder", default="default", help="BERT-family HF name/path, 'default' (all-MiniLM-L6-v2) or 'none'")
     p.add_argument("--speech-encoder", default="default",
                    help="'default' (Whisper tiny.en encoder), wav2vec2-family HF name/path[@layer=K|@mean], "
-                        "'opensmile:egemaps' (25 eGeMAPS descriptors per 10 ms), SPEC+opensmile:egemaps "
-                        "(e.g. whisper-tiny.en+opensmile:egemaps), or 'none'")
+                        "'opensmile:egemaps' (25 eGeMAPS descriptors per 10 ms), 'opensmile:egemaps-ipu' (each "
+                        "pause-delimited unit's prosody minus the clip's; the demo's), SPEC+opensmile:egemaps[-ipu] "
+                        "(e.g. whisper-tiny.en+opensmile:egemaps-ipu), or 'none'")
     p.add_argument("--source", default="gold", help="transcript source feeding the text encoder (default gold)")
     p.add_argument("--context", type=int, default=0, help="preceding utterances in the text input (LE-MER: up to 10)")
     p.add_argument("--device", default="auto", metavar="auto|cpu|cuda[:N]",

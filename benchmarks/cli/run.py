@@ -45,7 +45,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                         "(e.g. a downloaded bert-base-uncased), or 'default' (all-MiniLM-L6-v2, offline)")
     p.add_argument("--speech-encoder", default=None, metavar="NAME_OR_PATH",
                    help="override the suite's speech encoder: a wav2vec2-family name or local folder"
-                        "[@layer=K|@mean], or 'default' (Whisper tiny.en encoder, offline)")
+                        "[@layer=K|@mean], 'opensmile:egemaps[-ipu]', SPEC+opensmile:egemaps[-ipu], or "
+                        "'default' (Whisper tiny.en encoder, offline)")
     p.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate the synthetic corpora, run the demo suite, write the leaderboard")
