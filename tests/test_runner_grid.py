@@ -6,6 +6,7 @@ Checks the on-disk contract (validated by the leaderboard's own reader), skippin
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -127,6 +128,25 @@ def test_stale_or_partial_runs_are_redone(tmp_path: Path, iemocap_corpus: Path, 
     assert code == 0 and (summary["runs_done"], summary["runs_skipped"]) == (2, 4)
     assert json.loads(results[0].read_text())["run_id"] != "0" * 16
     assert not list(out.rglob("*.tmp"))  # a dead writer's temp file is cleared when its run is redone
+
+
+def test_runs_on_changed_corpus_content_are_redone_though_their_id_is_the_same(tmp_path: Path, iemocap_corpus: Path,
+                                                                             capsys) -> None:
+    """A regenerated or corrected corpus under the same root: every run is redone, including runs whose
+    encoders did not change (a text model's id does not name the corpus's content)."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(iemocap_corpus, corpus)
+    suite = write_suite(tmp_path / "s.toml", SMALL_SUITE)
+    out = tmp_path / "runs"
+    assert _run(capsys, suite, corpus, out)[0] == 0
+    assert _run(capsys, suite, corpus, out)[1]["runs_skipped"] == 12
+    labels = sorted(corpus.rglob("EmoEvaluation/*.txt"))[0]
+    text = labels.read_text(encoding="latin-1")
+    assert "\tneu\t" in text
+    labels.write_text(text.replace("\tneu\t", "\tsad\t", 1), encoding="latin-1")  # one label corrected
+    code, summary, err = _run(capsys, suite, corpus, out)
+    assert code == 0, err
+    assert (summary["runs_done"], summary["runs_skipped"]) == (12, 0)
 
 
 def test_jobs_2_gives_identical_results_to_jobs_1(tmp_path: Path, iemocap_corpus: Path, capsys) -> None:

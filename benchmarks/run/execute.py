@@ -46,15 +46,17 @@ from lemer.interface import FitEnv, Prediction
 ERROR_FILE = "error.txt"
 
 
-def is_complete(run_dir: Path, spec: RunSpec) -> bool:
-    """True when the run's result is readable, belongs to this exact spec, and the predictions beside
-    it are the ones it was written with (their sha256 is in the result)."""
+def is_complete(run_dir: Path, spec: RunSpec, manifest_hash: str) -> bool:
+    """True when the run's result is readable, belongs to this exact spec, was computed on the corpus
+    content the run would read now (`manifest_hash`, from `RunData.manifest_hash`), and the predictions
+    beside it are the ones it was written with (their sha256 is in the result)."""
     result, preds = run_dir / RESULT_FILE, run_dir / PREDICTIONS_FILE
     if not result.is_file() or not preds.is_file():
         return False
     try:
         record = RunResult.from_json(json.loads(result.read_text(encoding="utf-8")), str(result))
-        return record.run_id == spec.run_id and record.predictions_sha256 == _sha256(preds.read_bytes())
+        return (record.run_id == spec.run_id and record.manifest_hash == manifest_hash
+                and record.predictions_sha256 == _sha256(preds.read_bytes()))
     except (OSError, ValueError, ResultError):
         return False
 

@@ -111,7 +111,7 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
     summary = Summary(runs_total=len(grid))
     pending = []
     for spec in grid:
-        if not opts.force and is_complete(opts.out / spec.relpath(), spec):
+        if not opts.force and is_complete(opts.out / spec.relpath(), spec, data.manifest_hash(spec)):
             summary.runs_skipped += 1
         else:
             pending.append(spec)

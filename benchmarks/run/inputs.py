@@ -7,6 +7,7 @@ transcripts directly and read features from the shared cache, so they never reco
 """
 from __future__ import annotations
 
+import hashlib
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -72,6 +73,18 @@ class RunData:
     def fold_names(self, name: str, label_map: str, protocol: str) -> list[str]:
         return [f.name for f in self.corpus(name, label_map).folds(protocol)]
 
+    def manifest_hash(self, spec: RunSpec) -> str:
+        """What a run read, as the hash its result records: the corpus's manifest; cross-corpus, both corpora's.
+
+        The runner compares it before skipping a run, because a run's id names the corpus, not its content:
+        a regenerated or corrected corpus under the same root must redo every run, not only those whose
+        encoders changed."""
+        test = self.corpus(spec.corpus, spec.label_map).manifest_hash
+        if not spec.cross_corpus:
+            return test
+        train = self.corpus(spec.train_corpus, spec.label_map).manifest_hash
+        return hashlib.sha256(f"train={train};test={test}".encode()).hexdigest()
+
     def split(self, spec: RunSpec) -> Split:
         """Train/valid/test utterances of a run; cross-corpus: train on A minus A's first-fold validation speakers, test on all of B."""
         test_c = self.corpus(spec.corpus, spec.label_map)
@@ -79,12 +92,12 @@ class RunData:
             fold = test_c.fold(spec.protocol, spec.fold)
             pick = test_c.by_uid
             return Split([pick[u] for u in fold.train], [pick[u] for u in fold.valid], [pick[u] for u in fold.test],
-                         test_c.manifest_hash)
+                         self.manifest_hash(spec))
         train_c = self.corpus(spec.train_corpus, spec.label_map)
         valid_ids = set(train_c.folds(spec.train_protocol)[0].valid)
         train = [u for u in train_c.utterances if u.uid not in valid_ids]
         valid = [u for u in train_c.utterances if u.uid in valid_ids]
-        return Split(train, valid, list(test_c.utterances), test_c.manifest_hash)
+        return Split(train, valid, list(test_c.utterances), self.manifest_hash(spec))
 
     def cues(self, name: str) -> Any:
         """uid -> cue ground truth of corpus `name` (read once per process), None when it has none."""
