@@ -144,14 +144,15 @@ def resolve_roots(
 
             path = synthetic_root(name)
             marker = _marker(path.resolve()) if path.is_dir() else None
-            stale = marker is not None and str(marker.get("generator_version")) != GENERATOR_VERSION
+            found = str(marker.get("generator_version")) if marker is not None else None
+            stale = found is not None and found != GENERATOR_VERSION
             if marker is None or marker.get("scale") != scale or stale:
                 if not generate:
                     missing.append(f"  {name}: no synthetic corpus at scale {scale!r} from generator "
                                    f"v{GENERATOR_VERSION} in {path}")
                     continue
                 if log:  # a stale tree is the generator's own (its marker says so): replaced, never edited
-                    why = f" (replacing generator v{marker.get('generator_version')}'s)" if stale and marker else ""
+                    why = f" (replacing generator v{found}'s)" if stale else ""
                     log(f"generating synthetic {name} corpus (scale {scale}) at {path}{why} ...")
                 generate_synthetic(name, path, scale=scale)
             resolved[name] = describe_root(name, path)

@@ -35,6 +35,7 @@ DEFAULT_SPEECH_ENCODER = "default"  # the alias suites, the CLI and the feature 
 # What "default" means. Switching the project's default speech encoder is this one line (any spec below).
 DEFAULT_SPEECH_SPEC = "whisper-tiny.en-encoder"
 WHISPER_SPECS = ("whisper-tiny.en-encoder", "whisper-tiny.en")
+WHISPER_PADDED_SPECS = ("whisper-padded", "whisper-tiny.en-encoder-padded")
 
 
 def whisper_model_dir() -> str:
@@ -200,18 +201,37 @@ def parse_spec(spec: str) -> tuple[str, int | str]:
     raise ValueError(f"speech encoder spec {spec!r}: expected NAME, NAME@layer=K or NAME@mean")
 
 
+def split_opensmile(spec: str) -> tuple[str | None, str | None]:
+    """(base spec, openSMILE spec) of `SPEC+opensmile:...`, (None, spec) of `opensmile:...`, (spec, None) of a
+    spec without openSMILE; `default` resolved first. The one reading of this grammar, for
+    `get_speech_encoder` and `weight_sources`. ValueError on a malformed or unknown openSMILE spec."""
+    if spec == DEFAULT_SPEECH_ENCODER:
+        spec = DEFAULT_SPEECH_SPEC
+    base, plus, appended = spec.rpartition("+")
+    if not (plus and appended.startswith("opensmile:")) and not spec.startswith("opensmile:"):
+        return spec, None
+    from benchmarks.features.egemaps_encoder import APPENDABLE
+
+    if not plus:
+        if spec not in APPENDABLE:
+            raise ValueError(f"speech encoder spec {spec!r}: openSMILE encoders are {', '.join(APPENDABLE)}")
+        return None, spec
+    if appended not in APPENDABLE or not base or "+" in base or base in APPENDABLE:
+        raise ValueError(f"speech encoder spec {spec!r}: expected SPEC+{' or SPEC+'.join(APPENDABLE)} "
+                         "with one 50 frames/s SPEC")
+    return base, appended
+
+
 def weight_sources(spec: str) -> list[str]:
     """What must hold model weights for `spec` (a local folder or a hub name), without loading anything:
-    the Whisper folder for the defaults, the model of a wav2vec2-family spec, nothing for openSMILE
+    the Whisper folder for the Whisper specs, the model of a wav2vec2-family spec, nothing for openSMILE
     (its configs ship in the wheel), and the base's for `SPEC+opensmile:...`. Raises ValueError on a bad spec."""
-    base, plus, appended = spec.rpartition("+")
-    if plus and appended.startswith("opensmile:"):
-        return weight_sources(base)
-    if spec.startswith("opensmile:"):
+    base, _ = split_opensmile(spec)
+    if base is None:
         return []
-    if spec in (DEFAULT_SPEECH_ENCODER, *WHISPER_SPECS, "whisper-padded", "whisper-tiny.en-encoder-padded"):
+    if base in WHISPER_SPECS + WHISPER_PADDED_SPECS:
         return [whisper_model_dir()]
-    return [parse_spec(spec)[0]]
+    return [parse_spec(base)[0]]
 
 
 def ct2_device(device: str) -> tuple[str, int]:
@@ -233,25 +253,15 @@ def ct2_device(device: str) -> tuple[str, int]:
 
 def get_speech_encoder(spec: str = DEFAULT_SPEECH_ENCODER, device: str = "cpu") -> SpeechEncoder:
     """The encoder a spec string names (see the module docstring), computing on `device` (auto|cpu|cuda[:N])."""
-    if spec == DEFAULT_SPEECH_ENCODER:
-        spec = DEFAULT_SPEECH_SPEC
-    base, plus, appended = spec.rpartition("+")
-    if plus and appended.startswith("opensmile:"):
+    base, opensmile = split_opensmile(spec)
+    if opensmile is not None:
         from benchmarks.features.egemaps_encoder import APPENDABLE, WithEgemapsEncoder
 
-        if appended not in APPENDABLE or not base or "+" in base or base in APPENDABLE:
-            raise ValueError(f"speech encoder spec {spec!r}: expected SPEC+{' or SPEC+'.join(APPENDABLE)} "
-                             "with one 50 frames/s SPEC")
-        return WithEgemapsEncoder(get_speech_encoder(base, device), appended)
-    if spec.startswith("opensmile:"):
-        from benchmarks.features.egemaps_encoder import APPENDABLE
-
-        if spec not in APPENDABLE:
-            raise ValueError(f"speech encoder spec {spec!r}: openSMILE encoders are {', '.join(APPENDABLE)}")
-        return APPENDABLE[spec]()
+        return APPENDABLE[opensmile]() if base is None else WithEgemapsEncoder(get_speech_encoder(base, device), opensmile)
+    spec = str(base)
     if spec in WHISPER_SPECS:
         return WhisperEncoder(device=device)
-    if spec in ("whisper-padded", "whisper-tiny.en-encoder-padded"):
+    if spec in WHISPER_PADDED_SPECS:
         return WhisperEncoder(padded=True, device=device)
     name, layer = parse_spec(spec)
     return HFSpeechEncoder(name, layer, device=device)
