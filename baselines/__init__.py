@@ -1,1 +1,1 @@
-"""Reference models behind the same interface as LE-MER (`lemer.interface.Model`)."""
+"""Reference models behind the same interface as LE-MER (`lemer.core.contract.Model`)."""

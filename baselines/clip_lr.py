@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 from baselines.common import check_fit_inputs, fit_logistic_regression, predict_logistic_regression
 from baselines.config import ClipLRConfig, LogisticConfig
 from dataset_adapters.audio import AudioError
-from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction
+from lemer.core.contract import Example, FitEnv, Model, ModelInfo, Prediction
 
 
 class LogisticBaseline(Model):

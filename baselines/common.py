@@ -2,7 +2,7 @@
 logistic-regression baselines, and the base class of the neural baselines (switches: baselines/config.py).
 
 The neural baselines differ only in the module they build; feature access, training (the shared
-`lemer.training.fit_module`) and prediction live here once, so every baseline is trained and
+`lemer.core.training.fit_module`) and prediction live here once, so every baseline is trained and
 selected exactly like LE-MER.
 """
 from __future__ import annotations
@@ -15,12 +15,12 @@ import torch
 from torch import nn
 
 from baselines.config import POOLINGS, NeuralConfig
-from lemer.inputs import pool_frames, select_tokens
-from lemer.interface import Example, FitEnv, Model, Prediction, Requirements
-from lemer.layers import AttentivePooling, Projection, masked_mean, pad_sequences
-from lemer.metrics import unweighted_accuracy
-from lemer.switches import train_config
-from lemer.training import (
+from lemer.core.contract import Example, FitEnv, Model, Prediction, Requirements
+from lemer.core.inputs import pool_frames, select_tokens
+from lemer.core.layers import AttentivePooling, Projection, masked_mean, pad_sequences
+from lemer.core.metrics import unweighted_accuracy
+from lemer.core.switches import train_config
+from lemer.core.training import (
     TrainHistory,
     fit_module,
     predict_proba,
@@ -125,7 +125,7 @@ def make_pooling(pooling: str, dim: int) -> nn.Module:
 
 
 def pooled_frame_count(n_frames: int, pool: int, max_frames: int) -> int:
-    """len(lemer.inputs.pool_frames(frames, pool, max_frames)) for `n_frames` frames, without pooling them."""
+    """len(lemer.core.inputs.pool_frames(frames, pool, max_frames)) for `n_frames` frames, without pooling them."""
     if n_frames == 0:
         return 0
     factor = max(pool, -(-n_frames // max_frames))

@@ -1,10 +1,10 @@
-"""The switches of every baseline, one frozen dataclass per model, validated like `lemer.config.LEMERConfig`.
+"""The switches of every baseline, one frozen dataclass per model, validated like `lemer.model.config.LEMERConfig`.
 
 Switches that LE-MER has too (`context_window`, `max_tokens`, `speech_pool`, `max_frames`, the training
-switches) are declared with `lemer.switches.shared`, so they have the same names, meanings and checks
+switches) are declared with `lemer.core.switches.shared`, so they have the same names, meanings and checks
 in every model; only their defaults may differ. Neural-baseline defaults are chosen so one fit on
 ~250 utterances takes a couple of seconds on a shared 2-core CPU (the demo fits each baseline dozens of
-times). A bad or unknown switch raises `lemer.switches.ConfigError`.
+times). A bad or unknown switch raises `lemer.core.switches.ConfigError`.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from lemer.switches import (
+from lemer.core.switches import (
     ConfigError,
     Switches,
     TrainingSwitches,

@@ -14,7 +14,7 @@ from torch import nn
 from baselines.common import NeuralBaseline, make_pooling
 from baselines.config import CrossAttentionConfig
 from baselines.unimodal import feature_model_info
-from lemer.layers import Projection, mlp_head
+from lemer.core.layers import Projection, mlp_head
 
 
 class MaskedCrossAttention(nn.Module):

@@ -15,10 +15,10 @@ from torch import nn
 from baselines.common import NeuralBaseline, PooledEncoder, check_unique_uids, label_indices
 from baselines.config import EarlyFusionConfig, LateFusionConfig, NeuralConfig
 from baselines.unimodal import SpeechOnly, TextOnly, feature_model_info
-from lemer.interface import Example, FitEnv, Model, Prediction, Requirements
-from lemer.layers import mlp_head
-from lemer.metrics import unweighted_accuracy
-from lemer.training import probs_to_predictions
+from lemer.core.contract import Example, FitEnv, Model, Prediction, Requirements
+from lemer.core.layers import mlp_head
+from lemer.core.metrics import unweighted_accuracy
+from lemer.core.training import probs_to_predictions
 
 FUSION_CITATION = (
     "Baltrusaitis, T., Ahuja, C., Morency, L.-P. Multimodal Machine Learning: A Survey and Taxonomy. "

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Sequence
 
 from baselines.config import MajorityConfig
-from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction
+from lemer.core.contract import Example, FitEnv, Model, ModelInfo, Prediction
 
 
 class Majority(Model):

@@ -29,9 +29,9 @@ import numpy as np
 
 from baselines.config import POOLINGS, SpeechOnlyConfig
 from baselines.unimodal import SpeechOnly
-from lemer.inputs import pool_frames
-from lemer.interface import CueSpan, Example, FitEnv, ModelInfo, Requirements
-from lemer.switches import ConfigError, check_choice, switch
+from lemer.core.contract import CueSpan, Example, FitEnv, ModelInfo, Requirements
+from lemer.core.inputs import pool_frames
+from lemer.core.switches import ConfigError, check_choice, switch
 
 TWIN = "speech-only-meanpool"
 

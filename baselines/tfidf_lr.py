@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from baselines.clip_lr import LogisticBaseline
 from baselines.config import TfidfConfig
-from lemer.interface import Example, ModelInfo
+from lemer.core.contract import Example, ModelInfo
 
 
 def _texts(name: str, examples: Sequence[Example], what: str) -> list[str]:

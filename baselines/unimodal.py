@@ -11,8 +11,8 @@ from torch import nn
 
 from baselines.common import NeuralBaseline, PooledEncoder
 from baselines.config import SpeechOnlyConfig, TextOnlyConfig
-from lemer.interface import ModelInfo
-from lemer.layers import mlp_head
+from lemer.core.contract import ModelInfo
+from lemer.core.layers import mlp_head
 
 
 class UnimodalNet(nn.Module):

@@ -40,7 +40,7 @@ def load_corpus(name: str, root: str | os.PathLike[str], label_map: str | None =
     Goes through the corpus adapter's validation and label map (default: the corpus's own); any
     bad input raises `CorpusError` naming every file/row. Utterances come sorted by uid.
     """
-    from dataset_adapters.base import load_report
+    from dataset_adapters.load import load_report
 
     root = root if isinstance(root, str) else os.fspath(root)
     return list(load_report(name, root, label_map=label_map, on_error="raise").utterances)

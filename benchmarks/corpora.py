@@ -18,6 +18,8 @@ from typing import Any, Iterable
 
 from dataset_adapters.base import CORPORA, corpus_info, get_adapter
 from dataset_adapters.hf_dataset import format_hf_root, is_hf_root, parse_hf_root, read_provenance
+from dataset_adapters.load import load_report
+from dataset_adapters.synth import GENERATOR_VERSION, generate, read_marker
 from dataset_adapters.types import Fold, Utterance
 
 
@@ -53,10 +55,6 @@ def parse_corpus_args(items: Iterable[str]) -> dict[str, str]:
 
 
 def _marker(root: Path) -> dict[str, Any] | None:
-    try:
-        from dataset_adapters.synth import read_marker
-    except ImportError:  # generator not installed: nothing can be synthetic
-        return None
     return read_marker(str(root))
 
 
@@ -99,8 +97,6 @@ def _how_to_point(name: str) -> str:
 
 def generate_synthetic(name: str, root: Path, scale: str = "small", seed: int = 0) -> None:
     """Generate the synthetic stand-in for `name` at `root` (the generator builds it aside and moves it in)."""
-    from dataset_adapters.synth import generate
-
     generate(name, root, scale=scale, seed=seed)
 
 
@@ -140,8 +136,6 @@ def resolve_roots(
                 continue
             resolved[name] = describe_root(name, path)
         elif synthetic:
-            from dataset_adapters.synth import GENERATOR_VERSION
-
             path = synthetic_root(name)
             marker = _marker(path.resolve()) if path.is_dir() else None
             found = str(marker.get("generator_version")) if marker is not None else None
@@ -205,8 +199,6 @@ class CorpusCache:
     def load(self, root: CorpusRoot, label_map: str) -> LoadedCorpus:
         key = (root.root, label_map)
         if key not in self._loaded:
-            from dataset_adapters.base import load_report  # corpus tree or hf:DIR, same checks
-
             report = load_report(root.name, root.root, label_map=label_map, verify_audio=self.verify_audio)
             utts = list(getattr(report, "utterances", report))
             if not utts:

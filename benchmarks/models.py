@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from dataset_adapters.registry import Registry, import_target
+from lemer.core.registry import Registry, import_target
 
 MODELS: Registry[Any] = Registry("model")
 

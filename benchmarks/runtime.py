@@ -16,7 +16,7 @@ import platform
 import sys
 from typing import Any, Iterator
 
-from lemer.seeding import seed_everything
+from lemer.core.seeding import seed_everything
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -44,7 +44,7 @@ def configure_run(seed: int, threads: int | None, device: str = "cpu") -> dict[s
     torch is configured only when the model's module already imported it (importing torch for
     models that never use it would cost seconds per process); such models seed from `env.seed` and
     compute on the CPU whatever `device` says (`device` is recorded as "cpu" for them).
-    The device is NOT part of a run's identity (`lemer/devices.py` says why): it is recorded here.
+    The device is NOT part of a run's identity (`lemer/core/devices.py` says why): it is recorded here.
     """
     torch = sys.modules.get("torch")
     if torch is not None and threads is not None:
@@ -52,7 +52,7 @@ def configure_run(seed: int, threads: int | None, device: str = "cpu") -> dict[s
     seed_everything(seed)
     resolved, name, precision = "cpu", "cpu", "fp32"
     if torch is not None:
-        from lemer.devices import describe_device, precision_for, resolve_device
+        from lemer.core.devices import describe_device, precision_for, resolve_device
 
         dev = resolve_device(device)
         resolved, name, precision = str(dev), describe_device(dev), precision_for(dev)

@@ -6,13 +6,13 @@ is one adapter module (declaring its `CorpusInfo`) plus one `CORPORA.register` l
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, Sequence, runtime_checkable
 
-from dataset_adapters.registry import Registry
+from dataset_adapters.labels import SHARED_LABEL_MAPS, LabelMap
 from dataset_adapters.types import CorpusInfo, Fold, LoadReport, OnError, Utterance
+from lemer.core.registry import Registry, did_you_mean
 
 
 @runtime_checkable
@@ -53,24 +53,27 @@ def corpus_info(name: str) -> CorpusInfo:
 
 def check_protocol(corpus: str, protocol: str) -> str:
     """`protocol` when the corpus has it; UnknownName with a did-you-mean otherwise."""
-    from dataset_adapters.registry import did_you_mean
-
     protocols = list(corpus_info(corpus).protocols)
     if protocol not in protocols:
         raise did_you_mean("protocol", protocol, protocols, f" for {corpus}")
     return protocol
 
 
-def load_report(corpus: str, root: str | os.PathLike[str], label_map: str | None = None,
-                on_error: OnError = "raise", verify_audio: bool = True, verify_samples: bool = False) -> LoadReport:
-    """Read `corpus` from wherever it lives: its distributed tree, or a saved Hugging Face dataset
-    (`hf:DIR[?FIELD=COLUMN&...]`, see `hf_dataset.py`). Either way the same validation, label maps
-    and skip accounting apply; folds always come from the corpus's adapter."""
-    from dataset_adapters.hf_dataset import is_hf_root, load_dataset_corpus
+@lru_cache(maxsize=1)
+def label_maps() -> Registry[LabelMap]:
+    """Every label map by name: the shared ones and those each registered corpus declares."""
+    reg: Registry[LabelMap] = Registry("label map")
+    for m in SHARED_LABEL_MAPS:
+        reg.register(m.name, m)
+    for corpus in CORPORA:
+        for m in corpus_info(corpus).label_maps:
+            reg.register(m.name, m)
+    return reg
 
-    adapter = get_adapter(corpus)
-    if is_hf_root(root):
-        return load_dataset_corpus(adapter.info.name, str(root), label_map=label_map, on_error=on_error,
-                                   verify_audio=verify_audio, verify_samples=verify_samples)
-    return adapter.load(root, label_map=label_map, on_error=on_error, verify_audio=verify_audio,
-                        verify_samples=verify_samples)
+
+def get_label_map(name: str, corpus: str | None = None) -> LabelMap:
+    """Look up a label map by name (did-you-mean on typos), refusing one that does not apply to `corpus`."""
+    m = label_maps().get(name)
+    if corpus is not None and not m.applies_to(corpus):
+        raise ValueError(f"label map {name!r} does not apply to corpus {corpus!r} (it applies to {', '.join(m.corpora)})")
+    return m

@@ -16,7 +16,8 @@ from typing import Callable, ClassVar, Sequence
 import soundfile as sf
 
 from dataset_adapters.audio import clip_problem
-from dataset_adapters.labels import LabelMap, UnknownLabel, get_label_map, unify
+from dataset_adapters.base import corpus_info, get_label_map
+from dataset_adapters.labels import LabelMap, UnknownLabel, unify
 from dataset_adapters.protocols import make_folds
 from dataset_adapters.types import CorpusError, CorpusInfo, Fold, LoadReport, OnError, Problem, Utterance
 
@@ -89,7 +90,7 @@ def map_label(
 ) -> str | None:
     """Raw code -> class of `label_map`; None when dropped (counted in `filtered`) or unknown (logged)."""
     try:
-        unified = unify(corpus, raw)
+        unified = unify(corpus, corpus_info(corpus).raw_codes, raw)
     except UnknownLabel as e:
         log.add(path, line, str(e))
         return None

@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl
 
-from dataset_adapters.base import corpus_info
+from dataset_adapters.base import corpus_info, get_label_map
 from dataset_adapters.check import ProblemLog, audio_problem, fatal, finish_load, map_label
-from dataset_adapters.labels import get_label_map
 from dataset_adapters.types import LoadReport, OnError, Utterance
 
 PREFIX = "hf:"

@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from dataset_adapters.base import get_label_map
 from dataset_adapters.check import ProblemLog, TreeAdapter, audio_problem, fatal, map_label, read_text
-from dataset_adapters.labels import LabelMap, get_label_map
+from dataset_adapters.labels import LabelMap
 from dataset_adapters.types import CorpusInfo, Utterance
 
 NAME = "iemocap"

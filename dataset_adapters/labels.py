@@ -6,10 +6,8 @@ corpus's raw table nor a known "no agreement" code is an error, never a silent d
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-
-from dataset_adapters.registry import Registry
 
 VOCAB: tuple[str, ...] = ("neu", "hap", "ang", "sad", "exc", "fru", "sur", "fea", "dis", "con", "oth")
 
@@ -17,11 +15,9 @@ class UnknownLabel(ValueError):
     """A raw label code that the corpus's table does not know."""
 
 
-def unify(corpus: str, raw: str) -> str | None:
-    """Translate a corpus's raw label code to the unified vocabulary (None = no agreement)."""
-    from dataset_adapters.base import corpus_info
-
-    table = corpus_info(corpus).raw_codes
+def unify(corpus: str, table: Mapping[str, str | None], raw: str) -> str | None:
+    """Translate a raw label code of `corpus` through its table (`CorpusInfo.raw_codes`) to the unified
+    vocabulary (None = no agreement)."""
     if raw not in table:
         raise UnknownLabel(f"unknown {corpus} label code {raw!r} (known: {', '.join(sorted(table))})")
     return table[raw]
@@ -50,25 +46,3 @@ class LabelMap:
 # Maps that apply to every corpus (cross-corpus comparisons); each corpus's own maps are declared
 # by its adapter (`CorpusInfo.label_maps`).
 SHARED_LABEL_MAPS: tuple[LabelMap, ...] = (LabelMap("shared-4", ("neu", "hap", "ang", "sad"), (("exc", "hap"),)),)
-
-
-@lru_cache(maxsize=1)
-def label_maps() -> Registry[LabelMap]:
-    """Every label map by name: the shared ones and those each registered corpus declares."""
-    from dataset_adapters.base import CORPORA, corpus_info
-
-    reg: Registry[LabelMap] = Registry("label map")
-    for m in SHARED_LABEL_MAPS:
-        reg.register(m.name, m)
-    for corpus in CORPORA:
-        for m in corpus_info(corpus).label_maps:
-            reg.register(m.name, m)
-    return reg
-
-
-def get_label_map(name: str, corpus: str | None = None) -> LabelMap:
-    """Look up a label map by name (did-you-mean on typos), refusing one that does not apply to `corpus`."""
-    m = label_maps().get(name)
-    if corpus is not None and not m.applies_to(corpus):
-        raise ValueError(f"label map {name!r} does not apply to corpus {corpus!r} (it applies to {', '.join(m.corpora)})")
-    return m

@@ -10,8 +10,8 @@ import hashlib
 from collections import defaultdict
 from typing import Iterable, Mapping, Sequence
 
-from dataset_adapters.registry import did_you_mean
 from dataset_adapters.types import Fold, Utterance
+from lemer.core.registry import did_you_mean
 
 N_CROSS_FOLDS = 5
 

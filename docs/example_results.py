@@ -23,7 +23,7 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
 from benchmarks import load_results  # noqa: E402
-from benchmarks.atomic import write_bytes_atomic  # noqa: E402
+from lemer.core.atomic import write_bytes_atomic  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

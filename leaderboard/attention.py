@@ -1,6 +1,6 @@
 """LE-MER's attention diagnostics on the leaderboard: how peaked its label attention is, per model and cell.
 
-Every LE-MER run records `diagnostics.attention` (lemer/diagnostics.py): the normalised entropy
+Every LE-MER run records `diagnostics.attention` (lemer/model/diagnostics.py): the normalised entropy
 (1 = uniform, 0 = one position) of the label-token attention Gt, the label-frame attention Gs, the
 emotion-aware alignment Al and the cross-attention Ar on its test fold, and, where the corpus provides
 cue spans, how often the gold class's attention peaks inside the cue and against what chance. This

@@ -5,7 +5,7 @@ Label set (decided here, used everywhere in the leaderboard):
   them is bad input and is rejected by the reader, never dropped.
 - WA  = accuracy over all utterances                 == sklearn `accuracy_score`.
 - UA  = mean recall over the classes PRESENT IN GOLD  == sklearn `balanced_accuracy_score`
-  (computed by `lemer/metrics.py`, numpy only, shared with training and the baselines).
+  (computed by `lemer/core/metrics.py`, numpy only, shared with training and the baselines).
   A class absent from the gold labels of a fold has no defined recall, so it is left out of
   that fold's mean (and reported as `None` in `per_class`) rather than counted as 0 or 1.
 - macro-F1 = mean F1 over the classes present in gold OR predictions
@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lemer.metrics import class_recall, confusion_matrix, ua_from_confusion
+from lemer.core.metrics import class_recall, confusion_matrix, ua_from_confusion
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from baselines.tfidf_lr import TfidfLR
 from dataset_adapters.audio import MIN_SECONDS, SAMPLE_RATE
 from dataset_adapters.base import get_adapter
 from dataset_adapters.types import CorpusError
-from lemer.interface import Example, FitEnv
+from lemer.core.contract import Example, FitEnv
 from tests.support.corpora import make_crema, make_msp, write_wav
 from tests.support.runs import suite_toml
 

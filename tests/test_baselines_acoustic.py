@@ -11,7 +11,7 @@ import soundfile as sf
 
 from baselines import acoustic_features as af
 from baselines.acoustic_lr import AcousticLR
-from lemer.interface import Example, Requirements
+from lemer.core.contract import Example, Requirements
 from tests.support.baselines import CLASSES, accuracy, audio_examples, env
 
 

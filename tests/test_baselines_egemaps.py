@@ -11,7 +11,7 @@ import soundfile as sf
 from baselines import egemaps_features as ef
 from baselines.egemaps_lr import EgemapsLR
 from dataset_adapters.audio import AudioError, read_audio
-from lemer.interface import Example, FitEnv, Requirements
+from lemer.core.contract import Example, FitEnv, Requirements
 from tests.support.baselines import SR, harmonic, pitch_examples
 
 

@@ -12,10 +12,10 @@ from baselines.common import NeuralBaseline, pooled_frame_count
 from baselines.cross_attention import CrossAttention, CrossAttentionNet
 from baselines.fusion import EarlyFusion, LateFusion, tune_text_weight
 from baselines.unimodal import SpeechOnly, TextOnly
-from lemer.inputs import pool_frames
-from lemer.interface import Example, Features, Model, Requirements
-from lemer.layers import pad_sequences
-from lemer.switches import ConfigError
+from lemer.core.contract import Example, Features, Model, Requirements
+from lemer.core.inputs import pool_frames
+from lemer.core.layers import pad_sequences
+from lemer.core.switches import ConfigError
 from tests.support.baselines import CLASSES, accuracy, env, feature_examples
 
 FAST = {"d_model": 32, "max_epochs": 25, "patience": 6, "batch_size": 16}

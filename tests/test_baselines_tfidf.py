@@ -7,7 +7,7 @@ import pytest
 
 from baselines.common import select_by_valid_ua
 from baselines.tfidf_lr import TfidfLR
-from lemer.interface import Example, FitEnv, Requirements
+from lemer.core.contract import Example, FitEnv, Requirements
 from tests.support.baselines import CLASSES, accuracy, env, text_examples
 
 

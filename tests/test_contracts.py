@@ -11,10 +11,18 @@ import pytest
 
 from benchmarks.suite import SUITES, load_suite
 from benchmarks.transcripts import ASR_ENGINES, Condition, TranscriptSource, examples
-from dataset_adapters.base import CORPORA, CorpusAdapter, check_protocol, corpus_info, get_adapter
-from dataset_adapters.labels import VOCAB, get_label_map, label_maps, unify
-from dataset_adapters.registry import Registry, UnknownName
+from dataset_adapters.base import (
+    CORPORA,
+    CorpusAdapter,
+    check_protocol,
+    corpus_info,
+    get_adapter,
+    get_label_map,
+    label_maps,
+)
+from dataset_adapters.labels import VOCAB, unify
 from dataset_adapters.types import CorpusError
+from lemer.core.registry import Registry, UnknownName
 
 
 @pytest.mark.parametrize("name", CORPORA.names())
@@ -32,7 +40,7 @@ def test_every_corpus_adapter_declares_consistent_facts(name: str, tmp_path: Pat
         assert get_label_map(lm.name, name) is lm  # registered under its own name, applies to its corpus
         assert set(lm.classes) <= set(VOCAB)
     for raw, unified in info.raw_codes.items():
-        assert unify(name, raw) == unified and (unified is None or unified in VOCAB)
+        assert unify(name, corpus_info(name).raw_codes, raw) == unified and (unified is None or unified in VOCAB)
     with pytest.raises(CorpusError, match="does not exist"):  # a bad root is named, never a traceback
         adapter.load(tmp_path / "nope")
 

@@ -11,15 +11,15 @@ import torch
 from torch import nn
 
 from benchmarks.runtime import configure_run
-from lemer.devices import (
+from lemer.core.contract import Example
+from lemer.core.devices import (
     DeviceError,
     autocast,
     precision_for,
     resolve_device,
     to_device,
 )
-from lemer.interface import Example
-from lemer.training import StepPlan, TrainConfig, _lr_lambda, fit_module
+from lemer.core.training import StepPlan, TrainConfig, _lr_lambda, fit_module
 
 
 @pytest.mark.parametrize("spec", ["gpu", "cuda:", "CPU", "cuda:x", "", "auto "])
@@ -125,7 +125,7 @@ def test_ctranslate2_engines_get_the_device() -> None:
 def test_neural_baselines_train_under_the_envs_precision() -> None:
     """bf16 autocast (the GPU precision) through a feature baseline on the CPU: finite, normalised output."""
     from baselines.fusion import EarlyFusion
-    from lemer.interface import FitEnv
+    from lemer.core.contract import FitEnv
     from tests.support.lemer import CLASSES, make_examples, unlabelled
 
     model = EarlyFusion(max_epochs=2)

@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.cli import main
 from benchmarks.run.executors import LocalExecutor, make_executor
-from lemer.interface import Model, ModelInfo, Requirements
+from lemer.core.contract import Model, ModelInfo, Requirements
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ import pytest
 from benchmarks import load_corpus, load_results, make_folds, run_suite
 from benchmarks.cli import main
 from benchmarks.corpora import resolve_roots
-from dataset_adapters.base import load_report
 from dataset_adapters.hf_dataset import PROVENANCE_FILE
+from dataset_adapters.load import load_report
 from dataset_adapters.synth.marker import write_marker
 from dataset_adapters.types import CorpusError
 from tests.support.corpora import iemocap_tree, make_crema, make_msp, quirky_iemocap

@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, recall_score
 
 from leaderboard.metrics import encode, score_codes, score_labels, scores_from_confusion, ua_per_utterance_weights
-from lemer.metrics import unweighted_accuracy
+from lemer.core.metrics import unweighted_accuracy
 
 # sklearn warns about classes missing from gold: exactly the cases these tests exercise
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -34,7 +34,7 @@ def _cases() -> list[tuple[np.ndarray, np.ndarray]]:
 
 @pytest.mark.parametrize("gold,pred", _cases())
 def test_one_unweighted_accuracy_for_training_and_leaderboard(gold: np.ndarray, pred: np.ndarray) -> None:
-    """Early stopping, the baselines and the leaderboard share one UA (lemer/metrics.py): the mean recall
+    """Early stopping, the baselines and the leaderboard share one UA (lemer/core/metrics.py): the mean recall
     over the classes present in gold, to the bit, including classes predicted but absent from gold."""
     ua = unweighted_accuracy(gold, pred, len(LABELS))
     assert ua == score_codes(gold, pred, LABELS).ua
@@ -48,7 +48,7 @@ def test_unweighted_accuracy_of_no_gold_is_zero_and_leaderboard_needs_no_torch()
     import sys
 
     assert unweighted_accuracy(np.array([], dtype=int), np.array([], dtype=int), 3) == 0.0
-    code = "import sys, leaderboard.metrics, lemer.metrics; sys.exit('torch' in sys.modules)"
+    code = "import sys, leaderboard.metrics, lemer.core.metrics; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 

@@ -13,11 +13,11 @@ import soundfile as sf
 import torch
 
 from dataset_adapters.audio import read_audio
-from lemer.encoders import PretrainedUnavailable, resolve_pretrained
-from lemer.finetune import EndToEndLEMER, pool_clip_frames, text_rows
-from lemer.inputs import pool_frames
-from lemer.interface import Example, FitEnv
+from lemer.core.contract import Example, FitEnv
+from lemer.core.inputs import pool_frames
 from lemer.model import LEMER
+from lemer.model.encoders import PretrainedUnavailable, resolve_pretrained
+from lemer.model.finetune import EndToEndLEMER, pool_clip_frames, text_rows
 from tests.support.models import make_tiny_bert, make_tiny_wav2vec2
 
 CLASSES = ("neu", "hap", "ang", "sad")
@@ -221,7 +221,7 @@ def test_layer_norm_encoders_get_an_attention_mask_and_checkpointing_trains_the_
         tmp_path: Path, models: tuple[str, str], corpus: list[Example]) -> None:
     """WavLM/large-style (layer-norm) speech encoders read the padding mask; gradient checkpointing
     recomputes activations without changing the result."""
-    from lemer.encoders import load_speech_encoder, uses_attention_mask
+    from lemer.model.encoders import load_speech_encoder, uses_attention_mask
 
     layer = str(make_tiny_wav2vec2(tmp_path, norm="layer"))
     enc, _ = load_speech_encoder(layer)

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from lemer.config import LEMERConfig
-from lemer.fusion import alignment, constraint_loss, label_attention, label_scores
-from lemer.inputs import pool_frames, select_tokens
-from lemer.layers import masked_softmax, pad_sequences
+from lemer.core.inputs import pool_frames, select_tokens
+from lemer.core.layers import masked_softmax, pad_sequences
 from lemer.model import LEMERNet, target_positions
+from lemer.model.config import LEMERConfig
+from lemer.model.fusion import alignment, constraint_loss, label_attention, label_scores
 
 C, DT, DS = 4, 12, 10
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from lemer.config import LEMERConfig
-from lemer.diagnostics import frame_span, normalised_entropy, pooling_factor
-from lemer.interface import Example, Features, FitEnv
-from lemer.layers import pad_sequences
+from lemer.core.contract import Example, Features, FitEnv
+from lemer.core.layers import pad_sequences
+from lemer.core.training import torch_threads
 from lemer.model import LEMER, LEMERNet, target_positions
-from lemer.training import torch_threads
+from lemer.model.config import LEMERConfig
+from lemer.model.diagnostics import frame_span, normalised_entropy, pooling_factor
 from tests.support.lemer import CLASSES, make_env, make_examples, unlabelled
 
 C, D = len(CLASSES), 16

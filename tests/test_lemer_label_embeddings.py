@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from lemer.interface import Example, Features
-from lemer.label_embeddings import class_keywords, semantic_init, tonal_init
+from lemer.core.contract import Example, Features
 from lemer.model import LEMER
+from lemer.model.label_embeddings import class_keywords, semantic_init, tonal_init
 from tests.support.lemer import CLASSES, WORDS, hash_embed, make_env, make_examples
 
 FAST = {"max_epochs": 2, "patience": 1}

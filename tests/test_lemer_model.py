@@ -6,11 +6,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lemer.config import LEMERConfig, describe
-from lemer.inputs import MissingFeatures
-from lemer.interface import Example, Features, Model
-from lemer.metrics import unweighted_accuracy
+from lemer.core.contract import Example, Features, Model
+from lemer.core.inputs import MissingFeatures
+from lemer.core.metrics import unweighted_accuracy
 from lemer.model import LEMER
+from lemer.model.config import LEMERConfig, describe
 from tests.support.lemer import CLASSES, make_env, make_examples, unlabelled
 
 FAST = {"max_epochs": 8, "patience": 3}

@@ -1,6 +1,6 @@
 """Every registered model's switches: one error type, the same names and meanings everywhere.
 
-The shared switches are defined once in `lemer/switches.py`; these tests check that every model
+The shared switches are defined once in `lemer/core/switches.py`; these tests check that every model
 declares them from there, that every switch of every model is validated, and that `max_tokens`
 keeps the end of the token sequence (where the target utterance is) in LE-MER and the baselines.
 """
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from benchmarks.models import MODELS, describe
-from lemer.interface import Example, Features
-from lemer.switches import SHARED, TRAINING_SWITCHES, ConfigError, Switches
-from lemer.training import TrainConfig
+from lemer.core.contract import Example, Features
+from lemer.core.switches import SHARED, TRAINING_SWITCHES, ConfigError, Switches
+from lemer.core.training import TrainConfig
 
 # Every model the project ships (tests elsewhere register throwaway models in the same registry).
 NAMES = [n for n in MODELS.names() if MODELS.get(n).__module__.split(".")[0] in ("lemer", "baselines")]
@@ -87,7 +87,7 @@ def test_shared_switches_come_from_the_one_definition(name: str) -> None:
     """A model may change a shared switch's default, never its check: the field must be `shared(...)`."""
     for f in dataclasses.fields(_build(name).cfg):
         if f.name in SHARED:
-            assert f.metadata.get("shared") == f.name, f"{name}: {f.name} is not declared with lemer.switches.shared"
+            assert f.metadata.get("shared") == f.name, f"{name}: {f.name} is not declared with lemer.core.switches.shared"
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if "max_epochs" in _switches(n)])

@@ -16,7 +16,7 @@ from benchmarks.run.cues import merge_diagnostics
 from dataset_adapters.synth.cues import CUE_TYPES, CueTruth, write_cues
 from leaderboard.results import read_result
 from leaderboard.schema import RESULT_FILE
-from lemer.interface import CueSpan, Example, Features, FitEnv
+from lemer.core.contract import CueSpan, Example, Features, FitEnv
 from tests.support.corpora import iemocap_tree
 from tests.support.runs import SMALL_SUITE, write_suite
 

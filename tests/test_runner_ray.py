@@ -23,7 +23,7 @@ ray = pytest.importorskip("ray")
 from benchmarks.run.grid import RunOptions, run_suite  # noqa: E402
 from benchmarks.suite import load_suite  # noqa: E402
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE  # noqa: E402
-from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements  # noqa: E402
+from lemer.core.contract import Example, FitEnv, Model, ModelInfo, Prediction, Requirements  # noqa: E402
 from tests.support.corpora import iemocap_tree, write_tone  # noqa: E402
 from tests.support.models import TEST_MODELS  # noqa: E402
 from tests.support.runs import check_grid_complete, slow_suite, write_suite  # noqa: E402

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from baselines.majority import Majority
-from benchmarks.atomic import remove_stale_temps, write_json_atomic
 from benchmarks.corpora import describe_root, parse_corpus_args
 from benchmarks.run.examples import build_examples
 from dataset_adapters.types import Utterance
-from lemer.interface import Example, FitEnv
-from lemer.switches import ConfigError
+from lemer.core.atomic import remove_stale_temps, write_json_atomic
+from lemer.core.contract import Example, FitEnv
+from lemer.core.switches import ConfigError
 
 
 def _ex(label: str | None, uid: str = "u") -> Example:
@@ -93,7 +93,7 @@ def test_run_identity_includes_model_defaults() -> None:
     """A run's model_config holds every switch, defaults included, so changing a default redoes the run;
     naming a default explicitly gives the same identity as leaving it implicit."""
     from benchmarks.models import describe
-    from lemer.config import LEMERConfig
+    from lemer.model.config import LEMERConfig
 
     implicit = describe("lemer").config
     assert implicit["mu4"] == LEMERConfig().mu4 and implicit["text_scope"] == LEMERConfig().text_scope

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dataset_adapters.base import get_adapter
-from dataset_adapters.labels import get_label_map, unify
+from dataset_adapters.base import corpus_info, get_adapter, get_label_map
+from dataset_adapters.labels import unify
 from dataset_adapters.synth import LAYOUTS, lexicon, read_marker
 from dataset_adapters.synth.cues import CUES_NAME, CueTruth, read_cues, write_cues
 from dataset_adapters.synth.prosody import PROFILES
@@ -42,7 +42,7 @@ def test_sidecar_is_keyed_by_exactly_the_adapter_uids(layout: str) -> None:
     assert (root / CUES_NAME).is_file() and (root / "SYNTHETIC.json").is_file()
     assert len(cues) == summary["utterances"], "one line per generated utterance, filtered labels included"
     lmap = get_label_map(get_adapter(layout).info.default_label_map)
-    kept = {uid for uid, c in cues.items() if lmap.apply(unify(layout, c.label_raw)) is not None}
+    kept = {uid for uid, c in cues.items() if lmap.apply(unify(layout, corpus_info(layout).raw_codes, c.label_raw)) is not None}
     assert kept == {u.uid for u in rep.utterances}
     by_uid = {u.uid: u for u in rep.utterances}
     assert all(cues[uid].label_raw == u.label_raw for uid, u in by_uid.items())

@@ -5,8 +5,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from dataset_adapters.base import CorpusAdapter, get_adapter
-from dataset_adapters.labels import get_label_map, unify
+from dataset_adapters.base import CorpusAdapter, corpus_info, get_adapter, get_label_map
+from dataset_adapters.labels import unify
 from dataset_adapters.types import LoadReport
 from tests.support.synth import tiny_tree
 
@@ -15,7 +15,7 @@ def _expected(corpus: str, raw_counts: dict[str, int], label_map: str) -> Counte
     m = get_label_map(label_map)
     out: Counter[str] = Counter()
     for raw, n in raw_counts.items():
-        lab = m.apply(unify(corpus, raw))
+        lab = m.apply(unify(corpus, corpus_info(corpus).raw_codes, raw))
         if lab is not None:
             out[lab] += n
     return out

@@ -5,10 +5,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from lemer.interface import Example, Features
-from lemer.layers import AttentivePooling, masked_max, masked_mean, masked_softmax, pad_sequences
-from lemer.metrics import unweighted_accuracy
-from lemer.training import (
+from lemer.core.contract import Example, Features
+from lemer.core.layers import AttentivePooling, masked_max, masked_mean, masked_softmax, pad_sequences
+from lemer.core.metrics import unweighted_accuracy
+from lemer.core.training import (
     TrainConfig,
     fit_module,
     length_bucketed_batches,

@@ -19,9 +19,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from benchmarks.atomic import write_text_atomic
-from dataset_adapters.base import CORPORA, get_adapter, load_report
+from dataset_adapters.base import CORPORA, get_adapter
+from dataset_adapters.load import load_report
 from dataset_adapters.types import CorpusError, LoadReport, Problem
+from lemer.core.atomic import write_text_atomic
 
 EXIT_BAD_INPUT = 2
 EXIT_WRITE_FAILED = 1

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from benchmarks.atomic import write_jsonl_atomic
 from dataset_adapters.audio import AudioError
 from dataset_adapters.base import get_adapter
 from dataset_adapters.types import CorpusError, Utterance
+from lemer.core.atomic import write_jsonl_atomic
 
 EXIT_BAD_INPUT = 2
 EXIT_WRITE_FAILED = 1

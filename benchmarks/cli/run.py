@@ -192,8 +192,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 def ls_text() -> str:
     """Everything a user can name in a suite or on the command line, with where it comes from."""
     from benchmarks.models import MODELS, describe
-    from dataset_adapters.base import CORPORA, corpus_info
-    from dataset_adapters.labels import label_maps
+    from dataset_adapters.base import CORPORA, corpus_info, label_maps
 
     lines = ["corpora (root via --corpus NAME=ROOT or the environment variable):"]
     for name in CORPORA:

@@ -27,9 +27,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from benchmarks.atomic import write_bytes_atomic
 from benchmarks.features.shards import DTYPES as _DTYPES
 from benchmarks.features.shards import Location, ShardReader, ShardWriter, checksum, describe_array
+from lemer.core.atomic import write_bytes_atomic
 
 FORMAT_VERSION = "2"  # 1 = one safetensors file per entry (still read), 2 = shards
 MAX_HEADER = 1 << 20
@@ -273,7 +273,7 @@ def resolve_model_dir(name: str, role: str) -> Path:
         return p.resolve()
     if p.exists() or name.startswith((".", "/", "~")):
         raise EncoderUnavailable(f"{role} encoder path {name!r} is not a model directory")
-    from lemer.encoders import MODELS_DIR_ENV  # the same local-copies folder LE-MER's fine-tuning reads
+    from lemer.model.encoders import MODELS_DIR_ENV  # the same local-copies folder LE-MER's fine-tuning reads
 
     local = Path(os.environ.get(MODELS_DIR_ENV, "")) / name if os.environ.get(MODELS_DIR_ENV) else None
     if local is not None and local.is_dir():

@@ -157,7 +157,7 @@ class HFSpeechEncoder(SpeechEncoder):
                 from transformers import AutoFeatureExtractor
 
                 self._normalize = bool(getattr(AutoFeatureExtractor.from_pretrained(str(self.model_dir)), "do_normalize", True))
-            from lemer.devices import resolve_device
+            from lemer.core.devices import resolve_device
 
             self.device = str(resolve_device(self.device))
             self._model = load_local_model(self.model_dir).to(self.device)

@@ -13,7 +13,7 @@ import numpy as np
 
 from benchmarks.features.cache import num_threads, resolve_model_dir, weights_hash
 from benchmarks.features.hf_models import load_local_model
-from lemer.encoders import TextInput, build_text_input
+from lemer.model.encoders import TextInput, build_text_input
 
 __all__ = ["TextEncoder", "TextInput", "default_text_model_dir"]
 
@@ -56,7 +56,7 @@ class TextEncoder:
         return {"encoder": self.name, "weights": self._weights, "layer": "last"}
 
     def build(self, text: str, context: Sequence[str], context_window: int) -> TextInput:
-        """The `[CLS] ctx.. [SEP] target [SEP]` ids for one utterance (`lemer.encoders.build_text_input`,
+        """The `[CLS] ctx.. [SEP] target [SEP]` ids for one utterance (`lemer.model.encoders.build_text_input`,
         the same input LE-MER's fine-tuning mode builds)."""
         return build_text_input(self.tokenizer, text, context, context_window, self.max_length)
 
@@ -64,7 +64,7 @@ class TextEncoder:
         if self._model is None:
             import torch
 
-            from lemer.devices import resolve_device
+            from lemer.core.devices import resolve_device
 
             torch.set_num_threads(num_threads())
             self.device = str(resolve_device(self.device))

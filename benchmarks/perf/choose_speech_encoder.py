@@ -85,7 +85,7 @@ def evaluate_encoder(spec: str, utts: Sequence[Any], folds: Sequence[Any], class
     from benchmarks.features.store import FeatureStore
     from benchmarks.models import MODELS
     from benchmarks.run.examples import build_examples
-    from lemer.interface import FitEnv
+    from lemer.core.contract import FitEnv
 
     store = FeatureStore(cache_dir, text_encoder=None, speech_encoder=spec, progress=progress)
     t0 = time.perf_counter()
@@ -139,11 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
 
-    from benchmarks.atomic import write_json_atomic
     from benchmarks.models import describe
-    from dataset_adapters.base import get_adapter
-    from dataset_adapters.labels import get_label_map
+    from dataset_adapters.base import get_adapter, get_label_map
     from dataset_adapters.synth.marker import read_marker
+    from lemer.core.atomic import write_json_atomic
 
     try:
         model_config = json.loads(args.model_config)

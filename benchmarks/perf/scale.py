@@ -256,7 +256,7 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
 def project(m: dict[str, Any]) -> dict[str, Any]:
     """Cost of the real suites on this machine from the measured unit costs (every input is in the output)."""
     from benchmarks.models import MODELS, describe
-    from lemer.config import LEMERConfig
+    from lemer.model.config import LEMERConfig
 
     lemer = m["lemer"]
     measured_epochs = m.get("lemer_epochs") or LEMERConfig().max_epochs

@@ -1,7 +1,7 @@
 """One LE-MER fine-tuning update with the paper's encoder SIZES (random weights: BERT-base 12x768,
 wav2vec2-base 12x768 with its 7-layer CNN), to project the `paper` suite's cost.
 
-What is timed: `lemer.training.fit_module` for one epoch over N_UTTS utterances of CLIP_S seconds of
+What is timed: `lemer.core.training.fit_module` for one epoch over N_UTTS utterances of CLIP_S seconds of
 noise (written as 16 kHz wav files, read through the harness's reader) with a `[CLS] 10-utterance context
 [SEP] target [SEP]` text input of ~TEXT_TOKENS tokens, batch_size = N_UTTS, grad_accum = N_UTTS / MICRO,
 i.e. exactly one optimiser update in micro-batches of MICRO (the paper suite's setting), no validation
@@ -54,10 +54,10 @@ def setup(tmp_path_factory: pytest.TempPathFactory):
     )
 
     from dataset_adapters.audio import read_audio
-    from lemer.config import LEMERConfig
-    from lemer.finetune import EndToEndLEMER, FineTunedLEMER
-    from lemer.interface import Example
+    from lemer.core.contract import Example
     from lemer.model import LEMERNet
+    from lemer.model.config import LEMERConfig
+    from lemer.model.finetune import EndToEndLEMER, FineTunedLEMER
 
     root = tmp_path_factory.mktemp("ft")
     rng = np.random.default_rng(0)
@@ -87,8 +87,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory):
 def test_finetune_update_base_sizes(benchmark, setup) -> None:
     import torch
 
-    from lemer.devices import precision_for, resolve_device
-    from lemer.training import StepPlan, TrainConfig, fit_module
+    from lemer.core.devices import precision_for, resolve_device
+    from lemer.core.training import StepPlan, TrainConfig, fit_module
 
     cfg, ft, net, rows, examples = setup
     torch.set_num_threads(2)

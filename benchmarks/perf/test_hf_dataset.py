@@ -32,22 +32,22 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_read_tree(benchmark, corpus: tuple[Path, Path]) -> None:  # noqa: ANN001
-    from dataset_adapters.base import load_report
+    from dataset_adapters.load import load_report
 
     report = benchmark(lambda: load_report("iemocap", str(corpus[0]), verify_audio=False))
     assert len(report.utterances) == 5 * 2 * N_PER_SPEAKER
 
 
 def test_read_hf(benchmark, corpus: tuple[Path, Path]) -> None:  # noqa: ANN001
-    from dataset_adapters.base import load_report
+    from dataset_adapters.load import load_report
 
     report = benchmark(lambda: load_report("iemocap", f"hf:{corpus[1]}", verify_audio=False))
     assert len(report.utterances) == 5 * 2 * N_PER_SPEAKER
 
 
 def test_export_hf(benchmark, corpus: tuple[Path, Path], tmp_path: Path) -> None:  # noqa: ANN001
-    from dataset_adapters.base import load_report
     from dataset_adapters.hf_dataset import export_dataset
+    from dataset_adapters.load import load_report
 
     utts = load_report("iemocap", str(corpus[0]), verify_audio=False).utterances
     out = tmp_path / "export"

@@ -2,7 +2,7 @@
 
 The features are RANDOM arrays of realistic shape (stated, not hidden): 384-d text tokens (~30 per utterance,
 lognormal, 5..120) and 384-d speech frames (~150 per utterance at 50 fps, lognormal, 25..1500, i.e. 0.5-30 s),
-stored as float16 like the feature cache's entries. Timing covers `lemer.training.fit_module` for one epoch
+stored as float16 like the feature cache's entries. Timing covers `lemer.core.training.fit_module` for one epoch
 (no validation pass) on a freshly built `LEMERNet` with LE-MER's default config.
 
 - `test_lemer_epoch`: our path: length-bucketed batches (`length=` given), LE-MER's `torch_threads=1`.
@@ -27,7 +27,7 @@ def _lengths(rng: np.random.Generator, mean: float, lo: int, hi: int, n: int) ->
 
 @pytest.fixture(scope="module")
 def examples():  # noqa: ANN201 - list[Example]
-    from lemer.interface import Example, Features
+    from lemer.core.contract import Example, Features
 
     rng = np.random.default_rng(0)
     n_tok = _lengths(rng, 30, 5, 120, N_UTTS)
@@ -44,8 +44,8 @@ def examples():  # noqa: ANN201 - list[Example]
 
 def _epoch_runner(examples, bucketed: bool, threads: int):  # noqa: ANN001, ANN202
     """A zero-argument callable training a fresh LEMERNet for one epoch; returns the epoch's mean loss."""
+    from lemer.core.training import TrainConfig, fit_module, torch_threads
     from lemer.model import LEMER, LEMERNet
-    from lemer.training import TrainConfig, fit_module, torch_threads
 
     model = LEMER(max_epochs=1, torch_threads=threads)
     cache = model._prepare(examples)  # noqa: SLF001 - float32 copies + frame pooling, done once per fit

@@ -64,9 +64,8 @@ def test_runner_overhead(benchmark, corpus: Path, tmp_path: Path) -> None:  # no
 
 def test_runner_floor(benchmark, corpus: Path, tmp_path: Path) -> None:  # noqa: ANN001
     from baselines.majority import Majority
-    from dataset_adapters.base import get_adapter
-    from dataset_adapters.labels import get_label_map
-    from lemer.interface import Example, FitEnv
+    from dataset_adapters.base import get_adapter, get_label_map
+    from lemer.core.contract import Example, FitEnv
 
     classes = tuple(get_label_map("iemocap-4").classes)
     out = tmp_path / "runs"

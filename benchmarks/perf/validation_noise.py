@@ -47,9 +47,9 @@ from typing import Any
 from benchmarks.corpora import CorpusRoot
 from benchmarks.run.examples import build_examples
 from benchmarks.run.inputs import DataConfig, RunData
-from dataset_adapters.labels import get_label_map
+from dataset_adapters.base import get_label_map
 from dataset_adapters.protocols import leave_one_session_out, speaker_kfold
-from lemer.interface import FitEnv
+from lemer.core.contract import FitEnv
 
 RULES = {"loso": ("session", "speaker"), "speaker-5fold": ("group", "half-group")}
 LABEL_MAPS = {"iemocap": "iemocap-4", "crema-d": "crema-6"}

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dataset_adapters.synth.cues import CUES_NAME, CueTruth, read_cues
-from lemer.interface import CueSpan
+from lemer.core.contract import CueSpan
 
 Cues = Mapping[str, CueTruth]
 
@@ -66,7 +66,7 @@ def cue_spans(cues: Cues, uids: Sequence[str], corpus: str) -> dict[str, CueSpan
 
 def attention_cues(cues: Cues | None, uids: Sequence[str]) -> dict[str, dict[str, tuple[float, float]]] | None:
     """The cue time spans of the test utterances whose emotion has a cue (not `none`/`ambiguous`), in the
-    form `lemer.diagnostics` takes (`{uid: {"time": (t0, t1)}}`) to measure whether label attention finds
+    form `lemer.model.diagnostics` takes (`{uid: {"time": (t0, t1)}}`) to measure whether label attention finds
     them. Word spans are left out: the cached text features carry no word -> subword-token mapping."""
     if cues is None:
         return None

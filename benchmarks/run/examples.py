@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from dataset_adapters.types import Utterance
-from lemer.interface import Example, Features
+from lemer.core.contract import Example, Features
 
 TextFeatures = Mapping[str, tuple[np.ndarray, tuple[int, int]]]
 SpeechFeatures = Mapping[str, np.ndarray]

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from baselines import clip_cache
-from benchmarks.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
 from benchmarks.features.cache import cache_root
 from benchmarks.models import load_target
 from benchmarks.provenance import git_hash, package_version
@@ -28,7 +27,7 @@ from benchmarks.run.inputs import RunData
 from benchmarks.runtime import configure_run
 from benchmarks.suite import RunSpec
 from dataset_adapters.audio import read_audio
-from dataset_adapters.labels import get_label_map
+from dataset_adapters.base import get_label_map
 from leaderboard.metrics import score_labels
 from leaderboard.schema import (
     HISTORY_FILE,
@@ -41,7 +40,8 @@ from leaderboard.schema import (
     RunResult,
     Timings,
 )
-from lemer.interface import FitEnv, Prediction
+from lemer.core.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
+from lemer.core.contract import FitEnv, Prediction
 
 ERROR_FILE = "error.txt"
 

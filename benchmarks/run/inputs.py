@@ -41,7 +41,7 @@ class DataConfig:
     speech_encoder: str | None = None
     verify_audio: bool = True
     progress: bool = True  # the feature store's own progress bars (off in workers)
-    device: str = "cpu"  # encoders' and neural models' device: auto | cpu | cuda[:N] (lemer/devices.py)
+    device: str = "cpu"  # encoders' and neural models' device: auto | cpu | cuda[:N] (lemer/core/devices.py)
 
 
 @dataclass

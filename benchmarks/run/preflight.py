@@ -4,7 +4,7 @@ network. (The encoders of cached features are the feature store's to check: `Run
 
 Why up front: a fine-tuning grid that finds `bert-base-uncased` missing would otherwise fail run after
 run, each after loading its corpus; here it stops before anything is computed, naming each missing
-model, the models that need it and how to point at a local copy (`lemer.encoders.how_to_provide`).
+model, the models that need it and how to point at a local copy (`lemer.model.encoders.how_to_provide`).
 """
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ class PreflightError(ValueError):
 
 def check_device(device: str) -> None:
     """A malformed spec or a GPU torch cannot see is an error now (torch is imported only for cuda specs)."""
-    from lemer.devices import DEVICE_PATTERN, DeviceError
+    from lemer.core.devices import DEVICE_PATTERN, DeviceError
 
     if not DEVICE_PATTERN.match(device):
         raise PreflightError(f"--device must be auto, cpu, cuda or cuda:N, got {device!r}")
     if device.startswith("cuda"):
-        from lemer.devices import resolve_device
+        from lemer.core.devices import resolve_device
 
         try:
             resolve_device(device)
@@ -64,7 +64,7 @@ def check_pretrained(suite: Suite, only_models: Sequence[str] | None = None) -> 
     needed = pretrained_needed(suite, only_models)
     if not needed:
         return
-    from lemer.encoders import PretrainedUnavailable, resolve_pretrained
+    from lemer.model.encoders import PretrainedUnavailable, resolve_pretrained
 
     problems = []
     for name, models in needed.items():

@@ -20,9 +20,8 @@ import tomllib
 from benchmarks.corpora import CorpusRoot
 from benchmarks.models import MODELS, ModelFacts, describe
 from benchmarks.transcripts.condition import Condition
-from dataset_adapters.base import CORPORA, check_protocol, corpus_info
-from dataset_adapters.labels import get_label_map
-from dataset_adapters.registry import Registry, UnknownName
+from dataset_adapters.base import CORPORA, check_protocol, corpus_info, get_label_map
+from lemer.core.registry import Registry, UnknownName
 
 SUITES_DIR = Path(__file__).with_name("builtin")
 ALL_MODELS = "*"

@@ -16,10 +16,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from benchmarks.atomic import write_bytes_atomic
 from benchmarks.features.cache import CacheStats, cache_root, key_of
 from dataset_adapters.audio import audio_hash, is_silent, read_audio
 from dataset_adapters.types import Utterance
+from lemer.core.atomic import write_bytes_atomic
 
 
 class TranscriptSource(ABC):

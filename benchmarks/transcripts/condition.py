@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from benchmarks.transcripts.base import TranscriptSource
-from dataset_adapters.registry import Registry, UnknownName, did_you_mean
+from lemer.core.registry import Registry, UnknownName, did_you_mean
 
 ASR_ENGINES: Registry[Any] = Registry("ASR engine")
 ASR_ENGINES.register("whisper-tiny.en", "benchmarks.transcripts.whisper_asr:WhisperAsr",

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from lemer.interface import Example, Features, FitEnv
+from lemer.core.contract import Example, Features, FitEnv
 
 CLASSES = ("ang", "hap", "neu", "sad")
 CONTEXT_TOKENS = 3  # tokens before the target span (stand-in for [CLS] + context)

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from lemer.interface import Example, Features, FitEnv
+from lemer.core.contract import Example, Features, FitEnv
 
 CLASSES = ("neu", "hap", "ang", "sad")
 WORDS = {

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction
+from lemer.core.contract import Example, FitEnv, Model, ModelInfo, Prediction
 from tests.support.corpora import CUES, FILLER
 
 

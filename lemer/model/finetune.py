@@ -1,15 +1,15 @@
 """LE-MER fine-tuned end to end, the paper's setting (`finetune=true`): raw text and raw audio go through a
 pretrained BERT-family text encoder and a wav2vec2-family speech encoder whose hidden states feed the same
 label-guided head (`LEMERNet`, built with d_text/d_speech = the encoders' hidden sizes) as the frozen mode;
-encoders and head train together under the one training loop (`lemer.training.fit_module`).
+encoders and head train together under the one training loop (`lemer.core.training.fit_module`).
 
 What the frozen mode's inputs become here:
-- text: the encoder reads `[CLS] context.. [SEP] target [SEP]` (`lemer.encoders.build_text_input`, the
+- text: the encoder reads `[CLS] context.. [SEP] target [SEP]` (`lemer.model.encoders.build_text_input`, the
   same input the feature cache builds); the head sees the target's hidden states (`text_scope="target"`)
   or all of them (`"all"`), the last `max_tokens`. An empty target (ASR heard nothing) is represented by
   its closing [SEP] state (the frozen mode uses one zero row; here a learned state is more useful).
 - speech: the clip, normalised per clip when the model's preprocessor says so, through the encoder with
-  its CNN frozen; each clip's real frames are average-pooled exactly like `lemer.inputs.pool_frames`
+  its CNN frozen; each clip's real frames are average-pooled exactly like `lemer.core.inputs.pool_frames`
   (`speech_pool`, harder when over `max_frames`), per clip, so pooling never depends on the batch.
 - label embeddings: initialised as in the frozen mode, from the TRAINING examples only, with the
   encoders' initial weights: semantic = mean `text_model` embedding of each class's TF-IDF keywords,
@@ -34,8 +34,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from lemer.config import LEMERConfig
-from lemer.encoders import (
+from lemer.core.contract import Example, FitEnv, Prediction, Requirements
+from lemer.core.inputs import pool_frames
+from lemer.core.training import (
+    StepPlan,
+    TrainConfig,
+    TrainHistory,
+    fit_module,
+    predict_proba,
+    probs_to_predictions,
+    seed_everything,
+)
+from lemer.model.config import LEMERConfig
+from lemer.model.encoders import (
     build_text_input,
     embed_strings,
     frame_counts,
@@ -46,19 +57,8 @@ from lemer.encoders import (
     text_max_length,
     uses_attention_mask,
 )
-from lemer.inputs import pool_frames
-from lemer.interface import Example, FitEnv, Prediction, Requirements
-from lemer.label_embeddings import semantic_init, tonal_init
-from lemer.model import LEMER, LEMERNet, target_positions
-from lemer.training import (
-    StepPlan,
-    TrainConfig,
-    TrainHistory,
-    fit_module,
-    predict_proba,
-    probs_to_predictions,
-    seed_everything,
-)
+from lemer.model.label_embeddings import fill_missing, semantic_init, tonal_init
+from lemer.model.net import LEMERNet, target_positions
 
 AudioLoader = Callable[[str], np.ndarray]
 
@@ -80,7 +80,7 @@ class TextRows:
 
 
 def text_rows(ids: tuple[int, ...], span: tuple[int, int], scope: str, max_tokens: int) -> TextRows:
-    """The frozen mode's `lemer.inputs.select_tokens`, as row indices into the encoder's output."""
+    """The frozen mode's `lemer.core.inputs.select_tokens`, as row indices into the encoder's output."""
     start, end = span
     if scope == "target":
         lo, hi = (start, end) if end > start else (end, end + 1)  # empty target: its closing [SEP]
@@ -91,7 +91,7 @@ def text_rows(ids: tuple[int, ...], span: tuple[int, int], scope: str, max_token
 
 
 def pool_clip_frames(h: torch.Tensor, pool: int, max_frames: int) -> torch.Tensor:
-    """`lemer.inputs.pool_frames` in torch (differentiable): average windows of `factor` frames, the last
+    """`lemer.core.inputs.pool_frames` in torch (differentiable): average windows of `factor` frames, the last
     window averaging only its real frames."""
     n = h.shape[0]
     factor = max(pool, -(-n // max_frames)) if n else pool
@@ -240,12 +240,12 @@ class FineTunedLEMER:
             sem = semantic_init([e.text for e in train], labels, classes, cfg.k_keywords,
                                 lambda words: embed_strings(self.tokenizer, text_enc, words, self.device, self.max_length))
             self.keywords = sem.evidence
-            text_init = LEMER._fill_missing(sem, int(text_enc.config.hidden_size), "semantic", env)
+            text_init = fill_missing(sem, int(text_enc.config.hidden_size), "semantic", env.classes, env.seed, env.log)
             env.log("LE-MER keywords: " + "; ".join(f"{c}: {' '.join(w)}" for c, w in sem.evidence.items()))
         if speech_enc is not None:
             frames = self._training_frames(train, speech_enc)
             ton = tonal_init(frames, labels, classes, cfg.k_frames, cfg.probe_frames_per_utt, env.seed)
-            speech_init = LEMER._fill_missing(ton, int(speech_enc.config.hidden_size), "tonal", env)
+            speech_init = fill_missing(ton, int(speech_enc.config.hidden_size), "tonal", env.classes, env.seed, env.log)
         return text_init, speech_init
 
     def _training_frames(self, train: Sequence[Example], speech_enc: nn.Module) -> list[np.ndarray]:

@@ -88,7 +88,7 @@ class FitEnv:
     returning (n, d_text); it is None when the run has no text encoder.
     `load_audio(path)` decodes a clip to float32 mono at 16 kHz (the harness's one audio reader), for models
     that read raw audio; a model keeps it for `predict`. `device`/`precision` say where neural models
-    compute (`lemer/devices.py`: "cpu", "cuda:0"; "fp32" or "bf16" autocast); the harness resolves them.
+    compute (`lemer/core/devices.py`: "cpu", "cuda:0"; "fp32" or "bf16" autocast); the harness resolves them.
     """
 
     classes: tuple[str, ...]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from lemer.switches import (
+from lemer.core.switches import (
     ConfigError,
     TrainingSwitches,
     check_bool,
@@ -30,15 +30,15 @@ FusionAttention = Literal["both", "ar", "al"]
 MODALITY_CHOICES = ("text", "speech", "both")
 LABEL_INIT_CHOICES = ("keywords", "random")
 TEXT_SCOPE_CHOICES = ("all", "target")
-FUSION_ATTENTION_CHOICES = ("both", "ar", "al")  # same tuple as lemer.fusion's (config must not import torch code)
+FUSION_ATTENTION_CHOICES = ("both", "ar", "al")  # same tuple as lemer.model.fusion's (config must not import torch code)
 
 
 @dataclass(frozen=True)
 class LEMERConfig(TrainingSwitches):
     """The switches of `LEMER(**config)`; unknown keys are an error, never ignored.
 
-    Input and optimisation switches are the ones every model shares (`lemer/switches.py`: same names,
-    meanings and checks in the baselines); a bad value raises `lemer.switches.ConfigError`.
+    Input and optimisation switches are the ones every model shares (`lemer/core/switches.py`: same names,
+    meanings and checks in the baselines); a bad value raises `lemer.core.switches.ConfigError`.
     """
 
     OWNER = "LE-MER"
@@ -64,14 +64,14 @@ class LEMERConfig(TrainingSwitches):
     max_tokens: int = shared("max_tokens", 256)
     speech_pool: int = shared("speech_pool", 2)
     max_frames: int = shared("max_frames", 256)
-    # --- loss (equation (9) in lemer/fusion.py) ---------------------------------------------
+    # --- loss (equation (9) in lemer/model/fusion.py) ---------------------------------------------
     mu1: float = 1.0  # main cross-entropy
     mu2: float = 0.5  # auxiliary cross-entropy on the label-enhanced text representation
     mu3: float = 0.5  # auxiliary cross-entropy on the label-enhanced speech representation
     mu4: float = 1.0  # attention constraint MSE(Ar, Al) (was `mu`)
     # --- optimisation: lr, weight_decay, max_epochs, patience, batch_size, class_weights, grad_clip,
-    # torch_threads come from TrainingSwitches (lemer/switches.py), shared with the neural baselines
-    # --- encoders (finetune=true: lemer/finetune.py) -------------------------------------------
+    # torch_threads come from TrainingSwitches (lemer/core/switches.py), shared with the neural baselines
+    # --- encoders (finetune=true: lemer/model/finetune.py) -------------------------------------------
     finetune: bool = False
     text_model: str = "bert-base-uncased"
     speech_model: str = "facebook/wav2vec2-base"
@@ -82,7 +82,7 @@ class LEMERConfig(TrainingSwitches):
     predict_batch_size: int = 16
 
     def __post_init__(self) -> None:
-        super().__post_init__()  # the shared switches (lemer/switches.py)
+        super().__post_init__()  # the shared switches (lemer/core/switches.py)
         owner = self.OWNER
         check_choice(owner, "modalities", self.modalities, MODALITY_CHOICES)
         check_choice(owner, "label_init", self.label_init, LABEL_INIT_CHOICES)
@@ -106,7 +106,7 @@ class LEMERConfig(TrainingSwitches):
         """As `Switches.from_dict`, with a pointer for the renamed constraint weight."""
         if "mu" in config:
             raise ConfigError("LE-MER switch 'mu' was renamed 'mu4' (attention-constraint weight); "
-                              "mu1..mu3 weight the cross-entropy terms (lemer/fusion.py, equation (9))")
+                              "mu1..mu3 weight the cross-entropy terms (lemer/model/fusion.py, equation (9))")
         return super().from_dict(config)
 
     @property
@@ -156,7 +156,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "speech_pool": ("ours", "average-pool frames by 2 (50 -> 25 fps)"),
     "max_frames": ("ours", "pool harder when longer, so a clip is never truncated"),
     "mu1": ("our reading", "weight of the main cross-entropy (paper: weights mu1..mu4, values and roles not given "
-            "offline; the assignment of each mu to a term is ours, lemer/fusion.py eq. (9))"),
+            "offline; the assignment of each mu to a term is ours, lemer/model/fusion.py eq. (9))"),
     "mu2": ("our reading", "weight of a label-SPECIFIC auxiliary cross-entropy on the text branch (logit_c from R_t[c] alone, so label c must "
             "find class c's tokens); 0.5 ours: on a planted-cue test problem it lifted the gold label's peak-on-cue share "
             "from ~0.3 to ~0.75 (chance 0.08), the main classifier alone does not tie label c to class c. On VALIDATION UA "
@@ -172,7 +172,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "grad_clip": ("ours", "gradient-norm clipping"),
     "torch_threads": ("ours", "intra-op threads during fit/predict (restored after): 1 is fastest on a shared CPU"),
     "finetune": ("paper", ("true = the paper's setting: raw text and audio through text_model and speech_model, "
-                           "trained end to end with the label mechanism (lemer/finetune.py); false = fusion on "
+                           "trained end to end with the label mechanism (lemer/model/finetune.py); false = fusion on "
                            "cached features")),
     "text_model": ("paper", "BERT-family encoder fine-tuned when finetune=true (name or local path)"),
     "speech_model": ("paper", ("wav2vec2-family encoder (wav2vec2, HuBERT, WavLM) fine-tuned when finetune=true; "

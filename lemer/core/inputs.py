@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lemer.interface import Example
+from lemer.core.contract import Example
 
 
 class MissingFeatures(ValueError):

@@ -12,8 +12,8 @@ defined (name, meaning, check) once here; each model's frozen config dataclass d
   at the end of `[context] [SEP] target`, so cutting from the front only drops the oldest context.
 - `speech_pool`: average-pool speech frames by this factor (2: 50 -> 25 frames/s); 1 = as encoded.
 - `max_frames`: a clip that would still have more frames is pooled by a larger factor until it fits;
-  no frame is dropped (`lemer.inputs.pool_frames`).
-- the optimisation switches of `lemer.training.TrainConfig` (same names, same defaults) and
+  no frame is dropped (`lemer.core.inputs.pool_frames`).
+- the optimisation switches of `lemer.core.training.TrainConfig` (same names, same defaults) and
   `torch_threads` (intra-op threads while fitting/predicting, restored afterwards).
 
 A model's config is a frozen dataclass deriving from `Switches`: construction validates every field
@@ -27,7 +27,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from functools import partial
 from typing import Any, Callable, Mapping, TypeVar
 
-from lemer.training import TrainConfig
+from lemer.core.training import TrainConfig
 
 MAX_CONTEXT_WINDOW = 10
 
@@ -158,7 +158,7 @@ class Switches:
 @dataclass(frozen=True)
 class TrainingSwitches(Switches):
     """The optimisation switches of every neural model (LE-MER and the neural baselines), forwarded to
-    `lemer.training.TrainConfig`: declared once here, with the same defaults and checks everywhere.
+    `lemer.core.training.TrainConfig`: declared once here, with the same defaults and checks everywhere.
 
     One intra-op thread by default: these models are small, and on a shared 2-core machine 2 threads
     made a fit 5-10x SLOWER (spinning OpenMP workers competing with other processes)."""

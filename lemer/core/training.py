@@ -1,7 +1,7 @@
 """One training loop for LE-MER and every neural baseline: AdamW, early stopping on the validation
 split's UA, best-epoch selection, deterministic for a seed on CPU.
 
-Device and precision (`lemer/devices.py`) are arguments: batches are moved to `device` here and the
+Device and precision (`lemer/core/devices.py`) are arguments: batches are moved to `device` here and the
 forward pass runs under bf16 autocast when `precision="bf16"` (GPU); losses and probabilities are
 computed in float32. Fine-tuning pretrained encoders adds a `StepPlan`: parameter groups with their
 own learning rates, linear warm-up then linear decay, and gradient accumulation.
@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from lemer.devices import autocast, to_device
-from lemer.interface import Example, Prediction
-from lemer.metrics import unweighted_accuracy
-from lemer.seeding import seed_everything
+from lemer.core.contract import Example, Prediction
+from lemer.core.devices import autocast, to_device
+from lemer.core.metrics import unweighted_accuracy
+from lemer.core.seeding import seed_everything
 
 Batch = dict[str, torch.Tensor]
 # encode(examples) -> tensors for the module; the module returns (logits, auxiliary loss or None).

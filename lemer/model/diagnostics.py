@@ -17,7 +17,7 @@ Cue spans (optional): `cues = {uid: {"tokens": (start, end), "time": (t0, t1)}}`
   tokenizer). Positions cut off by `max_tokens` are dropped from the span.
 - "time": (t0, t1) in seconds from the start of the clip's speech features. The speech encoder runs at
   `frame_rate` = 50 frames/s (Whisper / wav2vec2 style encoders: 20 ms per frame); LE-MER average-pools frames by
-  f = max(speech_pool, ceil(n_frames / max_frames)) (lemer/inputs.py), so pooled frame j covers
+  f = max(speech_pool, ceil(n_frames / max_frames)) (lemer/core/inputs.py), so pooled frame j covers
   [j f / 50, (j + 1) f / 50) s. A pooled frame is in the span when that interval overlaps [t0, t1).
 For each kind, over the utterances with a gold label (`example.label` in the model's classes) and a non-empty span:
 - `peak_in_span`: the share whose most-attended position for the GOLD class (argmax of Gt[:, gold] / Gs[:, gold])
@@ -35,7 +35,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
-from lemer.interface import Example
+from lemer.core.contract import Example
 
 FRAME_RATE = 50.0  # speech-encoder frames per second before LE-MER's pooling
 
@@ -57,7 +57,7 @@ def _mean(values: list[float]) -> float | None:
 
 
 def pooling_factor(n_raw_frames: int, speech_pool: int, max_frames: int) -> int:
-    """The average-pooling factor lemer.inputs.pool_frames applies to a clip of `n_raw_frames` frames."""
+    """The average-pooling factor lemer.core.inputs.pool_frames applies to a clip of `n_raw_frames` frames."""
     return max(speech_pool, -(-n_raw_frames // max_frames)) if n_raw_frames else speech_pool
 
 

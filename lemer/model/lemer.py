@@ -1,6 +1,6 @@
 """LE-MER (Wang et al., Interspeech 2023): label-guided multimodal emotion recognition on cached features.
 
-Pipeline of `LEMERNet.forward` (equations in `lemer/fusion.py`):
+Pipeline of `LEMERNet.forward` (equations in `lemer/model/fusion.py`):
 1. project text tokens Ht and speech frames Hs into a shared d-dimensional space (LayerNorm-Linear-GELU);
 2. project the trainable semantic (text) and tonal (speech) label embeddings with the same projections, so their
    keyword / frame initialisations, which live in the encoders' spaces, land where the tokens and frames land;
@@ -12,13 +12,13 @@ Pipeline of `LEMERNet.forward` (equations in `lemer/fusion.py`):
 6. loss = mu1 CE + mu2 CE(text branch) + mu3 CE(speech branch) + mu4 constraint(Ar, Al) (Al detached iff
    `detach_al`); the training loop adds the plain CE, `forward` returns the rest as the auxiliary loss.
 
-Switches (`lemer/config.py`) turn off the constraint, the label parts, or a modality; with one modality the model is a
+Switches (`lemer/model/config.py`) turn off the constraint, the label parts, or a modality; with one modality the model is a
 label-aware unimodal classifier (or a plain one with `use_label_embeddings=false`). Dialogue context enters through
 the text features (`context_window` preceding utterances before the target). Label-token attention sees every token
 (context words can carry the emotion), but only the target's tokens are aligned and fused with the frames: the audio
 is the target's alone, so pairing context words with it would be meaningless (and would cost ~5x more with 10
-context utterances). See `lemer/inputs.py` for the token selection. Fine-tuning the encoders (`finetune=true`, as in
-the paper) runs raw text/audio through `text_model`/`speech_model` into this same head: `lemer/finetune.py`.
+context utterances). See `lemer/core/inputs.py` for the token selection. Fine-tuning the encoders (`finetune=true`, as in
+the paper) runs raw text/audio through `text_model`/`speech_model` into this same head: `lemer/model/finetune.py`.
 """
 from __future__ import annotations
 
@@ -26,16 +26,12 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
-from lemer.config import LEMERConfig
-from lemer.fusion import CrossAttention, GuidedFusion, LabelAware, alignment, constraint_loss
-from lemer.inputs import Prepared, prepare
-from lemer.interface import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
-from lemer.label_embeddings import LabelInit, semantic_init, tonal_init
-from lemer.layers import Projection, masked_max, mlp_head, pad_sequences
-from lemer.seeding import seed_everything
-from lemer.training import (
+from lemer.core.contract import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
+from lemer.core.inputs import Prepared, prepare
+from lemer.core.layers import pad_sequences
+from lemer.core.seeding import seed_everything
+from lemer.core.training import (
     TrainConfig,
     TrainHistory,
     fit_module,
@@ -43,162 +39,14 @@ from lemer.training import (
     probs_to_predictions,
     torch_threads,
 )
+from lemer.model.config import LEMERConfig
+from lemer.model.diagnostics import attention_diagnostics
+from lemer.model.finetune import FineTunedLEMER, finetune_requirements
+from lemer.model.label_embeddings import LabelInit, fill_missing, semantic_init, tonal_init
+from lemer.model.net import LEMERNet, target_positions
 
 CITATION = "Wang et al., Leveraging Label Information for Multimodal Emotion Recognition, Interspeech 2023, arXiv:2309.02106"
 _MODALITY_TUPLE = {"text": ("text",), "speech": ("speech",), "both": ("text", "speech")}
-
-
-class LEMERNet(nn.Module):
-    """The trainable part of LE-MER on frozen encoder features; `forward` returns (logits, auxiliary loss or None).
-
-    The auxiliary loss is everything but the training loop's own cross-entropy (equation (9) in lemer/fusion.py):
-    (mu1 - 1) * CE(main) + mu2 * CE(text branch) + mu3 * CE(speech branch) + mu4 * constraint; the CE terms need the
-    batch's gold labels (`batch["y"]`, set by LE-MER's encoder for labelled examples) and are skipped without them.
-    """
-
-    def __init__(self, cfg: LEMERConfig, n_classes: int, d_text: int | None, d_speech: int | None,
-                 text_labels: np.ndarray | None = None, speech_labels: np.ndarray | None = None) -> None:
-        super().__init__()
-        self.cfg = cfg
-        d = cfg.d_model
-        self.drop = nn.Dropout(cfg.dropout)
-        labels = cfg.use_label_embeddings
-        width = 0
-        branch = n_classes * d if labels else d  # label-wise pooled (C x d, flattened) or max-pooled (d)
-        if cfg.uses_text:
-            self._add_branch("t", "text", d_text, text_labels, n_classes)
-            width += branch
-        if cfg.uses_speech:
-            self._add_branch("s", "speech", d_speech, speech_labels, n_classes)
-            width += branch
-        if cfg.modalities == "both":
-            self.cross = CrossAttention(d)
-            self.fusion = GuidedFusion(d, cfg.effective_fusion_attention)
-            width += d  # the fused target tokens, max-pooled
-        self.head = mlp_head(width, n_classes, hidden=cfg.head_hidden, dropout=cfg.head_dropout)
-        # auxiliary branch classifiers (mu2, mu3), built only when weighted so the default model's weights do not move
-        # (label-specific when labels are on: class c is scored from R[c] alone, so label c must find class c's cues)
-        if cfg.uses_text and cfg.mu2 > 0:
-            self.head_t = BranchHead(n_classes, d, labels, cfg.head_dropout)
-        if cfg.uses_speech and cfg.mu3 > 0:
-            self.head_s = BranchHead(n_classes, d, labels, cfg.head_dropout)
-
-    def _add_branch(self, m: str, modality: str, d_in: int | None, init: np.ndarray | None, n_classes: int) -> None:
-        """One modality's branch (`m`: "t" or "s"): `proj_m`, and with label embeddings `labels_m` and `aware_m`."""
-        if d_in is None:
-            raise ValueError(f"LEMERNet: {modality} modality needs d_{modality}")
-        setattr(self, f"proj_{m}", Projection(d_in, self.cfg.d_model, dropout=0.0))
-        if self.cfg.use_label_embeddings:
-            setattr(self, f"labels_{m}", nn.Parameter(_label_tensor(init, n_classes, d_in)))
-            setattr(self, f"aware_{m}", LabelAware())
-
-    def _branch_repr(self, out: dict[str, torch.Tensor], m: str, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """A branch's pooled representation: label-wise R (B, C, d) flattened (stores `g<m>`, `r<m>` in `out`), or
-        masked max-pooling without label embeddings."""
-        if not self.cfg.use_label_embeddings:
-            return masked_max(h, mask)
-        proj, labels, aware = getattr(self, f"proj_{m}"), getattr(self, f"labels_{m}"), getattr(self, f"aware_{m}")
-        out[f"g{m}"], out[f"r{m}"] = aware(h, mask, proj(labels))
-        return out[f"r{m}"].flatten(1)
-
-    def parts(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Every intermediate the tests and analyses need: gt (B,T,C), gs (B,S,C), ar/al (B,L,S) over the L target
-        tokens, rt/rs (B,C,d) label-enhanced representations, pooled, logits, constraint."""
-        cfg, out = self.cfg, {}
-        pooled: list[torch.Tensor] = []
-        ht = hs = None
-        if cfg.uses_text:
-            mask_t = batch["text_mask"]
-            ht = self.drop(self.proj_t(batch["text"]))
-            out["text_repr"] = self._branch_repr(out, "t", ht, mask_t)
-            pooled.append(out["text_repr"])
-        if cfg.uses_speech:
-            mask_s = batch["speech_mask"]
-            hs = self.drop(self.proj_s(batch["speech"]))
-            out["speech_repr"] = self._branch_repr(out, "s", hs, mask_s)
-            pooled.append(out["speech_repr"])
-        if ht is not None and hs is not None:
-            # only the target's tokens are aligned with (and fused with) the target's frames
-            idx, mask_l = batch["target_index"], batch["target_mask"]
-            tokens = _gather(ht, idx)
-            out["ar"], values = self.cross(tokens, hs, mask_s)
-            if cfg.use_label_embeddings:
-                out["al"] = alignment(_gather(out["gt"], idx), out["gs"], mask_l, mask_s)
-                al = out["al"].detach() if cfg.detach_al else out["al"]
-                out["constraint"] = constraint_loss(out["ar"], al, mask_l, mask_s)
-            fused = self.fusion(tokens, values, out["ar"], out.get("al"))
-            pooled.append(masked_max(fused, mask_l))
-        out["pooled"] = torch.cat(pooled, dim=-1)
-        out["logits"] = self.head(out["pooled"])
-        return out
-
-    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor | None]:
-        cfg, out = self.cfg, self.parts(batch)
-        terms: list[torch.Tensor] = []
-        if cfg.constraint_active and "constraint" in out and cfg.mu4 > 0:
-            terms.append(cfg.mu4 * out["constraint"])
-        y = batch.get("y")
-        if y is not None and self.training:
-            ce = nn.functional.cross_entropy
-            if cfg.mu1 != 1.0:
-                terms.append((cfg.mu1 - 1.0) * ce(out["logits"], y))
-            if hasattr(self, "head_t"):
-                terms.append(cfg.mu2 * ce(self.head_t(out.get("rt", out["text_repr"])), y))
-            if hasattr(self, "head_s"):
-                terms.append(cfg.mu3 * ce(self.head_s(out.get("rs", out["speech_repr"])), y))
-        return out["logits"], (sum(terms) if terms else None)  # type: ignore[return-value]
-
-
-class BranchHead(nn.Module):
-    """Auxiliary classifier of one modality's branch (mu2 / mu3). With label embeddings it is label-specific:
-    logit_c = w_c . R[c] + b_c on the label-wise pooled R (B, C, d) (ours); without, a linear layer on the pooled vector."""
-
-    def __init__(self, n_classes: int, d: int, label_wise: bool, dropout: float) -> None:
-        super().__init__()
-        self.label_wise = label_wise
-        self.drop = nn.Dropout(dropout)
-        if label_wise:
-            self.weight = nn.Parameter(torch.randn(n_classes, d) / d ** 0.5)
-            self.bias = nn.Parameter(torch.zeros(n_classes))
-        else:
-            self.linear = nn.Linear(d, n_classes)
-
-    def forward(self, r: torch.Tensor) -> torch.Tensor:
-        r = self.drop(r)
-        if self.label_wise:
-            return torch.einsum("bcd,cd->bc", r, self.weight) + self.bias
-        return self.linear(r)
-
-
-def _gather(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """Rows `index` (B, L) of x (B, T, D) -> (B, L, D)."""
-    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
-
-
-def target_positions(spans: Sequence[tuple[int, int]], n_tokens: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, L) indices of each example's target tokens and their mask, given each example's real token count.
-
-    An empty target (ASR heard nothing) is represented by the one real token at (or, at the end, just before) its
-    position, i.e. the closing separator, so pooling is always defined and never reads padding."""
-    lengths = [max(1, end - start) for start, end in spans]
-    index = torch.zeros(len(spans), max(lengths), dtype=torch.long)
-    mask = torch.zeros(len(spans), max(lengths), dtype=torch.bool)
-    for i, ((start, end), n, real) in enumerate(zip(spans, lengths, n_tokens)):
-        if not 0 <= start <= end <= max(real, 1):
-            raise ValueError(f"target span {(start, end)} outside the {real} tokens of example {i} in the batch")
-        first = min(start, max(0, real - 1))
-        index[i, :n] = torch.arange(first, first + n)
-        mask[i, :n] = True
-    return index, mask
-
-
-def _label_tensor(init: np.ndarray | None, n_classes: int, dim: int) -> torch.Tensor:
-    """Label-embedding initial values: given rows, or N(0, 1) (the projection starts with LayerNorm, so scale is moot)."""
-    if init is None:
-        return torch.randn(n_classes, dim)
-    if init.shape != (n_classes, dim):
-        raise ValueError(f"label-embedding init has shape {init.shape}, expected {(n_classes, dim)}")
-    return torch.from_numpy(np.ascontiguousarray(init, dtype=np.float32)).clone()
 
 
 class LEMER(Model):
@@ -217,10 +65,8 @@ class LEMER(Model):
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         self.cfg = LEMERConfig.from_dict(config)
-        self.finetuned = None  # finetune=true: the encoders train too (lemer/finetune.py), fit/predict go there
+        self.finetuned = None  # finetune=true: the encoders train too (lemer/model/finetune.py), fit/predict go there
         if self.cfg.finetune:
-            from lemer.finetune import FineTunedLEMER
-
             self.finetuned = FineTunedLEMER(self.cfg)
         self.net: LEMERNet | None = None
         self.placement: tuple[str, str] = ("cpu", "fp32")  # (device, precision) of fit
@@ -237,8 +83,6 @@ class LEMER(Model):
     @property
     def requirements(self) -> Requirements:
         if self.finetuned is not None:
-            from lemer.finetune import finetune_requirements
-
             return finetune_requirements(self.cfg)
         return Requirements(
             text_features=self.cfg.uses_text,
@@ -306,25 +150,14 @@ class LEMER(Model):
                 if sem.vectors.shape[1] != d_text and not len(sem.missing) == len(classes):
                     raise ValueError(f"env.embed_words gives {sem.vectors.shape[1]}-d vectors, text features are {d_text}-d")
                 self.keywords, self.label_inits["text"] = sem.evidence, sem
-                text_init = self._fill_missing(sem, d_text, "semantic", env)  # type: ignore[arg-type]
+                text_init = fill_missing(sem, d_text, "semantic", env.classes, env.seed, env.log)  # type: ignore[arg-type]
                 env.log("LE-MER keywords: " + "; ".join(f"{c}: {' '.join(w)}" for c, w in sem.evidence.items()))
         if cfg.uses_speech:
             frames = [cache[e.uid].speech for e in train]
             ton = tonal_init(frames, labels, classes, cfg.k_frames, cfg.probe_frames_per_utt, env.seed)  # type: ignore[arg-type]
             self.label_inits["speech"] = ton
-            speech_init = self._fill_missing(ton, frames[0].shape[1], "tonal", env)  # type: ignore[union-attr]
+            speech_init = fill_missing(ton, frames[0].shape[1], "tonal", env.classes, env.seed, env.log)  # type: ignore[union-attr]
         return text_init, speech_init
-
-    @staticmethod
-    def _fill_missing(init: LabelInit, dim: int, kind: str, env: FitEnv) -> np.ndarray:
-        """Random rows (seeded) for classes without keywords/frames in the training fold; logged, never silent."""
-        vectors = init.vectors if init.vectors.shape[1] == dim else np.zeros((len(env.classes), dim), np.float32)
-        if init.missing:
-            env.log(f"LE-MER: no {kind} evidence for {init.missing} in the training fold: random init for those")
-            rng = np.random.default_rng(env.seed)
-            for c in init.missing:
-                vectors[env.classes.index(c)] = rng.standard_normal(dim).astype(np.float32)
-        return vectors
 
     # ---------------------------------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
@@ -353,9 +186,7 @@ class LEMER(Model):
     def diagnostics(self, examples: Sequence[Example], cues: dict[str, dict[str, tuple[float, float]]] | None = None
                     ) -> dict[str, Any] | None:
         """Normalised entropies of Gt, Gs, Al, Ar and (given cue spans) whether the gold class's label attention finds
-        them; JSON-able. Input format and the frame-time mapping: `lemer.diagnostics`."""
-        from lemer.diagnostics import attention_diagnostics
-
+        them; JSON-able. Input format and the frame-time mapping: `lemer.model.diagnostics`."""
         if self.finetuned is not None:
             return None  # not yet computed for the end-to-end encoders (their maps live inside EndToEndLEMER)
         if self.net is not None:

@@ -143,3 +143,16 @@ def _assemble(rows: list[np.ndarray | None], classes: Sequence[str], evidence: d
         else:
             vectors[i] = r
     return LabelInit(vectors=vectors, evidence=evidence, missing=missing)
+
+
+def fill_missing(init: LabelInit, dim: int, kind: str, classes: Sequence[str], seed: int,
+                 log: Callable[[str], None]) -> np.ndarray:
+    """`init`'s vectors with seeded random rows for classes without keywords/frames in the training fold
+    (logged, never silent); all rows random when `init` has another width than `dim`."""
+    vectors = init.vectors if init.vectors.shape[1] == dim else np.zeros((len(classes), dim), np.float32)
+    if init.missing:
+        log(f"LE-MER: no {kind} evidence for {init.missing} in the training fold: random init for those")
+        rng = np.random.default_rng(seed)
+        for c in init.missing:
+            vectors[list(classes).index(c)] = rng.standard_normal(dim).astype(np.float32)
+    return vectors

@@ -12,7 +12,7 @@ d shared size; every softmax is masked (padding gets exactly 0 and is never pool
 (1) Ht = P_t(text features), Hs = P_s(speech features)                                         (B, T, d), (B, S, d)
     **paper**: encoder outputs; **ours**: a LayerNorm-Linear-GELU projection P into a shared d (frozen encoders here).
 (2) Lt = P_t(E_t), Ls = P_s(E_s), E_t / E_s the trainable semantic / tonal label embeddings (C, d_enc)
-    **paper**: label embeddings initialised from top-K keywords / top-K frames per class (lemer/label_embeddings.py);
+    **paper**: label embeddings initialised from top-K keywords / top-K frames per class (lemer/model/label_embeddings.py);
     **our reading**: projected by the modality's own projection, so they land where its tokens / frames land.
 (3) Gt = softmax_over_tokens(s_t cos(Ht, Lt)),  Gs = softmax_over_frames(s_s cos(Hs, Ls))              (B, T|S, C)
     **paper**: emotion-specific similarity matrices between label embeddings and tokens / frames;
@@ -53,7 +53,7 @@ d shared size; every softmax is masked (padding gets exactly 0 and is never pool
     attention constraint; **ours**: the auxiliary classifiers are label-specific, logit_c = w_c . R[c] + b_c, so label
     c must attend to class c's tokens / frames (the main classifier sees all C pooled vectors and does not tie label c
     to class c: on a planted-cue problem the gold label's attention then found the cue for only some classes).
-    See lemer/config.py for the defaults and how they were chosen.
+    See lemer/model/config.py for the defaults and how they were chosen.
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ import math
 import torch
 from torch import nn
 
-from lemer.layers import masked_softmax
+from lemer.core.layers import masked_softmax
 
 FUSION_ATTENTION_CHOICES = ("both", "ar", "al")
 MAX_LOG_SCALE = math.log(100.0)
