@@ -20,23 +20,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
-from benchmarks.run.execute import execute_recorded
 from benchmarks.run.inputs import DataConfig, RunData
+from benchmarks.run.ray_executor import RayExecutor  # imports ray only when one is made
+from benchmarks.run.work import Counted, Outcome, counted
 from benchmarks.runtime import one_thread_env
 from benchmarks.suite import RunSpec
 
-Counted = tuple[str | None, int, int]  # (error or None, features computed, features reused)
-Outcome = tuple[RunSpec, Counted]
 EXECUTORS = ("local", "ray")
-
-
-def counted(spec: RunSpec, data: RunData, out: Path, threads: int | None = None) -> Counted:
-    """Execute one run (files written by `execute_recorded`) and the feature counts it caused.
-    `threads`: torch threads for the run (1 in parallel workers; see benchmarks.runtime)."""
-    before = data.counters()
-    err = execute_recorded(spec, data, out, threads)
-    after = data.counters()
-    return err, after[0] - before[0], after[1] - before[1]
 
 
 class Executor(Protocol):
@@ -54,8 +44,6 @@ def make_executor(name: str, out: Path, jobs: int = 1, **ray_options: Any) -> Ex
     if name == "local":
         return LocalExecutor(out, jobs)
     if name == "ray":
-        from benchmarks.run.ray_executor import RayExecutor
-
         return RayExecutor(out, jobs=jobs, **ray_options)
     raise ValueError(f"unknown executor {name!r}: expected one of {', '.join(EXECUTORS)}")
 

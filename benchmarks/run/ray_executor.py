@@ -24,8 +24,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from benchmarks.run.executors import Counted, Outcome, counted
 from benchmarks.run.inputs import DataConfig, RunData
+from benchmarks.run.work import Counted, Outcome, counted
 from benchmarks.suite import RunSpec
 
 SHARD_MIN, SHARD_MAX = 256, 4096  # utterances per ASR / feature task (each task writes one feature shard)
