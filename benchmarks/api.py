@@ -28,7 +28,7 @@ from dataset_adapters.types import Fold, Utterance
 if TYPE_CHECKING:
     import pandas as pd
 
-    from benchmarks.run.grid import Summary
+    from benchmarks.run.runner import Summary
     from benchmarks.suite import Suite
 
 __all__ = ["load_corpus", "make_folds", "run_suite", "load_results", "load_predictions"]
@@ -67,8 +67,8 @@ def run_suite(suite: "str | os.PathLike[str] | Suite", corpora: Mapping[str, str
     Completed runs are skipped, as on the CLI.
     """
     from benchmarks.corpora import parse_corpus_args
-    from benchmarks.run.grid import RunOptions
-    from benchmarks.run.grid import run_suite as run_grid
+    from benchmarks.run.runner import RunOptions
+    from benchmarks.run.runner import run_suite as run_grid
     from benchmarks.suite import Suite, load_suite
 
     parsed = suite if isinstance(suite, Suite) else load_suite(os.fspath(suite))

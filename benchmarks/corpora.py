@@ -21,9 +21,10 @@ from dataset_adapters.hf_dataset import format_hf_root, is_hf_root, parse_hf_roo
 from dataset_adapters.load import load_report
 from dataset_adapters.synth import GENERATOR_VERSION, generate, read_marker
 from dataset_adapters.types import Fold, Utterance
+from lemer.core.errors import LemerError
 
 
-class MissingCorpus(RuntimeError):
+class MissingCorpus(LemerError, RuntimeError):
     """A suite needs a corpus whose root was not given or does not exist."""
 
 

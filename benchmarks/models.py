@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from lemer.core.registry import Registry, import_target
 
@@ -87,3 +87,16 @@ def describe(name: str, overrides: dict[str, Any] | None = None) -> ModelFacts:
 def load_target(target: str) -> Any:
     """Import `module:Qualified.name` (the form recorded in `ModelFacts.target`)."""
     return import_target(target)
+
+
+ALL_MODELS = "*"
+
+
+def model_names(requested: Sequence[str]) -> list[str]:
+    """Expand `*` to every registered model, keeping the requested order and dropping repeats."""
+    out: list[str] = []
+    for n in requested:
+        for m in (MODELS.names() if n == ALL_MODELS else [n]):
+            if m not in out:
+                out.append(m)
+    return out

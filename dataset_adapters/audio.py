@@ -21,13 +21,15 @@ from threading import Lock
 
 import numpy as np
 
+from lemer.core.errors import InputError
+
 SAMPLE_RATE = 16000
 MIN_SECONDS = 0.1
 SILENCE_PEAK = 1e-4  # ~ -80 dBFS
 FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")  # the only sample formats that can hold NaN or infinity
 
 
-class AudioError(ValueError):
+class AudioError(InputError):
     """A clip that cannot be used; `path` and `reason` are kept for callers that collect problems."""
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lemer.core.errors import InputError
+
 VOCAB: tuple[str, ...] = ("neu", "hap", "ang", "sad", "exc", "fru", "sur", "fea", "dis", "con", "oth")
 
-class UnknownLabel(ValueError):
+class UnknownLabel(InputError):
     """A raw label code that the corpus's table does not know."""
 
 

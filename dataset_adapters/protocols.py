@@ -11,12 +11,13 @@ from collections import defaultdict
 from typing import Iterable, Mapping, Sequence
 
 from dataset_adapters.types import Fold, Utterance
+from lemer.core.errors import InputError
 from lemer.core.registry import did_you_mean
 
 N_CROSS_FOLDS = 5
 
 
-class SpeakerLeak(ValueError):
+class SpeakerLeak(InputError):
     """A speaker appears in both the test part of a fold and its train or valid part."""
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from lemer.core.errors import InputError
+
 OnError = Literal["raise", "skip"]
 
 
@@ -98,7 +100,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class CorpusError(ValueError):
+class CorpusError(InputError):
     """Raised when a corpus tree is unreadable or malformed; names every offending file and line."""
 
     def __init__(self, problems: list[Problem] | Problem | str):

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from leaderboard.results import Run
+from lemer.core.spec import TranscriptCondition
 
 MAPS = ("gt", "gs", "al", "ar")
 
@@ -23,14 +24,15 @@ MAPS = ("gt", "gs", "al", "ar")
 @dataclass(frozen=True)
 class AttentionRow:
     corpus: str
-    protocol: str
+    protocol: str  # as tables show it (`cross-corpus (train: ...)` for cross-corpus runs)
     label_map: str
-    transcript: str
+    transcript: TranscriptCondition
     model: str  # with its ablation, e.g. "lemer (k_keywords=5)"
     n_runs: int
     entropy: dict[str, float | None]  # map -> mean normalised entropy over runs
     cue_peak: dict[str, tuple[float, float] | None]  # "tokens"/"time" -> (peak_in_span, chance), mean over runs
     synthetic: bool
+    cross: bool = False
     examples: tuple[dict[str, Any], ...] = ()  # gold-class maps of a few test utterances of the first run (fold, seed)
 
 
@@ -40,8 +42,9 @@ def _mean(values: list[float]) -> float | None:
 
 def attention_rows(runs: list[Run]) -> list[AttentionRow]:
     """One row per (cell, model variant) whose runs carry attention diagnostics."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    synthetic: dict[tuple[str, ...], bool] = {}
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    synthetic: dict[tuple[Any, ...], bool] = {}
+    cross: dict[tuple[Any, ...], bool] = {}
     for r in sorted(runs, key=lambda r: (r.record.run.fold, r.record.run.seed)):
         diag = (r.record.diagnostics or {}).get("attention")
         if not isinstance(diag, dict):
@@ -49,10 +52,11 @@ def attention_rows(runs: list[Run]) -> list[AttentionRow]:
         info = r.record.run
         model = info.model
         if info.ablation:
-            model += f" ({info.ablation['param']}={info.ablation['value']})"
-        key = (info.corpus, info.protocol, info.label_map, info.transcript, model)
+            model += f" ({info.ablation.param}={info.ablation.value})"
+        key = (info.corpus, info.protocol_label, info.label_map, info.transcript, model)
         groups[key].append(diag)
         synthetic[key] = bool(info.synthetic)
+        cross[key] = info.cross_corpus
     rows = []
     for key, diags in sorted(groups.items()):
         entropy = {m: _mean([d["entropy"][m] for d in diags if (d.get("entropy") or {}).get(m) is not None])
@@ -64,7 +68,7 @@ def attention_rows(runs: list[Run]) -> list[AttentionRow]:
             cue[kind] = (float(np.mean([f[0] for f in found])), float(np.mean([f[1] for f in found]))) if found else None
         examples = next((tuple(d["examples"]) for d in diags if d.get("examples")), ())
         rows.append(AttentionRow(*key, n_runs=len(diags), entropy=entropy, cue_peak=cue, synthetic=synthetic[key],
-                                 examples=examples))
+                                 cross=cross[key], examples=examples))
     return rows
 
 

@@ -25,7 +25,6 @@ differs in cross-corpus runs). Rules:
 """
 from __future__ import annotations
 
-import re
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from leaderboard.significance import (
     resampled_metric,
     seed_mean_correct,
 )
+from lemer.core.spec import GOLD, TranscriptCondition
 
 ALPHA = 0.05
 TIE_TOL = 1e-9  # pooled UA values closer than this are a tie (UA of a fixed test set takes discrete values)
@@ -59,19 +59,29 @@ TIE_TOL = 1e-9  # pooled UA values closer than this are a tie (UA of a fixed tes
 @dataclass(frozen=True, order=True)
 class CellKey:
     corpus: str
-    protocol: str
+    kind: str  # "within" | "cross" (lemer.core.spec.RunKind)
+    protocol: str  # the protocol whose folds the runs used (cross-corpus: the training corpus's)
     label_map: str
     train_corpus: str
-    transcript: str
+    transcript: TranscriptCondition
 
     @property
-    def group(self) -> tuple[str, str, str, str]:
-        return (self.corpus, self.protocol, self.label_map, self.train_corpus)
+    def cross(self) -> bool:
+        return self.kind == "cross"
+
+    @property
+    def group(self) -> tuple[str, str, str, str, str]:
+        return (self.corpus, self.kind, self.protocol, self.label_map, self.train_corpus)
+
+    @property
+    def protocol_name(self) -> str:
+        """The protocol column of tables: `cross-corpus` for cross-corpus cells (the training corpus is its own column)."""
+        return "cross-corpus" if self.cross else self.protocol
 
     @property
     def protocol_label(self) -> str:
-        if self.train_corpus != self.corpus:
-            return f"{self.protocol} (train: {self.train_corpus})"
+        if self.cross:
+            return f"cross-corpus (train: {self.train_corpus})"
         return self.protocol
 
     @property
@@ -149,7 +159,7 @@ class AblationPoint:
     corpus: str
     protocol: str
     label_map: str
-    transcript: str
+    transcript: TranscriptCondition
     model: str
     param: str
     value: Any
@@ -157,16 +167,6 @@ class AblationPoint:
     ua_std: float | None  # std over seeds
     n_runs: int
     n_expected: int
-
-
-def transcript_sort_key(transcript: str, wer: float | None) -> tuple[int, float, str]:
-    """gold first, then by WER (unknown last), then by name."""
-    if transcript == "gold":
-        return (0, 0.0, transcript)
-    m = re.fullmatch(r"noise:wer=([0-9.]+)", transcript)
-    if wer is None and m:
-        wer = float(m.group(1))
-    return (1, wer if wer is not None else float("inf"), transcript)
 
 
 def corpus_order(corpus: str) -> int:
@@ -187,7 +187,7 @@ def _cell_rng(seed: int, key: CellKey) -> np.random.Generator:
 def _dedupe(runs: Iterable[Run], what: str) -> dict[tuple[str, int], Run]:
     out: dict[tuple[str, int], Run] = {}
     for r in runs:
-        k = (r.run["fold"], r.run["seed"])
+        k = (r.spec.fold, r.spec.seed)
         if k in out:
             raise ResultError(
                 f"{r.result_path}: duplicate run for {what} fold={k[0]} seed={k[1]} (also {out[k].result_path})")
@@ -198,41 +198,40 @@ def _dedupe(runs: Iterable[Run], what: str) -> dict[tuple[str, int], Run]:
 def build_cells(runs: list[Run], *, n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
                 alpha: float = ALPHA) -> list[Cell]:
     """All leaderboard cells of the main (non-ablation) runs, sorted by corpus, protocol, transcript."""
-    groups: dict[tuple[str, str, str, str], list[Run]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, str, str], list[Run]] = defaultdict(list)
     for r in runs:
-        if r.run["ablation"] is None:
-            g = r.run
-            groups[(g["corpus"], g["protocol"], g["label_map"], g["train_corpus"])].append(r)
+        if r.spec.ablation is None:
+            g = r.spec
+            groups[(g.corpus, g.kind, g.protocol, g.label_map, g.train_corpus)].append(r)
     cells: list[Cell] = []
     for group, group_runs in sorted(groups.items()):
         by_model: dict[str, list[Run]] = defaultdict(list)
         for r in group_runs:
-            by_model[r.run["model"]].append(r)
+            by_model[r.spec.model].append(r)
         ti: dict[str, bool] = {}
         for model, mruns in by_model.items():
-            flags = {bool(r.run["transcript_independent"]) for r in mruns}
+            flags = {r.spec.transcript_independent for r in mruns}
             if len(flags) > 1:
-                ex = next(r for r in mruns if r.run["transcript_independent"])
+                ex = next(r for r in mruns if r.spec.transcript_independent)
                 raise ResultError(f"{ex.result_path}: model {model!r} has runs both with and without "
                                   f"transcript_independent in {' · '.join(group)}")
             ti[model] = flags.pop()
-        transcripts = sorted({r.run["transcript"] for r in group_runs if not ti[r.run["model"]]})
+        transcripts = sorted({r.spec.transcript for r in group_runs if not ti[r.spec.model]})
         if not transcripts:
-            transcripts = sorted({r.run["transcript"] for r in group_runs})
+            transcripts = sorted({r.spec.transcript for r in group_runs})
         for transcript in transcripts:
             members: dict[str, list[Run]] = {}
             for model, mruns in by_model.items():
-                own = [r for r in mruns if r.run["transcript"] == transcript]
+                own = [r for r in mruns if r.spec.transcript == transcript]
                 if ti[model] and not own:
-                    have = sorted({r.run["transcript"] for r in mruns})
-                    canonical = "gold" if "gold" in have else have[0]
-                    own = [r for r in mruns if r.run["transcript"] == canonical]
+                    have = sorted({r.spec.transcript for r in mruns})
+                    canonical = GOLD if GOLD in have else have[0]
+                    own = [r for r in mruns if r.spec.transcript == canonical]
                 if own:
                     members[model] = own
             key = CellKey(*group, transcript=transcript)
             cells.append(_evaluate_cell(key, members, ti, n_resamples=n_resamples, seed=seed, alpha=alpha))
-    cells.sort(key=lambda c: (c.key.protocol == "cross-corpus", corpus_order(c.key.corpus), c.key.group,
-                              transcript_sort_key(c.key.transcript, c.wer)))
+    cells.sort(key=lambda c: (c.key.cross, corpus_order(c.key.corpus), c.key.group, c.key.transcript.sort_key(c.wer)))
     return cells
 
 
@@ -245,7 +244,7 @@ def _check_test_sets(key: CellKey, members: dict[str, list[Run]]) -> tuple[tuple
         if r.labels != labels:
             raise ResultError(f"{r.result_path}: labels {list(r.labels)} differ from {list(labels)} in "
                               f"{all_runs[0].result_path} (same cell {key.title})")
-        fold = r.run["fold"]
+        fold = r.spec.fold
         mapping = dict(zip(r.uids, r.gold.tolist()))
         if fold not in ref:
             ref[fold] = (r, mapping)
@@ -272,7 +271,7 @@ def _evaluate_cell(key: CellKey, members: dict[str, list[Run]], ti: dict[str, bo
                    n_resamples: int, seed: int, alpha: float) -> Cell:
     labels, folds, fold_maps = _check_test_sets(key, members)
     n_classes = len(labels)
-    seeds = sorted({r.run["seed"] for rs in members.values() for r in rs})
+    seeds = sorted({r.spec.seed for rs in members.values() for r in rs})
     uids = [u for f in folds for u in sorted(fold_maps[f])]
     position = {u: i for i, u in enumerate(uids)}
     gold = np.fromiter((fold_maps[f][u] for f in folds for u in sorted(fold_maps[f])), dtype=np.int64, count=len(uids))
@@ -287,9 +286,9 @@ def _evaluate_cell(key: CellKey, members: dict[str, list[Run]], ti: dict[str, bo
         if not missing:
             _score_model(mr, table, folds, seeds, labels, position, gold)
         results.append(mr)
-    synthetic = any(bool(r.run["synthetic"]) for rs in members.values() for r in rs)
+    synthetic = any(r.spec.synthetic for rs in members.values() for r in rs)
     text_runs = [r for m, rs in members.items() if not ti[m] for r in rs] or [r for rs in members.values() for r in rs]
-    wer_pairs = [(r.result["wer"], len(r.uids)) for r in text_runs if r.result.get("wer") is not None]
+    wer_pairs = [(r.record.wer, len(r.uids)) for r in text_runs if r.record.wer is not None]
     wer = float(np.average([w for w, _ in wer_pairs], weights=[n for _, n in wer_pairs])) if wer_pairs else None
     ranked = sorted((m for m in results if m.complete), key=lambda m: (-m.ua, m.model))
     assign_ranks(ranked)
@@ -393,19 +392,19 @@ def build_ablations(runs: list[Run]) -> list[AblationPoint]:
     """UA per ablation value: runs with run.ablation = {param, value}, per model and condition."""
     groups: dict[tuple[Any, ...], list[Run]] = defaultdict(list)
     for r in runs:
-        abl = r.run["ablation"]
+        abl = r.spec.ablation
         if abl is not None:
-            g = r.run
-            groups[(g["corpus"], g["protocol"], g["label_map"], g["transcript"], g["model"], str(abl["param"]))].append(r)
+            g = r.spec
+            groups[(g.corpus, g.protocol_label, g.label_map, g.transcript, g.model, abl.param)].append(r)
     points: list[AblationPoint] = []
     for gkey, gruns in sorted(groups.items()):
-        folds = sorted({r.run["fold"] for r in gruns})
-        seeds = sorted({r.run["seed"] for r in gruns})
+        folds = sorted({r.spec.fold for r in gruns})
+        seeds = sorted({r.spec.seed for r in gruns})
         by_value: dict[str, list[Run]] = defaultdict(list)
         for r in gruns:
-            by_value[repr(r.run["ablation"]["value"])].append(r)
+            by_value[repr(r.spec.ablation.value)].append(r)  # type: ignore[union-attr]
         for vruns in by_value.values():
-            value = vruns[0].run["ablation"]["value"]
+            value = vruns[0].spec.ablation.value  # type: ignore[union-attr]
             table = _dedupe(vruns, f"ablation {gkey[-1]}={value!r} of {gkey[4]!r}")
             expected = [(f, s) for s in seeds for f in folds]
             ua = ua_std = None

@@ -267,7 +267,7 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
             parts.append('<div class="plots">' + "".join(_figure(p) for p in robust) + "</div>")
         for c in g.cells:
             mdd = f"; MDD {mdd_label(c.mdd)} pts" if c.mdd is not None else ""
-            parts.append(f"<h3>transcript: {e(c.key.transcript)} <small>({e(wer_label(c))}; "
+            parts.append(f"<h3>transcript: {e(c.key.transcript.key)} <small>({e(wer_label(c))}; "
                          f"{plural(len(c.folds), 'fold')} × {plural(len(c.seeds), 'seed')}{mdd}; "
                          f"labels {e(', '.join(c.labels))})</small></h3>")
             parts.append(_cell_table(c))

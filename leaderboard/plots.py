@@ -21,6 +21,7 @@ from leaderboard.attention import AttentionRow  # noqa: E402
 from leaderboard.board import Group, Leaderboard  # noqa: E402
 from leaderboard.cells import AblationPoint, Cell, corpus_order  # noqa: E402
 from leaderboard.validity import ValidityPanel  # noqa: E402
+from lemer.core.spec import TranscriptCondition  # noqa: E402
 
 DPI = 100
 # matplotlib's tab10, then ten darker hues (tab20b/c): 20 distinct colours before any repeats
@@ -37,10 +38,10 @@ def model_styles(models: list[str]) -> dict[str, tuple[str, str]]:
     return {m: (COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)]) for i, m in enumerate(sorted(set(models)))}
 
 
-def robustness_title(transcripts: list[str]) -> str:
+def robustness_title(transcripts: list[TranscriptCondition]) -> str:
     """Name only the kinds of transcript degradation the group has (ASR output, simulated noise)."""
-    asr = any(t.startswith("asr:") for t in transcripts)
-    noise = any(t.startswith("noise:") for t in transcripts)
+    asr = any(t.kind == "asr" for t in transcripts)
+    noise = any(t.kind == "noise" for t in transcripts)
     if asr and noise:
         return "Robustness to ASR errors and simulated transcript noise"
     if asr:
@@ -59,8 +60,8 @@ class Plot:
     png: bytes
 
 
-def slug(*parts: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.=]+", "-", "-".join(parts)).strip("-").lower()
+def slug(*parts: object) -> str:
+    return re.sub(r"[^A-Za-z0-9.=]+", "-", "-".join(map(str, parts))).strip("-").lower()
 
 
 def _png(fig: Any) -> bytes:
@@ -74,7 +75,7 @@ def cell_wer(cell: Cell) -> float | None:
     """The x position of a cell on the robustness curve (gold transcripts: 0)."""
     if cell.wer is not None:
         return cell.wer
-    return 0.0 if cell.key.transcript == "gold" else None
+    return 0.0 if cell.key.transcript.is_gold else None
 
 
 def robustness_plot(group: Group, styles: dict[str, tuple[str, str]] | None = None) -> Plot | None:
@@ -131,7 +132,7 @@ def confusion_plot(cell: Cell) -> Plot | None:
             ax.text(j, i, f"{100 * norm[i, j]:.0f}", ha="center", va="center", fontsize=8,
                     color="white" if norm[i, j] > 0.5 else "black")
     ax.set_title(f"{best.model} · {cell.key.transcript}", fontsize=9)
-    return Plot(slug("confusion", *cell.key.group, cell.key.transcript) + ".png",
+    return Plot(slug("confusion", *cell.key.group, cell.key.transcript.key) + ".png",
                 f"Confusion (% of gold class) of the best model, {best.model} — {cell.key.title}",
                 "confusion", cell.key.title, _png(fig))
 
@@ -167,16 +168,16 @@ def cross_corpus_plots(lb: Leaderboard) -> list[Plot]:
     """
     in_corpus: dict[tuple[str, str], Cell] = {}  # (corpus, label_map) -> in-corpus cell, gold preferred
     for c in lb.cells:
-        if c.key.protocol != "cross-corpus" and c.key.train_corpus == c.key.corpus and c.ranked:
+        if not c.key.cross and c.ranked:
             k = (c.key.corpus, c.key.label_map)
-            if k not in in_corpus or c.key.transcript == "gold":
+            if k not in in_corpus or c.key.transcript.is_gold:
                 in_corpus[k] = c
     chosen: dict[tuple[str, str, str], Cell] = {}
     for c in lb.cells:
-        if c.key.protocol != "cross-corpus":
+        if not c.key.cross:
             continue
         k = (c.key.label_map, c.key.train_corpus, c.key.corpus)
-        if k not in chosen or c.key.transcript == "gold":
+        if k not in chosen or c.key.transcript.is_gold:
             chosen[k] = c
     by_map: dict[str, list[Cell]] = defaultdict(list)
     for (label_map, _, _), c in sorted(chosen.items()):
@@ -265,8 +266,8 @@ def ablation_plots(points: list[AblationPoint]) -> list[Plot]:
         ax.set_title(f"Ablation: {key[4]}\n{key[0]} · {key[1]} · {key[2]} · {key[3]}", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-        plots.append(Plot(slug("ablation", *key) + ".png", f"Ablation {key[4]} — {' · '.join(key[:4])}",
-                          "ablation", " · ".join(key[:4]), _png(fig)))
+        plots.append(Plot(slug("ablation", *key) + ".png", f"Ablation {key[4]} — {' · '.join(map(str, key[:4]))}",
+                          "ablation", " · ".join(map(str, key[:4])), _png(fig)))
     return plots
 
 
@@ -278,7 +279,7 @@ def attention_figure(rows: list[AttentionRow]) -> Plot | None:
     if not pick:
         return None
     # IEMOCAP first (the paper's corpus), within-corpus before cross-corpus, gold text before degraded
-    row = min(pick, key=lambda r: (corpus_order(r.corpus), r.protocol == "cross-corpus", r.transcript != "gold"))
+    row = min(pick, key=lambda r: (corpus_order(r.corpus), r.cross, not r.transcript.is_gold))
     exs = list(row.examples)
     fig, axes = plt.subplots(len(exs), 2, figsize=(10, 1.5 * len(exs) + 0.6), squeeze=False)
     for (ax_t, ax_s), ex in zip(axes, exs):
@@ -309,7 +310,7 @@ def all_plots(lb: Leaderboard) -> list[Plot]:
     plots: list[Plot] = []
     styles = model_styles([m.model for c in lb.cells for m in c.models])
     for g in lb.groups:
-        if g.key[1] != "cross-corpus":
+        if g.key[1] != "cross":
             p = robustness_plot(g, styles)
             if p:
                 plots.append(p)

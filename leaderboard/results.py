@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from leaderboard.metrics import encode
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, ResultError, RunResult
+from lemer.core.spec import RunSpec
 
 __all__ = ["ResultError", "Predictions", "Run", "read_predictions", "read_result", "find_result_files", "load_runs",
            "align"]
@@ -55,8 +56,9 @@ class Run:
         return self.record.to_json()
 
     @property
-    def run(self) -> dict[str, Any]:
-        return asdict(self.record.run)
+    def spec(self) -> RunSpec:
+        """What was run, typed (`spec.transcript.is_gold`, `spec.fold`, `spec.model`)."""
+        return self.record.run
 
     @property
     def predictions_path(self) -> str:

@@ -1,4 +1,4 @@
-"""The on-disk contract between the runner and the leaderboard: a typed run result (version 2).
+"""The on-disk contract between the runner and the leaderboard: a typed run result (version 3).
 
 A run directory holds, all written atomically by the runner (predictions first, result last):
 - `predictions.jsonl`: one object per test utterance
@@ -11,51 +11,33 @@ A run directory holds, all written atomically by the runner (predictions first, 
 
 `RunResult` is the one reader and writer of `result.json` (`from_json` validates and migrates,
 `to_json` writes); the runner builds it, the leaderboard and the Python API read it.
-Version history: 1 = no `runtime`, `predictions_sha256`, `diagnostics`, `history`; read by
-`migrate` with those fields absent (None).
+Its `run` record is the serialised run spec (`lemer.core.spec.RunSpec.to_json`): the result's run id
+and path are derived from it, and readers get the typed spec back (`record.run.transcript.is_gold`).
+Version history (`migrate` reads every older version): 1 = no `runtime`, `predictions_sha256`,
+`diagnostics`, `history`; 2 = a `run` block of display names and encoder names (no kind, no weights).
 
-Path convention (informative; readers use the keys, never the path):
-    runs/<suite>/<corpus>/<protocol>/<label_map>/<transcript>/<model>/seed=<s>/<fold>/
-with ':' in transcript keys written as '-' in the path.
+Path convention (informative; readers use the record, never the path): `RunSpec.relpath`,
+    runs/<suite>/<corpus>/<protocol>/<label_map>/<transcript>/<model>[/enc-<id>]/seed=<s>/<fold>/
+with ':' in keys written as '-'; `enc-<id>` is a short hash of the run's encoders and their weights, so one
+model run with two encoders (or two checkpoints under one name) keeps both results side by side.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-SCHEMA_VERSION = 2
+from lemer.core.errors import InputError
+from lemer.core.spec import RunSpec
+
+SCHEMA_VERSION = 3
 RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "predictions.jsonl"
 LOG_FILE = "log.txt"
 HISTORY_FILE = "history.json"
 
 
-class ResultError(ValueError):
+class ResultError(InputError):
     """A result or prediction file that breaks the contract; the message names the file."""
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What was run: the `run` block (every field is part of the run's identity)."""
-
-    suite: str
-    model: str  # registry name (variants have their own names)
-    model_config: dict[str, Any]  # every switch the model ran with, defaults included
-    ablation: dict[str, Any] | None  # {"param": ..., "value": ...} for ablation sweeps
-    corpus: str  # display name of the TEST corpus; synthetic ones are prefixed `synthetic-`
-    train_corpus: str  # differs from corpus only in cross-corpus runs
-    synthetic: bool
-    protocol: str  # or "cross-corpus"
-    label_map: str
-    fold: str
-    transcript: str  # canonical condition key (benchmarks/transcripts/condition.py)
-    transcript_independent: bool  # true for models that read no text: valid under every condition
-    seed: int
-    text_encoder: str | None
-    speech_encoder: str | None
-
-
-RUN_KEYS = tuple(f.name for f in fields(RunInfo))
 
 
 @dataclass(frozen=True)
@@ -78,7 +60,7 @@ class RunResult:
     """One run's result.json."""
 
     run_id: str
-    run: RunInfo
+    run: RunSpec
     labels: tuple[str, ...]
     metrics: Metrics
     wer: float | None  # WER of the transcript condition on the test set (None: undefined / no text)
@@ -98,6 +80,7 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
+        d["run"] = self.run.to_json()
         d["labels"] = list(self.labels)
         return d
 
@@ -107,14 +90,12 @@ class RunResult:
         data = migrate(data, path)
         run = data.get("run")
         _require(isinstance(run, dict), path, "missing 'run' object")
-        missing = [k for k in RUN_KEYS if k not in run]
-        _require(not missing, path, f"run is missing key(s): {', '.join(missing)}")
-        for key in ("model", "corpus", "train_corpus", "protocol", "label_map", "fold", "transcript"):
-            _require(isinstance(run[key], str) and run[key] != "", path, f"run.{key} must be a non-empty string")
-        _require(isinstance(run["seed"], int) and not isinstance(run["seed"], bool), path, "run.seed must be an integer")
-        abl = run["ablation"]
-        _require(abl is None or (isinstance(abl, dict) and "param" in abl and "value" in abl), path,
-                 "run.ablation must be null or {\"param\": ..., \"value\": ...}")
+        try:
+            spec = RunSpec.from_json(run)
+        except (KeyError, ValueError, TypeError) as e:
+            raise ResultError(f"{path}: {e}") from None
+        for key in ("model", "corpus", "train_corpus", "protocol", "label_map", "fold"):
+            _require(getattr(spec, key) != "", path, f"run.{key} must be a non-empty string")
         labels = data.get("labels")
         _require(isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)
                  and len(set(labels)) == len(labels), path, "'labels' must be a non-empty list of distinct strings")
@@ -123,7 +104,7 @@ class RunResult:
         try:
             return cls(
                 run_id=str(data.get("run_id", "")),
-                run=RunInfo(**{k: run[k] for k in RUN_KEYS}),
+                run=spec,
                 labels=tuple(labels),
                 metrics=Metrics(**{f.name: metrics.get(f.name) for f in fields(Metrics)}),
                 wer=data.get("wer"),
@@ -140,15 +121,56 @@ class RunResult:
 
 
 def migrate(data: Any, path: str = "<result>") -> dict[str, Any]:
-    """Bring an older result.json to the current version (a copy); refuse unknown versions."""
+    """Bring an older result.json to the current version (a copy); refuse unknown versions.
+
+    1 -> 2: `runtime`, `predictions_sha256`, `diagnostics`, `history` absent (None).
+    2 -> 3: the `run` record becomes the serialised `RunSpec`: `adapter` / `train_adapter` (the adapter names
+    behind the display names `corpus` / `train_corpus`, `synthetic-iemocap` -> `iemocap`) are added; `protocol =
+    "cross-corpus"` becomes `kind = "cross"` with the training corpus's default protocol (the one version 2
+    used unless a suite overrode it); `text_encoder` / `speech_encoder` names become `encoders` with unknown
+    weights (None); `text_context` (not recorded) is the model's `context_window` when it read text features.
+    """
     _require(isinstance(data, dict), path, "expected a JSON object")
     version = data.get("schema_version")
-    _require(version in (1, SCHEMA_VERSION), path,
+    _require(version in (1, 2, SCHEMA_VERSION), path,
              f"schema_version {version!r} is not supported (this leaderboard reads versions 1..{SCHEMA_VERSION})")
     out = dict(data)
     if version == 1:
-        out.update(schema_version=SCHEMA_VERSION, runtime=None, predictions_sha256=None, diagnostics=None, history=None)
+        out.update(runtime=None, predictions_sha256=None, diagnostics=None, history=None)
+    if version in (1, 2):
+        run = out.get("run")
+        _require(isinstance(run, dict), path, "missing 'run' object")
+        try:
+            out["run"] = _run_v2_to_v3(run)
+        except (KeyError, TypeError) as e:
+            raise ResultError(f"{path}: version {version} 'run' record lacks {e}") from None
+    out["schema_version"] = SCHEMA_VERSION
     return out
+
+
+def _run_v2_to_v3(run: dict[str, Any]) -> dict[str, Any]:
+    cross = run["protocol"] == "cross-corpus"
+    corpus, train = _adapter_name(run["corpus"]), _adapter_name(run["train_corpus"])
+    encoders = [{"role": role, "spec": run[f"{role}_encoder"], "weights": None}
+                for role in ("speech", "text") if run.get(f"{role}_encoder")]
+    return {
+        "suite": run["suite"], "model": run["model"], "model_config": run["model_config"], "ablation": run["ablation"],
+        "adapter": corpus, "corpus": run["corpus"], "train_adapter": train, "train_corpus": run["train_corpus"],
+        "synthetic": run["synthetic"], "kind": "cross" if cross else "within",
+        "protocol": V2_CROSS_PROTOCOLS.get(train, "?") if cross else run["protocol"], "label_map": run["label_map"],
+        "fold": run["fold"], "transcript": run["transcript"], "transcript_independent": run["transcript_independent"],
+        "seed": run["seed"], "encoders": encoders, "task": "categorical",
+        "text_context": int((run["model_config"] or {}).get("context_window", 0)) if run.get("text_encoder") else 0,
+    }
+
+
+def _adapter_name(display: str) -> str:
+    """The adapter name behind a version-2 display name (`synthetic-iemocap` -> `iemocap`)."""
+    return display[len("synthetic-"):] if display.startswith("synthetic-") else display
+
+
+# The default protocol of each corpus when version 2 was written (what its cross-corpus runs validated with).
+V2_CROSS_PROTOCOLS = {"iemocap": "loso", "msp-podcast": "official", "crema-d": "speaker-5fold"}
 
 
 def _require(cond: bool, path: str, message: str) -> None:

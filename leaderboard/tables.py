@@ -7,7 +7,7 @@ from typing import Any
 
 from leaderboard.attention import ATTENTION_NOTE, attention_table
 from leaderboard.board import SYNTHETIC_NOTICE, Group, Leaderboard
-from leaderboard.cells import ALPHA, Cell, ModelResult, corpus_order, transcript_sort_key
+from leaderboard.cells import ALPHA, Cell, ModelResult, corpus_order
 from leaderboard.power import POWER
 from leaderboard.validity import ALPHA as VALIDITY_ALPHA
 from leaderboard.validity import MARGIN, ValidityPanel
@@ -60,7 +60,7 @@ def pct(x: float | None, digits: int = 1) -> str:
 
 def wer_label(cell: Cell) -> str:
     if cell.wer is None:
-        return "WER 0%" if cell.key.transcript == "gold" else "WER n/a"
+        return "WER 0%" if cell.key.transcript.is_gold else "WER n/a"
     return f"WER {pct(cell.wer)}%"
 
 
@@ -125,8 +125,7 @@ def verdict(cell: Cell) -> tuple[str, str]:
 def headline_cells(lb: Leaderboard) -> list[Cell]:
     """IEMOCAP first, then the other corpora; in-corpus protocols before cross-corpus; gold transcript first."""
     return sorted((c for c in lb.cells if c.ranked), key=lambda c: (
-        corpus_order(c.key.corpus), c.key.corpus, c.key.protocol == "cross-corpus", c.key.group,
-        transcript_sort_key(c.key.transcript, c.wer)))
+        corpus_order(c.key.corpus), c.key.corpus, c.key.cross, c.key.group, c.key.transcript.sort_key(c.wer)))
 
 
 def headline_rows(lb: Leaderboard) -> list[list[str]]:
@@ -139,8 +138,8 @@ def headline_rows(lb: Leaderboard) -> list[list[str]]:
         second = ranked[1] if len(ranked) > 1 else None
         protocol = c.key.protocol_label + " · " + c.key.label_map
         rows.append([
-            c.key.corpus + (" [synthetic]" if c.synthetic else ""), protocol, c.key.transcript,
-            "0.0" if c.wer is None and c.key.transcript == "gold" else pct(c.wer),
+            c.key.corpus + (" [synthetic]" if c.synthetic else ""), protocol, c.key.transcript.key,
+            "0.0" if c.wer is None and c.key.transcript.is_gold else pct(c.wer),
             model_label(best) + (f" (tied with {len(top) - 1})" if len(top) > 1 else ""), pct(best.ua),
             "" if second is None else model_label(second), "" if second is None else pct(second.ua),
             "" if second is None else f"{100 * (best.ua - second.ua):.1f}",
@@ -379,8 +378,8 @@ def leaderboard_csv(lb: Leaderboard) -> str:
     for c in lb.cells:
         for m in c.models:
             rows.append({
-                "corpus": c.key.corpus, "protocol": c.key.protocol, "label_map": c.key.label_map,
-                "transcript": c.key.transcript, "wer_pct": _pct(c.wer), "model": m.model, "wa_pct": _pct(m.wa),
+                "corpus": c.key.corpus, "protocol": c.key.protocol_name, "label_map": c.key.label_map,
+                "transcript": c.key.transcript.key, "wer_pct": _pct(c.wer), "model": m.model, "wa_pct": _pct(m.wa),
                 "ua_pct": _pct(m.ua), "macro_f1_pct": _pct(m.macro_f1), "wa_std_pct": _pct(m.wa_std),
                 "ua_std_pct": _pct(m.ua_std), "ua_ci_low_pct": _pct(m.ua_ci[0] if m.ua_ci else None),
                 "ua_ci_high_pct": _pct(m.ua_ci[1] if m.ua_ci else None),
@@ -406,7 +405,7 @@ def significance_csv(lb: Leaderboard) -> str:
         for r in c.comparisons:
             k = r.comparison
             rows.append({
-                "corpus": c.key.corpus, "protocol": c.key.protocol, "transcript": c.key.transcript,
+                "corpus": c.key.corpus, "protocol": c.key.protocol_name, "transcript": c.key.transcript.key,
                 "model_a": r.model_a, "model_b": r.model_b, "metric": k.metric, "test": k.test,
                 "diff_pts": _pct(k.diff), "ci_low_pts": _pct(k.ci[0]), "ci_high_pts": _pct(k.ci[1]),
                 "p_value": _p(k.p_value), "p_adjusted": _p(r.p_adjusted),

@@ -145,9 +145,9 @@ def build_validity(runs: list[Run], *, n_resamples: int = DEFAULT_RESAMPLES, see
     for r in runs:
         info = r.record.run
         diag = r.record.diagnostics or {}
-        if "by_cue_type" not in diag or info.ablation is not None or info.train_corpus != info.corpus:
+        if "by_cue_type" not in diag or info.ablation is not None or info.cross_corpus:
             continue
-        if info.transcript != "gold" and not info.transcript_independent:
+        if not info.transcript.is_gold and not info.transcript_independent:
             continue
         groups[(info.corpus, info.protocol, info.label_map)].append(r)
     return [_panel(key, rs, n_resamples, seed) for key, rs in sorted(groups.items())]

@@ -23,6 +23,7 @@ from dataset_adapters.audio import MIN_SECONDS, SAMPLE_RATE
 from dataset_adapters.base import get_adapter
 from dataset_adapters.types import CorpusError
 from lemer.core.contract import Example, FitEnv
+from lemer.core.spec import GOLD
 from tests.support.corpora import make_crema, make_msp, write_wav
 from tests.support.runs import suite_toml
 
@@ -140,7 +141,7 @@ def test_text_features_refuse_missing_gold_text_before_any_encoder_loads(tmp_pat
     root = make_msp(tmp_path, transcripts=False)
     data = RunData(DataConfig(roots={"msp-podcast": describe_root("msp-podcast", root)}, progress=False))
     with pytest.raises(ValueError, match=r"msp-podcast has no gold transcript for 9 of 9 utterances"):
-        data.text_features("msp-podcast", "msp-8", "gold", 0)
+        data.text_features("msp-podcast", "msp-8", GOLD, 0)
     assert data._store is None  # refused before any encoder was loaded
 
 

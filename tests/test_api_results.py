@@ -49,7 +49,7 @@ def test_pooled_metrics_from_the_frames_match_the_leaderboard(runs: Path) -> Non
     df = load_results(runs)
     preds = load_predictions(runs)
     board = compute_leaderboard(load_runs(runs), n_resamples=50)
-    expected = {(m.model, c.key.corpus, c.key.protocol, c.key.label_map, c.key.train_corpus, c.key.transcript):
+    expected = {(m.model, c.key.corpus, c.key.protocol, c.key.label_map, c.key.train_corpus, c.key.transcript.key):
                 (m.wa, m.ua) for c in board.cells for m in c.models}
     assert len(expected) == 4  # 2 models x 2 transcripts; the ablation run is not a cell member
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.suite import SUITES, load_suite
-from benchmarks.transcripts import ASR_ENGINES, Condition, TranscriptSource, examples
+from benchmarks.transcripts import ASR_ENGINES, TranscriptSource, examples, parse_condition
 from dataset_adapters.base import (
     CORPORA,
     CorpusAdapter,
@@ -59,8 +59,8 @@ def test_label_maps_do_not_cross_corpora() -> None:
 
 @pytest.mark.parametrize("key", [k for k in examples() if "<" not in k] + ["noise:wer=0.2", "noise:wer=0.2,seed=3"])
 def test_every_transcript_condition_parses_to_its_canonical_key(key: str) -> None:
-    cond = Condition.parse(key)
-    assert cond.key == key and Condition.parse(cond.key) == cond
+    cond = parse_condition(key)
+    assert cond.key == key and parse_condition(cond.key) == cond
 
 
 @pytest.mark.parametrize("engine", ASR_ENGINES.names())
@@ -78,7 +78,7 @@ def test_every_asr_engine_is_a_transcript_source(engine: str) -> None:
 ])
 def test_condition_typos_fail_with_a_hint(bad: str, hint: str) -> None:
     with pytest.raises(UnknownName) as e:
-        Condition.parse(bad)
+        parse_condition(bad)
     assert hint in str(e.value)
 
 

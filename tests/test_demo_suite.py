@@ -4,7 +4,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from benchmarks.corpora import CorpusRoot
-from benchmarks.suite import expand, load_suite
+from benchmarks.run.grid import expand
+from benchmarks.suite import load_suite
+from lemer.core.spec import EncoderRef
+
+ENCODERS = {"text": EncoderRef("text", "t"), "speech": EncoderRef("speech", "s")}
 
 FOLDS = {"iemocap": [f"test=Session{k}" for k in range(1, 6)], "msp-podcast": ["test=Test1", "test=Test2"],
          "crema-d": [f"test=actors-{k}" for k in range(1, 6)]}
@@ -14,11 +18,11 @@ def test_demo_suite_expands_to_every_fold_of_every_corpus() -> None:
     suite = load_suite("demo")
     assert all(c.max_folds == 0 for c in suite.corpora)
     roots = {n: CorpusRoot(n, f"/nonexistent/{n}", f"synthetic-{n}", True) for n in FOLDS}
-    grid = expand(suite, roots, lambda corpus, label_map, protocol: FOLDS[corpus], encoder_names=("t", "s"))
+    grid = expand(suite, roots, lambda corpus, label_map, protocol: FOLDS[corpus], encoders=ENCODERS)
     folds: dict[tuple[str, str, str, int], set[str]] = defaultdict(set)
     for s in grid:
         if not s.cross_corpus:
-            folds[(s.corpus, s.model, s.transcript, s.seed)].add(s.fold)
+            folds[(s.adapter, s.model, s.transcript.key, s.seed)].add(s.fold)
     assert {c for c, *_ in folds} == set(FOLDS)
     for (corpus, model, transcript, seed), got in folds.items():
         assert got == set(FOLDS[corpus]), (corpus, model, transcript, seed)
@@ -31,5 +35,5 @@ def test_demo_suite_expands_to_every_fold_of_every_corpus() -> None:
 def test_the_oracle_is_skipped_on_real_corpora() -> None:
     suite = load_suite("demo")
     roots = {n: CorpusRoot(n, f"/nonexistent/{n}", n, False) for n in FOLDS}
-    grid = expand(suite, roots, lambda corpus, label_map, protocol: FOLDS[corpus], encoder_names=("t", "s"))
+    grid = expand(suite, roots, lambda corpus, label_map, protocol: FOLDS[corpus], encoders=ENCODERS)
     assert grid and not any(s.model == "oracle-cue-pool" for s in grid)

@@ -16,6 +16,7 @@ from leaderboard.cells import ALPHA, ModelResult, assign_ranks
 from leaderboard.power import bootstrap_se, mdd, mdd_from_bootstrap, z_sum
 from leaderboard.significance import bootstrap_counts, resampled_metric
 from leaderboard.tables import headline_rows, headline_text
+from lemer.core.spec import TranscriptCondition
 from tests.support.leaderboard import fold_data, make_demo_like_runs_dir, write_run
 
 
@@ -195,7 +196,7 @@ def test_robustness_plot_legend_outside_and_unique_styles(built: tuple[Path, Pat
     assert len(set(styles.values())) == len(styles)
     many = plots.model_styles([f"m{i:03d}" for i in range(60)])
     assert len(set(many.values())) == 60 and len({c for c, _ in list(many.values())[:20]}) == 20
-    group = next(g for g in lb.groups if g.key[0] == "synthetic-iemocap" and g.key[1] == "loso")
+    group = next(g for g in lb.groups if g.key[0] == "synthetic-iemocap" and g.key[2] == "loso")
     plots.robustness_plot(group, styles)
     fig = figures[-1]
     ax = fig.axes[0]
@@ -208,7 +209,7 @@ def test_robustness_plot_legend_outside_and_unique_styles(built: tuple[Path, Pat
     msp = next(g for g in lb.groups if g.key[0] == "synthetic-msp-podcast")
     plots.robustness_plot(msp, styles)
     assert figures[-1].axes[0].get_title().startswith("Robustness to simulated transcript noise")  # no ASR there
-    assert plots.robustness_title(["gold", "asr:whisper-tiny.en"]) == "Robustness to ASR errors"
+    assert plots.robustness_title([TranscriptCondition.parse(k) for k in ("gold", "asr:whisper-tiny.en")]) == "Robustness to ASR errors"
 
 
 def test_cross_corpus_heatmap_has_diagonal_and_colour_bar(tmp_path: Path, figures: list[Any]) -> None:

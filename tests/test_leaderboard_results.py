@@ -22,7 +22,7 @@ def _one_run(root: Path, **kw) -> Path:  # type: ignore[no-untyped-def]
 def test_reads_a_valid_run(tmp_path: Path) -> None:
     d = _one_run(tmp_path)
     run = read_result(d / RESULT_FILE)
-    assert run.run["model"] == "m" and len(run.uids) == 12 and run.labels == ("neu", "hap", "ang", "sad")
+    assert run.spec.model == "m" and len(run.uids) == 12 and run.labels == ("neu", "hap", "ang", "sad")
 
 
 def test_wrong_schema_version_names_the_file(tmp_path: Path) -> None:

@@ -10,10 +10,14 @@ import pytest
 
 from benchmarks.cli import main
 from benchmarks.corpora import CorpusRoot
-from benchmarks.suite import expand, load_suite
+from benchmarks.run.grid import expand
+from benchmarks.suite import load_suite
 from dataset_adapters.synth import generate
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE
+from lemer.core.spec import EncoderRef
 from tests.support.runs import write_suite
+
+ENCODERS = {"text": EncoderRef("text", "t"), "speech": EncoderRef("speech", "s")}
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -55,7 +59,9 @@ def test_lemer_runs_end_to_end_on_cached_features(tmp_path: Path, capsys: pytest
     results = {json.loads(p.read_text())["run"]["ablation"] is None: json.loads(p.read_text()) for p in out.rglob(RESULT_FILE)}
     full, speech = results[True], results[False]
     assert full["run"]["model"] == "lemer" and full["run"]["model_config"]["context_window"] == 2
-    assert full["run"]["text_encoder"] and full["run"]["speech_encoder"]
+    assert {e["role"] for e in full["run"]["encoders"]} == {"text", "speech"}
+    assert all(e["spec"] and e["weights"] for e in full["run"]["encoders"])  # Whisper and MiniLM: hashed weights
+    assert [e["role"] for e in speech["run"]["encoders"]] == ["speech"]  # speech-only LE-MER reads no text features
     assert speech["run"]["ablation"] == {"param": "modalities", "value": "speech"}
     assert speech["run"]["transcript_independent"] is True and speech["run"]["transcript"] == "gold"
     assert full["n_test"] == speech["n_test"] > 0 and full["n_train"] > full["n_test"]
@@ -73,12 +79,12 @@ def test_lemer_runs_end_to_end_on_cached_features(tmp_path: Path, capsys: pytest
 def test_bundled_ablation_suite_expands_to_the_documented_grid() -> None:
     suite = load_suite("ablations")
     roots = {"iemocap": CorpusRoot("iemocap", "/unused", "synthetic-iemocap", True)}
-    grid = expand(suite, roots, lambda c, lm, p: [f"test=Session{i}" for i in range(1, 6)], encoder_names=("t", "s"))
+    grid = expand(suite, roots, lambda c, lm, p: [f"test=Session{i}" for i in range(1, 6)], encoders=ENCODERS)
     assert len(grid) == 34 * 5 * 3
     assert {r.seed for r in grid} == {0, 1, 2} and len({r.fold for r in grid}) == 5
-    sweeps = {(r.model, r.ablation["param"], r.ablation["value"]) for r in grid if r.ablation}
+    sweeps = {(r.model, r.ablation.param, r.ablation.value) for r in grid if r.ablation}
     assert ("lemer-no-labels", "modalities", "speech") in sweeps and ("lemer", "k_frames", 50) in sweeps
-    assert {r.text_context for r in grid if r.ablation and r.ablation["param"] == "context_window"} == {0, 2, 5, 10}
+    assert {r.text_context for r in grid if r.ablation and r.ablation.param == "context_window"} == {0, 2, 5, 10}
     assert ("lemer", "fusion_attention", "ar") in sweeps and ("lemer", "fusion_attention", "al") in sweeps
     assert ("lemer-no-labels", "modalities", "text") in sweeps and ("lemer", "label_init", "random") in sweeps
     # the baselines read as much dialogue context as LE-MER: 10 by default, and text-only at each swept context
@@ -86,5 +92,5 @@ def test_bundled_ablation_suite_expands_to_the_documented_grid() -> None:
     assert lemer_context == {10}
     assert {r.text_context for r in grid if r.model in ("text-only", "cross-attention") and not r.ablation} == {10}
     assert {r.text_context for r in grid if r.model == "text-only" and r.ablation} == {0, 2, 5, 10}
-    speech_only = [r for r in grid if r.ablation and r.ablation["value"] == "speech"]
+    speech_only = [r for r in grid if r.ablation and r.ablation.value == "speech"]
     assert speech_only and all(r.transcript_independent and not r.text_features for r in speech_only)

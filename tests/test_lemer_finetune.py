@@ -204,7 +204,7 @@ label_map = "iemocap-4"
     assert record["runtime"]["device"] == ("cuda:0" if torch.cuda.is_available() else "cpu")
     assert record["runtime"]["precision"] in ("fp32", "bf16")
     assert record["run"]["model_config"]["finetune"] is True
-    assert record["run"]["text_encoder"] is None  # no cached features: the encoders are in the model config
+    assert record["run"]["encoders"] == []  # no cached features: the encoders are in the model config
 
 
 def test_device_flag_is_checked_before_the_grid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from benchmarks.run.grid import RunOptions, run_suite  # noqa: E402
+from benchmarks.run.runner import RunOptions, run_suite  # noqa: E402
 from benchmarks.suite import load_suite  # noqa: E402
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE  # noqa: E402
 from lemer.core.contract import Example, FitEnv, Model, ModelInfo, Prediction, Requirements  # noqa: E402

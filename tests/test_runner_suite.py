@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.corpora import CorpusRoot
-from benchmarks.suite import SuiteError, expand, list_suites, load_suite
+from benchmarks.run.grid import expand
+from benchmarks.suite import SuiteError, list_suites, load_suite
+from lemer.core.spec import RunSpec
 from tests.support.runs import write_suite
 
 pytestmark = pytest.mark.usefixtures("test_models")
@@ -40,7 +42,7 @@ def test_demo_suite_is_synthetic_and_writes_leaderboard() -> None:
     assert s.leaderboard
     assert s.needed_corpora() == {"iemocap": True, "msp-podcast": True, "crema-d": True}
     assert s.cross_corpus is not None and s.cross_corpus.label_map == "shared-4"
-    assert set(s.corpora[0].transcripts) == {"gold", "asr:whisper-tiny.en", "noise:wer=0.3"}
+    assert {c.key for c in s.corpora[0].transcripts} == {"gold", "asr:whisper-tiny.en", "noise:wer=0.3"}
 
 
 def test_paper_suite_uses_paper_encoders_on_real_iemocap() -> None:
@@ -109,32 +111,33 @@ seeds = [3]
 
 def test_grid_expansion_counts_dedup_overrides(tmp_path: Path) -> None:
     runs = expand(load_suite(str(_suite(tmp_path, GRID))), ROOTS, fold_names)
-    within_iem = [r for r in runs if r.corpus == "iemocap" and r.protocol == "loso" and not r.ablation]
+    within_iem = [r for r in runs if r.adapter == "iemocap" and r.kind == "within" and not r.ablation]
     # text model: 3 transcripts x 2 seeds x 3 folds; majority (no text): once per seed x fold
     assert len([r for r in within_iem if r.model == "test-keyword-text"]) == 18
     maj = [r for r in within_iem if r.model == "majority"]
-    assert len(maj) == 6 and all(r.transcript == "gold" and r.transcript_independent for r in maj)
-    crema = [r for r in runs if r.corpus == "crema-d" and r.protocol != "cross-corpus"]
+    assert len(maj) == 6 and all(r.transcript.is_gold and r.transcript_independent for r in maj)
+    crema = [r for r in runs if r.adapter == "crema-d" and not r.cross_corpus]
     assert len(crema) == 2 * 1 * 2 and {r.fold for r in crema} == {"test=fold1", "test=fold2"}  # max_folds
     abl = [r for r in runs if r.ablation]
-    assert len(abl) == 2 * 3 and {r.ablation["value"] for r in abl} == {0.0, 0.02}
-    assert all(r.model_config["seconds"] == r.ablation["value"] for r in abl)
-    cross = [r for r in runs if r.protocol == "cross-corpus"]
+    assert len(abl) == 2 * 3 and {r.ablation.value for r in abl} == {0.0, 0.02}
+    assert all(r.model_config["seconds"] == r.ablation.value for r in abl)
+    cross = [r for r in runs if r.cross_corpus]
     assert len(cross) == 2 * 2  # (A->B, B->A) x 2 models x 1 transcript x 1 seed
-    c = next(r for r in cross if r.train_corpus == "iemocap")
-    assert c.run_dict()["corpus"] == "synthetic-crema-d" and c.run_dict()["train_corpus"] == "synthetic-iemocap"
-    assert c.fold == "train=synthetic-iemocap" and c.label_map == "shared-4" and c.train_protocol == "loso"
+    c = next(r for r in cross if r.train_adapter == "iemocap")
+    assert c.to_json()["corpus"] == "synthetic-crema-d" and c.to_json()["train_corpus"] == "synthetic-iemocap"
+    assert c.fold == "train=synthetic-iemocap" and c.label_map == "shared-4" and c.protocol == "loso"
+    assert c.relpath().parts[2] == "cross-corpus"
     # every run has its own directory and its own id
     assert len({r.relpath() for r in runs}) == len(runs) == len({r.run_id for r in runs})
 
 
 def test_paths_follow_the_schema_convention(tmp_path: Path) -> None:
     runs = expand(load_suite(str(_suite(tmp_path, GRID))), ROOTS, fold_names)
-    r = next(r for r in runs if r.model == "test-keyword-text" and r.transcript == "noise:wer=0.1")
+    r = next(r for r in runs if r.model == "test-keyword-text" and r.transcript.key == "noise:wer=0.1")
     assert r.relpath() == Path("g/synthetic-iemocap/loso/iemocap-4/noise-wer=0.1/test-keyword-text/seed=0/test=Session1")
     a = next(r for r in runs if r.ablation)
     assert a.relpath().parts[5] == "test-slow+seconds=0.0"
-    assert set(r.run_dict()) == set(__import__("leaderboard.schema", fromlist=["RUN_KEYS"]).RUN_KEYS)
+    assert RunSpec.from_json(r.to_json(), r.model_target) == r  # the result's run record is the serialised spec
 
 
 def test_only_models_filters_and_refuses_models_outside_the_suite(tmp_path: Path) -> None:
@@ -148,9 +151,9 @@ def test_only_models_filters_and_refuses_models_outside_the_suite(tmp_path: Path
 def test_transcript_models_restrict_who_runs_under_a_condition(tmp_path: Path) -> None:
     body = GRID.replace('[model_config.test-slow]', '[transcript_models]\n"noise:wer=0.3" = ["majority"]\n\n[model_config.test-slow]')
     runs = expand(load_suite(str(_suite(tmp_path, body))), ROOTS, fold_names)
-    kw = [r for r in runs if r.model == "test-keyword-text" and r.corpus == "iemocap" and r.protocol == "loso"]
-    assert {r.transcript for r in kw} == {"gold", "noise:wer=0.1"} and len(kw) == 12
-    assert len([r for r in runs if r.model == "majority" and r.protocol == "loso"]) == 6  # text-independent: unaffected
+    kw = [r for r in runs if r.model == "test-keyword-text" and r.adapter == "iemocap" and r.kind == "within"]
+    assert {r.transcript.key for r in kw} == {"gold", "noise:wer=0.1"} and len(kw) == 12
+    assert len([r for r in runs if r.model == "majority" and r.kind == "within" and r.adapter == "iemocap"]) == 6
 
 
 def test_run_id_changes_with_config(tmp_path: Path) -> None:

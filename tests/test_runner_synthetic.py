@@ -65,7 +65,7 @@ def test_synthetic_corpora_are_generated_and_labelled_honestly(tmp_path: Path, c
         else:
             assert res["wer"] is None
 
-    cross = [r for r in results.values() if r["run"]["protocol"] == "cross-corpus"]
+    cross = [r for r in results.values() if r["run"]["kind"] == "cross"]
     assert len(cross) == 4
     shared = {n: get_adapter(n).load(tmp_path / "data" / "synthetic" / n, label_map="shared-4").utterances
               for n in ("iemocap", "crema-d")}

@@ -23,12 +23,13 @@ from dataset_adapters.base import CORPORA, get_adapter
 from dataset_adapters.load import load_report
 from dataset_adapters.types import CorpusError, LoadReport, Problem
 from lemer.core.atomic import write_text_atomic
+from lemer.core.errors import OutputError
 
 EXIT_BAD_INPUT = 2
 EXIT_WRITE_FAILED = 1
 
 
-class OutputWriteFailed(Exception):
+class OutputWriteFailed(OutputError):
     """The file system refused an output write (full, read-only, no permission); nothing was replaced."""
 
 

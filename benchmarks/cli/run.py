@@ -8,7 +8,6 @@ listed once, before any run), or another runner holding the same `--out` (see `r
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -17,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.corpora import MissingCorpus, parse_corpus_args
-from benchmarks.run.grid import RunOptions, Summary, run_suite
+from benchmarks.models import MODELS
 from benchmarks.run.lock import OutLocked, out_lock
+from benchmarks.run.runner import RunOptions, Summary, run_suite
 from benchmarks.suite import SuiteError, list_suites, load_suite, suite_path
 
 DEMO_SUITE = "demo"
@@ -69,13 +69,8 @@ def _common(p: argparse.ArgumentParser, jobs_default: int = 1) -> None:
 
 def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[int, Summary | None, Any]:
     try:
-        suite = load_suite(suite_name)
-        overrides = {k: v for k, v in (("text_encoder", extra.get("text_encoder")),
-                                       ("speech_encoder", extra.get("speech_encoder"))) if v}
-        if overrides:
-            suite = dataclasses.replace(suite, **overrides)
-        from benchmarks.models import MODELS
-
+        encoders = {role: extra[f"{role}_encoder"] for role in ("text", "speech") if extra.get(f"{role}_encoder")}
+        suite = load_suite(suite_name, overrides={"encoders": encoders} if encoders else None)  # same checks as the file's
         models = None
         if extra.get("models"):
             models = [m.strip() for m in extra["models"].split(",") if m.strip()]

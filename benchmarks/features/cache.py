@@ -30,6 +30,7 @@ import numpy as np
 from benchmarks.features.shards import DTYPES as _DTYPES
 from benchmarks.features.shards import Location, ShardReader, ShardWriter, checksum, describe_array
 from lemer.core.atomic import write_bytes_atomic
+from lemer.core.errors import LemerError
 
 FORMAT_VERSION = "2"  # 1 = one safetensors file per entry (still read), 2 = shards
 MAX_HEADER = 1 << 20
@@ -262,7 +263,7 @@ class _Corrupt(Exception):
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
 
 
-class EncoderUnavailable(RuntimeError):
+class EncoderUnavailable(LemerError, RuntimeError):
     """The named encoder cannot be reached (not a local path, not in the HF cache, no network)."""
 
 

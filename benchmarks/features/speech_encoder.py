@@ -234,6 +234,12 @@ def weight_sources(spec: str) -> list[str]:
     return [parse_spec(base)[0]]
 
 
+def check_speech_spec(spec: str) -> str:
+    """`spec` when its grammar is valid (ValueError naming what is wrong otherwise); loads and resolves nothing."""
+    weight_sources(spec)
+    return spec
+
+
 def ct2_device(device: str) -> tuple[str, int]:
     """CTranslate2's (device, index) for a device spec: `auto` takes a GPU when CTranslate2 sees one.
 

@@ -8,6 +8,7 @@ float16 range are stored as float32 instead of overflowing.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import sys
@@ -19,6 +20,7 @@ import numpy as np
 from benchmarks.features.cache import FeatureCache, key_of, raise_open_file_limit
 from dataset_adapters.audio import SAMPLE_RATE, audio_hash, read_audio
 from dataset_adapters.types import Utterance
+from lemer.core.spec import EncoderRef
 
 T = TypeVar("T")
 STORE_DTYPES = ("float16", "float32")
@@ -37,6 +39,10 @@ def _progress(items: Iterable[T], total: int, desc: str, enabled: bool) -> Itera
 _ENCODER_FACTORIES = {"text": ("benchmarks.features.text_encoder", "TextEncoder"),
                       "speech": ("benchmarks.features.speech_encoder", "get_speech_encoder")}
 _DECODE_WINDOW = 256  # clips decoded at once; batches only group equal lengths, so windows change no feature
+
+
+def _combined(hashes: Sequence[str]) -> str:
+    return hashlib.sha256("+".join(hashes).encode()).hexdigest()
 
 
 def _header_samples(path: str) -> int:
@@ -77,6 +83,23 @@ class FeatureStore:
             from benchmarks.features.speech_encoder import DEFAULT_SPEECH_ENCODER, DEFAULT_SPEECH_SPEC
 
             self.speech_encoder_name = DEFAULT_SPEECH_SPEC if speech_encoder == DEFAULT_SPEECH_ENCODER else speech_encoder
+
+    def encoder_ref(self, role: str) -> EncoderRef:
+        """This store's `role` ("text" or "speech") encoder as a run records it: canonical spec and the sha256 of its
+        weights (None for encoders without weights). Resolves folders and hashes weight files (memoised on disk),
+        loads no model; EncoderUnavailable when a folder cannot be found (`unreachable` lists them all)."""
+        from benchmarks.features.cache import resolve_model_dir, weights_hash
+        from benchmarks.features.speech_encoder import weight_sources
+        from benchmarks.features.text_encoder import DEFAULT_TEXT_ENCODER, default_text_model_dir
+
+        if role == "text" and self._text_spec is not None:
+            target = default_text_model_dir() if self._text_spec == DEFAULT_TEXT_ENCODER else self._text_spec
+            return EncoderRef("text", str(self.text_encoder_name), weights_hash(resolve_model_dir(target, "text")))
+        if role == "speech" and self._speech_spec is not None:
+            hashes = [weights_hash(resolve_model_dir(s, "speech")) for s in weight_sources(self._speech_spec)]
+            weights = None if not hashes else hashes[0] if len(hashes) == 1 else _combined(hashes)
+            return EncoderRef("speech", str(self.speech_encoder_name), weights)
+        raise RuntimeError(f"this FeatureStore has no {role} encoder")
 
     def unreachable(self, text: bool, speech: bool) -> list[str]:
         """One line per needed encoder whose files cannot be found, without loading any model.

@@ -212,7 +212,7 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
     suite_file.write_text(
         'name = "scale"\nseeds = [0]\nmodels = ["majority", "lemer"]\ntranscripts = ["gold"]\nmax_folds = 1\n'
         '\n[[corpora]]\nname = "iemocap"\nprotocol = "loso"\nlabel_map = "iemocap-4"\n' + lemer_cfg)
-    from benchmarks.run.grid import RunOptions, run_suite
+    from benchmarks.run.runner import RunOptions, run_suite
     from benchmarks.suite import load_suite
 
     with phase(table, "runs: one loso fold, lemer + majority (features cached)") as row:

@@ -26,7 +26,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, test_models: None) -> Path:
 
 
 def _grid(benchmark, corpus: Path, tmp_path: Path, **opts) -> None:  # noqa: ANN001
-    from benchmarks.run.grid import RunOptions, run_suite
+    from benchmarks.run.runner import RunOptions, run_suite
     from benchmarks.suite import load_suite
 
     (tmp_path / "s.toml").write_text(SUITE)

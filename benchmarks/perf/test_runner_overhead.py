@@ -43,7 +43,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_runner_overhead(benchmark, corpus: Path, tmp_path: Path) -> None:  # noqa: ANN001
-    from benchmarks.run.grid import RunOptions, run_suite
+    from benchmarks.run.runner import RunOptions, run_suite
     from benchmarks.suite import load_suite
 
     suite_file = tmp_path / "perf-overhead.toml"

@@ -25,7 +25,6 @@ from benchmarks.run.cues import attention_cues, by_cue_type, cue_spans, merge_di
 from benchmarks.run.examples import build_examples
 from benchmarks.run.inputs import RunData
 from benchmarks.runtime import configure_run
-from benchmarks.suite import RunSpec
 from dataset_adapters.audio import read_audio
 from dataset_adapters.base import get_label_map
 from leaderboard.metrics import score_labels
@@ -36,12 +35,12 @@ from leaderboard.schema import (
     RESULT_FILE,
     Metrics,
     ResultError,
-    RunInfo,
     RunResult,
     Timings,
 )
 from lemer.core.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
 from lemer.core.contract import FitEnv, Prediction
+from lemer.core.spec import RunSpec
 
 ERROR_FILE = "error.txt"
 
@@ -93,18 +92,18 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
 
     transcripts = None
     if not spec.transcript_independent:
-        transcripts = dict(data.transcripts(spec.train_corpus, spec.label_map, spec.transcript))
+        transcripts = dict(data.transcripts(spec.train_adapter, spec.label_map, spec.transcript))
         if spec.cross_corpus:
-            transcripts.update(data.transcripts(spec.corpus, spec.label_map, spec.transcript))
+            transcripts.update(data.transcripts(spec.adapter, spec.label_map, spec.transcript))
     text_feats = speech_feats = None
     if spec.text_features:
-        text_feats = dict(data.text_features(spec.train_corpus, spec.label_map, spec.transcript, spec.text_context))
+        text_feats = dict(data.text_features(spec.train_adapter, spec.label_map, spec.transcript, spec.text_context))
         if spec.cross_corpus:
-            text_feats.update(data.text_features(spec.corpus, spec.label_map, spec.transcript, spec.text_context))
+            text_feats.update(data.text_features(spec.adapter, spec.label_map, spec.transcript, spec.text_context))
     if spec.speech_features:
-        speech_feats = dict(data.speech_features(spec.train_corpus, spec.label_map))
+        speech_feats = dict(data.speech_features(spec.train_adapter, spec.label_map))
         if spec.cross_corpus:
-            speech_feats.update(data.speech_features(spec.corpus, spec.label_map))
+            speech_feats.update(data.speech_features(spec.adapter, spec.label_map))
 
     def examples(utts: list, labels: bool) -> list:
         return build_examples(utts, with_labels=labels, transcripts=transcripts, context_window=spec.text_context,
@@ -120,7 +119,7 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     clip_cache.use_disk(cache_root(data.config.cache_dir) / "clip-features")  # LR baselines' per-clip vectors
     log_lines: list[str] = []
     env = FitEnv(classes=tuple(classes), seed=spec.seed,
-                 embed_words=data.embed_words if spec.text_encoder else None, log=log_lines.append,
+                 embed_words=data.embed_words if spec.text_features else None, log=log_lines.append,
                  load_audio=read_audio, device=runtime["device"], precision=runtime["precision"], cue_spans=spans)
     t_fit = time.perf_counter()
     model.fit(train, valid, env)
@@ -138,7 +137,7 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
 
     pred_bytes = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
     # ---- cue ground truth (synthetic corpora only): read after predicting, from the test corpus's sidecar
-    test_cues = data.cues(spec.corpus)
+    test_cues = data.cues(spec.adapter)
     harness_diag = None
     if test_cues is not None:
         harness_diag = {"modalities": list(model.modalities),
@@ -148,7 +147,7 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     history = _history(model)
     result = RunResult(
         run_id=spec.run_id,
-        run=RunInfo(**spec.run_dict()),
+        run=spec,
         labels=tuple(classes),
         metrics=Metrics(wa=scores.wa, ua=scores.ua, macro_f1=scores.macro_f1, n=scores.n),
         wer=None if transcripts is None else data.wer(spec.transcript, split.test, transcripts),
@@ -182,7 +181,7 @@ def model_diagnostics(model: Any, labelled_test: Callable[[], Sequence[Any]],
 def _oracle_spans(spec: RunSpec, data: RunData, split: Any) -> dict[str, Any]:
     """Cue spans of every train/valid/test utterance, for a model that declared it reads ground truth."""
     spans: dict[str, Any] = {}
-    for name, utts in ((spec.train_corpus, split.train + split.valid), (spec.corpus, split.test)):
+    for name, utts in ((spec.train_adapter, split.train + split.valid), (spec.adapter, split.test)):
         cues = data.cues(name)
         if cues is None:
             raise ValueError(f"model {spec.model!r} is a validation oracle that reads cue ground truth, but "
@@ -233,7 +232,7 @@ def execute_recorded(spec: RunSpec, data: RunData, out: Path, threads: int | Non
         if isinstance(e, OSError) and e.errno in _WRITE_ERRNOS:
             reason = f"{OUTPUT_UNWRITABLE} ({e.strerror}: {e.filename or run_dir})"
         try:
-            write_text_atomic(run_dir / ERROR_FILE, f"run_id: {spec.run_id}\nrun: {json.dumps(spec.run_dict(), default=str)}\n\n"
+            write_text_atomic(run_dir / ERROR_FILE, f"run_id: {spec.run_id}\nrun: {json.dumps(spec.to_json(), default=str)}\n\n"
                               + traceback.format_exc())
         except OSError as w:
             reason += f" [{ERROR_FILE} not written: {w.strerror or type(w).__name__}]"

@@ -24,7 +24,7 @@ from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.ray_executor import RayExecutor  # imports ray only when one is made
 from benchmarks.run.work import Counted, Outcome, counted
 from benchmarks.runtime import one_thread_env
-from benchmarks.suite import RunSpec
+from lemer.core.spec import RunSpec
 
 EXECUTORS = ("local", "ray")
 

@@ -1,154 +1,122 @@
-"""Run a suite's grid: resolve corpora, expand, skip what is done, prepare shared data, execute.
+"""A suite's grid: every run it names, as typed `RunSpec`s in a stable order.
 
-Shared data (transcripts, encoder features) for the pending runs is prepared once before any run
-starts; where runs then execute is the executor's business (`benchmarks.run.executors`: this
-machine's process pool by default, or a Ray cluster). A failed run is recorded beside its
-directory and counted; it never stops the grid. The summary is what the CLI prints as the last
-line of stdout.
+Rules: models that read no text run once per cell, under `gold` (their result holds under every transcript
+condition); an oracle that reads cue ground truth runs only on generated corpora; `[transcript_models]`
+limits which text-reading models run under a condition; ablation sweeps add one run per value; the
+cross-corpus block trains on each listed corpus and tests on every other one.
 """
 from __future__ import annotations
 
-import os
-import signal
-import sys
-import threading
-import time
-from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from tqdm import tqdm
+from benchmarks.corpora import CorpusRoot
+from benchmarks.models import ModelFacts, describe, model_names
+from benchmarks.suite.schema import CorpusEntry, Suite, SuiteError
+from dataset_adapters.base import corpus_info
+from lemer.core.spec import GOLD, Ablation, EncoderRef, RunSpec, TranscriptCondition
 
-from benchmarks.corpora import resolve_roots
-from benchmarks.run.execute import OUTPUT_UNWRITABLE, is_complete
-from benchmarks.run.executors import make_executor
-from benchmarks.run.inputs import DataConfig, RunData
-from benchmarks.run.preflight import check_device, check_pretrained
-from benchmarks.suite import RunSpec, Suite, expand
-
-
-@dataclass
-class RunOptions:
-    out: Path = Path("runs")
-    jobs: int = 1
-    force: bool = False
-    limit: int | None = None  # run only the first N runs of the grid (smoke tests)
-    models: list[str] | None = None  # restrict the grid to these models
-    corpus_roots: dict[str, str] = field(default_factory=dict)  # --corpus NAME=ROOT
-    cache_dir: str | None = None  # feature cache; None = the feature store's default
-    progress: bool = True
-    generate: bool = True  # generate missing synthetic corpora
-    # --- executor (benchmarks/run/executors.py) ---
-    executor: str = "local"  # "local" (process pool, needs no Ray) or "ray"
-    ray_address: str | None = None  # None: start a local Ray instance; else e.g. "auto" or "head:6379"
-    retries: int = 2  # Ray: times a task whose worker died is resubmitted (its errors are kept)
-    device: str = "cpu"  # auto | cpu | cuda[:N]; recorded per run, not part of its identity
+FoldNames = Callable[[str, str, str], Sequence[str]]  # (corpus, label_map, protocol) -> fold names
+Describe = Callable[[str, dict[str, Any]], ModelFacts]
+# role -> the suite's encoder of that role; or a callable given the roles the grid needs (so all are checked at once)
+EncoderRefs = Mapping[str, EncoderRef] | Callable[[Collection[str]], Mapping[str, EncoderRef]]
 
 
-@dataclass
-class Summary:
-    runs_total: int = 0
-    runs_done: int = 0
-    runs_skipped: int = 0
-    runs_failed: int = 0
-    features_computed: int = 0
-    features_reused: int = 0
-    seconds: float = 0.0
-    failures: list[str] = field(default_factory=list)  # "<run dir>: <reason>", not in the JSON line
+def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames, encoders: EncoderRefs | None = None,
+           describe_model: Describe = describe, only_models: Sequence[str] | None = None) -> list[RunSpec]:
+    """Every run of the suite, in a stable order.
 
-    def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("failures")
-        d["seconds"] = round(self.seconds, 2)
-        return d
+    `encoders` (role -> EncoderRef of the suite's text / speech encoder) may be a callable: it is then asked once,
+    for the roles some model of the grid reads (a grid of feature-free models never loads the feature store, a
+    speech-only grid never resolves the text encoder), so every unreachable encoder is named in one error.
+    `only_models` restricts the grid (the CLI's --models); each must occur in the suite.
+    """
+    def facts(model: str, extra: dict[str, Any] | None = None) -> ModelFacts:
+        return describe_model(model, {**suite.model_config.get(model, {}), **(extra or {})})
 
+    def picked(requested: Sequence[str]) -> list[str]:
+        return [m for m in model_names(requested) if only_models is None or m in only_models]
 
-def _log(msg: str) -> None:
-    tqdm.write(msg, file=sys.stderr)
+    everyone = [facts(m) for m in picked([*(m for c in suite.corpora for m in c.models),
+                                          *(suite.cross_corpus.models if suite.cross_corpus else ())])]
+    everyone += [facts(s.model, {s.param: v}) for s in suite.ablations if picked([s.model]) for v in s.values]
+    roles = sorted({r for f in everyone for r, used in (("text", f.text_features), ("speech", f.speech_features))
+                    if used})
+    refs: Mapping[str, EncoderRef] = {}
+    if roles:
+        if encoders is None:
+            raise ValueError(f"expand: models read {' and '.join(roles)} features but no encoders were given")
+        refs = encoders(roles) if callable(encoders) else encoders
 
+    runs: list[RunSpec] = []
+    seen: set[Path] = set()
 
-def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> tuple[list[RunSpec], RunData]:
-    """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
-    check_device(opts.device)
-    roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log,
-                          scale=suite.synthetic_scale)  # a missing real corpus is named first
-    check_pretrained(suite, opts.models)  # before any corpus is read, transcribed or encoded
-    data = RunData(DataConfig(roots=roots, cache_dir=opts.cache_dir,
-                              text_encoder=suite.text_encoder, speech_encoder=suite.speech_encoder,
-                              progress=opts.progress, device=opts.device))
-    grid = expand(suite, roots, data.fold_names, encoder_names=data.encoder_names, only_models=opts.models)
-    if opts.limit is not None:
-        grid = grid[: max(0, opts.limit)]
-    return grid, data
+    def add(f: ModelFacts, ablation: Ablation | None, corpus: str, train: str, kind: str, protocol: str,
+            label_map: str, fold: str, transcript: TranscriptCondition, seed: int) -> None:
+        if f.cue_spans and not (roots[corpus].synthetic and roots[train].synthetic):
+            return  # an oracle reading cue ground truth: only generated corpora have it (`models = ["*"]` on real data)
+        independent = not f.reads_text
+        roles = [r for r, used in (("text", f.text_features), ("speech", f.speech_features)) if used]
+        spec = RunSpec(
+            suite=suite.name, model=f.name, model_config=dict(f.config), ablation=ablation,
+            adapter=corpus, corpus=roots[corpus].display, train_adapter=train,
+            train_corpus=roots[train].display, synthetic=roots[corpus].synthetic or roots[train].synthetic,
+            kind=kind, protocol=protocol, label_map=label_map, fold=fold,  # type: ignore[arg-type]
+            transcript=GOLD if independent else transcript, transcript_independent=independent, seed=seed,
+            # decided by what this configuration consumes, not the class: speech-only LE-MER reads no text
+            encoders=tuple(sorted(refs[r] for r in roles)), text_context=f.text_context, model_target=f.target,
+        )
+        path = spec.relpath()
+        if path in seen:
+            return  # a transcript-independent model already ran under another condition of this cell
+        seen.add(path)
+        runs.append(spec)
 
+    def allowed(model: str, transcript: TranscriptCondition) -> bool:
+        only = suite.transcript_models.get(transcript)
+        return only is None or model in model_names(only)
 
-# ---------------------------------------------------------------- parent side
-class _SigtermAsInterrupt:
-    """Turn SIGTERM into KeyboardInterrupt so a terminated grid stops its workers and exits cleanly."""
+    def within(entry: CorpusEntry, model_facts: list[tuple[ModelFacts, Ablation | None]],
+               transcripts: Sequence[TranscriptCondition], seeds: Sequence[int]) -> None:
+        folds = list(fold_names(entry.name, entry.label_map, entry.protocol))
+        if entry.max_folds:
+            folds = folds[: entry.max_folds]
+        for transcript in transcripts:
+            for f, abl in model_facts:
+                if not allowed(f.name, transcript) and f.reads_text:
+                    continue
+                for seed in seeds:
+                    for fold in folds:
+                        add(f, abl, entry.name, entry.name, "within", entry.protocol, entry.label_map, fold,
+                            transcript, seed)
 
-    def __enter__(self) -> None:
-        self._old = None
-        self._pid = os.getpid()
-        if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGTERM, self._raise)
-
-    def _raise(self, signum: int, frame: Any) -> None:
-        if os.getpid() != self._pid:  # a forked helper (e.g. an ASR pool) inherited this: die as by default
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGTERM, self._old)
-
-
-def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> Summary:
-    t0 = time.perf_counter()
-    grid, data = plan(suite, opts, log)
-    summary = Summary(runs_total=len(grid))
-    pending = []
-    for spec in grid:
-        if not opts.force and is_complete(opts.out / spec.relpath(), spec, data.manifest_hash(spec)):
-            summary.runs_skipped += 1
-        else:
-            pending.append(spec)
-    data.preflight(pending)  # a missing encoder is one message now, not the same failure in every run
-    # no pending run: no executor (a Ray cluster is not even contacted)
-    executor = make_executor(opts.executor, opts.out, opts.jobs, address=opts.ray_address, retries=opts.retries,
-                             progress=opts.progress) if pending else None
-    with _SigtermAsInterrupt(), ExitStack() as stack:
-        try:
-            # preparation logs one stage line per item (hours of ASR must not sit under a 0/N bar)
-            t_comp, t_reuse = executor.prepare(data, pending, log) if executor else (0, 0)
-            # progress bar on a terminal only; the JSON summary line is printed either way
-            bar = stack.enter_context(tqdm(total=len(grid), initial=summary.runs_skipped, unit="run", desc=suite.name,
-                                           disable=not opts.progress or not sys.stderr.isatty(), file=sys.stderr,
-                                           dynamic_ncols=True))
-            c0, r0 = data.counters()
-            summary.features_computed, summary.features_reused = c0 + t_comp, r0 + t_reuse
-            outcomes = executor.outcomes(pending, data) if executor else iter(())
-            for spec, (err, computed, reused) in outcomes:
-                summary.features_computed += computed
-                summary.features_reused += reused
-                if err is None:
-                    summary.runs_done += 1
-                else:
-                    summary.runs_failed += 1
-                    summary.failures.append(f"{opts.out / spec.relpath()}: {err}")
-                    log(f"FAILED {spec.relpath()}: {err}")
-                bar.update(1)
-                if err is not None and err.startswith(OUTPUT_UNWRITABLE):  # every later run would fail after its fit
-                    outcomes.close()  # stops the queued runs (see the executors)
-                    left = summary.runs_total - summary.runs_skipped - summary.runs_done - summary.runs_failed
-                    if left:
-                        summary.runs_failed += left
-                        summary.failures.append(f"{opts.out}: {left} runs stopped or not started, {err}")
-                    break
-        finally:
-            if executor:
-                executor.close()  # stops the pool's queued runs too
-    summary.seconds = time.perf_counter() - t0
-    return summary
+    for entry in suite.corpora:
+        within(entry, [(facts(m), None) for m in picked(entry.models)], entry.transcripts, entry.seeds)
+    for sweep in suite.ablations:
+        for entry in suite.corpora:
+            if entry.name not in sweep.corpora or not picked([sweep.model]):
+                continue
+            mf = [(facts(sweep.model, {sweep.param: v}), Ablation(sweep.param, v)) for v in sweep.values]
+            within(entry, mf, sweep.transcripts or entry.transcripts, sweep.seeds or entry.seeds)
+    if suite.cross_corpus:
+        x = suite.cross_corpus
+        protocols = {c.name: c.protocol for c in suite.corpora}
+        for train in x.corpora:
+            for test in x.corpora:
+                if train == test:
+                    continue
+                for transcript in x.transcripts:
+                    for m in picked(x.models):
+                        if not allowed(m, transcript) and facts(m).reads_text:
+                            continue
+                        for seed in x.seeds:
+                            add(facts(m), None, test, train, "cross",
+                                protocols.get(train, corpus_info(train).default_protocol), x.label_map,
+                                f"train={roots[train].display}", transcript, seed)
+    if only_models is not None:
+        present = {r.model for r in runs}
+        absent = [m for m in only_models if m not in present]
+        if absent:
+            raise SuiteError(f"--models: {', '.join(absent)} not part of suite {suite.name!r} ({suite.path})")
+    return runs

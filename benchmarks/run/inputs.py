@@ -11,23 +11,27 @@ import hashlib
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 import numpy as np
 
 from benchmarks.corpora import CorpusCache, CorpusRoot, LoadedCorpus
+from benchmarks.features.store import FeatureStore
+from benchmarks.run.cues import load_cues
 from benchmarks.run.examples import context_texts
-from benchmarks.suite import RunSpec
+from benchmarks.transcripts import corpus_wer, source_for
 from dataset_adapters.types import Utterance
+from lemer.core.errors import InputError
+from lemer.core.spec import EncoderRef, RunSpec, TranscriptCondition
 
-TranscriptKey = tuple[str, str, str]  # (corpus, label_map, condition)
+TranscriptKey = tuple[str, str, TranscriptCondition]  # (corpus, label_map, condition)
 
 
 class PreparationError(RuntimeError):
     """Shared data a run needs could not be prepared; carries the original traceback text."""
 
 
-class EncodersUnavailable(ValueError):
+class EncodersUnavailable(InputError):
     """Encoders the pending runs need cannot be reached; raised before any run starts."""
 
 
@@ -57,11 +61,11 @@ class RunData:
     config: DataConfig
     transcripts_cache: dict[TranscriptKey, dict[str, str]] = field(default_factory=dict)
     _corpora: CorpusCache = field(init=False)
-    _text: dict[tuple[str, str, str, int], dict[str, Any]] = field(default_factory=dict)
+    _text: dict[tuple[str, str, TranscriptCondition, int], dict[str, Any]] = field(default_factory=dict)
     _speech: dict[tuple[str, str], dict[str, np.ndarray]] = field(default_factory=dict)
     failed: dict[tuple[Any, ...], str] = field(default_factory=dict)  # preparation errors, by item
     _cues: dict[str, Any] = field(default_factory=dict)  # corpus name -> uid -> CueTruth, or None (no sidecar)
-    _store: Any = None
+    _store: FeatureStore | None = None
 
     def __post_init__(self) -> None:
         self._corpora = CorpusCache(verify_audio=self.config.verify_audio)
@@ -79,22 +83,22 @@ class RunData:
         The runner compares it before skipping a run, because a run's id names the corpus, not its content:
         a regenerated or corrected corpus under the same root must redo every run, not only those whose
         encoders changed."""
-        test = self.corpus(spec.corpus, spec.label_map).manifest_hash
+        test = self.corpus(spec.adapter, spec.label_map).manifest_hash
         if not spec.cross_corpus:
             return test
-        train = self.corpus(spec.train_corpus, spec.label_map).manifest_hash
+        train = self.corpus(spec.train_adapter, spec.label_map).manifest_hash
         return hashlib.sha256(f"train={train};test={test}".encode()).hexdigest()
 
     def split(self, spec: RunSpec) -> Split:
         """Train/valid/test utterances of a run; cross-corpus: train on A minus A's first-fold validation speakers, test on all of B."""
-        test_c = self.corpus(spec.corpus, spec.label_map)
+        test_c = self.corpus(spec.adapter, spec.label_map)
         if not spec.cross_corpus:
             fold = test_c.fold(spec.protocol, spec.fold)
             pick = test_c.by_uid
             return Split([pick[u] for u in fold.train], [pick[u] for u in fold.valid], [pick[u] for u in fold.test],
                          self.manifest_hash(spec))
-        train_c = self.corpus(spec.train_corpus, spec.label_map)
-        valid_ids = set(train_c.folds(spec.train_protocol)[0].valid)
+        train_c = self.corpus(spec.train_adapter, spec.label_map)
+        valid_ids = set(train_c.folds(spec.protocol)[0].valid)
         train = [u for u in train_c.utterances if u.uid not in valid_ids]
         valid = [u for u in train_c.utterances if u.uid in valid_ids]
         return Split(train, valid, list(test_c.utterances), self.manifest_hash(spec))
@@ -102,24 +106,20 @@ class RunData:
     def cues(self, name: str) -> Any:
         """uid -> cue ground truth of corpus `name` (read once per process), None when it has none."""
         if name not in self._cues:
-            from benchmarks.run.cues import load_cues
-
             self._cues[name] = load_cues(self.config.roots[name].root)
         return self._cues[name]
 
     # ---------------------------------------------------------------- transcripts
-    def transcripts(self, name: str, label_map: str, condition: str) -> dict[str, str]:
+    def transcripts(self, name: str, label_map: str, condition: TranscriptCondition) -> dict[str, str]:
         key = (name, label_map, condition)
         self._raise_if_failed(("transcripts",) + key)
         if key not in self.transcripts_cache:
-            from benchmarks.transcripts import get_source
-
             utts = self.corpus(name, label_map).utterances
-            source = get_source(condition, cache_dir=self.config.cache_dir, device=self.config.device)
+            source = source_for(condition, cache_dir=self.config.cache_dir, device=self.config.device)
             got = source.transcribe(utts, progress=self.config.progress)
             missing = [u.uid for u in utts if u.uid not in got]
             if missing:
-                raise KeyError(f"transcript source {condition!r} returned no text for {len(missing)} utterance(s) "
+                raise KeyError(f"transcript source {condition.key!r} returned no text for {len(missing)} utterance(s) "
                                f"of {self.config.roots[name].display}, e.g. {missing[0]}")
             # Gold text missing (e.g. an MSP-Podcast release without Transcripts/): every text-reading
             # run fails here, before training, instead of fitting on None or "" (a constant "result").
@@ -128,26 +128,22 @@ class RunData:
                 raise ValueError(
                     f"{self.config.roots[name].display} has no gold transcript for {len(no_text)} of {len(utts)} "
                     f"utterances ({', '.join(no_text[:5])}{', ...' if len(no_text) > 5 else ''}), so models that "
-                    f"read text cannot use the {condition!r} condition on it; use an asr: transcript condition "
+                    f"read text cannot use the {condition.key!r} condition on it; use an asr: transcript condition "
                     f"or a corpus release with transcripts (`data check` lists them)")
             self.transcripts_cache[key] = {u.uid: got[u.uid] for u in utts}
         return self.transcripts_cache[key]
 
-    def wer(self, condition: str, test: list[Utterance], transcripts: Mapping[str, str]) -> float | None:
+    def wer(self, condition: TranscriptCondition, test: list[Utterance], transcripts: Mapping[str, str]) -> float | None:
         """corpus WER of `condition` on the test utterances; None for gold or when a gold text is missing."""
-        if condition == "gold":
+        if condition.is_gold:
             return None
-        from benchmarks.transcripts import corpus_wer
-
         wer = corpus_wer(test, transcripts)
         return None if wer is None else float(wer)
 
     # ---------------------------------------------------------------- features
     @property
-    def store(self) -> Any:
+    def store(self) -> FeatureStore:
         if self._store is None:
-            from benchmarks.features.store import FeatureStore
-
             kwargs: dict[str, Any] = {"progress": self.config.progress, "device": self.config.device}
             if self.config.cache_dir is not None:
                 kwargs["cache_dir"] = self.config.cache_dir
@@ -158,8 +154,22 @@ class RunData:
             self._store = FeatureStore(**kwargs)
         return self._store
 
-    def encoder_names(self) -> tuple[str | None, str | None]:
-        return str(self.store.text_encoder_name), str(self.store.speech_encoder_name)
+    def encoder_refs(self, roles: Collection[str]) -> dict[str, EncoderRef]:
+        """The suite's encoders of `roles` as runs record them (canonical spec, weights hash); loads no model.
+
+        A grid asks before any run starts, so unreachable encoders are one message up front (naming every
+        missing folder), not the same failure in every run, and a changed checkpoint under the same name makes
+        its runs new runs instead of being skipped as done."""
+        problems = self.store.unreachable(text="text" in roles, speech="speech" in roles)
+        if problems:
+            raise EncodersUnavailable(
+                f"{len(problems)} encoder(s) the suite's runs need cannot be reached (checked before any run):\n"
+                + "".join(f"  {p}\n" for p in problems)
+                + "Point at local copies (a folder with config.json and the weights, e.g. a downloaded "
+                  "bert-base-uncased) with `run --text-encoder PATH` / `--speech-encoder PATH`, or set the "
+                  "suite's [encoders] to them; set HF_HOME to a Hugging Face cache that holds them; or use "
+                  "'default' for the offline encoders (all-MiniLM-L6-v2 text, Whisper tiny.en speech)")
+        return {role: self.store.encoder_ref(role) for role in roles}
 
     def counters(self) -> tuple[int, int]:
         """(features computed, features reused) by this process's store so far."""
@@ -167,7 +177,7 @@ class RunData:
             return 0, 0
         return int(self._store.computed), int(self._store.reused)
 
-    def text_features(self, name: str, label_map: str, condition: str, window: int) -> dict[str, Any]:
+    def text_features(self, name: str, label_map: str, condition: TranscriptCondition, window: int) -> dict[str, Any]:
         key = (name, label_map, condition, window)
         self._raise_if_failed(("text",) + key)
         if key not in self._text:
@@ -188,30 +198,13 @@ class RunData:
         return self.store.embed_words(words)
 
     # ---------------------------------------------------------------- preparation (parent only)
-    def preflight(self, specs: Iterable[RunSpec]) -> None:
-        """Refuse to start when an encoder the runs need is unreachable: every missing one listed once."""
-        specs = list(specs)
-        text = any(s.text_features for s in specs)
-        speech = any(s.speech_features for s in specs)
-        if not (text or speech):
-            return
-        problems = self.store.unreachable(text=text, speech=speech)
-        if problems:
-            raise EncodersUnavailable(
-                f"{len(problems)} encoder(s) the suite's runs need cannot be reached (checked before any run):\n"
-                + "".join(f"  {p}\n" for p in problems)
-                + "Point at local copies (a folder with config.json and the weights, e.g. a downloaded "
-                  "bert-base-uncased) with `run --text-encoder PATH` / `--speech-encoder PATH`, or set the "
-                  "suite's [encoders] to them; set HF_HOME to a Hugging Face cache that holds them; or use "
-                  "'default' for the offline encoders (all-MiniLM-L6-v2 text, Whisper tiny.en speech)")
-
     def prepare(self, specs: Iterable[RunSpec], log: Any = None) -> None:
         """Compute every shared item the pending runs need, once; a failure is kept and re-raised
         by each run that needs the item, so it fails that run, not the grid. (The ASR and encoder
         code parallelise themselves over the cores, so this runs one item at a time.)"""
         jobs: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for s in specs:
-            for name in dict.fromkeys((s.train_corpus, s.corpus)):
+            for name in dict.fromkeys((s.train_adapter, s.adapter)):
                 if not s.transcript_independent:
                     jobs.setdefault(("transcripts", name, s.label_map, s.transcript), ())
                 if s.text_features:

@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from lemer.core.errors import LemerError
+
 LOCK_NAME = ".lemer-run.lock"
 
 
-class OutLocked(RuntimeError):
+class OutLocked(LemerError, RuntimeError):
     """Another live runner holds the results folder."""
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks.models import MODELS
-from benchmarks.suite import Suite, model_names
+from benchmarks.models import MODELS, model_names
+from benchmarks.suite import Suite
+from lemer.core.errors import InputError
 
 
-class PreflightError(ValueError):
+class PreflightError(InputError):
     """The grid cannot start on this machine (missing weights, a GPU that is not there)."""
 
 

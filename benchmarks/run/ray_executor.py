@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.work import Counted, Outcome, counted
-from benchmarks.suite import RunSpec
+from lemer.core.spec import RunSpec
 
 SHARD_MIN, SHARD_MAX = 256, 4096  # utterances per ASR / feature task (each task writes one feature shard)
 
@@ -62,7 +62,7 @@ class RayExecutor:
         jobs = _shared_items(pending)
         # 1. ASR transcripts (the only slow transcript sources), sharded
         asr = [(name, lm, cond) for kind, name, lm, *rest in jobs if kind == "transcripts"
-               for cond in rest if cond.startswith("asr:")]
+               for cond in rest if cond.kind == "asr"]
         self._run_shards(log, "ASR", [  # transcripts are not features: not in the feature counts
             ("asr", cfg, cond, chunk) for name, lm, cond in asr
             for chunk in self._chunks(data.corpus(name, lm).utterances)])
@@ -193,7 +193,7 @@ def _shared_items(specs: Sequence[RunSpec]) -> list[tuple[Any, ...]]:
     """The shared items (as RunData.prepare names them) the runs need, in a stable order."""
     items: dict[tuple[Any, ...], None] = {}
     for s in specs:
-        for name in dict.fromkeys((s.train_corpus, s.corpus)):
+        for name in dict.fromkeys((s.train_adapter, s.adapter)):
             if not s.transcript_independent:
                 items.setdefault(("transcripts", name, s.label_map, s.transcript))
             if s.text_features:
@@ -248,9 +248,9 @@ def _kept(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
 def _prepare_shard(kind: str, cfg: DataConfig, arg: Any, chunk: list[Any]) -> int:
     """One shard into the caches; the engine or encoder stays loaded for the worker's next shard."""
     if kind == "asr":
-        from benchmarks.transcripts import get_source
+        from benchmarks.transcripts import source_for
 
-        src = _kept(("asr", arg, cfg.cache_dir), lambda: get_source(arg, cache_dir=cfg.cache_dir))
+        src = _kept(("asr", arg, cfg.cache_dir), lambda: source_for(arg, cache_dir=cfg.cache_dir))
         stats = getattr(src, "stats", None)
         before = int(getattr(stats, "computed", 0))
         src.transcribe(chunk, progress=False)

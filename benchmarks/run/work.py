@@ -9,7 +9,7 @@ from pathlib import Path
 
 from benchmarks.run.execute import execute_recorded
 from benchmarks.run.inputs import RunData
-from benchmarks.suite import RunSpec
+from lemer.core.spec import RunSpec
 
 Counted = tuple[str | None, int, int]  # (error or None, features computed, features reused)
 Outcome = tuple[RunSpec, Counted]

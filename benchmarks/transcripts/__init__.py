@@ -12,13 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.transcripts.base import CachedAsrSource, TranscriptSource
-from benchmarks.transcripts.condition import ASR_ENGINES, Condition, canonical, examples
+from benchmarks.transcripts.condition import ASR_ENGINES, canonical, examples, parse_condition, source_for
 from benchmarks.transcripts.normalize import corpus_wer, normalize_text, wer_of_texts
 
-__all__ = ["ASR_ENGINES", "Condition", "canonical", "examples", "TranscriptSource", "CachedAsrSource", "get_source",
+__all__ = ["ASR_ENGINES", "parse_condition", "source_for", "canonical", "examples", "TranscriptSource", "CachedAsrSource", "get_source",
            "normalize_text", "corpus_wer", "wer_of_texts"]
 
 
 def get_source(key: str, cache_dir: str | Path | None = None, device: str = "cpu") -> TranscriptSource:
     """The source a condition key names; UnknownName with the closest known keys on a typo."""
-    return Condition.parse(key).source(cache_dir, device)
+    return source_for(parse_condition(key), cache_dir, device)

@@ -14,11 +14,13 @@ from collections.abc import Iterator
 
 import torch
 
+from lemer.core.errors import InputError
+
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 PRECISIONS = ("fp32", "bf16")
 
 
-class DeviceError(ValueError):
+class DeviceError(InputError):
     """A device spec that is malformed or names a GPU torch cannot see."""
 
 

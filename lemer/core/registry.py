@@ -14,10 +14,12 @@ import difflib
 import importlib
 from typing import Any, Generic, Iterator, TypeVar
 
+from lemer.core.errors import InputError
+
 T = TypeVar("T")
 
 
-class UnknownName(KeyError, ValueError):
+class UnknownName(InputError, KeyError):
     """A name no registry entry has; the message names the kind and the closest known names.
 
     Both a KeyError (look-up failed) and a ValueError (bad user input), so callers that catch

@@ -27,6 +27,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from functools import partial
 from typing import Any, Callable, Mapping, TypeVar
 
+from lemer.core.errors import InputError
 from lemer.core.training import TrainConfig
 
 MAX_CONTEXT_WINDOW = 10
@@ -35,7 +36,7 @@ MAX_CONTEXT_WINDOW = 10
 Check = Callable[[str, str, Any], None]
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A bad model switch: an unknown name, a value of the wrong type, or one out of range."""
 
 

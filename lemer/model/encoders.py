@@ -23,11 +23,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from lemer.core.errors import LemerError
+
 MODELS_DIR_ENV = "LEMER_MODELS_DIR"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
 
 
-class PretrainedUnavailable(RuntimeError):
+class PretrainedUnavailable(LemerError, RuntimeError):
     """Pretrained weights named by a model's config cannot be found on this machine (no download is tried)."""
 
 

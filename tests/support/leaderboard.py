@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, SCHEMA_VERSION
+from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, SCHEMA_VERSION, _run_v2_to_v3
 
 LABELS4 = ["neu", "hap", "ang", "sad"]
 
@@ -46,13 +46,16 @@ def write_run(root: Path, *, model: str, corpus: str, fold: str, seed: int, uids
             "transcript_independent": transcript_independent, "seed": seed,
             "text_encoder": None if transcript_independent else "all-MiniLM-L6-v2",
             "speech_encoder": "whisper-tiny.en-encoder",
-        },
+        },  # version 2's record; made a version-3 record below unless an older version is asked for
         "labels": list(labels),
         "metrics": {"wa": wa, "ua": wa, "macro_f1": wa, "n": len(uids)},
         "wer": wer, "n_train": 100, "n_valid": 10, "n_test": len(uids), "package_version": "0.1.0",
         "git_hash": None, "manifest_hash": "0" * 64, "timings": {"fit_s": 1.0, "predict_s": 0.1, "total_s": 1.1},
         "created": "2026-11-24T21:00:00Z",
     }
+    if schema_version >= 3:
+        result["run"] = _run_v2_to_v3(result["run"])
+        result["run"]["model_config"] = {}
     if diagnostics is not None:
         result["diagnostics"] = diagnostics
     (d / RESULT_FILE).write_text(json.dumps(result, indent=1), encoding="utf-8")
