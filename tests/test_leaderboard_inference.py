@@ -53,7 +53,7 @@ def test_cell_inference_has_every_part_and_is_deterministic() -> None:
 
 
 def test_models_may_have_different_seed_counts_and_ua_is_the_seed_mean() -> None:
-    from lemer.metrics import unweighted_accuracy
+    from lemer.core.metrics import unweighted_accuracy
 
     cell = iemocap_like(n_models=2)
     cell["preds"][1] = cell["preds"][1][:1]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from leaderboard.per_speaker import competition_ranks, per_speaker, ranking_flips
-from lemer.metrics import confusion_matrix, unweighted_accuracy
+from lemer.core.metrics import confusion_matrix, unweighted_accuracy
 
 # 4 speakers x 4 utterances, gold 0 0 1 1 each
 SPEAKERS = np.repeat(["F1", "F2", "M1", "M2"], 4)

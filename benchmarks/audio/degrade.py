@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.atomic import write_bytes_atomic
 from benchmarks.audio.condition import AudioCondition
 from benchmarks.audio.noise import (
     BabblePool,
@@ -37,6 +36,7 @@ from benchmarks.audio.noise import (
     mix_at_snr,
     noise_samples,
 )
+from lemer.core.atomic import write_bytes_atomic
 
 DEGRADE_VERSION = "audio-degrade-v1"  # bump when any component's algorithm changes: it is part of the cache key
 
@@ -132,7 +132,7 @@ class DegradeCache:
     """Degraded clips on disk under `root`, keyed by (clip audio hash, clip id, condition key, noise-source hash,
     DEGRADE_VERSION): `<key>.npy` (float32) beside `<key>.json` (the .npy's sha256 and the info).
 
-    Both files are written atomically (`benchmarks.atomic`), the .npy first, so a reader finds either no
+    Both files are written atomically (`lemer.core.atomic`), the .npy first, so a reader finds either no
     entry, or a .npy without its .json (a miss), or both. A read whose .npy does not match the stored
     sha256 (or will not load) is recomputed and rewritten, and counted in `corrupt`.
     """
