@@ -5,11 +5,6 @@ encoder? Fitting, C selection on validation and prediction are `ClipStatisticsLR
 """
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
-from baselines.acoustic_features import MfccConfig, clip_features
 from baselines.clip_lr import ClipStatisticsLR, clip_lr_info
 from baselines.config import AcousticConfig
 
@@ -24,9 +19,6 @@ class AcousticLR(ClipStatisticsLR):
     )
     config_class = AcousticConfig
 
-    def __init__(self, **config: Any) -> None:
-        super().__init__(**config)
-        self.mfcc = MfccConfig(n_mfcc=self.cfg.n_mfcc, n_mels=self.cfg.n_mels)
-
-    def clip_vector(self, path: str) -> np.ndarray:
-        return clip_features(path, self.mfcc)
+    @property
+    def clip_spec(self) -> str:
+        return f"mfcc-stats:n_mfcc={self.cfg.n_mfcc},n_mels={self.cfg.n_mels}"

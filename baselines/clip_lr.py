@@ -1,8 +1,8 @@
 """The "per-clip feature vector + standardisation + logistic regression" baselines, in one place.
 
-`acoustic-lr` (MFCC statistics) and `egemaps-lr` (openSMILE eGeMAPS functionals) differ only in the
-function that turns one audio file into a fixed-size vector (memoised by `clip_cache`); error
-messages, standardisation, C selection on validation and prediction live here once. The scaler and
+`acoustic-lr` (MFCC statistics) and `egemaps-lr` (openSMILE eGeMAPS functionals) differ only in the clip
+encoder they name (`Requirements.clip_features`; the harness's feature store computes and caches the vectors,
+`benchmarks/features/`); error messages, standardisation, C selection on validation and prediction live here once. The scaler and
 classifier see the training fold only; the validation fold picks C. `LogisticBaseline`, their base,
 holds what every logistic-regression baseline (`tfidf-lr` too) shares: switches, fit with C on valid, predict.
 """
@@ -12,12 +12,10 @@ from abc import abstractmethod
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from baselines.common import check_fit_inputs, fit_logistic_regression, predict_logistic_regression
 from baselines.config import ClipLRConfig, LogisticConfig
-from dataset_adapters.audio import AudioError
-from lemer.core.contract import Example, FitEnv, Model, ModelInfo, Prediction
+from lemer.core.contract import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
 
 
 class LogisticBaseline(Model):
@@ -62,12 +60,12 @@ class LogisticBaseline(Model):
 
 
 def clip_lr_info(name: str, description: str, citation: str) -> ModelInfo:
-    """The `info` of a per-clip-vector LR baseline: it reads the speech itself, through no cached encoder."""
-    return ModelInfo(name=name, modalities=("speech",), description=description, encoders=(), citation=citation)
+    """The `info` of a per-clip-vector LR baseline: it reads the speech as one vector per clip."""
+    return ModelInfo(name=name, modalities=("speech",), description=description, encoders=("clip",), citation=citation)
 
 
 class ClipStatisticsLR(LogisticBaseline):
-    """Base of the per-clip-vector LR baselines: subclasses set `info`, `config_class` and `clip_vector`."""
+    """Base of the per-clip-vector LR baselines: subclasses set `info`, `config_class` and `clip_spec`."""
 
     config_class: ClassVar[type[ClipLRConfig]] = ClipLRConfig
 
@@ -76,23 +74,21 @@ class ClipStatisticsLR(LogisticBaseline):
         self.mean: np.ndarray | None = None
         self.scale: np.ndarray | None = None
 
+    @property
     @abstractmethod
-    def clip_vector(self, path: str) -> np.ndarray:
-        """The fixed-size feature vector of the clip at `path` (errors name the file)."""
+    def clip_spec(self) -> str:
+        """The clip encoder (a spec of `benchmarks/features/spec.py`) whose vectors this model reads."""
+
+    @property
+    def requirements(self) -> Requirements:
+        return Requirements(clip_features=self.clip_spec)
 
     def _features(self, examples: Sequence[Example]) -> np.ndarray:
-        # per-clip matrices are tiny: a multi-threaded BLAS spins on them (see acoustic_features.clip_features_many)
-        with threadpool_limits(limits=1, user_api="blas"):
-            rows = []
-            for e in examples:
-                try:
-                    rows.append(self.clip_vector(e.audio))
-                except AudioError as err:  # keep the type and the path-first message, add who asked
-                    raise AudioError(err.path, f"{err.reason} ({self.info.name}, example {e.uid!r})") from err
-                except (FileNotFoundError, ValueError) as err:
-                    kind = FileNotFoundError if isinstance(err, FileNotFoundError) else ValueError
-                    raise kind(f"{self.info.name}: example {e.uid!r}: {err}") from err
-        return np.stack(rows).astype(np.float64)
+        missing = [e.uid for e in examples if e.features is None or e.features.clip is None]
+        if missing:
+            raise ValueError(f"{self.info.name}: {len(missing)} example(s) without clip features ({self.clip_spec}), "
+                             f"e.g. {missing[0]}: the harness fills them from Requirements.clip_features")
+        return np.stack([e.features.clip for e in examples]).astype(np.float64)  # type: ignore[union-attr]
 
     def _standardise(self, x: np.ndarray) -> np.ndarray:
         assert self.mean is not None and self.scale is not None

@@ -7,11 +7,8 @@ under audEERING's research-only (non-commercial) licence.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from baselines.clip_lr import ClipStatisticsLR, clip_lr_info
 from baselines.config import EgemapsConfig
-from baselines.egemaps_features import clip_functionals
 
 
 class EgemapsLR(ClipStatisticsLR):
@@ -25,5 +22,6 @@ class EgemapsLR(ClipStatisticsLR):
 
     config_class = EgemapsConfig
 
-    def clip_vector(self, path: str) -> np.ndarray:
-        return clip_functionals(path)
+    @property
+    def clip_spec(self) -> str:
+        return "opensmile:egemaps-functionals"

@@ -50,7 +50,8 @@ class ModelFacts:
     text_features: bool
     speech_features: bool
     text_context: int
-    cue_spans: bool = False  # a validation oracle reading cue ground truth (synthetic corpora only)
+    cue_spans: bool = False
+    clip_features: str | None = None  # the clip encoder spec whose vectors the model reads (LR baselines)  # a validation oracle reading cue ground truth (synthetic corpora only)
 
     @property
     def reads_text(self) -> bool:
@@ -80,6 +81,7 @@ def describe(name: str, overrides: dict[str, Any] | None = None) -> ModelFacts:
             speech_features=bool(req.speech_features),
             text_context=int(req.text_context),
             cue_spans=bool(req.cue_spans),
+            clip_features=req.clip_features,
         )
     return _FACTS[key]
 

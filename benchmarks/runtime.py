@@ -16,6 +16,7 @@ import platform
 import sys
 from typing import Any, Iterator
 
+from lemer.core.devices import describe_device, precision_for, resolve_device
 from lemer.core.seeding import seed_everything
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -52,8 +53,6 @@ def configure_run(seed: int, threads: int | None, device: str = "cpu") -> dict[s
     seed_everything(seed)
     resolved, name, precision = "cpu", "cpu", "fp32"
     if torch is not None:
-        from lemer.core.devices import describe_device, precision_for, resolve_device
-
         dev = resolve_device(device)
         resolved, name, precision = str(dev), describe_device(dev), precision_for(dev)
     return {

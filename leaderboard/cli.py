@@ -20,14 +20,13 @@ from typing import Sequence
 
 import numpy as np
 
+from leaderboard.build import build_leaderboard
 from leaderboard.metrics import Scores, score_labels
 from leaderboard.references import load_references
 from leaderboard.results import Predictions, ResultError, align, read_predictions
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE
 from leaderboard.significance import DEFAULT_RESAMPLES, METRICS, TESTS, Comparison, compare
-
-EXIT_BAD_INPUT = 2
-EXIT_WRITE_FAILED = 1
+from leaderboard.tables import headline_text
 
 
 def _predictions_path(arg: str) -> Path:
@@ -159,31 +158,13 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
-    from leaderboard.build import OutputWriteError, build_leaderboard  # matplotlib is imported only here
-
     refs = load_references(args.references) if args.references else None
-    try:
-        lb = build_leaderboard(args.runs_dir, args.out, references=refs, n_resamples=args.resamples, seed=args.seed)
-    except OutputWriteError as e:
-        print(f"lemer-bench {args.command}: error: {e}", file=sys.stderr)
-        return EXIT_WRITE_FAILED
+    lb = build_leaderboard(args.runs_dir, args.out, references=refs, n_resamples=args.resamples, seed=args.seed)
     ranked = sum(len(c.ranked) for c in lb.cells)
     print(f"wrote {args.out}: {len(lb.cells)} cells, {ranked} ranked model rows from {lb.n_runs} runs", file=sys.stderr)
     if args.print:
-        from leaderboard.tables import headline_text
-
         print(headline_text(lb))
     return 0
-
-
-def _guarded(func):  # type: ignore[no-untyped-def]
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except (ResultError, ValueError, FileExistsError) as e:
-            print(f"lemer-bench {args.command}: error: {e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    return run
 
 
 def _positive_int(text: str) -> int:
@@ -209,7 +190,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("predictions", help="JSONL with uid, gold, pred (optional probs), or a run folder holding "
                                        f"{PREDICTIONS_FILE}")
     _label_and_json_args(p)
-    p.set_defaults(func=_guarded(_score))
+    p.set_defaults(func=_score)
 
     p = sub.add_parser("compare", help="paired significance test between two prediction files on the same utterances",
                        description="Paired test of model A against model B on the same utterances (same uids "
@@ -224,7 +205,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--resamples", type=_positive_int, default=DEFAULT_RESAMPLES,
                    help=f"bootstrap/permutation resamples, also used for the CI (at least 1; default {DEFAULT_RESAMPLES})")
     _label_and_json_args(p)
-    p.set_defaults(func=_guarded(_compare))
+    p.set_defaults(func=_compare)
 
     p = sub.add_parser("leaderboard", help="tables, significance tests, plots and index.html from a runs directory")
     p.add_argument("runs_dir", help="a runs folder written by `lemer-bench run` (e.g. runs/demo)")
@@ -237,4 +218,4 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help=f"resamples of the significance tests (default {DEFAULT_RESAMPLES})")
     p.add_argument("--print", action="store_true",
                    help="also print the headline table (best model per corpus and condition) to stdout")
-    p.set_defaults(func=_guarded(_leaderboard))
+    p.set_defaults(func=_leaderboard)

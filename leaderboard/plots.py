@@ -11,17 +11,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from leaderboard.attention import AttentionRow
+from leaderboard.board import Group, Leaderboard
+from leaderboard.cells import AblationPoint, Cell, corpus_order
+from leaderboard.validity import ValidityPanel
+from lemer.core.spec import TranscriptCondition
 
-from leaderboard.attention import AttentionRow  # noqa: E402
-from leaderboard.board import Group, Leaderboard  # noqa: E402
-from leaderboard.cells import AblationPoint, Cell, corpus_order  # noqa: E402
-from leaderboard.validity import ValidityPanel  # noqa: E402
-from lemer.core.spec import TranscriptCondition  # noqa: E402
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (files, no screen), imported on first use: every `lemer-bench`
+    command loads this module, only the leaderboard draws."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 DPI = 100
 # matplotlib's tab10, then ten darker hues (tab20b/c): 20 distinct colours before any repeats
@@ -65,6 +72,7 @@ def slug(*parts: object) -> str:
 
 
 def _png(fig: Any) -> bytes:
+    plt = pyplot()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)
@@ -84,6 +92,7 @@ def robustness_plot(group: Group, styles: dict[str, tuple[str, str]] | None = No
     The legend sits outside the axes (right), so it never covers data; models are dodged a little
     along x so their CI bars do not sit on top of each other.
     """
+    plt = pyplot()
     cells = [c for c in group.cells if cell_wer(c) is not None]
     if len(cells) < 2:
         return None
@@ -114,6 +123,7 @@ def robustness_plot(group: Group, styles: dict[str, tuple[str, str]] | None = No
 
 def confusion_plot(cell: Cell) -> Plot | None:
     """Row-normalised confusion matrix (counts summed over seeds) of the cell's best model."""
+    plt = pyplot()
     best = cell.best
     if best is None or best.confusion is None:
         return None
@@ -139,6 +149,7 @@ def confusion_plot(cell: Cell) -> Plot | None:
 
 def validity_plot(panel: ValidityPanel) -> Plot | None:
     """Heatmap of the validity panel's (d): seed-mean accuracy of every model by cue type."""
+    plt = pyplot()
     if not panel.models or not panel.cue_types:
         return None
     acc = np.array([[np.nan if m.accuracy(t) is None else m.accuracy(t) for t in panel.cue_types] for m in panel.models])
@@ -166,6 +177,7 @@ def cross_corpus_plots(lb: Leaderboard) -> list[Plot]:
     when one exists, else the corpus's own in-corpus cell (its protocol and label map, so its
     chance level differs): such values are starred and named in the caption.
     """
+    plt = pyplot()
     in_corpus: dict[tuple[str, str], Cell] = {}  # (corpus, label_map) -> in-corpus cell, gold preferred
     for c in lb.cells:
         if not c.key.cross and c.ranked:
@@ -239,6 +251,7 @@ def _sort_value(v: Any) -> tuple[int, float, str]:
 
 def ablation_plots(points: list[AblationPoint]) -> list[Plot]:
     """UA against the swept value, one line per model; only points whose runs cover all folds x seeds."""
+    plt = pyplot()
     groups: dict[tuple[str, ...], list[AblationPoint]] = defaultdict(list)
     for p in points:
         groups[(p.corpus, p.protocol, p.label_map, p.transcript, p.param)].append(p)
@@ -275,6 +288,7 @@ def attention_figure(rows: list[AttentionRow]) -> Plot | None:
     """The paper-style figure: for a few test utterances, the gold class's label attention over the target's
     tokens (Gt) and over the frames (Gs, on a time axis), with the known cue span shaded where there is one.
     Drawn for the full `lemer` model of the first cell that has example maps (IEMOCAP first)."""
+    plt = pyplot()
     pick = [r for r in rows if r.model == "lemer" and r.examples] or [r for r in rows if r.examples]
     if not pick:
         return None

@@ -8,11 +8,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from baselines import egemaps_features as ef
 from baselines.egemaps_lr import EgemapsLR
+from benchmarks.features import opensmile as osm
+from benchmarks.features.store import FeatureStore
 from dataset_adapters.audio import AudioError, read_audio
 from lemer.core.contract import Example, FitEnv, Requirements
-from tests.support.baselines import SR, harmonic, pitch_examples
+from tests.support.baselines import SR, harmonic, pitch_examples, with_clip_features
+from tests.support.features import make_utt
+
+SPEC = "opensmile:egemaps-functionals"
 
 
 def test_features_are_opensmiles_functionals(tmp_path: Path) -> None:
@@ -23,19 +27,21 @@ def test_features_are_opensmiles_functionals(tmp_path: Path) -> None:
     sf.write(path, harmonic(150.0, 1.0, rng, sr=22050), 22050)  # resampled to 16 kHz by the one reader
     reference = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
                                 feature_level=opensmile.FeatureLevel.Functionals).process_signal(read_audio(path), SR)
-    ours = ef.clip_functionals(str(path))
-    assert ours.shape == (ef.N_FUNCTIONALS,) == (reference.shape[1],)
+    (ex,) = with_clip_features([Example(uid="h", label=None, text="", audio=str(path))], SPEC, tmp_path / "cache")
+    ours = ex.features.clip
+    assert ours.shape == (osm.N_FUNCTIONALS,) == (reference.shape[1],)
     np.testing.assert_allclose(ours, reference.to_numpy()[0], rtol=1e-6, atol=1e-6)
-    f0_mean = ef.feature_names("functionals").index("F0semitoneFrom27.5Hz_sma3nz_amean")
+    f0_mean = osm.feature_names("functionals").index("F0semitoneFrom27.5Hz_sma3nz_amean")
     assert abs(ours[f0_mean] - 12 * np.log2(150.0 / 27.5)) < 1.0  # openSMILE heard the pitch we synthesised
-    x = EgemapsLR()._features([Example(uid="h", label=None, text="", audio=str(path))])
-    np.testing.assert_allclose(x[0], reference.to_numpy()[0], rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(EgemapsLR()._features([ex])[0], ours.astype(np.float64))
 
 
 def test_learns_a_pitch_only_contrast(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
     train, _ = pitch_examples(tmp_path, 16, 0)
     valid, _ = pitch_examples(tmp_path, 8, 1)
     test, gold = pitch_examples(tmp_path, 12, 2, labelled=False)
+    train, valid, test = (with_clip_features(x, SPEC, cache) for x in (train, valid, test))
     model = EgemapsLR()
     logs: list[str] = []
     model.fit(train, valid, FitEnv(classes=("low", "high"), seed=0, log=logs.append))
@@ -44,7 +50,7 @@ def test_learns_a_pitch_only_contrast(tmp_path: Path) -> None:
     assert [p.uid for p in preds] == [e.uid for e in test]
     assert all(list(p.probs) == ["low", "high"] and abs(sum(p.probs.values()) - 1) < 1e-9 for p in preds)
     assert model.C in model.cfg.c_grid and any("valid UA" in m for m in logs)  # C picked on validation
-    assert any(f"{ef.N_FUNCTIONALS} features" in m for m in logs)
+    assert any(f"{osm.N_FUNCTIONALS} features" in m for m in logs)
 
 
 def test_cache_is_by_content(tmp_path: Path) -> None:
@@ -53,34 +59,33 @@ def test_cache_is_by_content(tmp_path: Path) -> None:
     sf.write(a, harmonic(200.0, 0.5, rng), SR)
     b = tmp_path / "b.wav"
     shutil.copy(a, b)
-    first = ef.clip_functionals(str(a))
-    assert ef.clip_functionals(str(b)) is first  # same bytes: computed once
-    assert not first.flags.writeable
+    store = FeatureStore(tmp_path / "cache", text_encoder=None, speech_encoder=None, progress=False)
+    got = store.clip([make_utt("a", a), make_utt("b", b)], SPEC)
+    assert got["a"] is got["b"] and (store.computed, store.reused) == (1, 1)  # same bytes: computed once
+    assert not got["a"].flags.writeable
 
 
 def test_bad_audio_errors_name_the_file(tmp_path: Path) -> None:
-    missing = [Example(uid=f"m{i}", label=("low", "high")[i % 2], text="", audio=str(tmp_path / f"missing{i}.wav"))
-               for i in range(2)]
-    with pytest.raises(FileNotFoundError, match=r"egemaps-lr: example 'm0'.*missing0\.wav"):
-        EgemapsLR().fit(missing, [], FitEnv(classes=("low", "high"), seed=0))
+    store = FeatureStore(tmp_path / "cache", text_encoder=None, speech_encoder=None, progress=False)
+    with pytest.raises(AudioError, match=r"missing0\.wav"):
+        store.clip([make_utt("m0", tmp_path / "missing0.wav")], SPEC)
     junk = tmp_path / "junk.wav"
     junk.write_text("not audio")
-    bad = [Example(uid="j", label="low", text="", audio=str(junk)), *missing[1:]]
-    with pytest.raises(AudioError, match=r"junk\.wav: cannot decode.*example 'j'"):
-        EgemapsLR().fit(bad, [], FitEnv(classes=("low", "high"), seed=0))
+    with pytest.raises(AudioError, match=r"junk\.wav: cannot decode"):
+        store.clip([make_utt("j", junk)], SPEC)
     short = tmp_path / "short.wav"
     sf.write(short, np.zeros(400, np.float32), SR)
     with pytest.raises(AudioError, match=r"short\.wav: clip too short"):
-        ef.clip_functionals(str(short))
+        store.clip([make_utt("s", short)], SPEC)
     with pytest.raises(ValueError, match="unknown egemaps-lr switch"):
         EgemapsLR(n_mfcc=13)
 
 
-def test_registered_as_a_speech_model_without_encoder_features() -> None:
+def test_registered_as_a_speech_model_reading_clip_features() -> None:
     from benchmarks.models import describe
 
     facts = describe("egemaps-lr")
     assert facts.modalities == ("speech",) and not facts.speech_features and not facts.text_features
-    assert facts.target == "baselines.egemaps_lr:EgemapsLR"
-    assert EgemapsLR().requirements == Requirements()
+    assert facts.clip_features == SPEC and facts.target == "baselines.egemaps_lr:EgemapsLR"
+    assert EgemapsLR().requirements == Requirements(clip_features=SPEC)
     assert set(facts.config) == {"c_grid", "class_weight"}

@@ -108,7 +108,8 @@ def test_ctranslate2_engines_get_the_device() -> None:
     """The Whisper encoder and Whisper ASR (CTranslate2) take the run's device; pocketsphinx stays on the CPU."""
     import ctranslate2
 
-    from benchmarks.features.speech_encoder import ct2_device, get_speech_encoder
+    from benchmarks.features.spec import EncoderSpec
+    from benchmarks.features.whisper import ct2_device
     from benchmarks.transcripts import get_source
 
     assert ct2_device("cpu") == ("cpu", 0)
@@ -119,7 +120,7 @@ def test_ctranslate2_engines_get_the_device() -> None:
             ct2_device("cuda:0")
     assert get_source("asr:whisper-tiny.en", device="auto").device == "auto"  # type: ignore[attr-defined]
     assert get_source("asr:pocketsphinx", device="auto") is not None
-    assert get_speech_encoder("default", device="auto").device == "auto"  # type: ignore[attr-defined]
+    assert EncoderSpec.parse("default", "speech").build(device="auto").device == "auto"  # type: ignore[attr-defined]
 
 
 def test_neural_baselines_train_under_the_envs_precision() -> None:

@@ -7,15 +7,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.features import egemaps_encoder as ee
-from benchmarks.features.speech_encoder import (
-    DEFAULT_SPEECH_SPEC,
-    WhisperEncoder,
-    get_speech_encoder,
-    n_output_frames,
-)
+from benchmarks.features import opensmile as ee
+from benchmarks.features.spec import DEFAULT_SPEECH_SPEC
+from benchmarks.features.whisper import WhisperEncoder, n_output_frames
 from tests.support.baselines import SR, harmonic
 from tests.support.features import make_utt  # first: it sets the offline/cache environment
+from tests.support.features import speech_encoder as get_speech_encoder
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.features.cache import EncoderUnavailable
-from benchmarks.features.speech_encoder import HFSpeechEncoder, WhisperEncoder, get_speech_encoder, n_output_frames
+from benchmarks.features.hf_speech import HFSpeechEncoder
 from benchmarks.features.store import FeatureStore
-from benchmarks.features.text_encoder import TextEncoder
+from benchmarks.features.text import TextEncoder
+from benchmarks.features.whisper import WhisperEncoder, n_output_frames
 from dataset_adapters.audio import read_audio
+from lemer.core.pretrained import PretrainedUnavailable as EncoderUnavailable
 from tests.support.corpora import write_tone
 from tests.support.features import make_utt, tiny_bert, tiny_speech_model
+from tests.support.features import speech_encoder as get_speech_encoder
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +80,7 @@ def test_unreachable_encoder_name_says_so(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(EncoderUnavailable, match="not-a-real/model-xyz"):
         TextEncoder("not-a-real/model-xyz")
-    with pytest.raises(EncoderUnavailable, match="not a model directory"):
+    with pytest.raises(EncoderUnavailable, match="is not a directory"):
         get_speech_encoder(__file__)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.features import egemaps_encoder as ee
 from benchmarks.features import ipu_prosody as ipu
-from benchmarks.features.speech_encoder import get_speech_encoder
+from benchmarks.features import opensmile as ee
+from benchmarks.features.spec import EncoderSpec
 from tests.support.baselines import SR, harmonic
 from tests.support.features import make_utt  # noqa: F401  (first: it sets the offline/cache environment)
+from tests.support.features import speech_encoder as get_speech_encoder
 
 F0_MEAN = 0  # FEATURES[0] is the F0 mean contrast
 
@@ -88,7 +89,10 @@ def test_specs_append_to_a_50fps_encoder_and_key_the_cache() -> None:
 
 
 def test_preflight_knows_opensmile_needs_no_weights(tmp_path) -> None:
-    from benchmarks.features.speech_encoder import weight_sources, whisper_model_dir
+    from benchmarks.features.whisper import whisper_model_dir
+
+    def weight_sources(spec: str) -> list[str]:
+        return EncoderSpec.parse(spec, "speech").weight_sources()
     from benchmarks.features.store import FeatureStore
 
     assert weight_sources(ee.IPU_SPEC) == [] and weight_sources("opensmile:egemaps") == []

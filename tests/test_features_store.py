@@ -9,8 +9,8 @@ import pytest
 
 import tests.support.features  # noqa: F401 - sets the offline/cache environment
 from benchmarks.cli import main
-from benchmarks.features.speech_encoder import n_output_frames
 from benchmarks.features.store import FeatureStore
+from benchmarks.features.whisper import n_output_frames
 
 
 @pytest.mark.slow

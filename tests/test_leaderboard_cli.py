@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
+from benchmarks.cli.guard import run_guarded
 from leaderboard import cli
 from tests.support.leaderboard import LABELS4, noisy_predictions, write_predictions
 
@@ -18,7 +19,7 @@ def run_cli(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     cli.register(sub)
     args = parser.parse_args(argv)
-    return args.func(args)
+    return run_guarded(args.command, args.func, args)
 
 
 @pytest.fixture

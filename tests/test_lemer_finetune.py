@@ -15,8 +15,8 @@ import torch
 from dataset_adapters.audio import read_audio
 from lemer.core.contract import Example, FitEnv
 from lemer.core.inputs import pool_frames
+from lemer.core.pretrained import PretrainedUnavailable, resolve_pretrained
 from lemer.model import LEMER
-from lemer.model.encoders import PretrainedUnavailable, resolve_pretrained
 from lemer.model.finetune import EndToEndLEMER, pool_clip_frames, text_rows
 from tests.support.models import make_tiny_bert, make_tiny_wav2vec2
 
@@ -146,7 +146,7 @@ def test_missing_weights_say_how_to_point_at_a_local_copy(tmp_path: Path, monkey
                                                           models: tuple[str, str]) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    with pytest.raises(PretrainedUnavailable, match=r"not available offline.*LEMER_MODELS_DIR/bert-base-uncased"):
+    with pytest.raises(PretrainedUnavailable, match=r"not available on this machine.*LEMER_MODELS_DIR/bert-base-uncased"):
         resolve_pretrained("bert-base-uncased")
     with pytest.raises(PretrainedUnavailable, match="not a directory"):
         resolve_pretrained(str(tmp_path / "nope"))

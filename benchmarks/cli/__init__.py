@@ -5,6 +5,9 @@ import argparse
 import importlib
 import sys
 
+from benchmarks.cli.guard import run_guarded
+from benchmarks.provenance import package_version
+
 # Each module exposes `register(subparsers)`, adding parsers whose `func(args) -> int` runs the command.
 COMMAND_MODULES = (
     "benchmarks.cli.data",  # data export | folds | check | synth
@@ -24,8 +27,6 @@ can be named), then `lemer-bench run --suite NAME --corpus iemocap=/path/to/IEMO
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from benchmarks.provenance import package_version
-
     parser = argparse.ArgumentParser(prog="lemer-bench", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
@@ -36,12 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse `argv` and run the command through the one error path (`guard.run_guarded`)."""
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    command = " ".join(str(getattr(args, a)) for a in ("command", "data_command", "suite_command")
+                       if getattr(args, a, None))
+    return run_guarded(command, args.func, args)
 
 
 if __name__ == "__main__":

@@ -17,16 +17,13 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from dataset_adapters.base import CORPORA, get_adapter
 from dataset_adapters.load import load_report
-from dataset_adapters.types import CorpusError, LoadReport, Problem
+from dataset_adapters.types import LoadReport, Problem
 from lemer.core.atomic import write_text_atomic
-from lemer.core.errors import OutputError
-
-EXIT_BAD_INPUT = 2
-EXIT_WRITE_FAILED = 1
+from lemer.core.errors import InputError, LemerError, OutputError
 
 
 class OutputWriteFailed(OutputError):
@@ -58,25 +55,6 @@ def _load(args: argparse.Namespace, on_error: str) -> LoadReport:
     return report
 
 
-def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn the expected failures (bad corpus, unknown names) into a message and exit code 2."""
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except OutputWriteFailed as e:
-            print(f"error: {e}", file=sys.stderr)
-            return EXIT_WRITE_FAILED
-        except CorpusError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except (KeyError, ValueError) as e:
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-            print(f"error: {msg}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    return run
-
-
-@_guarded
 def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "hf":
         return _export_hf(args)
@@ -88,7 +66,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
 def cmd_folds(args: argparse.Namespace) -> int:
     adapter = get_adapter(args.corpus)
     report = _load(args, args.on_error)
@@ -122,8 +99,7 @@ def _export_hf(args: argparse.Namespace) -> int:
     try:
         n = export_dataset(report.utterances, args.out, provenance)
     except FileExistsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise InputError(str(e)) from None
     except OSError as e:
         raise OutputWriteFailed(f"{e.filename or args.out}: cannot write the dataset "
                                 f"({e.strerror or type(e).__name__})") from None
@@ -137,7 +113,6 @@ def _counts(title: str, counter: Counter[Any]) -> list[str]:
     return [f"{title}:"] + [f"  {k if k is not None else '(none)'}\t{v}" for k, v in items]
 
 
-@_guarded
 def cmd_check(args: argparse.Namespace) -> int:
     """Read everything with skip mode so that ALL problems are listed, then fail if there were any."""
     adapter = get_adapter(args.corpus)
@@ -194,17 +169,16 @@ def cmd_synth(args: argparse.Namespace) -> int:
     try:
         refusal = _synth_refusal(out, args.force)
         if refusal:
-            print(f"error: {refusal}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            raise InputError(refusal)
         summary = generate(args.layout, out, scale=args.scale, seed=args.seed)
-    except (ValueError, NotImplementedError, FileExistsError) as e:  # bad plan or a folder it must not overwrite
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except (NotImplementedError, FileExistsError) as e:  # a plan it cannot make, or a folder it must not overwrite
+        raise InputError(str(e)) from None
     except OSError as e:  # disk full, read-only: the generator builds in a temp folder it removes again
-        print(f"error: generation stopped, cannot write {e.filename or out} ({e.strerror or type(e).__name__}); "
-              f"{out} is unchanged (the corpus is built in a temporary folder and moved there only when complete)",
-              file=sys.stderr)
-        return EXIT_WRITE_FAILED
+        if isinstance(e, LemerError):
+            raise
+        raise OutputWriteFailed(f"generation stopped, cannot write {e.filename or out} "
+                                f"({e.strerror or type(e).__name__}); {out} is unchanged (the corpus is built in a "
+                                "temporary folder and moved there only when complete)") from None
     print(json.dumps(summary, indent=1, default=str))
     return 0
 

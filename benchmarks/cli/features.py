@@ -8,21 +8,16 @@ WER is null (with a note on stderr) when some utterance has no gold transcript: 
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
-from dataset_adapters.audio import AudioError
+from benchmarks.features.store import FeatureStore
+from benchmarks.transcripts import corpus_wer, get_source
 from dataset_adapters.base import get_adapter
-from dataset_adapters.types import CorpusError, Utterance
+from dataset_adapters.types import Utterance
 from lemer.core.atomic import write_jsonl_atomic
-
-EXIT_BAD_INPUT = 2
-EXIT_WRITE_FAILED = 1
-WRITE_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES)
 
 
 def _utterances(args: argparse.Namespace) -> list[Utterance]:
@@ -30,32 +25,7 @@ def _utterances(args: argparse.Namespace) -> list[Utterance]:
     return list(report.utterances)
 
 
-def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Expected failures (bad corpus or clip, unknown names, unreachable encoder) -> message + exit 2."""
-    def run(args: argparse.Namespace) -> int:
-        from benchmarks.features.cache import EncoderUnavailable
-
-        try:
-            return func(args)
-        except (CorpusError, AudioError, EncoderUnavailable, ValueError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except KeyError as e:
-            print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except OSError as e:  # the output or cache file system refuses writes: one line, no traceback
-            if e.errno not in WRITE_ERRNOS:
-                raise
-            print(f"error: cannot write {e.filename or ''} ({e.strerror}); finished cache entries and "
-                  "earlier outputs are kept", file=sys.stderr)
-            return EXIT_WRITE_FAILED
-    return run
-
-
-@_guarded
 def cmd_transcripts(args: argparse.Namespace) -> int:
-    from benchmarks.transcripts import corpus_wer, get_source
-
     utts = _utterances(args)
     source = get_source(args.source, cache_dir=args.cache_dir)
     t0 = time.perf_counter()
@@ -70,11 +40,7 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
 def cmd_features(args: argparse.Namespace) -> int:
-    from benchmarks.features.store import FeatureStore
-    from benchmarks.transcripts import get_source
-
     utts = _utterances(args)
     none = {"none", "None", ""}
     store = FeatureStore(args.cache_dir, text_encoder=None if args.text_encoder in none else args.text_encoder,

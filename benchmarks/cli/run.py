@@ -4,6 +4,7 @@
 JSON; the exit code is non-zero when any run failed or the results folder cannot be written (1),
 or when the suite cannot start (2): a bad suite, a missing corpus, an unreachable encoder (all
 listed once, before any run), or another runner holding the same `--out` (see `run/lock.py`).
+Errors go through the one error path of the CLI (`guard.py`).
 """
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from benchmarks.corpora import MissingCorpus, parse_corpus_args
-from benchmarks.models import MODELS
-from benchmarks.run.lock import OutLocked, out_lock
+from benchmarks.corpora import parse_corpus_args
+from benchmarks.models import MODELS, describe
+from benchmarks.run.lock import out_lock
 from benchmarks.run.runner import RunOptions, Summary, run_suite
 from benchmarks.suite import SuiteError, list_suites, load_suite, suite_path
+from benchmarks.transcripts import ASR_ENGINES, examples
+from dataset_adapters.base import CORPORA, corpus_info, label_maps
+from leaderboard.build import build_leaderboard
+from lemer.core.errors import LemerError, OutputError
 
 DEMO_SUITE = "demo"
 
@@ -67,25 +72,21 @@ def _common(p: argparse.ArgumentParser, jobs_default: int = 1) -> None:
                         "bf16 autocast on GPU). Recorded in each result, not part of a run's identity")
 
 
-def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[int, Summary | None, Any]:
-    try:
-        encoders = {role: extra[f"{role}_encoder"] for role in ("text", "speech") if extra.get(f"{role}_encoder")}
-        suite = load_suite(suite_name, overrides={"encoders": encoders} if encoders else None)  # same checks as the file's
-        models = None
-        if extra.get("models"):
-            models = [m.strip() for m in extra["models"].split(",") if m.strip()]
-            for m in models:
-                MODELS.defaults(m)  # KeyError with close names on a typo
-        opts = RunOptions(out=args.out, jobs=max(1, args.jobs), force=extra.get("force", False),
-                          limit=extra.get("limit"), models=models,
-                          corpus_roots=parse_corpus_args(extra.get("corpus", [])),
-                          cache_dir=args.cache, progress=not args.no_progress, device=args.device,
-                          **_executor_options(args))
-        summary = run_suite(suite, opts)
-    except (SuiteError, MissingCorpus, ValueError, KeyError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        print(f"lemer-bench: {msg}", file=sys.stderr)
-        return 2, None, None
+def _execute(suite_name: str, args: argparse.Namespace, **extra: Any) -> tuple[int, Summary, Any]:
+    """Parse the suite (CLI overrides through the same checks) and run its grid; bad input raises (`guard.py`)."""
+    encoders = {role: extra[f"{role}_encoder"] for role in ("text", "speech") if extra.get(f"{role}_encoder")}
+    suite = load_suite(suite_name, overrides={"encoders": encoders} if encoders else None)  # same checks as the file's
+    models = None
+    if extra.get("models"):
+        models = [m.strip() for m in extra["models"].split(",") if m.strip()]
+        for m in models:
+            MODELS.defaults(m)  # KeyError with close names on a typo
+    opts = RunOptions(out=args.out, jobs=max(1, args.jobs), force=extra.get("force", False),
+                      limit=extra.get("limit"), models=models,
+                      corpus_roots=parse_corpus_args(extra.get("corpus", [])),
+                      cache_dir=args.cache, progress=not args.no_progress, device=args.device,
+                      **_executor_options(args))
+    summary = run_suite(suite, opts)
     _print_failures(summary)
     return (1 if summary.runs_failed else 0), summary, suite
 
@@ -97,6 +98,8 @@ def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
     if address and executor != "ray":
         raise ValueError("--ray-address needs --executor ray")
     return {"executor": executor, "ray_address": address, "retries": max(0, getattr(args, "retries", 2))}
+
+
 def _print_failures(summary: Summary) -> None:
     """Each distinct reason once, with how many runs it failed and one of their folders.
 
@@ -118,16 +121,11 @@ def _locked(args: argparse.Namespace, body: Any) -> int:
     try:
         with out_lock(args.out):
             return int(body())
-    except OutLocked as e:
-        print(f"lemer-bench {args.command}: error: {e}", file=sys.stderr)
-        return 2
     except OSError as e:
-        if e.filename is None or not _under(e.filename, args.out):
+        if isinstance(e, LemerError) or e.filename is None or not _under(e.filename, args.out):
             raise
-        print(f"lemer-bench {args.command}: error: cannot write to --out {args.out} "
-              f"({e.strerror or type(e).__name__}: {e.filename}); completed results there are untouched",
-              file=sys.stderr)
-        return 1
+        raise OutputError(f"cannot write to --out {args.out} ({e.strerror or type(e).__name__}: {e.filename}); "
+                          "completed results there are untouched") from None
 
 
 def _under(filename: Any, out: Path) -> bool:
@@ -141,8 +139,6 @@ def _leaderboard(runs_dir: Path) -> tuple[bool, str]:
     """Build the leaderboard of one suite's results into <runs_dir>/leaderboard; (ok, message)."""
     out_dir = runs_dir / "leaderboard"
     try:
-        from leaderboard.build import build_leaderboard
-
         build_leaderboard(runs_dir, out_dir)
     except Exception as e:  # the grid's results stay valid; say clearly what went wrong
         return False, f"lemer-bench: leaderboard not written ({type(e).__name__}: {e})"
@@ -163,8 +159,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         code, summary, suite = _execute(args.suite, args, force=args.force, models=args.models, limit=args.limit,
                                         corpus=args.corpus, text_encoder=args.text_encoder,
                                         speech_encoder=args.speech_encoder)
-        if summary is None:
-            return code
         full_grid = args.limit is None and args.models is None
         return _finish(code, summary, suite, suite.leaderboard and full_grid, args.out)
     return _locked(args, body)
@@ -173,8 +167,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     def body() -> int:
         code, summary, suite = _execute(DEMO_SUITE, args)
-        if summary is None:
-            return code
         return _finish(code, summary, suite, True, args.out)
     return _locked(args, body)
 
@@ -186,9 +178,6 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 def ls_text() -> str:
     """Everything a user can name in a suite or on the command line, with where it comes from."""
-    from benchmarks.models import MODELS, describe
-    from dataset_adapters.base import CORPORA, corpus_info, label_maps
-
     lines = ["corpora (root via --corpus NAME=ROOT or the environment variable):"]
     for name in CORPORA:
         info = corpus_info(name)
@@ -220,6 +209,4 @@ def ls_text() -> str:
 
 
 def _transcript_keys() -> list[str]:
-    from benchmarks.transcripts import ASR_ENGINES, examples
-
     return [f"{k:<26} {ASR_ENGINES.description(k[4:])}" if k.startswith("asr:") else k for k in examples()]

@@ -12,7 +12,7 @@ The previous layout (one safetensors file per entry, `ab/<key>.safetensors`) is 
 entry found there is copied into a shard on first use (lazy migration; `migrate_legacy` does all at
 once). Old files are left in place; delete `<cache>/features/??/` yourself once migrated.
 
-Location: `$LEMER_CACHE` if set, else platformdirs' user cache dir / lemer-bench.
+Location: `lemer.core.pretrained.cache_root` (`$LEMER_CACHE` if set, else the user cache dir / lemer-bench).
 """
 from __future__ import annotations
 
@@ -30,23 +30,11 @@ import numpy as np
 from benchmarks.features.shards import DTYPES as _DTYPES
 from benchmarks.features.shards import Location, ShardReader, ShardWriter, checksum, describe_array
 from lemer.core.atomic import write_bytes_atomic
-from lemer.core.errors import LemerError
+from lemer.core.pretrained import cache_root
 
 FORMAT_VERSION = "2"  # 1 = one safetensors file per entry (still read), 2 = shards
 MAX_HEADER = 1 << 20
 REFRESH_INTERVAL_S = 2.0  # a miss re-reads other writers' new index lines at most this often
-
-
-def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The cache directory: explicit argument > $LEMER_CACHE > user cache dir / lemer-bench."""
-    if cache_dir is not None:
-        return Path(cache_dir)
-    env = os.environ.get("LEMER_CACHE")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("lemer-bench"))
 
 
 def key_of(*parts: Any) -> str:
@@ -253,68 +241,6 @@ def write_legacy_entry(root: Path, key: str, array: np.ndarray, meta: dict[str, 
 
 class _Corrupt(Exception):
     pass
-
-
-# --- encoder identity: resolving a model name to local files and hashing its weights ------------------
-# Cache keys must change when the weights change and must be computable without loading the model
-# (a fully cached run should not pay for it). Hub names go through the local Hugging Face cache first;
-# a download is attempted only when HF_HUB_OFFLINE is not set.
-
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
-
-
-class EncoderUnavailable(LemerError, RuntimeError):
-    """The named encoder cannot be reached (not a local path, not in the HF cache, no network)."""
-
-
-def resolve_model_dir(name: str, role: str) -> Path:
-    """A local directory holding `name`'s files (a path as is, or a Hugging Face snapshot)."""
-    p = Path(name).expanduser()
-    if p.is_dir():
-        return p.resolve()
-    if p.exists() or name.startswith((".", "/", "~")):
-        raise EncoderUnavailable(f"{role} encoder path {name!r} is not a model directory")
-    from lemer.model.encoders import MODELS_DIR_ENV  # the same local-copies folder LE-MER's fine-tuning reads
-
-    local = Path(os.environ.get(MODELS_DIR_ENV, "")) / name if os.environ.get(MODELS_DIR_ENV) else None
-    if local is not None and local.is_dir():
-        return local.resolve()
-    try:
-        from huggingface_hub import snapshot_download
-
-        try:
-            return Path(snapshot_download(name, local_files_only=True))
-        except Exception:
-            if os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False"):
-                raise
-            return Path(snapshot_download(name))
-    except Exception as e:
-        raise EncoderUnavailable(
-            f"{role} encoder {name!r} is neither a local directory nor reachable on the Hugging Face hub "
-            f"({type(e).__name__}); use a local path or the offline default 'default'") from e
-
-
-def weights_hash(model_dir: Path) -> str:
-    """sha256 over the weight files' names and bytes, memoised on disk by (path, size, mtime)."""
-    files = sorted(f for f in model_dir.rglob("*") if f.is_file() and f.suffix in WEIGHT_SUFFIXES)
-    if not files:
-        raise EncoderUnavailable(f"no weight files ({', '.join(WEIGHT_SUFFIXES)}) in {model_dir}")
-    stamp = [(str(f.relative_to(model_dir)), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
-    memo_key = hashlib.sha256(json.dumps([str(model_dir), stamp]).encode()).hexdigest()
-    memo = cache_root() / "weights" / f"{memo_key}.json"
-    try:
-        return str(json.loads(memo.read_text())["sha256"])
-    except (OSError, ValueError, KeyError):
-        pass
-    h = hashlib.sha256()
-    for f in files:
-        h.update(str(f.relative_to(model_dir)).encode() + b"\0")
-        with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 22), b""):
-                h.update(chunk)
-    digest = h.hexdigest()
-    write_bytes_atomic(memo, json.dumps({"sha256": digest, "dir": str(model_dir)}).encode())
-    return digest
 
 
 def num_threads() -> int:

@@ -17,7 +17,7 @@ demo's IEMOCAP, speech-only with attentive pooling 49.3 UA, with mean pooling 50
 only the true cue, 62.9).
 
 Nothing is fitted: pauses are found relative to the clip's own noise floor, the descriptors are the
-eGeMAPS ones already divided by fixed units (`egemaps_encoder.LLD_UNITS`), and the contrast units in
+eGeMAPS ones already divided by fixed units (`opensmile.LLD_UNITS`), and the contrast units in
 FEATURES are fixed too (one unit = a clearly audible change). No corpus statistic enters, so a cache
 entry is one clip's.
 """

@@ -1,44 +1,44 @@
 """The harness's one door to encoder features: compute once, cache by content, hand out memory maps.
 
-Keys are (encoder identity incl. weights hash and layer, storage dtype, input content hash): the
-audio file's sha256 for speech, the exact token ids for text. A second run over the same inputs
-computes nothing (`computed == 0`, `reused == n`). Features are stored as float16 by default (half
-the disk and page-cache; the report measures that probe accuracy is unchanged); values outside the
-float16 range are stored as float32 instead of overflowing.
+Three roles, one mechanism: text token features, speech frame features, and clip vectors (one per clip, for the
+logistic-regression baselines), all keyed by (role, encoder identity incl. weights hash and layer, storage
+dtype, input content hash: the audio file's sha256, or the exact token ids) in the one sharded cache
+(`cache.py`). A second run over the same inputs computes nothing (`computed == 0`, `reused == n`). Frame and
+token features are stored as float16 by default (half the disk and page cache; values outside its range stay
+float32); clip vectors keep float32 (`contract.ClipEncoder.store_dtype`). Encoders are named by spec
+(`spec.py`) and built on first use.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Iterable, Sequence, TypeVar
+from typing import Any, Iterable, Sequence, TypeVar
 
 import numpy as np
+import soundfile as sf
+from tqdm.auto import tqdm
 
 from benchmarks.features.cache import FeatureCache, key_of, raise_open_file_limit
+from benchmarks.features.contract import AudioEncoder
+from benchmarks.features.spec import EncoderSpec
 from dataset_adapters.audio import SAMPLE_RATE, audio_hash, read_audio
 from dataset_adapters.types import Utterance
+from lemer.core.pretrained import PretrainedUnavailable, resolve_pretrained, weights_hash
 from lemer.core.spec import EncoderRef
 
 T = TypeVar("T")
 STORE_DTYPES = ("float16", "float32")
 _F16_MAX = float(np.finfo(np.float16).max)
+_DECODE_WINDOW = 256  # clips decoded at once; batches only group equal buckets, so windows change no feature
 
 
 def _progress(items: Iterable[T], total: int, desc: str, enabled: bool) -> Iterable[T]:
     if not enabled or not sys.stderr.isatty():  # bars only on a terminal: no cursor escapes in logs
         return items
-    from tqdm.auto import tqdm
-
-    return tqdm(items, total=total, desc=desc, unit="clip" if "speech" in desc else "utt", file=sys.stderr, leave=False)
-
-
-# kind -> (module, factory) of the encoders, imported on first use only (they pull in torch and transformers)
-_ENCODER_FACTORIES = {"text": ("benchmarks.features.text_encoder", "TextEncoder"),
-                      "speech": ("benchmarks.features.speech_encoder", "get_speech_encoder")}
-_DECODE_WINDOW = 256  # clips decoded at once; batches only group equal lengths, so windows change no feature
+    return tqdm(items, total=total, desc=desc, unit="clip" if "text" not in desc else "utt", file=sys.stderr,
+                leave=False)
 
 
 def _combined(hashes: Sequence[str]) -> str:
@@ -48,8 +48,6 @@ def _combined(hashes: Sequence[str]) -> str:
 def _header_samples(path: str) -> int:
     """Approximate 16 kHz length from the file header (for ordering only; unreadable files sort first and
     then fail in `read_audio` with its clear error)."""
-    import soundfile as sf
-
     try:
         info = sf.info(path)
     except Exception:  # noqa: BLE001 - read_audio reports the real problem
@@ -58,7 +56,10 @@ def _header_samples(path: str) -> int:
 
 
 class FeatureStore:
-    """Cached speech and text features for one (text encoder, speech encoder) choice."""
+    """Cached features for one (text encoder, speech encoder) choice, and any clip encoder a model names.
+
+    `text_encoder` / `speech_encoder`: specs (`spec.py`; `default` = the offline defaults), or None for a store
+    without that role."""
 
     def __init__(self, cache_dir: str | Path | None = None, text_encoder: str | None = "default",
                  speech_encoder: str | None = "default", progress: bool = True, dtype: str | None = None,
@@ -70,67 +71,44 @@ class FeatureStore:
         self.dtype = dtype or os.environ.get("LEMER_FEATURE_DTYPE", "float16")
         if self.dtype not in STORE_DTYPES:
             raise ValueError(f"feature dtype {self.dtype!r}: expected one of {', '.join(STORE_DTYPES)}")
-        self._text_spec, self._speech_spec = text_encoder, speech_encoder
-        self._text = None
-        self._speech = None
-        self.text_encoder_name: str | None = None
-        self.speech_encoder_name: str | None = None
+        self.specs: dict[str, EncoderSpec] = {}
         if text_encoder is not None:
-            from benchmarks.features.text_encoder import DEFAULT_DISPLAY_NAME, DEFAULT_TEXT_ENCODER
-
-            self.text_encoder_name = DEFAULT_DISPLAY_NAME if text_encoder == DEFAULT_TEXT_ENCODER else text_encoder
+            self.specs["text"] = EncoderSpec.parse(text_encoder, "text")
         if speech_encoder is not None:
-            from benchmarks.features.speech_encoder import DEFAULT_SPEECH_ENCODER, DEFAULT_SPEECH_SPEC
+            self.specs["speech"] = EncoderSpec.parse(speech_encoder, "speech")
+        self._built: dict[str, Any] = {}  # spec key -> encoder, built on first use
 
-            self.speech_encoder_name = DEFAULT_SPEECH_SPEC if speech_encoder == DEFAULT_SPEECH_ENCODER else speech_encoder
+    @property
+    def text_encoder_name(self) -> str | None:
+        return self.specs["text"].key if "text" in self.specs else None
+
+    @property
+    def speech_encoder_name(self) -> str | None:
+        return self.specs["speech"].key if "speech" in self.specs else None
 
     def encoder_ref(self, role: str) -> EncoderRef:
-        """This store's `role` ("text" or "speech") encoder as a run records it: canonical spec and the sha256 of its
-        weights (None for encoders without weights). Resolves folders and hashes weight files (memoised on disk),
-        loads no model; EncoderUnavailable when a folder cannot be found (`unreachable` lists them all)."""
-        from benchmarks.features.cache import resolve_model_dir, weights_hash
-        from benchmarks.features.speech_encoder import weight_sources
-        from benchmarks.features.text_encoder import DEFAULT_TEXT_ENCODER, default_text_model_dir
-
-        if role == "text" and self._text_spec is not None:
-            target = default_text_model_dir() if self._text_spec == DEFAULT_TEXT_ENCODER else self._text_spec
-            return EncoderRef("text", str(self.text_encoder_name), weights_hash(resolve_model_dir(target, "text")))
-        if role == "speech" and self._speech_spec is not None:
-            hashes = [weights_hash(resolve_model_dir(s, "speech")) for s in weight_sources(self._speech_spec)]
-            weights = None if not hashes else hashes[0] if len(hashes) == 1 else _combined(hashes)
-            return EncoderRef("speech", str(self.speech_encoder_name), weights)
-        raise RuntimeError(f"this FeatureStore has no {role} encoder")
+        """This store's `role` ("text" or "speech") encoder as a run records it: canonical spec and the sha256 of
+        its weights (None for weight-free encoders). Resolves folders and hashes weight files (memoised on disk),
+        loads no model; PretrainedUnavailable when a folder cannot be found (`unreachable` lists them all)."""
+        spec = self._spec(role)
+        hashes = [weights_hash(resolve_pretrained(s, f"{role} encoder")) for s in spec.weight_sources()]
+        weights = None if not hashes else hashes[0] if len(hashes) == 1 else _combined(hashes)
+        return EncoderRef(role, spec.key, weights)
 
     def unreachable(self, text: bool, speech: bool) -> list[str]:
-        """One line per needed encoder whose files cannot be found, without loading any model.
+        """One line per needed encoder whose weights cannot be found, without loading any model.
 
-        The runner calls this before a grid starts, so a missing `bert-base-uncased` is one message
-        up front, not the same failure in every run."""
-        from benchmarks.features.cache import WEIGHT_SUFFIXES, EncoderUnavailable, resolve_model_dir
-
-        wanted: list[tuple[str, str, str]] = []  # (role, spec as named, what to resolve)
-        if text and self._text_spec is not None:
-            from benchmarks.features.text_encoder import DEFAULT_TEXT_ENCODER, default_text_model_dir
-
-            wanted.append(("text", self._text_spec, default_text_model_dir() if self._text_spec == DEFAULT_TEXT_ENCODER
-                           else self._text_spec))
-        if speech and self._speech_spec is not None:
-            from benchmarks.features.speech_encoder import weight_sources
-
-            try:
-                targets = weight_sources(self._speech_spec)
-            except ValueError as e:
-                return [f"speech encoder {self._speech_spec!r}: {e}"]
-            wanted += [("speech", self._speech_spec, t) for t in targets]
+        The runner calls this before a grid starts, so a missing `bert-base-uncased` is one message up front,
+        not the same failure in every run."""
         problems = []
-        for role, spec, target in wanted:
-            try:
-                folder = resolve_model_dir(target, role)
-            except EncoderUnavailable as e:
-                problems.append(str(e).split('; use a local path')[0])
+        for role, wanted in (("text", text), ("speech", speech)):
+            if not wanted or role not in self.specs:
                 continue
-            if not any(f.suffix in WEIGHT_SUFFIXES and f.is_file() for f in folder.rglob("*")):
-                problems.append(f"{role} encoder {spec!r}: no weight files ({', '.join(WEIGHT_SUFFIXES)}) in {folder}")
+            for source in self.specs[role].weight_sources():
+                try:
+                    resolve_pretrained(source, f"{role} encoder")
+                except PretrainedUnavailable as e:
+                    problems.append(str(e).split("; point at a local copy")[0])
         return problems
 
     # counters, as the API promises plain attributes
@@ -147,28 +125,29 @@ class FeatureStore:
         return self.cache.stats.corrupt
 
     @property
-    def text_encoder(self):  # noqa: ANN201 - benchmarks.features.text_encoder.TextEncoder
-        return self._encoder("text")
+    def text_encoder(self) -> Any:  # benchmarks.features.text.TextEncoder
+        return self._encoder(self._spec("text"))
 
     @property
-    def speech_encoder(self):  # noqa: ANN201 - benchmarks.features.speech_encoder.SpeechEncoder
-        return self._encoder("speech")
+    def speech_encoder(self) -> AudioEncoder:
+        return self._encoder(self._spec("speech"))
 
-    def _encoder(self, kind: str):  # noqa: ANN202 - TextEncoder or SpeechEncoder
-        """The `kind` ("text" or "speech") encoder, built on first use; a store made without one says so."""
-        spec = getattr(self, f"_{kind}_spec")
-        if spec is None:
-            raise RuntimeError(f"this FeatureStore has no {kind} encoder ({kind}_encoder=None)")
-        if getattr(self, f"_{kind}") is None:
-            module, factory = _ENCODER_FACTORIES[kind]
-            setattr(self, f"_{kind}", getattr(importlib.import_module(module), factory)(spec, device=self.device))
-        return getattr(self, f"_{kind}")
+    def _spec(self, role: str) -> EncoderSpec:
+        if role not in self.specs:
+            raise RuntimeError(f"this FeatureStore has no {role} encoder ({role}_encoder=None)")
+        return self.specs[role]
 
-    def _store(self, key: str, arr: np.ndarray, meta: dict[str, str] | None = None) -> np.ndarray:
+    def _encoder(self, spec: EncoderSpec) -> Any:
+        """The encoder of `spec`, built once per store."""
+        if spec.key not in self._built:
+            self._built[spec.key] = spec.build(self.device)
+        return self._built[spec.key]
+
+    def _store(self, key: str, arr: np.ndarray, meta: dict[str, str] | None = None, dtype: str | None = None) -> np.ndarray:
         arr = np.asarray(arr, dtype=np.float32)
         if not np.isfinite(arr).all():
             raise ValueError(f"encoder produced NaN/inf features for {meta.get('uid') if meta else key}")
-        if self.dtype == "float16" and np.abs(arr).max(initial=0.0) < _F16_MAX:
+        if (dtype or self.dtype) == "float16" and np.abs(arr).max(initial=0.0) < _F16_MAX:
             arr = arr.astype(np.float16)
         self.cache.put(key, arr, meta)
         self.cache.stats.computed += 1
@@ -178,13 +157,24 @@ class FeatureStore:
         return got[0]
 
     def speech(self, utterances: Sequence[Utterance]) -> dict[str, np.ndarray]:
-        """uid -> (n_frames, d) read-only memmap; misses are read, batched by exact input length, encoded."""
-        enc = self.speech_encoder
+        """uid -> (n_frames, d) read-only memmap of the store's speech encoder; misses are read and encoded."""
+        return self._audio(utterances, self.speech_encoder, "speech")
+
+    def clip(self, utterances: Sequence[Utterance], spec: str | EncoderSpec) -> dict[str, np.ndarray]:
+        """uid -> (d,) read-only vector of the clip encoder `spec` (e.g. `opensmile:egemaps-functionals`)."""
+        parsed = spec if isinstance(spec, EncoderSpec) else EncoderSpec.parse(spec, "clip")
+        return self._audio(utterances, self._encoder(parsed), "clip")
+
+    def _audio(self, utterances: Sequence[Utterance], enc: AudioEncoder, kind: str) -> dict[str, np.ndarray]:
+        """The one audio path: cache look-up by clip content, then decode a window of misses at a time, batch
+        them by the encoder's bucket, encode, store. A batch that fails is retried clip by clip, so the error
+        names the clip that caused it."""
+        dtype = enc.store_dtype or self.dtype
         ident = enc.identity
         out: dict[str, np.ndarray] = {}
         todo: dict[str, list[Utterance]] = {}
         for u in utterances:
-            key = key_of("speech", ident, self.dtype, audio_hash(u.audio))
+            key = key_of(kind, ident, dtype, audio_hash(u.audio))
             hit = self.cache.get(key)
             if hit is not None:
                 out[u.uid] = hit[0]
@@ -196,7 +186,7 @@ class FeatureStore:
         # Sort by the header's length and decode one window at a time, so memory holds a window of audio,
         # not the whole corpus (200 h of MSP-Podcast would be ~46 GB of float32 samples).
         pending = sorted(todo.items(), key=lambda kv: _header_samples(kv[1][0].audio))
-        bar = _progress(range(len(pending)), len(pending), f"speech features ({enc.name})", self.progress)
+        bar = _progress(range(len(pending)), len(pending), f"{kind} features ({enc.name})", self.progress)
         it = iter(bar)
         for start in range(0, len(pending), _DECODE_WINDOW):
             clips = [(key, us, read_audio(us[0].audio)) for key, us in pending[start : start + _DECODE_WINDOW]]
@@ -208,8 +198,8 @@ class FeatureStore:
                 else:
                     batches.append([c])
             for batch in batches:
-                for (key, us, _), feats in zip(batch, enc.encode([c[2] for c in batch])):
-                    arr = self._store(key, feats, {"kind": "speech", "encoder": enc.name, "uid": us[0].uid})
+                for (key, us, _), feats in zip(batch, _encode_naming_the_clip(enc, batch)):
+                    arr = self._store(key, feats, {"kind": kind, "encoder": enc.name, "uid": us[0].uid}, dtype)
                     for u in us:
                         out[u.uid] = arr
                     self.cache.stats.reused += len(us) - 1  # identical clips share the entry just computed
@@ -254,3 +244,14 @@ class FeatureStore:
     def embed_words(self, words: Sequence[str]) -> np.ndarray:
         """(n, d) float32 mean-pooled embeddings of short strings (LE-MER's keyword label embeddings)."""
         return self.text_encoder.embed_words(words)
+
+
+def _encode_naming_the_clip(enc: AudioEncoder, batch: Sequence[tuple[str, list[Utterance], np.ndarray]]) -> list[np.ndarray]:
+    """`enc.encode` of a batch; on failure, clip by clip, so the error names the clip (uid and file) at fault."""
+    try:
+        return enc.encode([c[2] for c in batch])
+    except ValueError:
+        if len(batch) == 1:
+            raise ValueError(f"{batch[0][1][0].audio} ({batch[0][1][0].uid}): {enc.name}: "
+                             f"{sys.exc_info()[1]}") from None
+    return [_encode_naming_the_clip(enc, [c])[0] for c in batch]

@@ -38,6 +38,7 @@ def build_examples(
     context_window: int = 0,
     text_features: TextFeatures | None = None,
     speech_features: SpeechFeatures | None = None,
+    clip_features: SpeechFeatures | None = None,
 ) -> list[Example]:
     """Examples for `utterances`; `transcripts=None` means the model reads no text (text = "").
 
@@ -54,8 +55,8 @@ def build_examples(
             text = transcripts[u.uid]
             ctx = context_texts(u, transcripts, context_window)
         features = None
-        if text_features is not None or speech_features is not None:
-            tokens = span = frames = None
+        if text_features is not None or speech_features is not None or clip_features is not None:
+            tokens = span = frames = vector = None
             if text_features is not None:
                 if u.uid not in text_features:
                     raise KeyError(f"{u.uid}: no cached text features")
@@ -65,7 +66,11 @@ def build_examples(
                 if u.uid not in speech_features:
                     raise KeyError(f"{u.uid}: no cached speech features")
                 frames = speech_features[u.uid]
-            features = Features(text=tokens, text_span=span, speech=frames)
+            if clip_features is not None:
+                if u.uid not in clip_features:
+                    raise KeyError(f"{u.uid}: no cached clip features")
+                vector = clip_features[u.uid]
+            features = Features(text=tokens, text_span=span, speech=frames, clip=vector)
         out.append(Example(
             uid=u.uid,
             label=u.label if with_labels else None,

@@ -17,8 +17,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from baselines import clip_cache
-from benchmarks.features.cache import cache_root
 from benchmarks.models import load_target
 from benchmarks.provenance import git_hash, package_version
 from benchmarks.run.cues import attention_cues, by_cue_type, cue_spans, merge_diagnostics
@@ -104,10 +102,16 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         speech_feats = dict(data.speech_features(spec.train_adapter, spec.label_map))
         if spec.cross_corpus:
             speech_feats.update(data.speech_features(spec.adapter, spec.label_map))
+    clip_feats = None
+    clip = spec.encoder("clip")
+    if clip is not None:
+        clip_feats = dict(data.clip_features(spec.train_adapter, spec.label_map, clip.spec))
+        if spec.cross_corpus:
+            clip_feats.update(data.clip_features(spec.adapter, spec.label_map, clip.spec))
 
     def examples(utts: list, labels: bool) -> list:
         return build_examples(utts, with_labels=labels, transcripts=transcripts, context_window=spec.text_context,
-                              text_features=text_feats, speech_features=speech_feats)
+                              text_features=text_feats, speech_features=speech_feats, clip_features=clip_feats)
 
     train, valid, test = examples(split.train, True), examples(split.valid, True), examples(split.test, False)
     if not train or not test:
@@ -116,7 +120,6 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     model = model_cls.from_config(dict(spec.model_config))
     spans = _oracle_spans(spec, data, split) if model.requirements.cue_spans else None
     runtime = configure_run(spec.seed, threads, data.config.device)
-    clip_cache.use_disk(cache_root(data.config.cache_dir) / "clip-features")  # LR baselines' per-clip vectors
     log_lines: list[str] = []
     env = FitEnv(classes=tuple(classes), seed=spec.seed,
                  embed_words=data.embed_words if spec.text_features else None, log=log_lines.append,

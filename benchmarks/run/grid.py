@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.corpora import CorpusRoot
+from benchmarks.features.spec import EncoderSpec
 from benchmarks.models import ModelFacts, describe, model_names
 from benchmarks.suite.schema import CorpusEntry, Suite, SuiteError
 from dataset_adapters.base import corpus_info
@@ -58,6 +59,7 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
             return  # an oracle reading cue ground truth: only generated corpora have it (`models = ["*"]` on real data)
         independent = not f.reads_text
         roles = [r for r, used in (("text", f.text_features), ("speech", f.speech_features)) if used]
+        clip = [EncoderRef("clip", EncoderSpec.parse(f.clip_features, "clip").key)] if f.clip_features else []
         spec = RunSpec(
             suite=suite.name, model=f.name, model_config=dict(f.config), ablation=ablation,
             adapter=corpus, corpus=roots[corpus].display, train_adapter=train,
@@ -65,7 +67,7 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
             kind=kind, protocol=protocol, label_map=label_map, fold=fold,  # type: ignore[arg-type]
             transcript=GOLD if independent else transcript, transcript_independent=independent, seed=seed,
             # decided by what this configuration consumes, not the class: speech-only LE-MER reads no text
-            encoders=tuple(sorted(refs[r] for r in roles)), text_context=f.text_context, model_target=f.target,
+            encoders=tuple(sorted([*(refs[r] for r in roles), *clip])), text_context=f.text_context, model_target=f.target,
         )
         path = spec.relpath()
         if path in seen:

@@ -63,6 +63,7 @@ class RunData:
     _corpora: CorpusCache = field(init=False)
     _text: dict[tuple[str, str, TranscriptCondition, int], dict[str, Any]] = field(default_factory=dict)
     _speech: dict[tuple[str, str], dict[str, np.ndarray]] = field(default_factory=dict)
+    _clip: dict[tuple[str, str, str], dict[str, np.ndarray]] = field(default_factory=dict)
     failed: dict[tuple[Any, ...], str] = field(default_factory=dict)  # preparation errors, by item
     _cues: dict[str, Any] = field(default_factory=dict)  # corpus name -> uid -> CueTruth, or None (no sidecar)
     _store: FeatureStore | None = None
@@ -194,6 +195,14 @@ class RunData:
             self._speech[key] = dict(self.store.speech(self.corpus(name, label_map).utterances))
         return self._speech[key]
 
+    def clip_features(self, name: str, label_map: str, spec: str) -> dict[str, np.ndarray]:
+        """uid -> clip vector of clip encoder `spec` (a canonical key from the run's encoders)."""
+        key = (name, label_map, spec)
+        self._raise_if_failed(("clip",) + key)
+        if key not in self._clip:
+            self._clip[key] = dict(self.store.clip(self.corpus(name, label_map).utterances, spec))
+        return self._clip[key]
+
     def embed_words(self, words: Any) -> np.ndarray:
         return self.store.embed_words(words)
 
@@ -211,7 +220,10 @@ class RunData:
                     jobs.setdefault(("text", name, s.label_map, s.transcript, s.text_context), ())
                 if s.speech_features:
                     jobs.setdefault(("speech", name, s.label_map), ())
-        order = {"transcripts": 0, "speech": 1, "text": 2}
+                clip = s.encoder("clip")
+                if clip is not None:
+                    jobs.setdefault(("clip", name, s.label_map, clip.spec), ())
+        order = {"transcripts": 0, "speech": 1, "clip": 2, "text": 3}
         t0 = time.perf_counter()
         for i, key in enumerate(sorted(jobs, key=lambda k: (order[k[0]], [str(x) for x in k[1:]])), 1):
             if log:  # the stage line: which shared item, i of n, time so far (the grid bar starts after)
@@ -222,6 +234,8 @@ class RunData:
                     self.transcripts(*key[1:])
                 elif key[0] == "text":
                     self.text_features(*key[1:])
+                elif key[0] == "clip":
+                    self.clip_features(*key[1:])
                 else:
                     self.speech_features(*key[1:])
             except Exception:

@@ -55,12 +55,14 @@ def out_lock(out: Path) -> Iterator[Path]:
                             "wait for it to finish or use another --out") from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        yield path
-        if created and [p.name for p in out.iterdir()] == [LOCK_NAME]:
-            path.unlink(missing_ok=True)
-            try:
-                out.rmdir()
-            except OSError:  # another runner put something there meanwhile: it is theirs now
-                pass
+        try:
+            yield path
+        finally:  # also when the body raised (a suite that could not start)
+            if created and [p.name for p in out.iterdir()] == [LOCK_NAME]:
+                path.unlink(missing_ok=True)
+                try:
+                    out.rmdir()
+                except OSError:  # another runner put something there meanwhile: it is theirs now
+                    pass
     finally:
         os.close(fd)  # closing the only descriptor releases the lock

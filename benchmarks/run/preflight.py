@@ -13,7 +13,9 @@ from typing import Any
 
 from benchmarks.models import MODELS, model_names
 from benchmarks.suite import Suite
+from lemer.core.devices import DEVICE_PATTERN, DeviceError, resolve_device
 from lemer.core.errors import InputError
+from lemer.core.pretrained import PretrainedUnavailable, resolve_pretrained
 
 
 class PreflightError(InputError):
@@ -22,13 +24,9 @@ class PreflightError(InputError):
 
 def check_device(device: str) -> None:
     """A malformed spec or a GPU torch cannot see is an error now (torch is imported only for cuda specs)."""
-    from lemer.core.devices import DEVICE_PATTERN, DeviceError
-
     if not DEVICE_PATTERN.match(device):
         raise PreflightError(f"--device must be auto, cpu, cuda or cuda:N, got {device!r}")
     if device.startswith("cuda"):
-        from lemer.core.devices import resolve_device
-
         try:
             resolve_device(device)
         except DeviceError as e:
@@ -65,8 +63,6 @@ def check_pretrained(suite: Suite, only_models: Sequence[str] | None = None) -> 
     needed = pretrained_needed(suite, only_models)
     if not needed:
         return
-    from lemer.model.encoders import PretrainedUnavailable, resolve_pretrained
-
     problems = []
     for name, models in needed.items():
         try:

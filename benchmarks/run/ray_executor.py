@@ -160,7 +160,7 @@ _REQ: dict[tuple[str, str], Any] = {}
 def _worker_config(config: DataConfig) -> DataConfig:
     """The driver's data recipe for workers: the cache as an absolute path resolved here (--cache, else the
     driver's $LEMER_CACHE or default), so every node uses the driver's cache, not its own default."""
-    from benchmarks.features.cache import cache_root
+    from lemer.core.pretrained import cache_root
 
     return replace(config, verify_audio=False, progress=False, cache_dir=str(cache_root(config.cache_dir).resolve()))
 
@@ -200,6 +200,9 @@ def _shared_items(specs: Sequence[RunSpec]) -> list[tuple[Any, ...]]:
                 items.setdefault(("text", name, s.label_map, s.transcript, s.text_context))
             if s.speech_features:
                 items.setdefault(("speech", name, s.label_map))
+            clip = s.encoder("clip")
+            if clip is not None:
+                items.setdefault(("clip", name, s.label_map, clip.spec))
     return list(items)
 
 

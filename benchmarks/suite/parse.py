@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import tomllib
 
-from benchmarks.features.speech_encoder import check_speech_spec
+from benchmarks.features.spec import EncoderSpec
 from benchmarks.models import MODELS, describe, model_names
 from benchmarks.suite.schema import (
     ALL_MODELS,
@@ -290,8 +290,7 @@ class _Parser:
                 continue
             if not isinstance(value, str) or not value.strip() or value != value.strip():
                 raise self.fail(f"[encoders] {role} must be a non-empty name, path or spec, got {value!r}", role)
-            if role == "speech":
-                self.named(check_speech_spec, value, role)
+            self.named(lambda v, r=role: EncoderSpec.parse(v, r), value, role)
             out.append(value)
         return out[0], out[1]
 

@@ -16,10 +16,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from benchmarks.features.cache import CacheStats, cache_root, key_of
+from benchmarks.features.cache import CacheStats, key_of
 from dataset_adapters.audio import audio_hash, is_silent, read_audio
 from dataset_adapters.types import Utterance
 from lemer.core.atomic import write_bytes_atomic
+from lemer.core.pretrained import cache_root
 
 
 class TranscriptSource(ABC):

@@ -16,9 +16,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from benchmarks.features.cache import num_threads, weights_hash
-from benchmarks.features.speech_encoder import HOP, WINDOW, ct2_device, whisper_model_dir
+from benchmarks.features.cache import num_threads
+from benchmarks.features.whisper import HOP, WINDOW, ct2_device, whisper_model_dir
 from benchmarks.transcripts.base import CachedAsrSource
+from lemer.core.pretrained import weights_hash
 
 
 class WhisperAsr(CachedAsrSource):

@@ -24,12 +24,14 @@ class Features:
 
     `text` holds the token embeddings of `[context utterances] [SEP] target` (context truncated from
     the oldest side), `text_span` the half-open token range of the target utterance inside it,
-    `speech` the frame embeddings of the clip cut to its real length.
+    `speech` the frame embeddings of the clip cut to its real length, `clip` the clip-level vector a model asked
+    for (eGeMAPS functionals, MFCC statistics).
     """
 
     text: np.ndarray | None = None  # (n_tokens, d_text)
     text_span: tuple[int, int] | None = None
     speech: np.ndarray | None = None  # (n_frames, d_speech)
+    clip: np.ndarray | None = None  # (d_clip,): one vector per clip (`Requirements.clip_features`)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class Prediction:
 @dataclass(frozen=True)
 class Requirements:
     """What the harness must prepare for a model; `text_context` = preceding utterances in text features
-    (or, for a model reading raw text, in `Example.context_text`).
+    (or, for a model reading raw text, in `Example.context_text`). Models never compute features themselves:
+    `clip_features` names the clip encoder whose vectors the harness puts in `Features.clip`.
 
     `pretrained`: names or local paths of pretrained weights the model loads itself (LE-MER with
     `finetune=true` reads raw text and audio and trains its own encoders); the harness checks they are
@@ -62,6 +65,7 @@ class Requirements:
 
     text_features: bool = False
     speech_features: bool = False
+    clip_features: str | None = None  # a clip encoder spec (`benchmarks/features/spec.py`), e.g. "mfcc-stats"
     text_context: int = 0
     pretrained: tuple[str, ...] = ()
     # Ground truth of where each utterance carries its emotion, for validation ORACLES only (a real

@@ -5,16 +5,20 @@ way, and a result must say what it ran on (`benchmarks.runtime.configure_run` re
 `precision`). The device is NOT part of a run's identity: a GPU run and a CPU run of the same spec
 should agree up to floating-point numerics (bf16 autocast included), so a result computed on one
 machine is reused on another; the record says which it was, and the leaderboard can show it.
+torch is imported inside the functions, so checking a device spec (the CLI's preflight, a grid of models that
+never use torch) costs no torch import.
 """
 from __future__ import annotations
 
 import contextlib
 import re
 from collections.abc import Iterator
-
-import torch
+from typing import TYPE_CHECKING
 
 from lemer.core.errors import InputError
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 PRECISIONS = ("fp32", "bf16")
@@ -24,10 +28,18 @@ class DeviceError(InputError):
     """A device spec that is malformed or names a GPU torch cannot see."""
 
 
-def resolve_device(spec: str = "auto") -> torch.device:
-    """`auto` -> the first GPU when torch sees one, else the CPU; `cuda[:N]` must exist."""
+def check_device_spec(spec: object) -> str:
+    """`spec` when it is `auto`, `cpu`, `cuda` or `cuda:N` (DeviceError otherwise); imports nothing."""
     if not isinstance(spec, str) or not DEVICE_PATTERN.match(spec):
         raise DeviceError(f"device must be auto, cpu, cuda or cuda:N, got {spec!r}")
+    return spec
+
+
+def resolve_device(spec: str = "auto") -> torch.device:
+    """`auto` -> the first GPU when torch sees one, else the CPU; `cuda[:N]` must exist."""
+    check_device_spec(spec)
+    import torch
+
     if spec == "auto":
         return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
     if spec == "cpu":
@@ -43,6 +55,8 @@ def resolve_device(spec: str = "auto") -> torch.device:
 
 def precision_for(device: torch.device | str) -> str:
     """bf16 autocast on a GPU that supports it, fp32 otherwise (CPU bf16 is slower on most CPUs here)."""
+    import torch
+
     dev = torch.device(device)
     if dev.type == "cuda" and torch.cuda.is_bf16_supported():
         return "bf16"
@@ -57,12 +71,16 @@ def autocast(device: torch.device | str, precision: str) -> Iterator[None]:
     if precision == "fp32":
         yield
         return
+    import torch
+
     with torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16):
         yield
 
 
 def describe_device(device: torch.device | str) -> str:
     """A human-readable name for the result record: `cpu` or `cuda:0 (NVIDIA H200)`."""
+    import torch
+
     dev = torch.device(device)
     if dev.type != "cuda":
         return str(dev)
@@ -71,4 +89,6 @@ def describe_device(device: torch.device | str) -> str:
 
 def to_device(batch: dict[str, torch.Tensor], device: torch.device | str) -> dict[str, torch.Tensor]:
     """Every tensor of a batch on `device` (non-tensors pass through); no copy when already there."""
+    import torch
+
     return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}

@@ -1,71 +1,22 @@
-"""Pretrained Hugging Face encoders for LE-MER's fine-tuning mode: find them offline, load them, prepare them.
+"""Pretrained Hugging Face encoders for LE-MER's fine-tuning mode: load them and prepare them.
 
 Text: any BERT-family model with a [CLS]/[SEP] tokenizer (bert-base-uncased in the paper; RoBERTa's
 <s>/</s> play the same roles). Speech: any wav2vec2-family model loaded with `AutoModel` (wav2vec2,
-HuBERT, WavLM). Names resolve WITHOUT network: a local directory as given; else `$LEMER_MODELS_DIR/<name>`
-(e.g. `$LEMER_MODELS_DIR/facebook/wav2vec2-base`); else a snapshot in the local Hugging Face cache
-(`$HF_HOME`, filled once on a machine with network by `huggingface-cli download <name>`).
-`PretrainedUnavailable` says exactly that, so a grid fails before it starts instead of mid-way.
-
-The text input is the one the feature cache uses (`build_text_input`, also called by
-`benchmarks/features/text_encoder.py`): `[CLS] ctx_1 [SEP] ... ctx_k [SEP] target [SEP]`, context cut
-from the OLDEST side, the target's token span returned.
+HuBERT, WavLM). Names resolve through `lemer.core.pretrained.resolve_pretrained` (the one resolver of the
+project: local path, $LEMER_MODELS_DIR, the local Hugging Face cache), and the text input is the one the
+feature cache builds (`lemer.core.text_input.build_text_input`).
 """
 from __future__ import annotations
 
-import os
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from lemer.core.errors import LemerError
-
-MODELS_DIR_ENV = "LEMER_MODELS_DIR"
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
-
-
-class PretrainedUnavailable(LemerError, RuntimeError):
-    """Pretrained weights named by a model's config cannot be found on this machine (no download is tried)."""
-
-
-def how_to_provide(name: str) -> str:
-    """The ways to make `name` available offline (used in every error about missing weights)."""
-    return (f"point at a local copy (text_model/speech_model = \"/path/to/dir\" in the suite's "
-            f"[model_defaults] or [model_config.<model>]; [encoders] for cached features), or put it under ${MODELS_DIR_ENV}/{name}, or fill the Hugging Face "
-            f"cache on a machine with network (`huggingface-cli download {name}`) and copy $HF_HOME here")
-
-
-def resolve_pretrained(name: str) -> Path:
-    """A local directory holding `name`'s config and weights (see the module docstring for the order)."""
-    p = Path(name).expanduser()
-    if p.is_dir():
-        return _checked(p.resolve(), name)
-    if name.startswith((".", "/", "~")) or p.exists():
-        raise PretrainedUnavailable(f"pretrained model path {name!r} is not a directory; " + how_to_provide(name))
-    root = os.environ.get(MODELS_DIR_ENV)
-    if root and (Path(root) / name).is_dir():
-        return _checked((Path(root) / name).resolve(), name)
-    try:
-        from huggingface_hub import snapshot_download  # installed with transformers
-
-        return _checked(Path(snapshot_download(name, local_files_only=True)), name)
-    except PretrainedUnavailable:
-        raise
-    except Exception as e:  # noqa: BLE001 - any miss in the offline cache means the same thing here
-        raise PretrainedUnavailable(f"pretrained model {name!r} is not available offline ({type(e).__name__}); "
-                                    + how_to_provide(name)) from None
-
-
-def _checked(path: Path, name: str) -> Path:
-    if not (path / "config.json").is_file() or not any((path / w).is_file() for w in WEIGHT_FILES):
-        raise PretrainedUnavailable(f"pretrained model {name!r} at {path} lacks config.json or weights "
-                                    f"({', '.join(WEIGHT_FILES)}); " + how_to_provide(name))
-    return path
+from lemer.core.pretrained import resolve_pretrained
 
 
 def enable_checkpointing(model: nn.Module) -> None:
@@ -77,45 +28,9 @@ def enable_checkpointing(model: nn.Module) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- text
-@dataclass(frozen=True)
-class TextInput:
-    """Token ids of one built sequence and the half-open span of the target's tokens inside it."""
-
-    ids: tuple[int, ...]
-    span: tuple[int, int]
-
-
-def build_text_input(tokenizer: Any, text: str, context: Sequence[str], context_window: int,
-                     max_length: int) -> TextInput:
-    """The `[CLS] ctx.. [SEP] target [SEP]` ids for one utterance, context truncated oldest-first."""
-    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
-    target = tokenizer.encode(text or "", add_special_tokens=False)[: max_length - 2]
-    room = max_length - 2 - len(target)
-    ctx_ids: list[int] = []
-    if context_window > 0 and room > 0:
-        for utt in reversed(list(context)[-context_window:]):  # newest first, so the oldest is cut
-            piece = tokenizer.encode(utt or "", add_special_tokens=False) + [sep]
-            if len(piece) > room:
-                ctx_ids = piece[len(piece) - room:] + ctx_ids
-                break
-            ctx_ids = piece + ctx_ids
-            room -= len(piece)
-    ids = [cls] + ctx_ids + target + [sep]
-    start = 1 + len(ctx_ids)
-    return TextInput(tuple(ids), (start, start + len(target)))
-
-
-def text_max_length(tokenizer: Any, config: Any) -> int:
-    """Longest input the text model takes: the tokenizer's limit, the position table, 512 at most."""
-    limits = [512, int(getattr(config, "max_position_embeddings", 512))]
-    if 0 < int(getattr(tokenizer, "model_max_length", 512)) < 10**6:
-        limits.append(int(tokenizer.model_max_length))
-    return max(8, min(limits))
-
-
 def load_text_encoder(name: str, gradient_checkpointing: bool = False) -> tuple[Any, nn.Module]:
     """(tokenizer, model) of a BERT-family encoder, the model in train mode with every weight trainable."""
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel, AutoTokenizer  # heavy optional dependency: only when fine-tuning
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -151,7 +66,7 @@ def load_speech_encoder(name: str, gradient_checkpointing: bool = False) -> tupl
 
     Why frozen: fine-tuning recipes for wav2vec2/HuBERT/WavLM (fairseq, transformers' examples) keep the
     convolutional front end fixed; it is low-level and its gradients are large and noisy."""
-    from transformers import AutoModel
+    from transformers import AutoModel  # heavy optional dependency: only when fine-tuning
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -166,8 +81,6 @@ def load_speech_encoder(name: str, gradient_checkpointing: bool = False) -> tupl
         enable_checkpointing(model)
     normalize = True
     if (path / "preprocessor_config.json").is_file():
-        import json
-
         normalize = bool(json.loads((path / "preprocessor_config.json").read_text()).get("do_normalize", True))
     return model, normalize
 

@@ -36,6 +36,8 @@ from torch import nn
 
 from lemer.core.contract import Example, FitEnv, Prediction, Requirements
 from lemer.core.inputs import pool_frames
+from lemer.core.pretrained import resolve_pretrained
+from lemer.core.text_input import build_text_input, text_max_length
 from lemer.core.training import (
     StepPlan,
     TrainConfig,
@@ -47,14 +49,11 @@ from lemer.core.training import (
 )
 from lemer.model.config import LEMERConfig
 from lemer.model.encoders import (
-    build_text_input,
     embed_strings,
     frame_counts,
     load_speech_encoder,
     load_text_encoder,
     normalize_audio,
-    resolve_pretrained,
-    text_max_length,
     uses_attention_mask,
 )
 from lemer.model.label_embeddings import fill_missing, semantic_init, tonal_init

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from benchmarks.features.store import FeatureStore
+from dataset_adapters.types import Utterance
 from lemer.core.contract import Example, Features, FitEnv
 
 CLASSES = ("ang", "hap", "neu", "sad")
@@ -138,3 +140,13 @@ def pitch_examples(root: Path, n: int, seed: int, *, labelled: bool = True) -> t
         out.append(Example(uid=f"p{seed}_{i}", label=label if labelled else None, text="", audio=str(path)))
         gold.append(label)
     return out, gold
+
+
+def with_clip_features(examples: list[Example], spec: str, cache_dir: Path) -> list[Example]:
+    """`examples` with `Features.clip` filled by the feature store from their audio, as the harness does
+    for a model whose `Requirements.clip_features` is `spec`."""
+    utts = [Utterance(uid=e.uid, corpus="test", speaker=None, session=None, audio=e.audio, start=None, end=None,
+                      transcript=None, label="neu", label_raw="neu", partition=None) for e in examples]
+    vectors = FeatureStore(cache_dir, text_encoder=None, speech_encoder=None, progress=False).clip(utts, spec)
+    return [Example(uid=e.uid, label=e.label, text=e.text, audio=e.audio, speaker=e.speaker,
+                    context_text=e.context_text, features=Features(clip=vectors[e.uid])) for e in examples]

@@ -24,7 +24,7 @@ def tiny_bert(dirpath: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from benchmarks.features.text_encoder import default_text_model_dir
+    from benchmarks.features.text import default_text_model_dir
 
     torch.manual_seed(0)
     tok = AutoTokenizer.from_pretrained(default_text_model_dir())
@@ -49,3 +49,10 @@ def tiny_speech_model(dirpath: Path, kind: str = "wav2vec2") -> Path:
                   conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
     model_cls(cfg).save_pretrained(dirpath)
     return dirpath
+
+
+def speech_encoder(spec: str, device: str = "cpu"):  # noqa: ANN201 - an AudioEncoder
+    """The speech encoder a spec names, as the feature store builds it."""
+    from benchmarks.features.spec import EncoderSpec
+
+    return EncoderSpec.parse(spec, "speech").build(device)

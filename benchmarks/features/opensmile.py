@@ -1,6 +1,11 @@
-"""openSMILE eGeMAPS as a frame-level speech encoder, alone or appended to a 50 frames/s encoder.
+"""openSMILE eGeMAPSv02: 88 functionals per clip, 25 low-level descriptors per 10 ms frame, and the encoders built on them.
 
-Spec strings (see `speech_encoder.get_speech_encoder`):
+The one home of openSMILE in the project. Both levels read clips through the one audio reader (16 kHz float32
+mono), so they see the same samples as every other encoder.
+
+Spec strings (`spec.py`):
+- `opensmile:egemaps-functionals` (clip level): the 88 functionals, exactly as `opensmile.Smile(...Functionals)`
+  gives them; what `egemaps-lr` reads;
 - `opensmile:egemaps`: the 25 eGeMAPSv02 low-level descriptors per 10 ms frame (100 frames/s), in fixed units;
 - `opensmile:egemaps-ipu`: per 10 ms frame, the utterance-normalised prosody of the inter-pausal unit the frame
   lies in (12 contrasts of eGeMAPS statistics, `ipu_prosody.py`, which says why);
@@ -22,7 +27,11 @@ takes the mean of descriptor frames 2j and 2j+1 (an unvoiced/voiced pair average
 stops ~40 ms before the end of a clip (its longest window must fit), so the last one or two 20 ms frames
 repeat the last available descriptors; the result always has exactly the other encoder's frame count.
 
-openSMILE's binary is under audEERING's research-only (non-commercial) licence.
+Licence: the `opensmile` wheel ships audEERING's libSMILEapi binary under audEERING's research-only
+(non-commercial) licence; results produced with these features inherit that restriction.
+
+Eyben et al., The Geneva Minimalistic Acoustic Parameter Set (GeMAPS) for Voice Research and Affective
+Computing. IEEE Transactions on Affective Computing 7(2), 2016.
 """
 from __future__ import annotations
 
@@ -32,16 +41,69 @@ import multiprocessing
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Sequence
+from functools import lru_cache
+from threading import Lock
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from baselines.egemaps_features import FEATURE_SET, N_LLD, feature_names, lld_frames, opensmile_version
 from benchmarks.features import ipu_prosody
 from benchmarks.features.cache import num_threads
-from benchmarks.features.speech_encoder import SpeechEncoder
+from benchmarks.features.contract import AudioEncoder, ClipEncoder
+from dataset_adapters.audio import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from benchmarks.features.spec import EncoderSpec
+
+FEATURE_SET = "eGeMAPSv02"
+N_FUNCTIONALS = 88
+N_LLD = 25
+LLD_FRAMES_PER_SECOND = 100  # one frame every 10 ms
+
+_LOCK = Lock()  # one Smile object per level and process; openSMILE's process state is not shared between threads
+
+
+def opensmile_version() -> str:
+    import opensmile  # heavy optional dependency (a native library): only when openSMILE is used
+
+    return str(opensmile.__version__)
+
+
+@lru_cache(maxsize=2)
+def _smile(level: str) -> Any:
+    """The openSMILE extractor for eGeMAPSv02 at `level` ("functionals" or "lld"), built once per process."""
+    import opensmile  # heavy optional dependency (a native library): only when openSMILE is used
+
+    levels = {"functionals": opensmile.FeatureLevel.Functionals, "lld": opensmile.FeatureLevel.LowLevelDescriptors}
+    return opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=levels[level])
+
+
+def feature_names(level: str) -> list[str]:
+    return list(_smile(level).feature_names)
+
+
+def _process(samples: np.ndarray, level: str) -> np.ndarray:
+    x = np.ascontiguousarray(samples, dtype=np.float32)
+    with _LOCK:
+        return _smile(level).process_signal(x, SAMPLE_RATE).to_numpy(dtype=np.float32)
+
+
+def functionals(samples: np.ndarray) -> np.ndarray:
+    """(88,) eGeMAPSv02 functionals of a 16 kHz clip, exactly as `opensmile.Smile(...Functionals)` gives them."""
+    return _process(samples, "functionals")[0]
+
+
+def lld_frames(samples: np.ndarray) -> np.ndarray:
+    """(n_frames, 25) eGeMAPSv02 low-level descriptors of a 16 kHz clip, one row per 10 ms.
+
+    openSMILE emits a frame every 10 ms while its longest analysis window fits: a 1 s clip gives 96 rows
+    (100 per second minus the last 40 ms). F0-related descriptors (`*_sma3nz`) are 0 in unvoiced frames.
+    """
+    return _process(samples, "lld")
+
 
 EGEMAPS_SPEC = "opensmile:egemaps"
+FUNCTIONALS_SPEC = "opensmile:egemaps-functionals"
 IPU_SPEC = "opensmile:egemaps-ipu"
 UNITS_VERSION = "units-v1"  # bump when LLD_UNITS changes: it is part of the cache key
 ALIGN_VERSION = "pair-mean-50fps-v1"
@@ -82,8 +144,17 @@ def lld_units() -> np.ndarray:
     missing = [n for n in names if n not in LLD_UNITS]
     if missing or len(names) != N_LLD:
         raise RuntimeError(f"opensmile {opensmile_version()} emits eGeMAPS descriptors {missing or names} "
-                           f"that LLD_UNITS does not know; update benchmarks/features/egemaps_encoder.py")
+                           f"that LLD_UNITS does not know; update benchmarks/features/opensmile.py")
     return np.array([LLD_UNITS[n] for n in names], dtype=np.float32)
+
+
+def checked_functionals(samples: np.ndarray) -> np.ndarray:
+    """`functionals`, refusing non-finite values (named) rather than handing NaN to a classifier."""
+    feats = functionals(samples)
+    if not np.isfinite(feats).all():
+        bad = [n for n, v in zip(feature_names("functionals"), feats) if not np.isfinite(v)]
+        raise ValueError(f"openSMILE gave non-finite eGeMAPS functionals ({', '.join(bad[:3])}...)")
+    return feats
 
 
 def scaled_lld_frames(samples: np.ndarray) -> np.ndarray:
@@ -134,7 +205,7 @@ def to_50fps(frames: np.ndarray, n_target: int) -> np.ndarray:
     return np.concatenate([pairs, np.repeat(pairs[-1:], n_target - n_pairs, axis=0)])
 
 
-class EgemapsEncoder(SpeechEncoder):
+class EgemapsEncoder(AudioEncoder):
     """The 25 eGeMAPSv02 low-level descriptors per 10 ms frame (openSMILE), in fixed units."""
 
     name = EGEMAPS_SPEC
@@ -150,6 +221,14 @@ class EgemapsEncoder(SpeechEncoder):
 
     def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
         return map_clips(scaled_lld_frames, batch)
+
+    @classmethod
+    def from_spec(cls, spec: "EncoderSpec", device: str = "cpu") -> "EgemapsEncoder":
+        return cls()
+
+    @staticmethod
+    def weight_sources(spec: "EncoderSpec") -> list[str]:
+        return []  # openSMILE's configs ship in its wheel
 
 
 class IpuProsodyEncoder(EgemapsEncoder):
@@ -168,10 +247,10 @@ class IpuProsodyEncoder(EgemapsEncoder):
 APPENDABLE = {EGEMAPS_SPEC: EgemapsEncoder, IPU_SPEC: IpuProsodyEncoder}
 
 
-class WithEgemapsEncoder(SpeechEncoder):
+class WithEgemapsEncoder(AudioEncoder):
     """A 50 frames/s encoder's frames with eGeMAPS-based frames (averaged to 20 ms) appended."""
 
-    def __init__(self, base: SpeechEncoder, appended: str = EGEMAPS_SPEC) -> None:
+    def __init__(self, base: AudioEncoder, appended: str = EGEMAPS_SPEC) -> None:
         self.base = base
         self.egemaps = APPENDABLE[appended]()
         self.name = f"{base.name}+{appended}"
@@ -191,3 +270,36 @@ class WithEgemapsEncoder(SpeechEncoder):
             frames = np.asarray(frames, dtype=np.float32)
             out.append(np.concatenate([frames, to_50fps(lld, len(frames))], axis=1))
         return out
+
+    @classmethod
+    def from_spec(cls, spec: "EncoderSpec", device: str = "cpu") -> "WithEgemapsEncoder":
+        assert spec.base is not None and spec.appended is not None
+        return cls(spec.base.build(device), spec.appended)
+
+    @staticmethod
+    def weight_sources(spec: "EncoderSpec") -> list[str]:
+        return spec.base.weight_sources() if spec.base is not None else []
+
+
+class EgemapsFunctionalsEncoder(ClipEncoder):
+    """The 88 eGeMAPSv02 functionals of a clip (`egemaps-lr`'s features); non-finite values are an error."""
+
+    name = FUNCTIONALS_SPEC
+
+    @property
+    def identity(self) -> dict[str, str]:
+        return {"encoder": "egemaps-functionals", "opensmile": opensmile_version(), "config": FEATURE_SET}
+
+    def vector(self, samples: np.ndarray) -> np.ndarray:
+        return checked_functionals(samples)
+
+    def encode(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return map_clips(checked_functionals, batch)
+
+    @classmethod
+    def from_spec(cls, spec: "EncoderSpec", device: str = "cpu") -> "EgemapsFunctionalsEncoder":
+        return cls()
+
+    @staticmethod
+    def weight_sources(spec: "EncoderSpec") -> list[str]:
+        return []
