@@ -38,10 +38,13 @@ def load_corpus(name: str, root: str | os.PathLike[str], label_map: str | None =
     """Read corpus `name` from its distributed tree or a saved HF dataset (`"hf:DIR[?FIELD=COLUMN&...]"`).
 
     Goes through the corpus adapter's validation and label map (default: the corpus's own); any
-    bad input raises `CorpusError` naming every file/row. Utterances come sorted by uid.
+    bad input raises `CorpusError` naming every file/row. Utterances come sorted by uid. Arguments of
+    the wrong type raise `InvalidArgument` (a ValueError) saying what is expected.
     """
+    from dataset_adapters.check import check_load_args
     from dataset_adapters.load import load_report
 
+    check_load_args(root, label_map, "raise", True, False)
     root = root if isinstance(root, str) else os.fspath(root)
     return list(load_report(name, root, label_map=label_map, on_error="raise").utterances)
 
@@ -49,12 +52,15 @@ def load_corpus(name: str, root: str | os.PathLike[str], label_map: str | None =
 def make_folds(name: str, utterances: Sequence[Utterance], protocol: str | None = None) -> list[Fold]:
     """Speaker-disjoint folds of `utterances` under `protocol` (default: the corpus's standard one).
 
-    The corpus's own adapter makes them, so they match `lemer-bench data folds` exactly.
+    The corpus's own adapter makes them, so they match `lemer-bench data folds` exactly. Utterances that
+    are not `Utterance` records of corpus `name` are refused with `InvalidArgument` naming the first one.
     """
     from dataset_adapters.base import get_adapter
+    from dataset_adapters.protocols import check_utterances
 
     adapter = get_adapter(name)
-    return list(adapter.folds(list(utterances), protocol or adapter.info.default_protocol))
+    items = check_utterances(utterances, adapter.info.name)
+    return list(adapter.folds(items, adapter.info.default_protocol if protocol is None else protocol))
 
 
 def run_suite(suite: "str | os.PathLike[str] | Suite", corpora: Mapping[str, str | os.PathLike[str]] | None = None,

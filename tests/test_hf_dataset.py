@@ -93,8 +93,8 @@ def test_column_mapping_reads_differently_named_columns(tmp_path: Path) -> None:
     assert mapped == load_corpus("iemocap", f"hf:{tmp_path / 'hf'}")
     with pytest.raises(CorpusError, match="no column 'spk'"):
         load_corpus("iemocap", f"hf:{renamed}?speaker=spk")
-    with pytest.raises(ValueError, match="unknown field 'gender'"):
-        load_corpus("iemocap", f"hf:{renamed}?gender=spk_id")
+    with pytest.raises(ValueError, match="unknown field 'mood'"):
+        load_corpus("iemocap", f"hf:{renamed}?mood=spk_id")
 
 
 def test_bad_rows_go_through_the_same_errors_and_counted_skips_as_on_disk(tmp_path: Path) -> None:
