@@ -86,6 +86,7 @@ EXPRESSIVENESS_LOG_SD = 0.35
 EXPRESSIVENESS_RANGE = (0.5, 1.8)
 MUTE_SLOPE, MUTE_MAX = 0.6, 0.35
 INTENSITY_RANGE = (0.15, 1.5)
+CONFLICT = 0.6  # label clarity kept when the words name another emotion than the label
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,9 @@ def label_clarity(label: str, cue: Composed, intensity: float) -> float:
         return 0.6
     words = 0.8 if cue.word_emotion != "neu" and family(cue.word_emotion) == family(label) else 0.0
     prosody = 0.75 * min(intensity, 1.0) if cue.prosody_emotion == label else 0.0
-    return 1.0 - (1.0 - words) * (1.0 - prosody)
+    clarity = 1.0 - (1.0 - words) * (1.0 - prosody)
+    conflict = cue.word_emotion != "neu" and family(cue.word_emotion) != family(label)
+    return clarity * CONFLICT if conflict else clarity
 
 
 def _winner(votes: list[tuple[str, ...]], rule: str) -> str | None:
