@@ -374,8 +374,8 @@ def _missing_parts(corpus: str, path: Path, kept: list[Utterance]) -> list[Probl
                 for s in (f"Session{k}" for k in range(1, 6)) if s not in have]
     if corpus == "msp-podcast":
         have = {u.partition for u in kept}
-        return [Problem(str(path), None, f"expected partition {p} has no row") for p in ("Train", "Development", "Test1")
-                if p not in have]
+        return [Problem(str(path), None, f"expected partition {p} has no row")
+                for p in ("Train", "Development", "Test1") if p not in have]
     return []
 
 

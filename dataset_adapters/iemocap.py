@@ -282,18 +282,20 @@ def parse_transcriptions(text: str) -> dict[str, tuple[str, int]]:
 def _cross_check(session_dir: Path, turns: dict[str, _Turn], dialogs: set[str], log: ProblemLog) -> None:
     """Compare the per-evaluator files with the main file's C-E<k> / A-E<k> lines (notes, never problems)."""
     folder = session_dir / "dialog" / "EmoEvaluation"
-    for sub in ("Categorical", "Attribute"):
+    for sub, kind in (("Categorical", "cat"), ("Attribute", "atr")):
         for path in list_dir(folder / sub):
+            def note(line: int | None, message: str, path: Path = path) -> None:
+                log.note("evaluator-file", path, line, message)
+
             m = EVALUATOR_FILE.match(path.name)
-            if not m or m["kind"] != ("cat" if sub == "Categorical" else "atr") or m["dialog"] not in dialogs:
-                log.note("evaluator-file", path, None, f"not compared: not <dialog>_e<k>_{'cat' if sub == 'Categorical' else 'atr'}.txt "
-                                                       f"of a labelled dialogue of {session_dir.name}")
+            if not m or m["kind"] != kind or m["dialog"] not in dialogs:
+                note(None, f"not compared: not <dialog>_e<k>_{kind}.txt of a labelled dialogue of {session_dir.name}")
                 continue
             who = f"E{int(m['k'])}"
             try:
                 text = read_text(path, [])
             except UnreadableFile as e:
-                log.note("evaluator-file", path, e.line, f"not compared: {e.reason}")
+                note(e.line, f"not compared: {e.reason}")
                 continue
             for n, line in enumerate(text.splitlines(), start=1):
                 if not line.strip():
@@ -301,28 +303,29 @@ def _cross_check(session_dir: Path, turns: dict[str, _Turn], dialogs: set[str], 
                 lm = PER_EVALUATOR_LINE.match(line.strip())
                 turn = turns.get(lm["uid"]) if lm else None
                 if lm is None or turn is None:
-                    log.note("evaluator-file", path, n, f"not compared: no labelled turn for line {line.strip()[:60]!r}")
+                    note(n, f"not compared: no labelled turn for line {line.strip()[:60]!r}")
                     continue
-                if sub == "Categorical":
+                main_file = turn.eval_file.name
+                if kind == "cat":
                     codes, unknown = evaluator_classes(lm["body"])
                     main = turn.cat.get(who)
                     if unknown or not codes:
-                        log.note("evaluator-file", path, n, f"not compared: class names {line.strip()[:60]!r}")
+                        note(n, f"not compared: class names {line.strip()[:60]!r}")
                     elif main is None:
-                        log.note("evaluator-file", path, n, f"{turn.uid}: main file {turn.eval_file.name} has no C-{who} line")
+                        note(n, f"{turn.uid}: main file {main_file} has no C-{who} line")
                     elif set(codes) != set(main[0]):
-                        log.note("evaluator-file", path, n, f"{turn.uid}: {sorted(set(codes))} here, {sorted(set(main[0]))} "
-                                                            f"on C-{who} at {turn.eval_file.name}:{main[1]}")
+                        note(n, f"{turn.uid}: {sorted(set(codes))} here, {sorted(set(main[0]))} on C-{who} at "
+                                f"{main_file}:{main[1]}")
                 else:
                     ratings = dimension_ratings(lm["body"])
                     main_att = turn.att.get(who)
                     if isinstance(ratings, str):
-                        log.note("evaluator-file", path, n, f"not compared: {ratings}")
+                        note(n, f"not compared: {ratings}")
                     elif main_att is None:
-                        log.note("evaluator-file", path, n, f"{turn.uid}: main file {turn.eval_file.name} has no A-{who} line")
+                        note(n, f"{turn.uid}: main file {main_file} has no A-{who} line")
                     elif any(abs(a - b) > 1e-9 for a, b in zip(ratings, main_att[0])):
-                        log.note("evaluator-file", path, n, f"{turn.uid}: val/act/dom {ratings} here, {main_att[0]} on "
-                                                            f"A-{who} at {turn.eval_file.name}:{main_att[1]}")
+                        note(n, f"{turn.uid}: val/act/dom {ratings} here, {main_att[0]} on A-{who} at "
+                                f"{main_file}:{main_att[1]}")
     self_eval = folder / "Self-evaluation"
     if self_eval.is_dir():
         log.note("ignored-file", self_eval, None, f"{len(list_dir(self_eval))} self-evaluation file(s) not read "
@@ -347,7 +350,8 @@ class IemocapAdapter(TreeAdapter):
             for turn in self._read_session(session_dir, session, log):
                 if turn.uid in seen:
                     first = seen[turn.uid]
-                    log.add(turn.eval_file, turn.line, f"duplicate utterance {turn.uid!r} (first at {first.eval_file}:{first.line})")
+                    log.add(turn.eval_file, turn.line,
+                            f"duplicate utterance {turn.uid!r} (first at {first.eval_file}:{first.line})")
                     continue
                 seen[turn.uid] = turn
                 turns.append(turn)
@@ -369,7 +373,8 @@ class IemocapAdapter(TreeAdapter):
             if table is None:
                 continue
             if turn.uid not in table:
-                log.add(tfile, None, f"no transcription line for {turn.uid!r} (labelled at {turn.eval_file}:{turn.line})")
+                log.add(tfile, None,
+                        f"no transcription line for {turn.uid!r} (labelled at {turn.eval_file}:{turn.line})")
                 continue
             wav = base / turn.session / "sentences" / "wav" / turn.dialog / f"{turn.uid}.wav"
             if verify_audio or verify_samples:
@@ -412,7 +417,8 @@ class IemocapAdapter(TreeAdapter):
     @staticmethod
     def _account_for_files(session_dir: Path, dialogs: set[str], turns: list[_Turn], mentioned: set[str],
                            log: ProblemLog) -> None:
-        """Transcription files and clips of dialogues without a label file, and clips without a label line, are problems."""
+        """Transcription files and clips of dialogues without a label file, and clips without a label line,
+        are problems."""
         labels = session_dir / "dialog" / "EmoEvaluation"
         for path in list_dir(session_dir / "dialog" / "transcriptions"):
             if path.suffix == ".txt" and path.stem not in dialogs:
@@ -430,7 +436,8 @@ class IemocapAdapter(TreeAdapter):
                     log.note("ignored-file", p, None, "not a .wav clip")
             if folder.name not in dialogs:
                 if wavs:
-                    log.add(folder, None, f"{len(wavs)} clip(s) but no label file ({labels / (folder.name + '.txt')} missing)")
+                    log.add(folder, None,
+                            f"{len(wavs)} clip(s) but no label file ({labels / (folder.name + '.txt')} missing)")
                 continue
             labelled = by_dialog.get(folder.name)
             if labelled is None:  # the label file was unreadable: already a problem

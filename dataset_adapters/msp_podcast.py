@@ -99,6 +99,7 @@ PARTITION_LINE = re.compile(r"^\s*(?P<split>\w+)\s*;\s*(?P<file>\S+)\s*$")
 PRIMARY_NAMES = {"angry": "A", "anger": "A", "sad": "S", "sadness": "S", "happy": "H", "happiness": "H",
                  "surprise": "U", "surprised": "U", "fear": "F", "disgust": "D", "contempt": "C", "neutral": "N",
                  "other": "O"}
+DETAILED_COLUMNS = ("EmoClass_Major", "EmoAct", "EmoVal", "EmoDom")
 GENDERS = {"female": "F", "f": "F", "male": "M", "m": "M", "unknown": None, "": None}
 DIMS_MEAN_TOLERANCE = 0.01
 
@@ -220,8 +221,9 @@ def read_json_records(path: Path, log: ProblemLog | None = None) -> list[_Record
         records.append(_Record(line, fields))
     for name in duplicates:
         lines = key_lines.get(name) or []
+        first = lines[0] if lines else "?"
         records.append(_Record(lines[1] if len(lines) > 1 else None,
-                               {"__error__": f"{name!r} is given more than once (first at line {lines[0] if lines else '?'})"}))
+                               {"__error__": f"{name!r} is given more than once (first at line {first})"}))
     return records
 
 
@@ -295,18 +297,20 @@ def read_detailed(path: Path, log: ProblemLog) -> dict[str, _Annotations]:
                 log.add(path, line, f"annotations of {name!r} are not an object of workers")
                 continue
             for worker, a in workers.items():
-                if not isinstance(a, dict) or not all(k in a for k in ("EmoClass_Major", "EmoAct", "EmoVal", "EmoDom")):
-                    log.add(path, line, f"annotation of {name!r} by {worker!r} lacks EmoClass_Major/EmoAct/EmoVal/EmoDom")
+                if not isinstance(a, dict) or not all(k in a for k in DETAILED_COLUMNS):
+                    log.add(path, line, f"annotation of {name!r} by {worker!r} lacks {'/'.join(DETAILED_COLUMNS)}")
                     continue
-                major = a["EmoClass_Major"][0] if isinstance(a["EmoClass_Major"], list) and a["EmoClass_Major"] else a["EmoClass_Major"]
-                rows.append((line, _stem(name), str(worker), str(major), (str(a["EmoAct"]), str(a["EmoVal"]), str(a["EmoDom"]))))
+                major = a["EmoClass_Major"]
+                major = major[0] if isinstance(major, list) and major else major
+                avd = (str(a["EmoAct"]), str(a["EmoVal"]), str(a["EmoDom"]))
+                rows.append((line, _stem(name), str(worker), str(major), avd))
     else:
         reader = csv.reader(io.StringIO(text))
         header = [h.strip() for h in next(reader, [])]
         worker_col = next((c for c in ("WorkerID", "Workers", "Worker") if c in header), None)
         if "FileName" in header and "EmoDetail" in header:
             layout = "detail"
-        elif "FileName" in header and worker_col and all(c in header for c in ("EmoClass_Major", "EmoAct", "EmoVal", "EmoDom")):
+        elif "FileName" in header and worker_col and all(c in header for c in DETAILED_COLUMNS):
             layout = "columns"
         else:
             log.add(path, 1, f"header must be FileName,EmoDetail or FileName,WorkerID,EmoClass_Major,...,EmoAct,EmoVal,"
@@ -403,7 +407,8 @@ class MspPodcastAdapter(TreeAdapter):
             stem = _stem(f.get("FileName", ""))
             m = FILE_NAME.match(stem)
             if not m:
-                log.add(label_file, line, f"malformed FileName {f.get('FileName')!r} (expected MSP-PODCAST_<podcast>_<segment>.wav)")
+                log.add(label_file, line,
+                        f"malformed FileName {f.get('FileName')!r} (expected MSP-PODCAST_<podcast>_<segment>.wav)")
                 continue
             if stem in seen:
                 log.add(label_file, line, f"duplicate entry for {stem!r} (first at line {seen[stem]})")
@@ -412,7 +417,8 @@ class MspPodcastAdapter(TreeAdapter):
             split_raw = f.get("Split_Set")
             if split_raw is None:
                 if partitions is None:
-                    raise fatal(label_file, f"no Split_Set column and no {' or '.join(PARTITION_FILES)} next to the corpus", 1)
+                    raise fatal(label_file, f"no Split_Set column and no {' or '.join(PARTITION_FILES)} next to the "
+                                            "corpus", 1)
                 split = partitions.get(stem)
                 if split is None:
                     log.add(partition_files[0], None, f"{stem!r} has no partition")
@@ -470,9 +476,10 @@ class MspPodcastAdapter(TreeAdapter):
                     votes = make_votes(raw_votes, len(ann.codes), lmap)
                     if dims is not None:
                         mean = [sum(r[i] for r in ann.ratings) / len(ann.ratings) for i in range(3)]
-                        if any(abs(x - c) > DIMS_MEAN_TOLERANCE for x, c in zip(mean, (dims.arousal, dims.valence, dims.dominance))):
+                        consensus = (dims.arousal, dims.valence, dims.dominance)
+                        if any(abs(x - c) > DIMS_MEAN_TOLERANCE for x, c in zip(mean, consensus)):
                             log.note("dims-mean", label_file, line, f"{stem}: EmoAct/EmoVal/EmoDom "
-                                     f"{[dims.arousal, dims.valence, dims.dominance]} is not the mean "
+                                     f"{list(consensus)} is not the mean "
                                      f"{[round(x, 4) for x in mean]} of its {len(ann.ratings)} annotators")
             speaker = f.get("SpkrID", "").strip()
             out.append(Utterance(
@@ -508,12 +515,14 @@ class MspPodcastAdapter(TreeAdapter):
                 if t.stem not in labelled:
                     log.note("unlabelled-text", t, None, f"transcript without a row in {label_file.name}")
         for stem in sorted(set(annotations or {}) - set(labelled)):
-            log.note("no-votes", detailed_files[0], None, f"annotations of {stem}, which has no row in {label_file.name}")
+            log.note("no-votes", detailed_files[0], None,
+                     f"annotations of {stem}, which has no row in {label_file.name}")
         missing = [Problem(str(label_file), None, f"expected partition {p} has no labelled rows (the official protocol "
                                                   f"trains on Train, validates on Development, tests on Test1)")
                    for p in EXPECTED_SPLITS if p not in present]
         if "Test2" not in present:
-            log.note("absent-partition", label_file, None, "no Test2 rows (releases before Test2 existed): one test fold")
+            log.note("absent-partition", label_file, None,
+                     "no Test2 rows (releases before Test2 existed): one test fold")
         return missing
 
 

@@ -60,8 +60,9 @@ def check_utterances(utterances: object, corpus: str | None = None) -> list[Utte
         other = [u for u in items if u.corpus != corpus]
         if other:
             corpora = sorted({u.corpus for u in other})
-            raise InvalidArgument(f"{len(other)} of {len(items)} utterances belong to corpus {', '.join(map(repr, corpora))}, "
-                                  f"not {corpus!r} (e.g. {other[0].uid}): make the folds with that corpus's name")
+            raise InvalidArgument(f"{len(other)} of {len(items)} utterances belong to corpus "
+                                  f"{', '.join(map(repr, corpora))}, not {corpus!r} (e.g. {other[0].uid}): make the "
+                                  f"folds with that corpus's name")
     return items
 
 

@@ -36,7 +36,8 @@ from dataset_adapters.types import CorpusError, InvalidArgument
 from tests.support.corpora import make_crema, make_msp, quirky_iemocap, write_tone, write_wav
 
 IEMOCAP, MSP, CREMA = get_adapter("iemocap"), get_adapter("msp-podcast"), get_adapter("crema-d")
-BUILDERS: dict[str, Callable[[Path], Path]] = {"iemocap": quirky_iemocap, "msp-podcast": make_msp, "crema-d": make_crema}
+BUILDERS: dict[str, Callable[[Path], Path]] = {"iemocap": quirky_iemocap, "msp-podcast": make_msp,
+                                               "crema-d": make_crema}
 
 
 def a_clip(corpus: str, root: Path) -> Path:
@@ -269,6 +270,8 @@ def test_an_absent_session_is_missing_not_silent(tmp_path: Path, capsys: pytest.
     assert main(["data", "check", "iemocap", "--root", str(root), "--on-error", "skip"]) == 0
     out = capsys.readouterr()
     assert "skipped (--on-error skip): 1" in out.err and "1 input(s) skipped" in out.out
+    assert main(["data", "export", "iemocap", "--root", str(root), "--out", str(tmp_path / "m.jsonl")]) == 0
+    assert "absent from this copy of iemocap: 1" in capsys.readouterr().err  # exported, but not silently
     # the hf reader: a dataset without a session's rows
     ds = datasets.load_from_disk(hf.removeprefix("hf:"))
     ds.filter(lambda r: r["session"] != "Session3").save_to_disk(str(tmp_path / "hf4"))
@@ -282,7 +285,8 @@ def test_msp_clips_and_transcripts_without_labels_and_absent_partitions(tmp_path
     (root / "Transcripts" / "MSP-PODCAST_0009_0001.txt").write_text("hello")
     (p,) = problems_of("msp-podcast", root)
     assert p.path == str(extra) and p.message == "audio file has no label row in labels_consensus.csv"
-    (root / "Partition.txt").write_text("Test3; MSP-PODCAST_0009_0001.wav\n")  # the v1.12 spelling: Test3 ships unlabelled
+    # the v1.12 spelling of the partition file; Test3 ships its audio without labels
+    (root / "Partition.txt").write_text("Test3; MSP-PODCAST_0009_0001.wav\n")
     report = MSP.load(root)
     assert report.note_counts() == {"cp1252-line": 1, "unlabelled-audio": 1, "unlabelled-text": 1}
     labels = root / "Labels" / "labels_consensus.csv"
@@ -316,7 +320,8 @@ def test_empty_transcripts_are_counted_and_kept_by_every_loader(tmp_path: Path, 
     report = IEMOCAP.load(root)
     assert report.empty_transcripts == ["iemocap:Ses01F_impro01_M000", "iemocap:Ses01F_impro01_M001"]
     assert {u.uid: u.transcript for u in report.utterances}["iemocap:Ses01F_impro01_M000"] == ""
-    assert load_report("iemocap", _export("iemocap", root, tmp_path / "hf")).empty_transcripts == report.empty_transcripts
+    hf = _export("iemocap", root, tmp_path / "hf")
+    assert load_report("iemocap", hf).empty_transcripts == report.empty_transcripts
     assert main(["data", "check", "iemocap", "--root", str(root)]) == 0
     assert "empty gold transcript: 2 utterances (e.g. iemocap:Ses01F_impro01_M000" in capsys.readouterr().out
     msp = make_msp(tmp_path / "m")
@@ -354,7 +359,8 @@ def test_the_api_refuses_wrong_types_with_messages_a_user_can_act_on(quirky_iemo
 
 # ---------------------------------------------------------------- F. data check and data folds
 @pytest.mark.parametrize("corpus, off", [
-    ("iemocap", lambda r: r / "Session1"), ("msp-podcast", lambda r: r / "Audios"), ("crema-d", lambda r: r / "AudioWAV"),
+    ("iemocap", lambda r: r / "Session1"), ("msp-podcast", lambda r: r / "Audios"),
+    ("crema-d", lambda r: r / "AudioWAV"),
     ("msp-podcast", lambda r: r.parent.parent), ("crema-d", lambda r: r.parent.parent)])
 def test_a_root_one_level_off_names_the_right_one(tmp_path: Path, corpus: str, off: Callable[[Path], Path],
                                                   capsys: pytest.CaptureFixture) -> None:

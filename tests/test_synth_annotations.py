@@ -94,7 +94,8 @@ def test_consensus_dims_follow_the_class() -> None:
 def test_arousal_is_carried_by_the_prosody_and_valence_by_the_words() -> None:
     """Fair for a speech-only arousal check: where only the words carry the emotion, arousal stays neutral."""
     def dims(label: str, cue_type: str) -> np.ndarray:
-        return np.array([u.annotation.true_dims for u in iemocap_full() if u.label == label and u.cue.cue_type == cue_type])
+        return np.array([u.annotation.true_dims for u in iemocap_full()
+                         if u.label == label and u.cue.cue_type == cue_type])
 
     for label in ("ang", "exc"):
         words, prosody = dims(label, "words"), dims(label, "prosody")
@@ -166,7 +167,7 @@ def test_speakers_differ_in_how_strongly_they_voice_and_word_emotion() -> None:
     assert len(levels) == 10 and max(levels.values()) / min(levels.values()) > 1.8
     assert all(EXPRESSIVENESS_RANGE[0] <= e <= EXPRESSIVENESS_RANGE[1] for e in levels.values())
     assert all(levels[s] == expressiveness(0, "iemocap", s) for s in levels)  # drawn once per speaker
-    intensity = {s: _mean([u.intensity for u in us if u.cue.prosody_emotion not in ("neu",)]) for s, us in by_speaker.items()}
+    intensity = {s: _mean([u.intensity for u in us if u.cue.prosody_emotion != "neu"]) for s, us in by_speaker.items()}
     order = sorted(levels, key=levels.get)  # type: ignore[arg-type]
     assert intensity[order[-1]] > 1.5 * intensity[order[0]], "voiced more strongly"
     muted = {s: _mean([u.cue.words_muted for u in us if u.cue.cue_type in ("words", "muted", "both", "contradict")

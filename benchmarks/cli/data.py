@@ -54,6 +54,8 @@ def _load(args: argparse.Namespace, on_error: str) -> LoadReport:
                          verify_samples=True)
     if report.skipped:
         _print_problems(f"skipped {args.corpus} inputs", report.skipped)
+    if report.missing:  # a partial copy is readable, never silently
+        _print_problems(f"absent from this copy of {args.corpus}", report.missing)
     return report
 
 

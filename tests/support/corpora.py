@@ -230,7 +230,8 @@ def msp_detailed(rows: list[tuple], layout: str = "csv") -> str:
                       for w, (primary, (a, v, d)) in enumerate(zip(msp_primaries(code), MSP_RATINGS), start=1)}
                for name, code, *_ in rows if code}
         return json.dumps(doc, indent=2)
-    out = ["FileName,EmoDetail"] if layout == "csv" else ["FileName,WorkerID,EmoClass_Major,EmoClass_Second,EmoAct,EmoVal,EmoDom"]
+    out = (["FileName,EmoDetail"] if layout == "csv"
+           else ["FileName,WorkerID,EmoClass_Major,EmoClass_Second,EmoAct,EmoVal,EmoDom"])
     for name, code, *_ in rows:
         for w, (primary, (a, v, d)) in enumerate(zip(msp_primaries(code), MSP_RATINGS), start=1):
             if layout == "csv":
