@@ -298,8 +298,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p = dsub.add_parser("folds", help="write the train/valid/test folds of a protocol")
     corpus_args(p)
     p.add_argument("--protocol", default=None,
-                   help="default: the corpus's own (loso for IEMOCAP sessions, official for MSP-Podcast partitions, "
-                        "speaker-5fold for CREMA-D actors; see `lemer-bench ls`)")
+                   help="loso (IEMOCAP sessions), official (MSP-Podcast partitions) or speaker-kfold (CREMA-D "
+                        "actors: speaker-5fold); default: the corpus's own (see `lemer-bench ls`)")
     p.add_argument("--out", required=True, help="output JSON file of the folds (replaced atomically)")
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
                    help="must match the export's setting so folds and manifest agree")
