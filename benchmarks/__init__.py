@@ -1,17 +1,8 @@
 """The harness: suites, runner, transcripts (ASR, noise), encoders and feature cache, CLI.
 
 The Python API for notebooks lives in `benchmarks.api` and is re-exported here:
-`load_corpus`, `make_folds`, `run_suite`, `load_results`, `load_predictions` (imported lazily,
-so `import benchmarks` stays cheap for the CLI and the spawned run workers).
+`load_corpus`, `make_folds`, `run_suite`, `load_results`, `load_predictions`.
 """
-from typing import Any
+from benchmarks.api import load_corpus, load_predictions, load_results, make_folds, run_suite
 
 __all__ = ["load_corpus", "make_folds", "run_suite", "load_results", "load_predictions"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from benchmarks import api
-
-        return getattr(api, name)
-    raise AttributeError(f"module 'benchmarks' has no attribute {name!r}")

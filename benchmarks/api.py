@@ -23,13 +23,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from benchmarks.corpora import parse_corpus_args
+from benchmarks.run.runner import RunOptions, Summary
+from benchmarks.run.runner import run_suite as run_grid
+from benchmarks.suite import Suite, load_suite
+from dataset_adapters.base import get_adapter
+from dataset_adapters.check import check_load_args
+from dataset_adapters.load import load_report
+from dataset_adapters.protocols import check_utterances
 from dataset_adapters.types import Fold, Utterance
+from leaderboard.metrics import score_labels
+from leaderboard.results import load_runs, read_result
+from leaderboard.schema import RESULT_FILE
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from benchmarks.run.runner import Summary
-    from benchmarks.suite import Suite
 
 __all__ = ["load_corpus", "make_folds", "run_suite", "load_results", "load_predictions"]
 
@@ -38,10 +47,11 @@ def load_corpus(name: str, root: str | os.PathLike[str], label_map: str | None =
     """Read corpus `name` from its distributed tree or a saved HF dataset (`"hf:DIR[?FIELD=COLUMN&...]"`).
 
     Goes through the corpus adapter's validation and label map (default: the corpus's own); any
-    bad input raises `CorpusError` naming every file/row. Utterances come sorted by uid.
+    bad input raises `CorpusError` naming every file/row. Utterances come sorted by uid. Arguments of
+    the wrong type raise `InvalidArgument` (a ValueError) saying what is expected.
     """
-    from dataset_adapters.load import load_report
 
+    check_load_args(root, label_map, "raise", True, False)
     root = root if isinstance(root, str) else os.fspath(root)
     return list(load_report(name, root, label_map=label_map, on_error="raise").utterances)
 
@@ -49,12 +59,13 @@ def load_corpus(name: str, root: str | os.PathLike[str], label_map: str | None =
 def make_folds(name: str, utterances: Sequence[Utterance], protocol: str | None = None) -> list[Fold]:
     """Speaker-disjoint folds of `utterances` under `protocol` (default: the corpus's standard one).
 
-    The corpus's own adapter makes them, so they match `lemer-bench data folds` exactly.
+    The corpus's own adapter makes them, so they match `lemer-bench data folds` exactly. Utterances that
+    are not `Utterance` records of corpus `name` are refused with `InvalidArgument` naming the first one.
     """
-    from dataset_adapters.base import get_adapter
 
     adapter = get_adapter(name)
-    return list(adapter.folds(list(utterances), protocol or adapter.info.default_protocol))
+    items = check_utterances(utterances, adapter.info.name)
+    return list(adapter.folds(items, adapter.info.default_protocol if protocol is None else protocol))
 
 
 def run_suite(suite: "str | os.PathLike[str] | Suite", corpora: Mapping[str, str | os.PathLike[str]] | None = None,
@@ -66,10 +77,6 @@ def run_suite(suite: "str | os.PathLike[str] | Suite", corpora: Mapping[str, str
     (`force`, `limit`, `models`, `cache_dir`, `progress`, `device`: auto|cpu|cuda[:N], default cpu).
     Completed runs are skipped, as on the CLI.
     """
-    from benchmarks.corpora import parse_corpus_args
-    from benchmarks.run.runner import RunOptions
-    from benchmarks.run.runner import run_suite as run_grid
-    from benchmarks.suite import Suite, load_suite
 
     parsed = suite if isinstance(suite, Suite) else load_suite(os.fspath(suite))
     roots = parse_corpus_args(f"{k}={os.fspath(v)}" for k, v in (corpora or {}).items())
@@ -98,8 +105,6 @@ def read_run_files(path: str | os.PathLike[str]) -> list[RunFiles]:
     prediction checks, errors naming file and line) so it can be swapped when the result schema
     becomes a typed model. `probs` are taken from the prediction lines the leaderboard validated.
     """
-    from leaderboard.results import load_runs, read_result
-    from leaderboard.schema import RESULT_FILE
 
     p = Path(path)
     if p.is_file():
@@ -147,7 +152,6 @@ _TOP_LEVEL_KNOWN = ("schema_version", "run", "labels", "metrics")
 
 
 def _result_row(rf: RunFiles) -> dict[str, Any]:
-    from leaderboard.metrics import score_labels
 
     scores = score_labels(rf.gold, rf.pred, rf.labels)
     row: dict[str, Any] = {"run_dir": str(Path(rf.result_path).parent)}

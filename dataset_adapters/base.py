@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol, Sequence, runtime_checkable
 
 from dataset_adapters.labels import SHARED_LABEL_MAPS, LabelMap
-from dataset_adapters.types import CorpusInfo, Fold, LoadReport, OnError, Utterance
+from dataset_adapters.types import CorpusInfo, Fold, InvalidArgument, LoadReport, OnError, Utterance, type_name
 from lemer.core.registry import Registry, did_you_mean
 
 
@@ -40,9 +40,21 @@ CORPORA.register("msp-podcast", "dataset_adapters.msp_podcast:MspPodcastAdapter"
 CORPORA.register("crema-d", "dataset_adapters.crema_d:CremaDAdapter", "CREMA-D (AudioWAV/)")
 
 
-@lru_cache(maxsize=None)
+def check_name(kind: str, value: object, example: str) -> str:
+    """`value` when it is a string; InvalidArgument saying what is expected otherwise (before any look-up)."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{kind} must be a name (str) such as {example!r}, got {type_name(value)} {value!r}")
+    return value
+
+
 def get_adapter(name: str) -> CorpusAdapter:
-    """The adapter for a corpus name (one instance per process); UnknownName with close names on a typo."""
+    """The adapter for a corpus name (one instance per process); UnknownName with close names on a typo,
+    InvalidArgument for something that is not a name."""
+    return _adapter(check_name("corpus", name, "iemocap"))
+
+
+@lru_cache(maxsize=None)
+def _adapter(name: str) -> CorpusAdapter:
     return CORPORA.get(name)()
 
 
@@ -53,6 +65,7 @@ def corpus_info(name: str) -> CorpusInfo:
 
 def check_protocol(corpus: str, protocol: str) -> str:
     """`protocol` when the corpus has it; UnknownName with a did-you-mean otherwise."""
+    check_name("protocol", protocol, corpus_info(corpus).default_protocol)
     protocols = list(corpus_info(corpus).protocols)
     if protocol not in protocols:
         raise did_you_mean("protocol", protocol, protocols, f" for {corpus}")
@@ -73,7 +86,7 @@ def label_maps() -> Registry[LabelMap]:
 
 def get_label_map(name: str, corpus: str | None = None) -> LabelMap:
     """Look up a label map by name (did-you-mean on typos), refusing one that does not apply to `corpus`."""
-    m = label_maps().get(name)
+    m = label_maps().get(check_name("label map", name, "iemocap-4"))
     if corpus is not None and not m.applies_to(corpus):
         raise ValueError(f"label map {name!r} does not apply to corpus {corpus!r} (it applies to {', '.join(m.corpora)})")
     return m

@@ -12,8 +12,16 @@ A `ClassLabel` column is read by class name. Required columns: uid, speaker (fol
 speaker-disjoint), label_raw, plus session (IEMOCAP `loso`) or partition (MSP-Podcast `official`).
 
 Columns written by `export_dataset`: uid, corpus, speaker, session, partition, label, label_raw,
-transcript, context, start, end, `audio` (a `datasets.Audio` feature) and `audio_path` (the
-absolute path of the clip as the adapter read it). datasets 5.x `save_to_disk` always embeds the
+transcript, context, start, end, gender, dims, votes, `audio` (a `datasets.Audio` feature) and
+`audio_path` (the absolute path of the clip as the adapter read it). `dims` is a struct
+{arousal, valence, dominance, lo, hi} (null where the corpus has none); `votes` a struct
+{classes, counts, raw_classes, raw_counts, annotators} (null where none). On reading, the votes
+are re-mapped from `raw_classes`/`raw_counts` through the label map of THIS read (so a dataset
+exported under iemocap-6 read under iemocap-4 counts Excited as hap and Frustration under oth, as
+the tree would); a dataset without these columns reads with dims/votes/gender None, and flat
+`arousal`/`valence`/`dominance` columns (mappable, e.g. `hf:DIR?arousal=EmoAct`) are read on the
+corpus's own scale. Rows whose raw label has no consensus or is dropped by the map land in
+`LoadReport.no_consensus` / `outside_map` exactly as on disk. datasets 5.x `save_to_disk` always embeds the
 bytes of local audio files into the `audio` column (and keeps only the file's base name as its
 path), so the export is self-contained for notebook users; this reader takes the clip from
 `audio_path` (or from the `audio` column's path when it is an existing file, relative paths
@@ -31,13 +39,25 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl
 
 from dataset_adapters.base import corpus_info, get_label_map
-from dataset_adapters.check import ProblemLog, audio_problem, fatal, finish_load, map_label
-from dataset_adapters.types import LoadReport, OnError, Utterance
+from dataset_adapters.check import (
+    UNKNOWN,
+    ProblemLog,
+    Read,
+    audio_problem,
+    build_report,
+    fatal,
+    make_votes,
+    route_label,
+)
+from dataset_adapters.labels import VOCAB
+from dataset_adapters.types import Dims, LoadReport, OnError, Problem, Utterance
 
 PREFIX = "hf:"
 PROVENANCE_FILE = "lemer_source.json"  # beside the saved dataset: where it came from, synthetic or not
 MAPPABLE: tuple[str, ...] = ("uid", "speaker", "session", "partition", "label_raw", "transcript", "context",
-                             "start", "end", "audio_path", "audio", "corpus")
+                             "start", "end", "audio_path", "audio", "corpus", "gender", "dims", "votes", "arousal",
+                             "valence", "dominance")
+GENDER_VALUES: dict[str, str | None] = {"f": "F", "female": "F", "m": "M", "male": "M", "": None, "unknown": None}
 ALIASES: dict[str, str] = {"label": "label_raw"}
 # Columns without which the corpus's protocol cannot make honest folds (speaker for disjointness).
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -223,6 +243,7 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
     kept: list[Utterance] = []
     contexts: dict[str, tuple[str, ...]] = {}
     seen: dict[str, int] = {}
+    info = corpus_info(corpus)
     for i, row in enumerate(rows):
         where = f"{path} row {i}"
 
@@ -250,8 +271,8 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
         if not raw:
             log.add(where, None, f"{uid}: empty raw label")
             continue
-        label = map_label(corpus, raw, lmap, filtered, log, Path(where), None)
-        if label is None:
+        label = route_label(corpus, raw, lmap, filtered, log, where, None)
+        if label is UNKNOWN:
             continue
         speaker = _text(get("speaker"))
         if speaker in UNKNOWN_SPEAKER_VALUES or speaker is None:
@@ -268,11 +289,6 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
         if audio is None:
             log.add(where, None, f"{uid}: no audio path")
             continue
-        if verify_audio:
-            why = audio_problem(Path(audio), samples=verify_samples)
-            if why:
-                log.add(audio, None, f"{why} ({uid}, {where})")
-                continue
         try:
             start = None if get("start") is None else float(get("start"))
             end = None if get("end") is None else float(get("end"))
@@ -282,27 +298,96 @@ def load_dataset_corpus(corpus: str, root: str, label_map: str | None = None, on
         if start is not None and end is not None and end < start:
             log.add(where, None, f"{uid}: end time {end} before start time {start}")
             continue
+        if verify_audio:
+            expected = end - start if start is not None and end is not None else None
+            why = audio_problem(Path(audio), samples=verify_samples, expected_seconds=expected)
+            if why:
+                log.add(audio, None, f"{why} ({uid}, {where})")
+                continue
+        gender_raw = _text(get("gender"))
+        gender_key = (gender_raw or "").lower()
+        if gender_key not in GENDER_VALUES:
+            log.add(where, None, f"{uid}: unknown gender {gender_raw!r} (known: F, M, Female, Male, Unknown)")
+            continue
+        dims = _row_dims(get, info.dims_scale)
+        if isinstance(dims, str):
+            log.add(where, None, f"{uid}: {dims}")
+            continue
+        votes = _row_votes(get("votes"), lmap)
+        if isinstance(votes, str):
+            log.add(where, None, f"{uid}: {votes}")
+            continue
         contexts[uid] = context_ids
         transcript = get("transcript")
         kept.append(Utterance(uid=uid, corpus=corpus, speaker=speaker, session=session,
                               audio=os.path.abspath(audio), start=start, end=end,
-                              transcript=None if transcript is None else str(transcript), label=label,
-                              label_raw=raw, partition=partition))
-    skipped = finish_load(log, kept, path)
-    return LoadReport(corpus=corpus, utterances=_with_context(kept, contexts), skipped=skipped, filtered=filtered)
+                              transcript=None if transcript is None else str(transcript), label=label,  # type: ignore[arg-type]
+                              label_raw=raw, partition=partition, gender=GENDER_VALUES[gender_key], dims=dims,
+                              votes=votes))
+    report = build_report(corpus, Read(_with_context(kept, contexts), path, _missing_parts(corpus, path, kept)),
+                          log, filtered, "utterances")
+    return report
+
+
+def _row_dims(get: Any, scale: tuple[float, float] | None) -> Dims | str | None:
+    """A row's dims from the `dims` struct, or from flat arousal/valence/dominance columns on the corpus's scale."""
+    d = get("dims")
+    flat = [get(k) for k in ("arousal", "valence", "dominance")]
+    if d is None and all(x is None for x in flat):
+        return None
+    try:
+        if d is not None:
+            a, v, dom = float(d["arousal"]), float(d["valence"]), float(d["dominance"])
+            lo, hi = float(d["lo"]), float(d["hi"])
+        else:
+            if scale is None:
+                return "arousal/valence/dominance given, but the corpus has no dimensional ratings"
+            a, v, dom = (float(x) for x in flat)
+            lo, hi = scale
+    except (TypeError, KeyError, ValueError):
+        return f"dims must be numbers (arousal, valence, dominance, lo, hi), got {d if d is not None else flat!r}"
+    if scale is not None and (lo, hi) != scale:
+        return f"dims scale ({lo:g}, {hi:g}) is not the corpus's ({scale[0]:g}, {scale[1]:g})"
+    if not all(lo <= x <= hi for x in (a, v, dom)):
+        return f"dims ({a:g}, {v:g}, {dom:g}) outside the {lo:g}-{hi:g} scale"
+    return Dims(arousal=a, valence=v, dominance=dom, scale=(lo, hi))
+
+
+def _row_votes(v: Any, lmap: Any) -> Any:
+    """A row's votes, re-mapped from the raw (unified) counts through this read's label map; None when absent."""
+    if v is None:
+        return None
+    try:
+        classes, counts, annotators = list(v["raw_classes"]), [float(x) for x in v["raw_counts"]], int(v["annotators"])
+    except (TypeError, KeyError, ValueError):
+        return f"votes must hold raw_classes, raw_counts and annotators, got {v!r}"
+    if len(classes) != len(counts) or any(c not in VOCAB for c in classes) or any(x < 0 for x in counts):
+        return f"votes raw_classes {classes} / raw_counts {counts} are not counts of unified codes ({', '.join(VOCAB)})"
+    return make_votes(dict(zip(classes, counts)), annotators, lmap)
+
+
+def _missing_parts(corpus: str, path: Path, kept: list[Utterance]) -> list[Problem]:
+    """The expected sessions (IEMOCAP) or partitions (MSP-Podcast) without any row, as on disk."""
+    if corpus == "iemocap":
+        have = {u.session for u in kept}
+        return [Problem(str(path), None, f"expected session {s} has no row (the release has Session1 .. Session5)")
+                for s in (f"Session{k}" for k in range(1, 6)) if s not in have]
+    if corpus == "msp-podcast":
+        have = {u.partition for u in kept}
+        return [Problem(str(path), None, f"expected partition {p} has no row")
+                for p in ("Train", "Development", "Test1") if p not in have]
+    return []
 
 
 def _with_context(kept: list[Utterance], contexts: Mapping[str, tuple[str, ...]]) -> list[Utterance]:
-    """Sorted by uid; context keeps only utterances kept in THIS read (as the on-disk adapters do).
+    """Sorted by uid; context keeps only the labelled utterances kept in THIS read (as the on-disk adapters do).
 
     A dataset without a context column gets empty contexts: the dialogue order is not re-derived.
     """
     from dataclasses import replace
 
-    kept_ids = {u.uid for u in kept}
-    dropped = set().union(*contexts.values()) - kept_ids if contexts else set()
-    out = [replace(u, context=tuple(c for c in contexts.get(u.uid, ()) if c not in dropped) if dropped
-                   else contexts.get(u.uid, ())) for u in kept]
+    labelled = {u.uid for u in kept if u.label is not None}
+    out = [replace(u, context=tuple(c for c in contexts.get(u.uid, ()) if c in labelled)) for u in kept]
     out.sort(key=lambda u: u.uid)
     return out
 
@@ -314,7 +399,10 @@ def _features() -> Any:
     f = datasets.Value("float64")
     return datasets.Features({
         "uid": s, "corpus": s, "speaker": s, "session": s, "partition": s, "label": s, "label_raw": s,
-        "transcript": s, "context": datasets.List(s), "start": f, "end": f,
+        "transcript": s, "context": datasets.List(s), "start": f, "end": f, "gender": s,
+        "dims": {"arousal": f, "valence": f, "dominance": f, "lo": f, "hi": f},
+        "votes": {"classes": datasets.List(s), "counts": datasets.List(f), "raw_classes": datasets.List(s),
+                  "raw_counts": datasets.List(f), "annotators": datasets.Value("int64")},
         "audio": datasets.Audio(decode=False), "audio_path": s,
     })
 
@@ -339,8 +427,15 @@ def export_dataset(utterances: Iterable[Utterance], out: str | os.PathLike[str],
     for u in us:
         d = u.to_json()
         for name in ("uid", "corpus", "speaker", "session", "partition", "label", "label_raw", "transcript",
-                     "context", "start", "end"):
+                     "context", "start", "end", "gender"):
             cols[name].append(d[name])
+        cols["dims"].append(None if u.dims is None else {
+            "arousal": u.dims.arousal, "valence": u.dims.valence, "dominance": u.dims.dominance,
+            "lo": u.dims.scale[0], "hi": u.dims.scale[1]})
+        cols["votes"].append(None if u.votes is None else {
+            "classes": [c for c, _ in u.votes.counts], "counts": [v for _, v in u.votes.counts],
+            "raw_classes": [c for c, _ in u.votes.raw], "raw_counts": [v for _, v in u.votes.raw],
+            "annotators": u.votes.annotators})
         cols["audio"].append({"bytes": None, "path": u.audio})
         cols["audio_path"].append(u.audio)
     table = pa.Table.from_pydict(cols, schema=feats.arrow_schema)

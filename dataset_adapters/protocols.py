@@ -10,7 +10,7 @@ import hashlib
 from collections import defaultdict
 from typing import Iterable, Mapping, Sequence
 
-from dataset_adapters.types import Fold, Utterance
+from dataset_adapters.types import Fold, InvalidArgument, Utterance, type_name
 from lemer.core.errors import InputError
 from lemer.core.registry import did_you_mean
 
@@ -46,9 +46,30 @@ def _finish(name: str, train: Iterable[str], valid: Iterable[str], test: Iterabl
     return fold
 
 
+def check_utterances(utterances: object, corpus: str | None = None) -> list[Utterance]:
+    """`utterances` as a list after checking it is a sequence of `Utterance` (of `corpus`, when given);
+    InvalidArgument naming the first offending item otherwise."""
+    if isinstance(utterances, (str, bytes, Utterance)) or not isinstance(utterances, Iterable):
+        raise InvalidArgument(f"utterances must be a list of Utterance records (e.g. load_corpus(...)), "
+                              f"got {type_name(utterances)}")
+    items = list(utterances)
+    for i, u in enumerate(items):
+        if not isinstance(u, Utterance):
+            raise InvalidArgument(f"utterances[{i}] is a {type_name(u)} ({u!r:.60}), not an Utterance: pass the "
+                                  f"records load_corpus returns, not their uids")
+    if corpus is not None:
+        other = [u for u in items if u.corpus != corpus]
+        if other:
+            corpora = sorted({u.corpus for u in other})
+            raise InvalidArgument(f"{len(other)} of {len(items)} utterances belong to corpus "
+                                  f"{', '.join(map(repr, corpora))}, not {corpus!r} (e.g. {other[0].uid}): make the "
+                                  f"folds with that corpus's name")
+    return items
+
+
 def _index(utterances: Sequence[Utterance]) -> dict[str, Utterance]:
     by_uid: dict[str, Utterance] = {}
-    for u in utterances:
+    for u in check_utterances(utterances):
         if u.uid in by_uid:
             raise ValueError(f"duplicate uid {u.uid!r} in the utterance list")
         by_uid[u.uid] = u
@@ -167,8 +188,18 @@ PROTOCOLS = {
 }
 
 
-def make_folds(utterances: Sequence[Utterance], protocol: str, allowed: Sequence[str]) -> list[Fold]:
-    """Dispatch for an adapter's `folds`, refusing a protocol that does not belong to the corpus."""
+def make_folds(utterances: Sequence[Utterance], protocol: str, allowed: Sequence[str],
+               corpus: str | None = None) -> list[Fold]:
+    """Dispatch for an adapter's `folds`, refusing a protocol that does not belong to the corpus and
+    utterances that are not Utterance records of `corpus` (when given).
+
+    Folds can be made over any utterances of the corpus, labelled or not (e.g. `LoadReport.all_utterances()`
+    for the soft and dimensional tasks): the protocols read speakers, sessions and partitions only.
+    """
+    if not isinstance(protocol, str):
+        raise InvalidArgument(f"protocol must be a name (str) such as {allowed[0]!r}, got {type_name(protocol)} "
+                              f"{protocol!r}")
+    items = check_utterances(utterances, corpus)
     if protocol not in allowed:
-        raise did_you_mean("protocol", protocol, list(allowed), " for this corpus")
-    return PROTOCOLS[protocol](utterances)
+        raise did_you_mean("protocol", protocol, list(allowed), f" for {corpus or 'this corpus'}")
+    return PROTOCOLS[protocol](items)

@@ -19,7 +19,9 @@ def test_export_writes_one_json_object_per_utterance(quirky_iemocap: Path, tmp_p
     assert len(rows) == 28
     first = rows[0]
     assert set(first) == {"uid", "corpus", "speaker", "session", "audio", "start", "end", "transcript", "label",
-                          "label_raw", "partition", "context"}
+                          "label_raw", "partition", "context", "gender", "dims", "votes"}
+    assert first["dims"] == {"arousal": 3.0, "valence": 2.5, "dominance": 2.5, "scale": [1.0, 5.0]}
+    assert first["votes"]["annotators"] == 3 and first["gender"] == "F"
     assert first["uid"] == "iemocap:Ses01F_impro01_F000" and first["session"] == "Session1"
     assert first["context"] == ["iemocap:Ses01F_impro01_F003"]
     assert [Utterance.from_json(r) for r in rows] == get_adapter("iemocap").load(quirky_iemocap).utterances
@@ -58,7 +60,7 @@ def test_check_ok_prints_counts(tmp_path: Path, capsys: pytest.CaptureFixture) -
 
 
 def test_check_fails_naming_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    root = quirky_iemocap(tmp_path, sessions=2)
+    root = quirky_iemocap(tmp_path)
     wav = root / "Session1" / "sentences" / "wav" / "Ses01F_impro01" / "Ses01F_impro01_M000.wav"
     truncate(wav)
     ev = root / "Session2" / "dialog" / "EmoEvaluation" / "Ses02F_impro01.txt"

@@ -11,8 +11,9 @@ from dataset_adapters.types import Fold, Utterance
 from tests.support.corpora import make_crema, make_msp
 
 
-def _utt(uid: str, speaker: str | None, session: str | None = None, partition: str | None = None) -> Utterance:
-    return Utterance(uid=uid, corpus="x", speaker=speaker, session=session, audio="/a.wav", start=None, end=None,
+def _utt(uid: str, speaker: str | None, session: str | None = None, partition: str | None = None,
+         corpus: str = "x") -> Utterance:
+    return Utterance(uid=uid, corpus=corpus, speaker=speaker, session=session, audio="/a.wav", start=None, end=None,
                      transcript=None, label="neu", label_raw="neu", partition=partition)
 
 
@@ -112,7 +113,7 @@ def test_leak_is_refused_and_none_speakers_are_not_checked() -> None:
 
 
 def test_official_split_with_shared_speaker_raises() -> None:
-    us = [_utt("t", "s1", partition="Train"), _utt("x", "s1", partition="Test1")]
+    us = [_utt("t", "s1", partition="Train", corpus="msp-podcast"), _utt("x", "s1", partition="Test1", corpus="msp-podcast")]
     with pytest.raises(SpeakerLeak):
         get_adapter("msp-podcast").folds(us, "official")
 

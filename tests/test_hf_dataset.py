@@ -93,8 +93,8 @@ def test_column_mapping_reads_differently_named_columns(tmp_path: Path) -> None:
     assert mapped == load_corpus("iemocap", f"hf:{tmp_path / 'hf'}")
     with pytest.raises(CorpusError, match="no column 'spk'"):
         load_corpus("iemocap", f"hf:{renamed}?speaker=spk")
-    with pytest.raises(ValueError, match="unknown field 'gender'"):
-        load_corpus("iemocap", f"hf:{renamed}?gender=spk_id")
+    with pytest.raises(ValueError, match="unknown field 'mood'"):
+        load_corpus("iemocap", f"hf:{renamed}?mood=spk_id")
 
 
 def test_bad_rows_go_through_the_same_errors_and_counted_skips_as_on_disk(tmp_path: Path) -> None:
@@ -197,3 +197,56 @@ def test_malformed_mapping_and_missing_folder_are_clear_errors(tmp_path: Path, c
         load_corpus("iemocap", f"hf:{tmp_path}?speaker")
     assert main(["data", "check", "iemocap", "--root", f"hf:{tmp_path / 'nope'}"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_dims_votes_and_gender_round_trip_and_datasets_without_them_still_read(tmp_path: Path) -> None:
+    tree = make_msp(tmp_path / "tree")
+    _export("msp-podcast", tree, tmp_path / "hf")
+    on_disk = load_report("msp-podcast", tree)
+    from_hf = load_report("msp-podcast", f"hf:{tmp_path / 'hf'}")
+    strip = lambda us: [replace(u, audio="") for u in us]  # noqa: E731
+    assert strip(from_hf.utterances) == strip(on_disk.utterances)
+    assert all(u.dims and u.votes and u.votes.annotators == 5 for u in from_hf.utterances)
+    ds = datasets.load_from_disk(str(tmp_path / "hf"))
+    assert {"gender", "dims", "votes"} <= set(ds.column_names)
+    bare = _rewrite(tmp_path / "hf", tmp_path / "bare", lambda t: t.drop_columns(["gender", "dims", "votes"]))
+    plain = load_corpus("msp-podcast", f"hf:{bare}")
+    assert [replace(u, gender=None, dims=None, votes=None, audio="") for u in on_disk.utterances] == strip(plain)
+    # flat columns from elsewhere (e.g. MSP-Podcast's own names) map onto dims on the corpus's scale
+    flat = _rewrite(tmp_path / "hf", tmp_path / "flat", lambda t: t.drop_columns(["dims"]).append_column(
+        "EmoAct", pa.array([4.2] * t.num_rows)).append_column("EmoVal", pa.array([3.8] * t.num_rows))
+        .append_column("EmoDom", pa.array([4.0] * t.num_rows)))
+    mapped = load_corpus("msp-podcast", f"hf:{flat}?arousal=EmoAct&valence=EmoVal&dominance=EmoDom")
+    assert {u.dims for u in mapped} == {on_disk.utterances[0].dims}
+
+
+def test_hf_votes_are_remapped_through_the_reading_label_map_and_no_consensus_rows_are_routed(tmp_path: Path) -> None:
+    from dataset_adapters.hf_dataset import export_dataset
+
+    tree = quirky_iemocap(tmp_path / "tree")
+    six = load_report("iemocap", tree, label_map="iemocap-6")
+    export_dataset(six.all_utterances(), tmp_path / "hf", {"corpus": "iemocap", "label_map": "iemocap-6"})
+    four_hf = load_report("iemocap", f"hf:{tmp_path / 'hf'}", label_map="iemocap-4")
+    four_tree = load_report("iemocap", tree, label_map="iemocap-4")
+    for part in ("utterances", "no_consensus", "outside_map"):
+        assert [(u.uid, u.label, u.votes) for u in getattr(four_hf, part)] == \
+               [(u.uid, u.label, u.votes) for u in getattr(four_tree, part)], part
+    assert four_hf.filtered == four_tree.filtered
+
+
+def test_hf_rows_with_bad_annotations_are_problems(tmp_path: Path) -> None:
+    tree = make_msp(tmp_path / "tree")
+    _export("msp-podcast", tree, tmp_path / "hf")
+
+    def damage(t: pa.Table) -> pa.Table:
+        genders = t.column("gender").to_pylist()
+        genders[0] = "robot"
+        dims = t.column("dims").to_pylist()
+        dims[1] = {**dims[1], "arousal": 9.0}
+        return _set(_set(t, "gender", genders), "dims", dims)
+
+    bad = _rewrite(tmp_path / "hf", tmp_path / "bad", damage)
+    with pytest.raises(CorpusError) as e:
+        load_corpus("msp-podcast", f"hf:{bad}")
+    assert sorted(p.path.rsplit(" ", 1)[-1] for p in e.value.problems) == ["0", "1"]
+    assert "unknown gender 'robot'" in str(e.value) and "outside the 1-7 scale" in str(e.value)

@@ -55,10 +55,16 @@ def test_cue_types_follow_the_documented_mix(plan) -> None:  # type: ignore[no-u
     items = plan()
     assert {c.cue_type for lab, c in items if lab == "neu"} == {"none"}
     emotional = [c for lab, c in items if lab != "neu"]
-    kinds = Counter(c.cue_type for c in emotional)
-    assert set(kinds) == set(compose.CUE_MIX)
+    assert set(compose.CUE_MIX) <= {c.cue_type for c in emotional} <= set(compose.CUE_MIX) | {"muted"}
+    # Muting (generator v5: low-expressiveness speakers) is independent of the drawn type, so the utterances
+    # whose words were not muted keep the documented mix; a few percent of word cues are muted.
+    kept = [c for c in emotional if not c.words_muted]
+    kinds = Counter(c.cue_type for c in kept)
     for kind, share in compose.CUE_MIX.items():
-        assert abs(kinds[kind] / len(emotional) - share) < 0.06, (kind, kinds)
+        assert abs(kinds[kind] / len(kept) - share) < 0.06, (kind, kinds)
+    muted = [c for c in emotional if c.words_muted]
+    assert len(muted) / len(emotional) < 0.15  # (that low speakers mute more: test_synth_annotations.py)
+    assert {c.cue_type for c in muted} <= {"muted", "prosody"} and all(c.word_emotion == "neu" for c in muted)
     assert Counter(c.position for _, c in items).keys() == set(compose.POSITIONS)
     for lab, c in items:
         assert c.roles.count("cue") == 1 and c.position == ("start" if c.cue_index == 0 else

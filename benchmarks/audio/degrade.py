@@ -36,6 +36,8 @@ from benchmarks.audio.noise import (
     mix_at_snr,
     noise_samples,
 )
+from benchmarks.audio.reverb import reverberate
+from benchmarks.audio.telephone import telephone
 from lemer.core.atomic import write_bytes_atomic
 
 DEGRADE_VERSION = "audio-degrade-v1"  # bump when any component's algorithm changes: it is part of the cache key
@@ -82,8 +84,6 @@ def degrade(samples: np.ndarray, condition: AudioCondition | str, *, clip_id: st
         return np.asarray(samples, dtype=np.float32).copy(), {**info, "output_gain": 1.0}
     active = active_frames(x)  # speech activity is the talker's: taken from the clip as given (dry)
     if cond.rt60 is not None:
-        from benchmarks.audio.reverb import reverberate
-
         x, info["reverb"] = reverberate(x, cond.rt60, cond.reverb_seed,
                                         component_rng(cond.reverb_seed, clip_id, "reverb"))
     if cond.snr_db is not None:
@@ -105,8 +105,6 @@ def degrade(samples: np.ndarray, condition: AudioCondition | str, *, clip_id: st
         x, mixed = mix_at_snr(x, noise, float(cond.snr_db), active)
         info["noise"] = {**noise_info, **mixed}
     if cond.telephone:
-        from benchmarks.audio.telephone import telephone
-
         x, info["telephone"] = telephone(x)
     peak = float(np.abs(x).max())
     gain = 1.0 / peak if peak > 1.0 else 1.0

@@ -19,9 +19,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
+from benchmarks.corpora import describe_any_root, manifest_hash
 from dataset_adapters.base import CORPORA, get_adapter
+from dataset_adapters.hf_dataset import export_dataset, is_hf_root, parse_hf_root, read_provenance
 from dataset_adapters.load import load_report
-from dataset_adapters.types import LoadReport, Problem
+from dataset_adapters.synth import GENERATOR_VERSION, MARKER_NAME, generate, read_marker
+from dataset_adapters.types import CorpusError, LoadReport, Problem
 from lemer.core.atomic import write_text_atomic
 from lemer.core.errors import InputError, LemerError, OutputError
 
@@ -52,6 +55,8 @@ def _load(args: argparse.Namespace, on_error: str) -> LoadReport:
                          verify_samples=True)
     if report.skipped:
         _print_problems(f"skipped {args.corpus} inputs", report.skipped)
+    if report.missing:  # a partial copy is readable, never silently
+        _print_problems(f"absent from this copy of {args.corpus}", report.missing)
     return report
 
 
@@ -68,11 +73,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_folds(args: argparse.Namespace) -> int:
     adapter = get_adapter(args.corpus)
+    protocol = args.protocol or adapter.info.default_protocol
     report = _load(args, args.on_error)
-    folds = adapter.folds(report.utterances, args.protocol)
+    folds = adapter.folds(report.utterances, protocol)
     doc = {
         "corpus": adapter.info.name,
-        "protocol": args.protocol,
+        "protocol": protocol,
         "label_map": args.label_map or adapter.info.default_label_map,
         "folds": [f.to_json() for f in folds],
     }
@@ -84,9 +90,6 @@ def cmd_folds(args: argparse.Namespace) -> int:
 
 def _export_hf(args: argparse.Namespace) -> int:
     """`export --format hf`: the manifest as a saved datasets.Dataset plus a provenance record."""
-    from benchmarks.corpora import describe_any_root, manifest_hash
-    from dataset_adapters.hf_dataset import export_dataset
-
     adapter = get_adapter(args.corpus)
     report = _load(args, args.on_error)
     root = describe_any_root(adapter.info.name, args.root)
@@ -113,25 +116,82 @@ def _counts(title: str, counter: Counter[Any]) -> list[str]:
     return [f"{title}:"] + [f"  {k if k is not None else '(none)'}\t{v}" for k, v in items]
 
 
+def _synthetic_line(corpus: str, root: str) -> str | None:
+    """"synthetic corpus: ..." when the tree (or the export it came from) was written by the generator."""
+    if is_hf_root(root):
+        prov = read_provenance(parse_hf_root(root)[0]) or {}
+        return (f"synthetic corpus: a Hugging Face export of {prov.get('display')} (espeak speech, not real data)"
+                if prov.get("synthetic") else None)
+    adapter = get_adapter(corpus)
+    try:
+        marker = read_marker(adapter.find_root(root))  # type: ignore[attr-defined]
+    except (CorpusError, ValueError, OSError):
+        return None
+    if marker is None:
+        return None
+    line = (f"synthetic corpus: generated in the {marker['layout']} layout (scale {marker['scale']}, seed "
+            f"{marker['seed']}, generator v{marker['generator_version']}): espeak speech, not real data")
+    if str(marker["generator_version"]) != GENERATOR_VERSION:
+        line += (f"; this generator is v{GENERATOR_VERSION}, so runs regenerate it (data synth --force writes the "
+                 f"current one)")
+    return line
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    """Read everything with skip mode so that ALL problems are listed, then fail if there were any."""
+    """Read everything in skip mode so that ALL problems are listed. `--on-error raise` (default): any problem
+    (or absent expected part) fails the check; `--on-error skip`: they are the counted skip list a skip-mode
+    command would leave out, and the check passes when usable utterances remain."""
     adapter = get_adapter(args.corpus)
     report = load_report(adapter.info.name, args.root, label_map=args.label_map, on_error="skip", verify_audio=True,
                          verify_samples=True)
     us = report.utterances
-    out = [f"{adapter.info.name}: {len(us)} usable utterances (label map {args.label_map or adapter.info.default_label_map})"]
+    info = adapter.info
+    out = []
+    synthetic = _synthetic_line(info.name, args.root)
+    if synthetic:
+        out.append(synthetic)
+    out.append(f"{info.name}: {len(us)} usable utterances (label map {args.label_map or info.default_label_map}; "
+               f"tasks: {', '.join(info.tasks)})")
     out += _counts("label", Counter(u.label for u in us))
     out += _counts("speaker", Counter(u.speaker for u in us))
+    out += _counts("gender", Counter(u.gender for u in us))
     out += _counts("session", Counter(u.session for u in us))
     out += _counts("partition", Counter(u.partition for u in us))
     out += _counts("filtered by label map (raw label)", Counter(report.filtered))
+    everything = report.all_utterances()
+    out.append(f"kept outside the categorical task: {len(report.no_consensus)} without consensus, "
+               f"{len(report.outside_map)} outside the label map (for the soft and dimensional tasks)")
+    with_dims = [u for u in everything if u.dims is not None]
+    scale = f" (scale {info.dims_scale[0]:g}-{info.dims_scale[1]:g})" if info.dims_scale else ""
+    out.append(f"dims (arousal, valence, dominance): {len(with_dims)} of {len(everything)} utterances{scale}"
+               + ("" if info.dims_scale else "; this corpus has no dimensional ratings"))
+    with_votes = [u for u in everything if u.votes is not None]
+    mean_raters = sum(u.votes.annotators for u in with_votes) / len(with_votes) if with_votes else 0.0  # type: ignore[union-attr]
+    out.append(f"annotator votes: {len(with_votes)} of {len(everything)} utterances"
+               + (f" ({mean_raters:.1f} annotators on average)" if with_votes else ""))
     no_text = [u.uid for u in us if u.transcript is None]
     if no_text:  # not a problem (speech models can use the corpus), but text-reading runs will refuse it
         out.append(f"no gold transcript: {len(no_text)} of {len(us)} utterances (e.g. {', '.join(no_text[:3])}); "
                    "text models cannot read them under the gold or noise: transcript conditions (use an asr: one)")
+    if report.empty_transcripts:
+        out.append(f"empty gold transcript: {len(report.empty_transcripts)} utterances (e.g. "
+                   f"{', '.join(report.empty_transcripts[:3])}); kept with transcript ''")
+    if report.notes:
+        out.append(f"notes (not errors): {len(report.notes)}")
+        for kind, n in report.note_counts().items():
+            examples = [str(x) for x in report.notes if x.kind == kind][:3]
+            out.append(f"  {kind}\t{n}\t(e.g. {examples[0]})")
+            out += [f"  \t\t      {e}" for e in examples[1:]]
     print("\n".join(out))
-    if report.skipped:
-        _print_problems("problems", report.skipped)
+    problems = list(report.skipped) + list(report.missing)
+    if args.on_error == "skip":
+        if problems:
+            _print_problems("skipped (--on-error skip)", problems)
+        print(f"ok: {len(us)} usable utterances" + (f", {len(problems)} input(s) skipped" if problems else
+                                                    ", no problems found"))
+        return 0
+    if problems:
+        _print_problems("problems", problems)
         return 1
     print("ok: no problems found")
     return 0
@@ -141,8 +201,6 @@ def _synth_refusal(out: Path, force: bool) -> str | None:
     """Why `data synth` must not write to `out`, or None. It replaces only what it created, and only
     when asked: an existing generated corpus needs `--force`, and even then not one with files
     added or changed after generation (newer than its marker), which the user made."""
-    from dataset_adapters.synth import MARKER_NAME, read_marker
-
     if not out.exists():
         return None
     if not out.is_dir():
@@ -163,8 +221,6 @@ def _synth_refusal(out: Path, force: bool) -> str | None:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from dataset_adapters.synth import generate  # lazy: the generator pulls in speech synthesis
-
     out = Path(args.out)
     try:
         refusal = _synth_refusal(out, args.force)
@@ -209,9 +265,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     p = dsub.add_parser("folds", help="write the train/valid/test folds of a protocol")
     corpus_args(p)
-    p.add_argument("--protocol", required=True,
-                   help="loso (IEMOCAP sessions), official (MSP-Podcast partitions) or speaker-kfold "
-                        "(see `lemer-bench ls` for each corpus's protocols)")
+    p.add_argument("--protocol", default=None,
+                   help="loso (IEMOCAP sessions), official (MSP-Podcast partitions) or speaker-kfold (CREMA-D "
+                        "actors: speaker-5fold); default: the corpus's own (see `lemer-bench ls`)")
     p.add_argument("--out", required=True, help="output JSON file of the folds (replaced atomically)")
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
                    help="must match the export's setting so folds and manifest agree")
@@ -219,6 +275,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     p = dsub.add_parser("check", help="validate a corpus tree; non-zero exit on any problem")
     corpus_args(p)
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                   help="raise (default): every problem is listed and the check fails; skip: they are listed as the "
+                        "counted skip list that --on-error skip on the other commands leaves out, and the check "
+                        "passes when usable utterances remain")
     p.set_defaults(func=cmd_check)
 
     p = dsub.add_parser("synth", help="generate a synthetic corpus in a real corpus's layout")

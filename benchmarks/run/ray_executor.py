@@ -18,14 +18,20 @@ many nodes without a scheduler of ours. The contract with the rest of the harnes
 """
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from benchmarks.features.store import FeatureStore
+from benchmarks.models import load_target
+from benchmarks.run.examples import context_texts
 from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.work import Counted, Outcome, counted
+from benchmarks.transcripts import source_for
+from lemer.core.pretrained import cache_root
 from lemer.core.spec import RunSpec
 
 SHARD_MIN, SHARD_MAX = 256, 4096  # utterances per ASR / feature task (each task writes one feature shard)
@@ -67,8 +73,6 @@ class RayExecutor:
             ("asr", cfg, cond, chunk) for name, lm, cond in asr
             for chunk in self._chunks(data.corpus(name, lm).utterances)])
         # 2. speech features, and text features (which need every transcript first), sharded
-        from benchmarks.run.examples import context_texts
-
         tasks: list[tuple[Any, ...]] = []
         for kind, name, lm, *rest in jobs:
             utts = data.corpus(name, lm).utterances
@@ -160,8 +164,6 @@ _REQ: dict[tuple[str, str], Any] = {}
 def _worker_config(config: DataConfig) -> DataConfig:
     """The driver's data recipe for workers: the cache as an absolute path resolved here (--cache, else the
     driver's $LEMER_CACHE or default), so every node uses the driver's cache, not its own default."""
-    from lemer.core.pretrained import cache_root
-
     return replace(config, verify_audio=False, progress=False, cache_dir=str(cache_root(config.cache_dir).resolve()))
 
 
@@ -179,10 +181,6 @@ def run_resources(spec: RunSpec, defaults: dict[str, Any]) -> dict[str, Any]:
 
 def _requirements(target: str, config: dict[str, Any]) -> Any:
     """The model's `requirements` (built once per model and config)."""
-    import json
-
-    from benchmarks.models import load_target
-
     key = (target, json.dumps(config, sort_keys=True, default=str))
     if key not in _REQ:
         _REQ[key] = load_target(target).from_config(dict(config)).requirements
@@ -251,15 +249,11 @@ def _kept(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
 def _prepare_shard(kind: str, cfg: DataConfig, arg: Any, chunk: list[Any]) -> int:
     """One shard into the caches; the engine or encoder stays loaded for the worker's next shard."""
     if kind == "asr":
-        from benchmarks.transcripts import source_for
-
         src = _kept(("asr", arg, cfg.cache_dir), lambda: source_for(arg, cache_dir=cfg.cache_dir))
         stats = getattr(src, "stats", None)
         before = int(getattr(stats, "computed", 0))
         src.transcribe(chunk, progress=False)
         return int(getattr(stats, "computed", 0)) - before
-    from benchmarks.features.store import FeatureStore
-
     kwargs: dict[str, Any] = {"progress": False, "cache_dir": cfg.cache_dir}
     if kind == "speech":
         kwargs["text_encoder"] = None

@@ -6,7 +6,10 @@ words, its prosody, both, or contradicting (words of another emotion, the label 
 at a varying position, with held-out cue synonyms per test group and distractor emotion words in
 the dialogue context (design: `compose.py`). Every tree carries a `SYNTHETIC.json` marker (see
 `read_marker`) and, next to it, the per-utterance cue ground truth `SYNTHETIC_CUES.jsonl` (see
-`cues.read_cues`; the adapters never read it). Trees are byte-identical for a given (layout, scale, seed).
+`cues.read_cues`; the adapters never read it). Since generator v5 every speaker has an expressiveness
+and every utterance the votes and arousal/valence/dominance ratings of simulated annotators, written
+in the real layouts' annotator files so the same readers load them (design: `annotate.py`). Trees
+are byte-identical for a given (layout, scale, seed).
 
     from dataset_adapters.synth import generate
     summary = generate("iemocap", "/tmp/iemocap-synth", scale="small", seed=0)
@@ -25,7 +28,7 @@ from dataset_adapters.synth.cues import CUES_NAME, read_cues
 from dataset_adapters.synth.marker import MARKER_NAME, read_marker, write_marker
 from dataset_adapters.synth.render import Renderer, tree_bytes
 
-GENERATOR_VERSION = "4"  # bump whenever the same (layout, scale, seed) would give different bytes
+GENERATOR_VERSION = "5"  # bump whenever the same (layout, scale, seed) would give different bytes
 SCALES = ("tiny", "small", "full")
 _BUILDERS: dict[str, Callable[[Path, str, int, Renderer, bool], dict[str, Any]]] = {
     "iemocap": iemocap_layout.build,

@@ -14,6 +14,11 @@ may carry emotion, in its words, its prosody, or both:
 | `contradict` | ANOTHER emotion (never neutral)       | the label's emotion | speech only: the PROSODY carries the true label; the words name a wrong one |
 | `none`       | neutral adjective                     | neutral             | (class `neu` only: its "cue" is a neutral phrase in the same frame, for uniform bookkeeping) |
 | `ambiguous`  | a random core emotion (neu included)  | the label's profile (`xxx`: a blend) | nobody (labels `xxx`/`oth`/`X`/`O`, which the label maps drop) |
+| `muted`      | neutral adjective                     | neutral             | nobody: a `words` cue whose speaker said a neutral word instead (generator v5, `annotate.py`) |
+
+Generator v5: a speaker of low expressiveness (`annotate.expressiveness`) mutes the emotional word of
+a cue with probability `annotate.mute_probability(E)`: `words` becomes `muted`, `both` and
+`contradict` become `prosody` (the words are then neutral); `Composed.words_muted` records it.
 
 Filler phrases are always spoken with the utterance's neutral prosody. Every class, neutral
 included, uses the same first-person frames (`lexicon.CUE_FRAMES`), so frame presence says nothing;
@@ -68,6 +73,7 @@ class Composed:
     cue_word: str | None  # None where the corpus fixes the words (CREMA-D)
     distractor_word: str | None
     distractor_emotion: str | None
+    words_muted: bool = False  # the speaker said a neutral word where the cue's emotion word was planned
 
     @property
     def cue_index(self) -> int:
@@ -118,17 +124,25 @@ def distractor_emotion(emotion: str, next_emotion: str | None, rng: np.random.Ge
     return pool[int(rng.integers(len(pool)))] if pool else None
 
 
+MUTED_TYPE = {"words": "muted", "both": "prosody", "contradict": "prosody"}  # what a muted word cue leaves
+
+
 def compose(emotion: str, n_phrases: int, group: int, n_groups: int, rng: np.random.Generator,
-            text_rng: np.random.Generator | None = None, distractor: str | None = None) -> Composed:
+            text_rng: np.random.Generator | None = None, distractor: str | None = None, mute: float = 0.0) -> Composed:
     """The phrases of one utterance labelled `emotion` (unified code).
 
     `rng` draws the structure (cue type, position, emotions); `text_rng` (default `rng`) the words,
     so scripted dialogues can repeat their filler lines across sessions. `group`/`n_groups` pick the
-    held-out synonym group; `distractor` (from `distractor_emotion`) adds a third-person phrase.
+    held-out synonym group; `distractor` (from `distractor_emotion`) adds a third-person phrase;
+    `mute` is the probability that the speaker says a neutral word instead of the cue's emotion word
+    (`MUTED_TYPE`; the draw is made whatever `mute` is, so the plan's other draws do not depend on it).
     """
     trng = text_rng if text_rng is not None else rng
     cue_type = draw_cue_type(emotion, rng)
     w_emo, p_emo = emotions_of(emotion, cue_type, rng)
+    muted = bool(rng.random() < mute) and cue_type in MUTED_TYPE
+    if muted:
+        cue_type, w_emo = MUTED_TYPE[cue_type], "neu"
     position = POSITIONS[int(rng.integers(len(POSITIONS)))]
     n = max(n_phrases, 3 if position == "middle" else 2)
     n_fill = n - 1 - (1 if distractor else 0)
@@ -151,7 +165,7 @@ def compose(emotion: str, n_phrases: int, group: int, n_groups: int, rng: np.ran
     return Composed(
         phrases=tuple(p for p, _ in others), roles=tuple(r for _, r in others), cue_type=cue_type,
         position=position, word_emotion=w_emo, prosody_emotion=p_emo, cue_word=cue_word,
-        distractor_word=d_word, distractor_emotion=distractor if d_word else None,
+        distractor_word=d_word, distractor_emotion=distractor if d_word else None, words_muted=muted,
     )
 
 
@@ -176,8 +190,12 @@ def n_phrases_small(rng: np.random.Generator) -> int:
 
 
 def truth(uid: str, label_raw: str, emotion: str, c: Composed, tag_offset: int, duration: float,
-          spans: tuple[tuple[float, float], ...], intensity: float, group: str | None) -> CueTruth:
-    """The sidecar line of one rendered utterance (`spans`: per-phrase seconds from the renderer)."""
+          spans: tuple[tuple[float, float], ...], intensity: float, group: str | None,
+          expressiveness: float | None = None, dims: tuple[float, float, float] | None = None,
+          agreement: float | None = None) -> CueTruth:
+    """The sidecar line of one rendered utterance (`spans`: per-phrase seconds from the renderer;
+    `expressiveness`: the speaker's E; `dims`: the true (arousal, valence, dominance) on the corpus's scale;
+    `agreement`: the share of annotators who named the label)."""
     i = c.cue_index
     d = c.roles.index("distractor") if "distractor" in c.roles else None
     return CueTruth(
@@ -188,4 +206,6 @@ def truth(uid: str, label_raw: str, emotion: str, c: Composed, tag_offset: int, 
         intensity=round(intensity if c.prosody_emotion != "neu" else 0.0, 3), synonym_group=group,
         distractor_word=c.distractor_word, distractor_emotion=c.distractor_emotion,
         distractor_token_span=token_span(c.phrases, d, tag_offset) if d is not None else None,
+        expressiveness=None if expressiveness is None else round(expressiveness, 4), words_muted=c.words_muted,
+        dims=None if dims is None else tuple(round(x, 4) for x in dims), agreement=agreement,  # type: ignore[arg-type]
     )

@@ -32,6 +32,13 @@ Fields of one line (all present on every line; `null` where noted):
 - `distractor_word`, `distractor_emotion`, `distractor_token_span`: an extra third-person phrase
   mentioning ANOTHER emotion, spoken neutrally (so later utterances of the same dialogue have other
   emotions' words in their context); all three null when the utterance has none.
+- Since generator v5 (`annotate.py`; absent from older sidecars, read back as null/false):
+  `expressiveness`: the speaker's expressiveness E (median 1; scales the cue's prosodic intensity
+  and mutes some word cues); `words_muted`: the speaker said a neutral word where the cue's emotion
+  word was planned (cue type `muted`, or `prosody` for a muted `both`/`contradict`); `dims`: the true
+  [arousal, valence, dominance] on the corpus's scale before rater noise (null for CREMA-D, which
+  has no dimensional ratings); `agreement`: the share of annotators who named the label (0 for
+  utterances planned without consensus).
 """
 from __future__ import annotations
 
@@ -43,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 CUES_NAME = "SYNTHETIC_CUES.jsonl"
-CUE_TYPES = ("words", "prosody", "both", "contradict", "none", "ambiguous")
+CUE_TYPES = ("words", "prosody", "both", "contradict", "none", "ambiguous", "muted")
 POSITIONS = ("start", "middle", "end")
 
 
@@ -68,6 +75,10 @@ class CueTruth:
     distractor_word: str | None = None
     distractor_emotion: str | None = None
     distractor_token_span: tuple[int, int] | None = None
+    expressiveness: float | None = None
+    words_muted: bool = False
+    dims: tuple[float, float, float] | None = None
+    agreement: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
@@ -82,8 +93,9 @@ def _parse(obj: Any) -> CueTruth:
     if not isinstance(obj, dict):
         raise ValueError("line is not a JSON object")
     known = set(CueTruth.__dataclass_fields__)
-    missing = [k for k in known if k not in obj and k not in ("distractor_word", "distractor_emotion",
-                                                               "distractor_token_span")]
+    optional = ("distractor_word", "distractor_emotion", "distractor_token_span", "expressiveness", "words_muted",
+                "dims", "agreement")
+    missing = [k for k in known if k not in obj and k not in optional]
     if missing:
         raise ValueError(f"missing field(s) {', '.join(sorted(missing))}")
     extra = sorted(set(obj) - known)
@@ -116,6 +128,16 @@ def _parse(obj: Any) -> CueTruth:
     for k in ("duration", "intensity"):
         if isinstance(obj[k], bool) or not isinstance(obj[k], (int, float)) or obj[k] < 0:
             raise ValueError(f"{k} must be a non-negative number, got {obj[k]!r}")
+    for k in ("expressiveness", "agreement"):
+        v = obj.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0):
+            raise ValueError(f"{k} must be a non-negative number or null, got {v!r}")
+    if not isinstance(obj.get("words_muted", False), bool):
+        raise ValueError(f"words_muted must be true or false, got {obj['words_muted']!r}")
+    dims = obj.get("dims")
+    if dims is not None and (not isinstance(dims, list) or len(dims) != 3
+                             or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in dims)):
+        raise ValueError(f"dims must be [arousal, valence, dominance] or null, got {dims!r}")
     t = span("time_span", float)
     assert t is not None
     if t[1] > float(obj["duration"]) + 1e-6:
@@ -128,6 +150,10 @@ def _parse(obj: Any) -> CueTruth:
         synonym_group=obj["synonym_group"], distractor_word=obj.get("distractor_word"),
         distractor_emotion=obj.get("distractor_emotion"),
         distractor_token_span=span("distractor_token_span", int),  # type: ignore[arg-type]
+        expressiveness=None if obj.get("expressiveness") is None else float(obj["expressiveness"]),
+        words_muted=bool(obj.get("words_muted", False)),
+        dims=None if dims is None else (float(dims[0]), float(dims[1]), float(dims[2])),
+        agreement=None if obj.get("agreement") is None else float(obj["agreement"]),
     )
 
 

@@ -7,7 +7,12 @@ no timestamps, one latin-1 byte), tags like [LAUGHTER], scripted ids with a part
 Dialogues have a theme emotion (so context helps) and alternate their two speakers in time.
 Utterances are built by `compose.py` (one cue phrase among neutral ones); the cue words of session k
 come from held-out synonym group k, so a leave-one-session-out test fold never sees its cue words
-in training.
+in training. Since generator v5 each speaker has an expressiveness and each turn the votes and
+ratings of simulated evaluators (`annotate.py`): the EmoEvaluation block holds the evaluators'
+`C-E<k>` lines (some naming two classes), their `A-E<k>` lines, the actor's self-evaluation lines
+for some turns (`C-F1`/`A-M1`...), and the bracket is the mean of the `A-E` ratings;
+`Categorical/<dialog>_e<k>_cat.txt` and `Attribute/<dialog>_e<k>_atr.txt` repeat each evaluator's
+lines, as the release's per-evaluator files do.
 """
 from __future__ import annotations
 
@@ -18,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from dataset_adapters.synth import compose
+from dataset_adapters.synth.annotate import Annotation, annotate, expressiveness, mute_probability, scaled_intensity
 from dataset_adapters.synth.cues import write_cues
-from dataset_adapters.synth.prosody import Speaker, draw_intensity, make_speakers, phrase_prosodies
+from dataset_adapters.synth.prosody import Speaker, blend, draw_blend, draw_intensity, make_speakers, phrase_prosodies
 from dataset_adapters.synth.render import ClipSpec, Phrase, Renderer, render_all, stable_seed, write_file
 
 LAYOUT = "iemocap"
@@ -46,11 +52,9 @@ CATEGORY = {
     "neu": "Neutral", "hap": "Happiness", "exc": "Excited", "sad": "Sadness", "ang": "Anger",
     "fru": "Frustration", "fea": "Fear", "sur": "Surprise", "dis": "Disgust", "oth": "Other",
 }
-VAD = {
-    "neu": (3.0, 2.5, 2.5), "hap": (4.0, 3.0, 3.0), "exc": (4.0, 3.8, 3.5), "ang": (1.8, 3.8, 3.8),
-    "sad": (1.8, 2.2, 2.2), "fru": (2.0, 3.3, 3.3), "sur": (3.5, 3.8, 3.0), "fea": (2.0, 3.5, 2.0),
-    "dis": (2.0, 3.0, 3.2), "oth": (3.0, 3.0, 3.0), "xxx": (2.8, 3.0, 3.0),
-}
+LONG_CATEGORY = {**CATEGORY, "neu": "Neutral state"}  # the per-evaluator files' spelling
+POOL = ("neu", "hap", "exc", "sad", "ang", "fru", "fea", "sur", "dis", "oth")  # the classes evaluators may name
+N_EVALUATORS = 6  # evaluator ids E1..E6
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class PlannedUtt:
     cue: compose.Composed
     intensity: float
     tag_offset: int  # tokens before the first phrase ([LAUGHTER] / [BREATHING] at the start)
+    expressiveness: float  # the speaker's (annotate.expressiveness)
+    annotation: Annotation
 
 
 def session_label_counts(scale: str) -> list[dict[str, int]]:
@@ -162,6 +168,7 @@ def plan(scale: str, seed: int) -> tuple[list[PlannedUtt], list[Speaker]]:
     rng = np.random.default_rng(stable_seed(seed, LAYOUT, scale))
     speakers = make_speakers([(f"Ses{s:02d}_{g}", g) for s in range(1, 6) for g in ("F", "M")], rng)
     by_id = {sp.sid: sp for sp in speakers}
+    level = {sp.sid: expressiveness(seed, LAYOUT, sp.sid) for sp in speakers}
     n_dia = int(SCALES[scale]["dialogues"])  # type: ignore[call-overload]
     out: list[PlannedUtt] = []
     for s, counts in enumerate(session_label_counts(scale), start=1):
@@ -180,11 +187,15 @@ def plan(scale: str, seed: int) -> tuple[list[PlannedUtt], list[Speaker]]:
                 trng = np.random.default_rng(stable_seed(seed, script_key)) if script_key else None
                 nxt = labels[i + 1] if i + 1 < len(labels) else None
                 distractor = compose.distractor_emotion(label, nxt, rng)
-                cue = compose.compose(label, _n_phrases(scale, rng), s - 1, N_GROUPS, rng, trng, distractor)
-                text, tag_offset = _tags(label, cue.phrases, rng)
                 sp = by_id[f"Ses{s:02d}_{gender}"]
-                intensity = max(draw_intensity(rng), compose.CUE_MIN_INTENSITY)
-                neutral, cue_prosody = phrase_prosodies(sp, cue.prosody_emotion, intensity, rng)
+                e = level[sp.sid]
+                cue = compose.compose(label, _n_phrases(scale, rng), s - 1, N_GROUPS, rng, trng, distractor,
+                                      mute=mute_probability(e))
+                text, tag_offset = _tags(label, cue.phrases, rng)
+                intensity = scaled_intensity(max(draw_intensity(rng), compose.CUE_MIN_INTENSITY), e)
+                mix = draw_blend(rng) if cue.prosody_emotion == "xxx" else None
+                neutral, cue_prosody = phrase_prosodies(sp, cue.prosody_emotion, intensity, rng,
+                                                        profile=blend(*mix) if mix else None)
                 clip = ClipSpec(
                     path=f"Session{s}/sentences/wav/{dialog}/{uid}.wav",
                     phrases=tuple(Phrase(p, cue_prosody if role == "cue" else neutral)
@@ -193,25 +204,30 @@ def plan(scale: str, seed: int) -> tuple[list[PlannedUtt], list[Speaker]]:
                     noise_dbfs=-58.0 + 2.0 * s,  # each session has its own room
                 )
                 out.append(PlannedUtt(uid, s, dialog, gender, label, text, cue.word_emotion,
-                                      compose.text_kind(label, cue), clip, cue, intensity, tag_offset))
+                                      compose.text_kind(label, cue), clip, cue, intensity, tag_offset, e,
+                                      annotate(LAYOUT, uid, seed, label, cue, intensity, POOL, mix)))
     return out, speakers
 
 
-def _eval_block(u: PlannedUtt, start: float, end: float, rng: np.random.Generator) -> str:
-    names = list(CATEGORY.values())
-    if u.label == "xxx":
-        cats = [str(c) for c in rng.choice(names, size=3, replace=False)]
-    else:
-        cats = [CATEGORY[u.label]] * 2 + [CATEGORY[u.label] if rng.random() < 0.5 else names[int(rng.integers(len(names)))]]
-        rng.shuffle(cats)  # type: ignore[arg-type]
-    v, a, d = (float(np.clip(x + rng.normal(0, 0.4), 1, 5)) for x in VAD[u.label])
-    v, a, d = (round(x * 2) / 2 for x in (v, a, d))
+def _evaluators(n: int, rng: np.random.Generator) -> list[int]:
+    """`n` distinct evaluator numbers of E1..E6, in increasing order (as the real blocks list them)."""
+    return sorted(int(k) for k in rng.choice(np.arange(1, N_EVALUATORS + 1), size=n, replace=False))
+
+
+def _eval_block(u: PlannedUtt, start: float, end: float, cat_ids: list[int], att_ids: list[int]) -> str:
+    """The turn's EmoEvaluation block: utterance line with the consensus [V, A, D], evaluator and self lines."""
+    ann = u.annotation
+    a, v, d = ann.consensus  # type: ignore[misc]
     lines = [f"[{start:.4f} - {end:.4f}]\t{u.uid}\t{u.label}\t[{v:.4f}, {a:.4f}, {d:.4f}]"]
-    for who, cat in zip(("C-E1", "C-E2", "C-E4"), cats):
-        lines.append(f"{who}:\t{cat};\t()")
-    for who in ("A-E1", "A-E2"):
-        vi, ai, di = (int(np.clip(round(x + rng.normal(0, 0.6)), 1, 5)) for x in (v, a, d))
-        lines.append(f"{who}:\tval {vi}; act {ai}; dom  {di};\t()")
+    for k, vote in zip(cat_ids, ann.votes):
+        lines.append(f"C-E{k}:\t{' '.join(CATEGORY[c] + ';' for c in vote)}\t()")
+    if ann.self_vote is not None:
+        lines.append(f"C-{u.gender}1:\t{' '.join(CATEGORY[c] + ';' for c in ann.self_vote)}\t()")
+    for k, (ra, rv, rd) in zip(att_ids, ann.ratings):
+        lines.append(f"A-E{k}:\tval {rv}; act {ra}; dom  {rd};\t()")
+    if ann.self_rating is not None:
+        ra, rv, rd = ann.self_rating
+        lines.append(f"A-{u.gender}1:\tval {rv}; act {ra}; dom  {rd};\t()")
     return "\n".join(lines) + "\n"
 
 
@@ -233,10 +249,21 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
             timed.append((u, start, end))
             t = end + float(rng.uniform(0.2, 2.0))
         evals = ["% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"]
-        evals += [_eval_block(u, a, b, rng) + "\n" for u, a, b in timed]
+        per_cat: dict[int, list[str]] = {}
+        per_att: dict[int, list[str]] = {}
+        for u, a, b in timed:
+            cat_ids = _evaluators(len(u.annotation.votes), rng)
+            att_ids = _evaluators(len(u.annotation.ratings), rng)
+            evals.append(_eval_block(u, a, b, cat_ids, att_ids) + "\n")
+            for k, vote in zip(cat_ids, u.annotation.votes):
+                per_cat.setdefault(k, []).append(f"{u.uid} :{' '.join(LONG_CATEGORY[c] + ';' for c in vote)} ()\n")
+            for k, (ra, rv, rd) in zip(att_ids, u.annotation.ratings):
+                per_att.setdefault(k, []).append(f"{u.uid} :act {ra}; val {rv}; dom {rd}; ()\n")
         write_file(root, f"Session{s}/dialog/EmoEvaluation/{dialog}.txt", "".join(evals))
-        cat_lines = [f"{u.uid} :{'Neutral state' if u.label == 'neu' else CATEGORY.get(u.label, 'Other')}; ()\n" for u, _, _ in timed]
-        write_file(root, f"Session{s}/dialog/EmoEvaluation/Categorical/{dialog}_e1_cat.txt", "".join(cat_lines))
+        for k, lines_k in sorted(per_cat.items()):
+            write_file(root, f"Session{s}/dialog/EmoEvaluation/Categorical/{dialog}_e{k}_cat.txt", "".join(lines_k))
+        for k, lines_k in sorted(per_att.items()):
+            write_file(root, f"Session{s}/dialog/EmoEvaluation/Attribute/{dialog}_e{k}_atr.txt", "".join(lines_k))
         lines: list[bytes] = [f"{u.uid} [{a:08.4f}-{b:08.4f}]: {u.transcript}\n".encode() for u, a, b in timed]
         # Lines that are not utterances: an XX id (one with a latin-1 byte per session) and one without times.
         g = timed[0][0].gender
@@ -247,7 +274,8 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
         write_file(root, f"Session{s}/dialog/transcriptions/{dialog}.txt", b"".join(lines))
     write_cues(root, [
         compose.truth(f"{LAYOUT}:{u.uid}", u.label, u.label, u.cue, u.tag_offset, durations[u.clip.path].duration,
-                      durations[u.clip.path].spans, u.intensity, f"Session{u.session}")
+                      durations[u.clip.path].spans, u.intensity, f"Session{u.session}", u.expressiveness,
+                      u.annotation.true_dims, u.annotation.agreement)
         for u in utts])
     kept = [u for u in utts if u.label in KEPT_4]
     return {
@@ -260,5 +288,7 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
         "dialogues": len(dialogs),
         "text_kinds": dict(sorted(Counter(u.text_kind for u in kept).items())),
         "cue_types": dict(sorted(Counter(u.cue.cue_type for u in kept).items())),
+        "no_consensus": sum(1 for u in utts if u.label == "xxx"),
+        "expressiveness": dict(sorted({f"{u.dialog[:5]}_{u.gender}": round(u.expressiveness, 3) for u in utts}.items())),
         "audio_seconds": round(sum(r.duration for r in durations.values()), 3),
     }

@@ -4,7 +4,11 @@ Speakers are split across the official partitions (speaker-independent, as in th
 podcasts have no known speaker (`SpkrID` Unknown), and segment numbers leave gaps like the real
 file names. Each podcast leans towards a theme emotion so the preceding segments are informative.
 Segments are built by `compose.py` (one cue phrase among neutral ones); cue words come from three
-held-out synonym groups: Train+Development, Test1, Test2 (`SYNONYM_GROUPS`).
+held-out synonym groups: Train+Development, Test1, Test2 (`SYNONYM_GROUPS`). Since generator v5
+each speaker has an expressiveness and each segment 5-7 simulated annotators (`annotate.py`):
+`Labels/labels_detailed.csv` holds one row per annotator in the v1.11 layout
+(`FileName,EmoDetail` = `WORKER<n>; <Primary>; <secondary,...>; A:<a>; V:<v>; D:<d>;`), and the
+consensus `EmoAct`/`EmoVal`/`EmoDom` are the mean of those ratings.
 """
 from __future__ import annotations
 
@@ -17,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from dataset_adapters.synth import compose
+from dataset_adapters.synth.annotate import Annotation, annotate, expressiveness, mute_probability, scaled_intensity
 from dataset_adapters.synth.cues import write_cues
-from dataset_adapters.synth.prosody import Speaker, draw_intensity, make_speakers, phrase_prosodies
+from dataset_adapters.synth.prosody import Speaker, blend, draw_blend, draw_intensity, make_speakers, phrase_prosodies
 from dataset_adapters.synth.render import ClipSpec, Phrase, Renderer, render_all, stable_seed, write_file
 
 LAYOUT = "msp-podcast"
@@ -37,10 +42,10 @@ THEME_SHARE = 0.5
 # Held-out synonym group of each partition: the test partitions' cue words never occur in training.
 SYNONYM_GROUPS = {"Train": "Train+Development", "Development": "Train+Development", "Test1": "Test1", "Test2": "Test2"}
 _GROUP_INDEX = {"Train+Development": 0, "Test1": 1, "Test2": 2}
-# Mean (activation, valence, dominance) on the 1..7 scale per code.
-AVD = {"A": (5.5, 2.2, 5.2), "S": (2.8, 2.5, 3.0), "H": (5.0, 5.6, 4.6), "U": (5.2, 4.6, 4.0),
-       "F": (4.8, 2.6, 3.0), "D": (4.2, 2.4, 4.4), "C": (3.8, 2.8, 5.0), "N": (3.6, 4.0, 4.0),
-       "O": (4.0, 4.0, 4.0), "X": (4.0, 3.8, 4.1)}
+POOL = ("ang", "sad", "hap", "sur", "fea", "dis", "con", "neu", "oth")  # the classes annotators may name
+PRIMARY = {"ang": "Angry", "sad": "Sad", "hap": "Happy", "sur": "Surprise", "fea": "Fear", "dis": "Disgust",
+           "con": "Contempt", "neu": "Neutral", "oth": "Other-Curious"}  # labels_detailed's primary emotions
+N_WORKERS = 60
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class PlannedSeg:
     clip: ClipSpec
     cue: compose.Composed
     intensity: float
+    expressiveness: float
+    annotation: Annotation
 
 
 def _deal(labels: dict[str, int], rng: np.random.Generator) -> list[list[str]]:
@@ -118,30 +125,54 @@ def plan(scale: str, seed: int) -> list[PlannedSeg]:
                 nxt = CODE_TO_EMOTION[mcodes[j + 1]] if j + 1 < len(mcodes) else None
                 distractor = compose.distractor_emotion(emotion, nxt, rng)
                 group = _GROUP_INDEX[SYNONYM_GROUPS[part]]
+                e = expressiveness(seed, LAYOUT, sp.sid)
                 cue = compose.compose(emotion, compose.n_phrases_small(rng), group, len(_GROUP_INDEX), rng,
-                                      distractor=distractor)
-                intensity = max(draw_intensity(rng), compose.CUE_MIN_INTENSITY)
-                neutral, cue_prosody = phrase_prosodies(sp, cue.prosody_emotion, intensity, rng)
+                                      distractor=distractor, mute=mute_probability(e))
+                intensity = scaled_intensity(max(draw_intensity(rng), compose.CUE_MIN_INTENSITY), e)
+                mix = draw_blend(rng) if cue.prosody_emotion == "xxx" else None
+                neutral, cue_prosody = phrase_prosodies(sp, cue.prosody_emotion, intensity, rng,
+                                                        profile=blend(*mix) if mix else None)
                 clip = ClipSpec(path=f"Audios/{stem}.wav",
                                 phrases=tuple(Phrase(p, cue_prosody if role == "cue" else neutral)
                                               for p, role in zip(cue.phrases, cue.roles)),
                                 seed=stable_seed(seed, stem), gain=sp.gain,
                                 noise_dbfs=float(rng.uniform(-60, -45)))
                 segs.append(PlannedSeg(stem, pid, sp, known, part, code, cue.text,
-                                       compose.text_kind(emotion, cue), clip, cue, intensity))
+                                       compose.text_kind(emotion, cue), clip, cue, intensity, e,
+                                       annotate(LAYOUT, stem, seed, emotion, cue, intensity, POOL, mix)))
     segs.sort(key=lambda s: s.stem)
     return segs
 
 
-def _labels_csv(segs: list[PlannedSeg], rng: np.random.Generator) -> str:
+def _mean(x: list[int]) -> str:
+    return f"{sum(x) / len(x):.6g}"
+
+
+def _labels_csv(segs: list[PlannedSeg]) -> str:
+    """labels_consensus.csv: the consensus dims are the mean of the segment's annotators' ratings."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set"])
     for s in segs:
-        act, val, dom = (float(np.clip(x + rng.normal(0, 0.6), 1, 7)) for x in AVD[s.code])
+        r = s.annotation.ratings
         gender = ("Female" if s.speaker.gender == "F" else "Male") if s.known else "Unknown"
-        w.writerow([f"{s.stem}.wav", s.code, f"{act:.1f}", f"{val:.1f}", f"{dom:.1f}",
-                    s.speaker.sid if s.known else "Unknown", gender, s.partition])
+        w.writerow([f"{s.stem}.wav", s.code, _mean([x[0] for x in r]), _mean([x[1] for x in r]),
+                    _mean([x[2] for x in r]), s.speaker.sid if s.known else "Unknown", gender, s.partition])
+    return buf.getvalue()
+
+
+def _detailed_csv(segs: list[PlannedSeg], rng: np.random.Generator) -> str:
+    """labels_detailed.csv (v1.11 layout): one row per annotator, primary emotion first, secondary ones after."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["FileName", "EmoDetail"])
+    for s in segs:
+        workers = sorted(int(k) for k in rng.choice(np.arange(1, N_WORKERS + 1), size=len(s.annotation.votes),
+                                                    replace=False))
+        for k, vote, (a, v, d) in zip(workers, s.annotation.votes, s.annotation.ratings):
+            secondary = ",".join(dict.fromkeys(PRIMARY[c].split("-")[0] for c in (*vote, s.cue.word_emotion)))
+            w.writerow([f"{s.stem}.wav", f"WORKER{k:05d}; {PRIMARY[vote[0]]}; {secondary}; A:{a:.1f}; V:{v:.1f}; "
+                                         f"D:{d:.1f};"])
     return buf.getvalue()
 
 
@@ -150,12 +181,14 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
     segs = plan(scale, seed)
     durations = render_all(root, [s.clip for s in segs], renderer, progress, "msp-podcast")
     rng = np.random.default_rng(stable_seed(seed, LAYOUT, "files"))
-    write_file(root, "Labels/labels_consensus.csv", _labels_csv(segs, rng))
+    write_file(root, "Labels/labels_consensus.csv", _labels_csv(segs))
+    write_file(root, "Labels/labels_detailed.csv", _detailed_csv(segs, rng))
     for s in segs:
         write_file(root, f"Transcripts/{s.stem}.txt", s.transcript + "\n")
     write_cues(root, [
         compose.truth(f"{LAYOUT}:{s.stem}", s.code, CODE_TO_EMOTION[s.code], s.cue, 0, durations[s.clip.path].duration,
-                      durations[s.clip.path].spans, s.intensity, SYNONYM_GROUPS[s.partition])
+                      durations[s.clip.path].spans, s.intensity, SYNONYM_GROUPS[s.partition], s.expressiveness,
+                      s.annotation.true_dims, s.annotation.agreement)
         for s in segs])
     kept = [s for s in segs if s.code not in ("X", "O")]
     return {
@@ -168,5 +201,6 @@ def build(root: Path, scale: str, seed: int, renderer: Renderer, progress: bool)
         "partitions": {p: sum(1 for s in kept if s.partition == p) for p in PARTITIONS},
         "text_kinds": dict(sorted(Counter(s.text_kind for s in kept).items())),
         "cue_types": dict(sorted(Counter(s.cue.cue_type for s in kept).items())),
+        "no_consensus": sum(1 for s in segs if s.code == "X"),
         "audio_seconds": round(sum(r.duration for r in durations.values()), 3),
     }

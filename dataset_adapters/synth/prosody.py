@@ -120,17 +120,31 @@ def draw_intensity(rng: np.random.Generator) -> float:
     return float(np.clip(rng.normal(0.85, 0.3), 0.2, 1.4))
 
 
+def blend(a: str, b: str) -> Profile:
+    """The profile halfway between emotions `a` and `b` (how an `xxx` utterance's cue is acted)."""
+    pa, pb = PROFILES[a], PROFILES[b]
+    return Profile(*((x + y) / 2 for x, y in zip(
+        (pa.rate, pa.pitch, pa.range, pa.volume, pa.wordgap), (pb.rate, pb.pitch, pb.range, pb.volume, pb.wordgap))))
+
+
+def draw_blend(rng: np.random.Generator) -> tuple[str, str]:
+    """Two different emotions of `PROFILES` for an `xxx` (no agreement) utterance's blended prosody."""
+    a, b = rng.choice(list(PROFILES), size=2, replace=False)
+    return str(a), str(b)
+
+
 def phrase_prosodies(speaker: Speaker, emotion: str, intensity: float,
-                     rng: np.random.Generator) -> tuple[Prosody, Prosody]:
+                     rng: np.random.Generator, profile: Profile | None = None) -> tuple[Prosody, Prosody]:
     """(neutral, cue) prosody for one multi-phrase utterance (generator v3).
 
     Both start from the same utterance-level draw around the speaker's baseline (the speaker's
     day-to-day jitter); the cue phrase is that draw moved by `intensity` x `emotion`'s profile, with
     only a little extra jitter, so inside one clip the cue phrase differs from the filler phrases in
     the direction of the profile. `emotion` "neu" gives the same prosody twice (the jitter is still
-    drawn, so the number of draws does not depend on the emotion).
+    drawn, so the number of draws does not depend on the emotion). `profile` replaces the emotion's
+    own (generator v5 passes `blend(...)` for `xxx`, so the blend is known to the annotators).
     """
-    p = _profile(emotion, rng)
+    p = profile if profile is not None else _profile(emotion, rng)
     rate = speaker.rate * float(np.exp(rng.normal(0, 0.05)))
     pitch = speaker.pitch + rng.normal(0, 3)
     range_ = speaker.range + rng.normal(0, 6)

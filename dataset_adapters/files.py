@@ -1,0 +1,149 @@
+"""Opening and decoding the files of a corpus tree: every file is read or refused, never guessed.
+
+Opening (`file_problem`, `read_bytes`): a path that is missing, a dangling or looping symlink, a
+FIFO, socket, device or folder, or a file the process may not read is refused with a reason
+naming what it is. Nothing is opened before `stat` says it is a regular file, and the open itself
+is non-blocking, so a FIFO planted in a corpus can never hang a load.
+
+Decoding text (`decode_text`), in this order:
+1. a byte-order mark decides: UTF-8 (EF BB BF), UTF-16 LE/BE (FF FE / FE FF), UTF-32 LE/BE; the
+   whole file must then decode in that encoding, or it is refused naming the first bad line;
+2. without a BOM, a file holding NUL bytes is refused (UTF-16/32 without a BOM, or binary): such
+   bytes are never text in these corpora, and decoding them byte-wise would give mojibake;
+3. otherwise UTF-8. A line that is not UTF-8 is decoded as Windows-1252 and counted as a
+   `cp1252-line` note (file and line). Why accept it: the real IEMOCAP release has a few
+   Windows-authored lines ("Files are not always clean UTF-8", DATASETS.md) and refusing them would
+   make the corpus unreadable for everyone; cp1252 is the only single-byte encoding those bytes come
+   from in practice, and decoding only that line keeps the rest of the file exact. Why per line and
+   counted: one stray byte must not re-decode the whole file, and a file that is not UTF-8 at all
+   shows up as many notes instead of passing quietly. A byte Windows-1252 does not define (0x81,
+   0x8D, 0x8F, 0x90, 0x9D) makes the file undecodable: it is refused, naming the line. latin-1 (which
+   accepts every byte, so it can never refuse anything) is not used.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from dataset_adapters.types import Note
+
+BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),  # before UTF-16: FF FE is a prefix
+    (b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+)
+CP1252_NOTE = "cp1252-line"
+
+
+class UnreadableFile(ValueError):
+    """A file that cannot be opened or decoded: `path`, `line` (1-based, or None) and `reason`."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+def file_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why `path` is not a readable regular file ("missing", "symlink loop", "a FIFO, not a regular
+    file", "permission denied", ...), or None when it is one. Never opens the file."""
+    p = os.fspath(path)
+    try:
+        st = os.stat(p)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symlink loop (the link points back at itself)"
+        if e.errno == errno.ENOENT:
+            return "dangling symlink (its target does not exist)" if os.path.islink(p) else "missing"
+        if e.errno == errno.EACCES:
+            return "permission denied"
+        return f"cannot be opened ({e.strerror or type(e).__name__})"
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a special file")
+    return f"{kind}, not a regular file"
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a regular file; `UnreadableFile` naming why otherwise (never blocks on a FIFO)."""
+    why = file_problem(path)
+    if why:
+        raise UnreadableFile(path, why)
+    try:
+        fd = os.open(os.fspath(path), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise UnreadableFile(path, "permission denied" if e.errno == errno.EACCES
+                             else f"cannot be opened ({e.strerror or type(e).__name__})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between stat and open
+            raise UnreadableFile(path, "not a regular file")
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as e:
+        raise UnreadableFile(path, f"read failed ({e.strerror or type(e).__name__})") from None
+    finally:
+        os.close(fd)
+
+
+def decode_text(data: bytes, path: str | os.PathLike[str] = "<bytes>", notes: list[Note] | None = None) -> str:
+    """Decode a corpus text file by the rules of the module docstring; `UnreadableFile` when it cannot be.
+
+    Lines decoded as Windows-1252 are appended to `notes` (kind `cp1252-line`) when a list is given.
+    """
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            body = data[len(bom):]
+            try:
+                return body.decode(encoding)
+            except UnicodeDecodeError as e:
+                line = body[: e.start].decode(encoding, errors="replace").count("\n") + 1
+                raise UnreadableFile(path, f"starts with a {encoding.upper()} byte-order mark but does not decode "
+                                           f"as {encoding.upper()} ({e.reason})", line) from None
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise UnreadableFile(path, "holds NUL bytes: UTF-16/UTF-32 text without a byte-order mark, or not text "
+                                   "at all (save it as UTF-8)", line)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    out: list[str] = []
+    for n, raw in enumerate(data.splitlines(keepends=True), start=1):
+        try:
+            out.append(raw.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            line = raw.decode("cp1252")
+        except UnicodeDecodeError as e:
+            raise UnreadableFile(path, f"byte 0x{raw[e.start]:02X} is neither UTF-8 nor Windows-1252: "
+                                       "the file's encoding is unknown (save it as UTF-8)", n) from None
+        out.append(line)
+        if notes is not None:
+            notes.append(Note(CP1252_NOTE, str(path), n, f"not UTF-8, decoded as Windows-1252: {line.strip()[:60]!r}"))
+    return "".join(out)
+
+
+def read_text(path: str | os.PathLike[str], notes: list[Note] | None = None) -> str:
+    """`read_bytes` then `decode_text`: the text of a corpus file, or `UnreadableFile` naming why not."""
+    return decode_text(read_bytes(path), path, notes)
+
+
+def list_dir(folder: Path) -> list[Path]:
+    """The entries of `folder`, sorted, hidden ones (`.DS_Store`, macOS `._*`) left out; [] when unreadable."""
+    try:
+        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError:
+        return []
