@@ -50,7 +50,8 @@ def make_executor(name: str, out: Path, jobs: int = 1, **ray_options: Any) -> Ex
 
 # ---------------------------------------------------------------------------- the local process pool
 class LocalExecutor:
-    """Shared data prepared in this process; runs serially or in `jobs` spawned single-thread workers."""
+    """Shared data prepared in this process; runs serially or in `jobs` spawned workers (started with one
+    thread each); either way a run computes with its spec's thread count (`benchmarks.run.work.counted`)."""
 
     def __init__(self, out: Path, jobs: int = 1) -> None:
         self.out = out
@@ -126,4 +127,4 @@ def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], fai
 
 
 def _work(spec: RunSpec) -> Counted:
-    return counted(spec, _WORKER["data"], _WORKER["out"], threads=1)
+    return counted(spec, _WORKER["data"], _WORKER["out"])  # threads from the spec, as in the serial path

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from benchmarks.run.inputs import DataConfig, RunData
-from benchmarks.run.work import Counted, Outcome, counted
+from benchmarks.run.work import Counted, Outcome, counted, model_requirements
 from benchmarks.suite import RunSpec
 
 SHARD_MIN, SHARD_MAX = 256, 4096  # utterances per ASR / feature task (each task writes one feature shard)
@@ -154,9 +154,6 @@ class RayExecutor:
             self._started = False
 
 
-_REQ: dict[tuple[str, str], Any] = {}
-
-
 def _worker_config(config: DataConfig) -> DataConfig:
     """The driver's data recipe for workers: the cache as an absolute path resolved here (--cache, else the
     driver's $LEMER_CACHE or default), so every node uses the driver's cache, not its own default."""
@@ -167,7 +164,7 @@ def _worker_config(config: DataConfig) -> DataConfig:
 
 def run_resources(spec: RunSpec, defaults: dict[str, Any]) -> dict[str, Any]:
     """Ray task options for one run: the model's declared `num_cpus`/`num_gpus`/`memory_gb`, else `defaults`."""
-    req = _requirements(spec.model_target, spec.model_config)
+    req = model_requirements(spec.model_target, spec.model_config)
     cpus = getattr(req, "num_cpus", None) or defaults.get("num_cpus") or 1
     gpus = getattr(req, "num_gpus", None) or defaults.get("num_gpus") or 0
     mem = getattr(req, "memory_gb", None) or defaults.get("memory_gb")
@@ -175,18 +172,6 @@ def run_resources(spec: RunSpec, defaults: dict[str, Any]) -> dict[str, Any]:
     if mem:
         opts["memory"] = int(float(mem) * 2**30)
     return opts
-
-
-def _requirements(target: str, config: dict[str, Any]) -> Any:
-    """The model's `requirements` (built once per model and config)."""
-    import json
-
-    from benchmarks.models import load_target
-
-    key = (target, json.dumps(config, sort_keys=True, default=str))
-    if key not in _REQ:
-        _REQ[key] = load_target(target).from_config(dict(config)).requirements
-    return _REQ[key]
 
 
 def _shared_items(specs: Sequence[RunSpec]) -> list[tuple[Any, ...]]:
@@ -221,9 +206,8 @@ def _run_task(spec: RunSpec, token: str, shared: list[Any], out: str) -> Counted
         cfg, transcripts, failed = ray.get(shared[0])
         data = RunData(cfg, transcripts_cache=dict(transcripts), failed=dict(failed))
         _WORKER_DATA[token] = data
-    # Ray sets OMP_NUM_THREADS to the task's CPUs; a one-CPU task gets one torch thread (benchmarks.runtime)
-    threads = max(1, int(float(os.environ.get("OMP_NUM_THREADS", "1"))))
-    return counted(spec, data, Path(out), threads=threads)
+    # threads from the spec (benchmarks.run.work.thread_count), as on the local executor: not Ray's OMP_NUM_THREADS
+    return counted(spec, data, Path(out))
 
 
 def _prepare_task(kind: str, cfg: DataConfig, arg: Any, chunk: list[Any]) -> tuple[int, str | None]:
