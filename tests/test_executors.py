@@ -1,8 +1,11 @@
 """The executor choice: the local pool needs no Ray; bad executor options fail up front with a clear message."""
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,6 +15,7 @@ import pytest
 from benchmarks.cli import main
 from benchmarks.run.executors import LocalExecutor, make_executor
 from lemer.core.contract import Model, ModelInfo, Requirements
+from tests.support.runs import SMALL_SUITE, write_suite
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,6 +40,76 @@ def test_ray_address_without_the_ray_executor_is_refused(tmp_path: Path, capsys:
     assert code == 2
     assert "--ray-address needs --executor ray" in capsys.readouterr().err
 
+
+def _one_line_error(err: str) -> str:
+    """The CLI's one error line (Ray's own log lines may surround it; there must be no traceback)."""
+    assert "Traceback" not in err, err[-2000:]
+    ours = [ln for ln in err.splitlines() if ln.startswith("lemer-bench: ")]
+    assert len(ours) == 1, err[-2000:]
+    return ours[0]
+
+
+def test_ray_executor_without_ray_says_what_to_install_before_any_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import benchmarks.run.grid as grid
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now fails as when Ray is not installed
+
+    def corpora_touched(*args: object, **kwargs: object) -> None:
+        pytest.fail("corpora were resolved (read or generated) before the missing Ray was reported")
+
+    monkeypatch.setattr(grid, "resolve_roots", corpora_touched)
+    code = main(["run", "--suite", "demo", "--out", str(tmp_path / "runs"), "--executor", "ray", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    line = _one_line_error(err)
+    assert len(err.strip().splitlines()) == 1 and "pip install 'lemer-bench[ray]'" in line, err  # nothing else
+
+
+def _cli(args: list[str], code: str = "", timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`lemer-bench ARGS` in a fresh interpreter (no Ray state from other tests), after running `code`."""
+    script = f"import sys\n{code}\nfrom benchmarks.cli import main\nsys.exit(main({args!r}))"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _run_args(tmp_path: Path, corpus: Path, address: str) -> list[str]:
+    suite = write_suite(tmp_path / "s.toml", SMALL_SUITE.replace('"majority", "test-keyword-text"', '"majority"'))
+    return ["run", "--suite", str(suite), "--corpus", f"iemocap={corpus}", "--out", str(tmp_path / "runs"),
+            "--no-progress", "--executor", "ray", "--ray-address", address]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_ray_address_is_one_line_and_exit_2(tmp_path: Path, iemocap_corpus: Path) -> None:
+    pytest.importorskip("ray")
+    address = f"127.0.0.1:{_closed_port()}"
+    t0 = time.monotonic()
+    done = _cli(_run_args(tmp_path, iemocap_corpus, address))  # before: ray.init waited for minutes
+    assert done.returncode == 2, done.stderr[-2000:]
+    line = _one_line_error(done.stderr)
+    assert address in line and "--ray-address" in line, done.stderr[-2000:]
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr[-2000:]  # the probe fails before Ray says anything
+    assert time.monotonic() - t0 < 60
+
+
+def test_ray_address_that_accepts_but_never_answers_times_out(tmp_path: Path, iemocap_corpus: Path) -> None:
+    """A TCP probe passes (something listens) but Ray's init would wait on it forever: a bounded wait, one line."""
+    pytest.importorskip("ray")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        done = _cli(_run_args(tmp_path, iemocap_corpus, address),
+                    code="import benchmarks.run.ray_executor as r; r.CONNECT_TIMEOUT_S = 5")
+    assert done.returncode == 2, done.stderr[-2000:]
+    line = _one_line_error(done.stderr)
+    assert address in line and "5 s" in line, done.stderr[-2000:]
 
 
 @dataclass(frozen=True)

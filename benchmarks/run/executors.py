@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
 from benchmarks.run.inputs import DataConfig, RunData
-from benchmarks.run.ray_executor import RayExecutor  # imports ray only when one is made
+from benchmarks.run.ray_executor import RayExecutor, import_ray  # ray imported only when one is made or checked
 from benchmarks.run.work import Counted, Outcome, counted
 from benchmarks.runtime import one_thread_env
 from benchmarks.suite import RunSpec
@@ -37,6 +37,15 @@ class Executor(Protocol):
     def outcomes(self, pending: list[RunSpec], data: RunData) -> Iterator[Outcome]: ...
 
     def close(self) -> None: ...
+
+
+def check_executor(name: str) -> None:
+    """Fail before any work (corpora read or generated) when the executor cannot run here: Ray not installed
+    is one line saying what to install (RayUnavailable, exit 2), not a ModuleNotFoundError after the corpus."""
+    if name == "ray":
+        import_ray()
+    elif name not in EXECUTORS:
+        raise ValueError(f"unknown executor {name!r}: expected one of {', '.join(EXECUTORS)}")
 
 
 def make_executor(name: str, out: Path, jobs: int = 1, **ray_options: Any) -> Executor:

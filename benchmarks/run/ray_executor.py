@@ -15,10 +15,15 @@ many nodes without a scheduler of ours. The contract with the rest of the harnes
 - Failures. A run that raises is recorded in its `error.txt` and not retried (seeded runs fail the
   same way again). A task whose worker died (killed, out of memory, node lost) is resubmitted up
   to `retries` times; each attempt's error is kept in the failure message.
+- Start-up. Ray missing, or a `--ray-address` that does not answer, is one line (`RayUnavailable`,
+  exit 2), never a traceback or a wait of minutes.
 """
 from __future__ import annotations
 
+import logging
 import os
+import socket
+import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -29,13 +34,100 @@ from benchmarks.run.work import Counted, Outcome, counted, model_requirements
 from benchmarks.suite import RunSpec
 
 SHARD_MIN, SHARD_MAX = 256, 4096  # utterances per ASR / feature task (each task writes one feature shard)
+# Joining --ray-address: Ray's own init retries a dead address for minutes (measured: still waiting after
+# 300 s on a closed port), so a TCP probe first, then init with a deadline (a live cluster: 0.65 s, load 5).
+CONNECT_PROBE_S = 5.0
+CONNECT_TIMEOUT_S = 60.0
+INSTALL_HINT = "pip install 'lemer-bench[ray]' (in a checkout: pip install -e '.[ray]')"
+TOKEN_HINT = ("if the cluster uses token authentication, set RAY_AUTH_MODE=token and its token "
+              "(RAY_AUTH_TOKEN or ~/.ray/auth_token) here too")
+
+
+class RayUnavailable(ValueError):
+    """Ray cannot be used here (not installed, cluster unreachable): one line, exit 2.
+
+    A ValueError, so the CLI prints it as its one-line start-up error like a bad suite or a missing corpus."""
+
+
+def import_ray() -> Any:
+    """The `ray` module, or RayUnavailable saying what to install (checked before corpora are read)."""
+    try:
+        import ray
+    except ImportError as e:
+        raise RayUnavailable(f"--executor ray needs Ray, which cannot be imported here ({type(e).__name__}: "
+                             f"{e}); install it with {INSTALL_HINT}, or use --executor local") from None
+    return ray
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """(host, port) of `HOST:PORT`, `[IPv6]:PORT` or `ray://HOST:PORT`; None for `auto` or anything else."""
+    rest = address.split("://", 1)[1] if "://" in address else address
+    host, sep, port = rest.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return None
+    return host.strip("[]"), int(port)
+
+
+def connect_ray(ray: Any, address: str, **kwargs: Any) -> None:
+    """`ray.init(address=...)` that fails in seconds, in one line naming the address, instead of hanging.
+
+    A TCP probe (CONNECT_PROBE_S) catches a closed port, a dead host or a typo; Ray's init then runs in a
+    daemon thread with a deadline (CONNECT_TIMEOUT_S) for an address that accepts connections but never
+    completes Ray's handshake (not a GCS port, a wedged head). A timed-out init thread is abandoned: the
+    process is about to exit 2."""
+    target = _host_port(address)
+    if target is not None:
+        try:
+            with socket.create_connection(target, timeout=CONNECT_PROBE_S):
+                pass
+        except OSError as e:
+            why = e.strerror or str(e) or type(e).__name__
+            raise RayUnavailable(f"cannot reach the Ray cluster at --ray-address {address} ({why}; TCP connect, "
+                                 f"{CONNECT_PROBE_S:g} s): check the head's address and GCS port (6379 by default) "
+                                 "and that `ray status` works on the head") from None
+    box: dict[str, BaseException] = {}
+
+    def init() -> None:
+        try:
+            ray.init(address=address, **kwargs)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = e
+
+    # Off the main thread Ray skips its SIGTERM handler and warns; the grid installs its own (_SigtermAsInterrupt).
+    worker_log = logging.getLogger("ray._private.worker")
+    quiet = _DropMessage("SIGTERM handler is not set")
+    worker_log.addFilter(quiet)
+    try:
+        thread = threading.Thread(target=init, name="ray-connect", daemon=True)
+        thread.start()
+        thread.join(CONNECT_TIMEOUT_S)
+    finally:
+        worker_log.removeFilter(quiet)
+    if thread.is_alive():
+        raise RayUnavailable(f"the Ray cluster at --ray-address {address} accepts connections but Ray could not "
+                             f"join it within {CONNECT_TIMEOUT_S:g} s: is it a Ray head's GCS port, running Ray "
+                             f"{ray.__version__} like this machine? ({TOKEN_HINT})")
+    if "error" in box:
+        e = box["error"]
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise RayUnavailable(f"cannot join the Ray cluster at --ray-address {address} ({type(e).__name__}: "
+                             f"{first}); {TOKEN_HINT}") from None
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
 
 
 class RayExecutor:
     def __init__(self, out: Path, jobs: int = 1, address: str | None = None, retries: int = 2,
                  shard_size: int | None = None, cpus_per_run: float = 1.0, gpus_per_run: float = 0.0,
                  memory_gb_per_run: float | None = None, progress: bool = True) -> None:
-        import ray  # only here: the local executor needs no Ray
+        ray = import_ray()  # only here: the local executor needs no Ray
 
         self.ray = ray
         self.out = Path(out).resolve()  # workers may have another working directory
@@ -45,13 +137,12 @@ class RayExecutor:
         self.progress = progress
         self._started = False
         if not ray.is_initialized():
-            kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": "WARNING",
-                                      "log_to_driver": False}
+            kwargs: dict[str, Any] = {"logging_level": "WARNING", "log_to_driver": False}
             if address:
-                kwargs["address"] = address
+                connect_ray(ray, address, include_dashboard=False, **kwargs)
             else:  # a private local instance sized like the local pool
-                kwargs["num_cpus"] = max(1, jobs if jobs > 1 else (os.cpu_count() or 1))
-            ray.init(**kwargs)
+                ray.init(num_cpus=max(1, jobs if jobs > 1 else (os.cpu_count() or 1)), include_dashboard=False,
+                         **kwargs)
             self._started = True
         self._run_task = ray.remote(max_retries=0)(_run_task)
         self._prep_task = ray.remote(max_retries=0)(_prepare_task)
