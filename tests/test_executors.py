@@ -1,6 +1,8 @@
-"""The executor choice: the local pool needs no Ray; bad executor options fail up front with a clear message."""
+"""The executor choice: the local pool needs no Ray; bad executor options fail up front with a clear message;
+a Ray instance the tool starts itself listens on the loopback interface only."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -110,6 +112,45 @@ def test_ray_address_that_accepts_but_never_answers_times_out(tmp_path: Path, ie
     assert done.returncode == 2, done.stderr[-2000:]
     line = _one_line_error(done.stderr)
     assert address in line and "5 s" in line, done.stderr[-2000:]
+
+
+LISTENERS = """
+import json, os, sys
+from pathlib import Path
+from benchmarks.run.ray_executor import RayExecutor
+ex = RayExecutor(Path(sys.argv[1]), jobs=2)
+ray = ex.ray
+assert ray.get([ray.remote(lambda: os.getpid()).remote() for _ in range(2)])  # workers up, listening too
+import psutil  # Ray ships it (ray/thirdparty_files)
+me = psutil.Process()
+found = []
+for p in [me, *me.children(recursive=True)]:
+    try:
+        conns = p.net_connections(kind="inet")
+        name = p.name()
+    except psutil.Error:
+        continue
+    found += [(name, c.laddr.ip, c.laddr.port) for c in conns if c.status == psutil.CONN_LISTEN]
+ex.close()
+print(json.dumps(found))
+"""
+
+
+def test_a_ray_instance_the_tool_starts_listens_on_loopback_only(tmp_path: Path) -> None:
+    """ShadowRay class: the private instance of `--executor ray` without `--ray-address` must not be reachable
+    from the network (GCS, raylet, object manager, workers, agents; no dashboard)."""
+    pytest.importorskip("ray")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", LISTENERS, str(tmp_path)], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    names = {n for n, _, _ in found}
+    assert {"gcs_server", "raylet"} <= names, found  # the listeners were seen at all
+    exposed = [(n, ip, port) for n, ip, port in found if ip not in ("127.0.0.1", "::ffff:127.0.0.1", "::1")]
+    assert not exposed, f"listening beyond loopback: {exposed}"
+    assert 8265 not in {port for _, _, port in found}  # no dashboard / job-submission API
+
 
 
 @dataclass(frozen=True)

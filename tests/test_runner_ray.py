@@ -1,4 +1,4 @@
-"""The Ray executor on a local Ray cluster (127.0.0.1, 2 CPUs) started by the test.
+"""The Ray executor on a local Ray cluster (127.0.0.1 only, 2 CPUs) started by the test as the tool starts its own.
 
 Same predictions as the local executor (runs and sharded feature tasks); a worker killed mid-grid
 loses nothing and duplicates nothing: retried in the same grid, or, without retries, recorded as
@@ -121,8 +121,9 @@ def cluster():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if ray.is_initialized():
         ray.shutdown()
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="WARNING",
-             log_to_driver=False)
+    from benchmarks.run.ray_executor import start_local_ray  # loopback only, as the tool's own instance
+
+    start_local_ray(ray, 2, logging_level="WARNING", log_to_driver=False)
     yield
     ray.shutdown()
     overlay.__exit__(None, None, None)
@@ -252,7 +253,9 @@ def test_cli_ray_executor_prints_the_same_summary_line(cluster, tmp_path: Path, 
             "--cache", str(tmp_path / "cache"), "--no-progress"]
     # a second driver (a subprocess) joins the test's cluster by address, as on a real cluster
     address = ray.get_runtime_context().gcs_address
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    # The cluster listens on 127.0.0.1 only; without this Ray's init would rewrite the address to this
+    # machine's network IP (what Ray itself does on Windows/macOS; see ray_executor.start_local_ray).
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
     done = subprocess.run([sys.executable, "-m", "tests.support.runs", *args, "--executor", "ray",
                            "--ray-address", address], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -16,7 +16,8 @@ many nodes without a scheduler of ours. The contract with the rest of the harnes
   same way again). A task whose worker died (killed, out of memory, node lost) is resubmitted up
   to `retries` times; each attempt's error is kept in the failure message.
 - Start-up. Ray missing, or a `--ray-address` that does not answer, is one line (`RayUnavailable`,
-  exit 2), never a traceback or a wait of minutes.
+  exit 2), never a traceback or a wait of minutes; a Ray instance this tool starts itself (no
+  `--ray-address`) listens on 127.0.0.1 only (`start_local_ray`).
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ TOKEN_HINT = ("if the cluster uses token authentication, set RAY_AUTH_MODE=token
 
 
 class RayUnavailable(ValueError):
-    """Ray cannot be used here (not installed, cluster unreachable): one line, exit 2.
+    """Ray cannot be used here (not installed, cluster unreachable, unsafe local start): one line, exit 2.
 
     A ValueError, so the CLI prints it as its one-line start-up error like a bad suite or a missing corpus."""
 
@@ -57,6 +58,36 @@ def import_ray() -> Any:
         raise RayUnavailable(f"--executor ray needs Ray, which cannot be imported here ({type(e).__name__}: "
                              f"{e}); install it with {INSTALL_HINT}, or use --executor local") from None
     return ray
+
+
+def start_local_ray(ray: Any, num_cpus: int, **kwargs: Any) -> None:
+    """Start a private Ray instance on this machine that listens on 127.0.0.1 only (no dashboard, no job API).
+
+    Why: Ray's services run whatever code a client sends (the "ShadowRay" class of exposure), and a plain
+    `ray.init()` binds the GCS, raylet, object manager and every worker to all interfaces (measured with
+    Ray 2.60: `*:PORT`, the runtime-env agent on the node IP). Ray 2.60 binds them to loopback only when
+    the node IP is 127.0.0.1, but `ray.init` rewrites `_node_ip_address="127.0.0.1"` to the machine's
+    address unless its (private) `ray_constants.ENABLE_RAY_CLUSTER` is off, which is what Ray itself does
+    on Windows/macOS; it is switched off for this call only. The node IP is then checked: a Ray version
+    that still chose another address is shut down and refused, not used."""
+    try:
+        from ray._private import ray_constants
+    except ImportError:  # pragma: no cover - another Ray layout: the check below decides
+        ray_constants = None
+    saved = getattr(ray_constants, "ENABLE_RAY_CLUSTER", None)
+    if ray_constants is not None and saved is not None:
+        ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **kwargs)
+    finally:
+        if ray_constants is not None and saved is not None:
+            ray_constants.ENABLE_RAY_CLUSTER = saved
+    node_ip = ray.util.get_node_ip_address()
+    if node_ip != "127.0.0.1":
+        ray.shutdown()
+        raise RayUnavailable(f"the local Ray instance would listen on {node_ip}, not on 127.0.0.1 only (Ray "
+                             f"{ray.__version__}); start a firewalled cluster yourself (docs/cluster.md) and pass "
+                             "--ray-address")
 
 
 def _host_port(address: str) -> tuple[str, int] | None:
@@ -140,9 +171,8 @@ class RayExecutor:
             kwargs: dict[str, Any] = {"logging_level": "WARNING", "log_to_driver": False}
             if address:
                 connect_ray(ray, address, include_dashboard=False, **kwargs)
-            else:  # a private local instance sized like the local pool
-                ray.init(num_cpus=max(1, jobs if jobs > 1 else (os.cpu_count() or 1)), include_dashboard=False,
-                         **kwargs)
+            else:  # a private local instance sized like the local pool, on loopback only
+                start_local_ray(ray, max(1, jobs if jobs > 1 else (os.cpu_count() or 1)), **kwargs)
             self._started = True
         self._run_task = ray.remote(max_retries=0)(_run_task)
         self._prep_task = ray.remote(max_retries=0)(_prepare_task)
