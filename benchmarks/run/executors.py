@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
 from benchmarks.run.inputs import DataConfig, RunData
-from benchmarks.run.ray_executor import RayExecutor  # imports ray only when one is made
+from benchmarks.run.ray_executor import RayExecutor, import_ray  # ray imported only when one is made or checked
 from benchmarks.run.work import Counted, Outcome, counted
 from benchmarks.runtime import one_thread_env
 from lemer.core.spec import RunSpec
@@ -39,6 +39,15 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def check_executor(name: str) -> None:
+    """Fail before any work (corpora read or generated) when the executor cannot run here: Ray not installed
+    is one line saying what to install (RayUnavailable, exit 2), not a ModuleNotFoundError after the corpus."""
+    if name == "ray":
+        import_ray()
+    elif name not in EXECUTORS:
+        raise ValueError(f"unknown executor {name!r}: expected one of {', '.join(EXECUTORS)}")
+
+
 def make_executor(name: str, out: Path, jobs: int = 1, **ray_options: Any) -> Executor:
     """The executor called `name` ('local' or 'ray'); Ray options are ignored by the local one."""
     if name == "local":
@@ -50,7 +59,8 @@ def make_executor(name: str, out: Path, jobs: int = 1, **ray_options: Any) -> Ex
 
 # ---------------------------------------------------------------------------- the local process pool
 class LocalExecutor:
-    """Shared data prepared in this process; runs serially or in `jobs` spawned single-thread workers."""
+    """Shared data prepared in this process; runs serially or in `jobs` spawned workers (started with one
+    thread each); either way a run computes with its spec's thread count (`benchmarks.run.work.counted`)."""
 
     def __init__(self, out: Path, jobs: int = 1) -> None:
         self.out = out
@@ -126,4 +136,4 @@ def _init_worker(config: DataConfig, transcripts: dict[Any, dict[str, str]], fai
 
 
 def _work(spec: RunSpec) -> Counted:
-    return counted(spec, _WORKER["data"], _WORKER["out"], threads=1)
+    return counted(spec, _WORKER["data"], _WORKER["out"])  # threads from the spec, as in the serial path

@@ -15,33 +15,154 @@ many nodes without a scheduler of ours. The contract with the rest of the harnes
 - Failures. A run that raises is recorded in its `error.txt` and not retried (seeded runs fail the
   same way again). A task whose worker died (killed, out of memory, node lost) is resubmitted up
   to `retries` times; each attempt's error is kept in the failure message.
+- Start-up. Ray missing, or a `--ray-address` that does not answer, is one line (`RayUnavailable`,
+  exit 2), never a traceback or a wait of minutes; a Ray instance this tool starts itself (no
+  `--ray-address`) listens on 127.0.0.1 only (`start_local_ray`).
 """
 from __future__ import annotations
 
-import json
+import logging
 import os
+import socket
+import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from benchmarks.features.store import FeatureStore
-from benchmarks.models import load_target
 from benchmarks.run.examples import context_texts
 from benchmarks.run.inputs import DataConfig, RunData
-from benchmarks.run.work import Counted, Outcome, counted
+from benchmarks.run.work import Counted, Outcome, counted, model_requirements
 from benchmarks.transcripts import source_for
 from lemer.core.pretrained import cache_root
 from lemer.core.spec import RunSpec
 
 SHARD_MIN, SHARD_MAX = 256, 4096  # utterances per ASR / feature task (each task writes one feature shard)
+# Joining --ray-address: Ray's own init retries a dead address for minutes (measured: still waiting after
+# 300 s on a closed port), so a TCP probe first, then init with a deadline (a live cluster: 0.65 s, load 5).
+CONNECT_PROBE_S = 5.0
+CONNECT_TIMEOUT_S = 60.0
+INSTALL_HINT = "pip install 'lemer-bench[ray]' (in a checkout: pip install -e '.[ray]')"
+TOKEN_HINT = ("if the cluster uses token authentication, set RAY_AUTH_MODE=token and its token "
+              "(RAY_AUTH_TOKEN or ~/.ray/auth_token) here too")
+
+
+class RayUnavailable(ValueError):
+    """Ray cannot be used here (not installed, cluster unreachable, unsafe local start): one line, exit 2.
+
+    A ValueError, so the CLI prints it as its one-line start-up error like a bad suite or a missing corpus."""
+
+
+def import_ray() -> Any:
+    """The `ray` module, or RayUnavailable saying what to install (checked before corpora are read)."""
+    try:
+        import ray  # optional heavy dependency (the `ray` extra): only when the Ray executor is used
+    except ImportError as e:
+        raise RayUnavailable(f"--executor ray needs Ray, which cannot be imported here ({type(e).__name__}: "
+                             f"{e}); install it with {INSTALL_HINT}, or use --executor local") from None
+    return ray
+
+
+def start_local_ray(ray: Any, num_cpus: int, **kwargs: Any) -> None:
+    """Start a private Ray instance on this machine that listens on 127.0.0.1 only (no dashboard, no job API).
+
+    Why: Ray's services run whatever code a client sends (the "ShadowRay" class of exposure), and a plain
+    `ray.init()` binds the GCS, raylet, object manager and every worker to all interfaces (measured with
+    Ray 2.60: `*:PORT`, the runtime-env agent on the node IP). Ray 2.60 binds them to loopback only when
+    the node IP is 127.0.0.1, but `ray.init` rewrites `_node_ip_address="127.0.0.1"` to the machine's
+    address unless its (private) `ray_constants.ENABLE_RAY_CLUSTER` is off, which is what Ray itself does
+    on Windows/macOS; it is switched off for this call only. The node IP is then checked: a Ray version
+    that still chose another address is shut down and refused, not used."""
+    try:
+        from ray._private import ray_constants  # optional heavy dependency (Ray)
+    except ImportError:  # pragma: no cover - another Ray layout: the check below decides
+        ray_constants = None
+    saved = getattr(ray_constants, "ENABLE_RAY_CLUSTER", None)
+    if ray_constants is not None and saved is not None:
+        ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **kwargs)
+    finally:
+        if ray_constants is not None and saved is not None:
+            ray_constants.ENABLE_RAY_CLUSTER = saved
+    node_ip = ray.util.get_node_ip_address()
+    if node_ip != "127.0.0.1":
+        ray.shutdown()
+        raise RayUnavailable(f"the local Ray instance would listen on {node_ip}, not on 127.0.0.1 only (Ray "
+                             f"{ray.__version__}); start a firewalled cluster yourself (docs/cluster.md) and pass "
+                             "--ray-address")
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """(host, port) of `HOST:PORT`, `[IPv6]:PORT` or `ray://HOST:PORT`; None for `auto` or anything else."""
+    rest = address.split("://", 1)[1] if "://" in address else address
+    host, sep, port = rest.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return None
+    return host.strip("[]"), int(port)
+
+
+def connect_ray(ray: Any, address: str, **kwargs: Any) -> None:
+    """`ray.init(address=...)` that fails in seconds, in one line naming the address, instead of hanging.
+
+    A TCP probe (CONNECT_PROBE_S) catches a closed port, a dead host or a typo; Ray's init then runs in a
+    daemon thread with a deadline (CONNECT_TIMEOUT_S) for an address that accepts connections but never
+    completes Ray's handshake (not a GCS port, a wedged head). A timed-out init thread is abandoned: the
+    process is about to exit 2."""
+    target = _host_port(address)
+    if target is not None:
+        try:
+            with socket.create_connection(target, timeout=CONNECT_PROBE_S):
+                pass
+        except OSError as e:
+            why = e.strerror or str(e) or type(e).__name__
+            raise RayUnavailable(f"cannot reach the Ray cluster at --ray-address {address} ({why}; TCP connect, "
+                                 f"{CONNECT_PROBE_S:g} s): check the head's address and GCS port (6379 by default) "
+                                 "and that `ray status` works on the head") from None
+    box: dict[str, BaseException] = {}
+
+    def init() -> None:
+        try:
+            ray.init(address=address, **kwargs)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = e
+
+    # Off the main thread Ray skips its SIGTERM handler and warns; the grid installs its own (_SigtermAsInterrupt).
+    worker_log = logging.getLogger("ray._private.worker")
+    quiet = _DropMessage("SIGTERM handler is not set")
+    worker_log.addFilter(quiet)
+    try:
+        thread = threading.Thread(target=init, name="ray-connect", daemon=True)
+        thread.start()
+        thread.join(CONNECT_TIMEOUT_S)
+    finally:
+        worker_log.removeFilter(quiet)
+    if thread.is_alive():
+        raise RayUnavailable(f"the Ray cluster at --ray-address {address} accepts connections but Ray could not "
+                             f"join it within {CONNECT_TIMEOUT_S:g} s: is it a Ray head's GCS port, running Ray "
+                             f"{ray.__version__} like this machine? ({TOKEN_HINT})")
+    if "error" in box:
+        e = box["error"]
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise RayUnavailable(f"cannot join the Ray cluster at --ray-address {address} ({type(e).__name__}: "
+                             f"{first}); {TOKEN_HINT}") from None
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
 
 
 class RayExecutor:
     def __init__(self, out: Path, jobs: int = 1, address: str | None = None, retries: int = 2,
                  shard_size: int | None = None, cpus_per_run: float = 1.0, gpus_per_run: float = 0.0,
                  memory_gb_per_run: float | None = None, progress: bool = True) -> None:
-        import ray  # only here: the local executor needs no Ray
+        ray = import_ray()  # only here: the local executor needs no Ray
 
         self.ray = ray
         self.out = Path(out).resolve()  # workers may have another working directory
@@ -51,13 +172,11 @@ class RayExecutor:
         self.progress = progress
         self._started = False
         if not ray.is_initialized():
-            kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": "WARNING",
-                                      "log_to_driver": False}
+            kwargs: dict[str, Any] = {"logging_level": "WARNING", "log_to_driver": False}
             if address:
-                kwargs["address"] = address
-            else:  # a private local instance sized like the local pool
-                kwargs["num_cpus"] = max(1, jobs if jobs > 1 else (os.cpu_count() or 1))
-            ray.init(**kwargs)
+                connect_ray(ray, address, include_dashboard=False, **kwargs)
+            else:  # a private local instance sized like the local pool, on loopback only
+                start_local_ray(ray, max(1, jobs if jobs > 1 else (os.cpu_count() or 1)), **kwargs)
             self._started = True
         self._run_task = ray.remote(max_retries=0)(_run_task)
         self._prep_task = ray.remote(max_retries=0)(_prepare_task)
@@ -158,9 +277,6 @@ class RayExecutor:
             self._started = False
 
 
-_REQ: dict[tuple[str, str], Any] = {}
-
-
 def _worker_config(config: DataConfig) -> DataConfig:
     """The driver's data recipe for workers: the cache as an absolute path resolved here (--cache, else the
     driver's $LEMER_CACHE or default), so every node uses the driver's cache, not its own default."""
@@ -169,7 +285,7 @@ def _worker_config(config: DataConfig) -> DataConfig:
 
 def run_resources(spec: RunSpec, defaults: dict[str, Any]) -> dict[str, Any]:
     """Ray task options for one run: the model's declared `num_cpus`/`num_gpus`/`memory_gb`, else `defaults`."""
-    req = _requirements(spec.model_target, spec.model_config)
+    req = model_requirements(spec.model_target, spec.model_config)
     cpus = getattr(req, "num_cpus", None) or defaults.get("num_cpus") or 1
     gpus = getattr(req, "num_gpus", None) or defaults.get("num_gpus") or 0
     mem = getattr(req, "memory_gb", None) or defaults.get("memory_gb")
@@ -177,14 +293,6 @@ def run_resources(spec: RunSpec, defaults: dict[str, Any]) -> dict[str, Any]:
     if mem:
         opts["memory"] = int(float(mem) * 2**30)
     return opts
-
-
-def _requirements(target: str, config: dict[str, Any]) -> Any:
-    """The model's `requirements` (built once per model and config)."""
-    key = (target, json.dumps(config, sort_keys=True, default=str))
-    if key not in _REQ:
-        _REQ[key] = load_target(target).from_config(dict(config)).requirements
-    return _REQ[key]
 
 
 def _shared_items(specs: Sequence[RunSpec]) -> list[tuple[Any, ...]]:
@@ -214,7 +322,7 @@ _WORKER_DATA: dict[str, RunData] = {}
 
 def _run_task(spec: RunSpec, token: str, shared: list[Any], out: str) -> Counted:
     """One run in a Ray worker; the worker keeps its RunData (corpora, mapped features) across runs of a grid."""
-    import ray
+    import ray  # optional heavy dependency: this runs inside a Ray worker
 
     data = _WORKER_DATA.get(token)
     if data is None:
@@ -222,9 +330,8 @@ def _run_task(spec: RunSpec, token: str, shared: list[Any], out: str) -> Counted
         cfg, transcripts, failed = ray.get(shared[0])
         data = RunData(cfg, transcripts_cache=dict(transcripts), failed=dict(failed))
         _WORKER_DATA[token] = data
-    # Ray sets OMP_NUM_THREADS to the task's CPUs; a one-CPU task gets one torch thread (benchmarks.runtime)
-    threads = max(1, int(float(os.environ.get("OMP_NUM_THREADS", "1"))))
-    return counted(spec, data, Path(out), threads=threads)
+    # threads from the spec (benchmarks.run.work.thread_count), as on the local executor: not Ray's OMP_NUM_THREADS
+    return counted(spec, data, Path(out))
 
 
 def _prepare_task(kind: str, cfg: DataConfig, arg: Any, chunk: list[Any]) -> tuple[int, str | None]:

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from benchmarks.corpora import resolve_roots
 from benchmarks.run.execute import OUTPUT_UNWRITABLE, is_complete
-from benchmarks.run.executors import make_executor
+from benchmarks.run.executors import check_executor, make_executor
 from benchmarks.run.grid import expand
 from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.preflight import check_device, check_pretrained
@@ -72,6 +72,7 @@ def _log(msg: str) -> None:
 
 def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> tuple[list[RunSpec], RunData]:
     """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
+    check_executor(opts.executor)  # e.g. Ray not installed: one line before any corpus is read or generated
     check_device(opts.device)
     roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log,
                           scale=suite.synthetic_scale)  # a missing real corpus is named first

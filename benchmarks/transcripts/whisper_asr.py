@@ -17,7 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from benchmarks.features.cache import num_threads
-from benchmarks.features.whisper import HOP, WINDOW, ct2_device, whisper_model_dir
+from benchmarks.features.whisper import HOP, MEL_BLAS_THREADS, WINDOW, ct2_device, log_mel, whisper_model_dir
+from benchmarks.runtime import blas_threads
 from benchmarks.transcripts.base import CachedAsrSource
 from lemer.core.pretrained import weights_hash
 
@@ -76,7 +77,7 @@ class WhisperAsr(CachedAsrSource):
             idx = short[b : b + self.batch_size]
             x = np.zeros((len(idx), 80, self.window), dtype=np.float32)
             for r, i in enumerate(idx):
-                mel = self._fe(clips[i])
+                mel = log_mel(self._fe, clips[i])  # the same bits in every process (see log_mel)
                 x[r, :, : mel.shape[1]] = mel[:, : self.window]
             res = self._ct2.generate(ctranslate2.StorageView.from_array(x), [prompt] * len(idx), beam_size=1,
                                      max_length=224, suppress_blank=True)
@@ -99,6 +100,7 @@ class WhisperAsr(CachedAsrSource):
             device, index = ct2_device(self.device)
             self._fw = WhisperModel(str(self.model_dir), device=device, device_index=index, compute_type="int8",
                                     cpu_threads=num_threads())
-        segments, _ = self._fw.transcribe(clip, language="en", beam_size=1, without_timestamps=True, vad_filter=False,
-                                          condition_on_previous_text=False)
-        return " ".join(s.text.strip() for s in segments)
+        with blas_threads(MEL_BLAS_THREADS):  # its log-mel too (see log_mel); segments are decoded lazily, inside
+            segments, _ = self._fw.transcribe(clip, language="en", beam_size=1, without_timestamps=True,
+                                              vad_filter=False, condition_on_previous_text=False)
+            return " ".join(s.text.strip() for s in segments)
