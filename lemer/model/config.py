@@ -205,9 +205,10 @@ SOURCES: dict[str, tuple[str, str]] = {
             "values or roles; which term each weights is ours, lemer/model/fusion.py (10))"),
     "mu2": ("ours", "weight of a label-SPECIFIC auxiliary cross-entropy on R_t (logit_c from R_t[c] alone); 0 = none, "
             "the literal CE + constraint. 0.5 = lemer-aux-heads: on the planted-cue test problem with random label "
-            "init it ties label c to class c (gold label's peak-on-cue share ~0.3 -> ~0.75, chance 0.08); under "
-            "lemer-v1 (seed 0) validation UA 0.734 with 0.5 vs 0.739 with 0: no gain"),
-    "mu3": ("ours", "as mu2, on R_s (label-frame attention); 0 = none, 0.5 = lemer-aux-heads"),
+            "init it ties label c to class c (gold label's peak-on-cue share ~0.3 -> ~0.75, chance 0.08); measured "
+            "under lemer-v1 (seed 0): validation UA 0.734 with 0.5 vs 0.739 with 0, no gain"),
+    "mu3": ("ours", "as mu2, on R_s (label-frame attention); 0 = none, 0.5 = lemer-aux-heads (measured together "
+            "with mu2)"),
     "mu4": ("ours", "weight of the attention constraint (the summary: a weight; its value is not reachable); 1.0 "
             "not measured for the element-mean MSE (the ablations suite sweeps 0.1, 10)"),
     "lr": ("ours", "AdamW; on frozen features only the fusion head trains"),
