@@ -126,7 +126,7 @@ def test_constraint_is_the_element_mean_over_real_token_frame_pairs() -> None:
     pairs = [(b, i, j) for b in range(len(ml)) for i in range(ml.shape[1]) for j in range(ms.shape[1])
              if ml[b, i] and ms[b, j]]
     by_hand = sum(float(ar[b, i, j] - al[b, i, j]) ** 2 for b, i, j in pairs) / len(pairs)
-    assert float(parts["constraint"]) == pytest.approx(by_hand, rel=1e-5)
+    assert float(parts["constraint"].detach()) == pytest.approx(by_hand, rel=1e-5)
     scaled = constraint_loss(ar, al, ml, ms, "frame_scaled")  # lemer-v1's: S x the per-token sum over frames
     n = ms.sum(1, keepdim=True)
     per_token = ((ar - al) ** 2 * (ml.unsqueeze(-1) & ms.unsqueeze(1))).sum(-1) * n
