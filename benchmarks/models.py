@@ -26,13 +26,39 @@ MODELS.register("oracle-cue-pool", "baselines.oracle:OracleCuePool")
 MODELS.register("early-fusion", "baselines.fusion:EarlyFusion")
 MODELS.register("late-fusion", "baselines.fusion:LateFusion")
 MODELS.register("cross-attention", "baselines.cross_attention:CrossAttention")
-MODELS.register("lemer", "lemer.model:LEMER")
-MODELS.register("lemer-no-constraint", "lemer.model:LEMER", use_constraint=False)
-MODELS.register("lemer-no-labels", "lemer.model:LEMER", use_label_embeddings=False)
-MODELS.register("lemer-fusion-ar", "lemer.model:LEMER", fusion_attention="ar")  # fusion through Ar only
-MODELS.register("lemer-fusion-al", "lemer.model:LEMER", fusion_attention="al")  # fusion through Al only
-MODELS.register("lemer-detach-al", "lemer.model:LEMER", detach_al=True)  # Al a fixed teacher in the constraint
-
+# LE-MER: `lemer` is the most literal reading of the paper's abstract and the seed summary (lemer/model/fusion.py,
+# lemer/model/config.py). Every variant below is `lemer` with the named switches changed, so each pairs with `lemer`
+# on the same utterances; `lemer-v1` is the earlier model (bit-identical predictions), kept so earlier results stay
+# comparable.
+_LEMER = "lemer.model:LEMER"
+# = lemer.model.config.V1_SWITCHES (written out: importing lemer.model here would load torch for every process that
+# only names models; tests/test_lemer_v1_parity.py checks the two agree)
+V1_SWITCHES = {"fusion_input": "plain", "fusion_directions": "text_to_speech", "classifier_branches": True,
+               "constraint_norm": "frame_scaled", "detach_al": False, "mu2": 0.5, "mu3": 0.5}
+MODELS.register("lemer", _LEMER, "LE-MER, literal reading: label-aware guided fusion, CE + MSE(Ar, Al), Al the target")
+MODELS.register("lemer-v1", _LEMER, "LE-MER before label-aware fusion: fusion on plain sequences, R_t/R_s in the "
+                "classifier, frame-scaled two-way constraint, auxiliary heads", **V1_SWITCHES)
+# ablations of the literal model
+MODELS.register("lemer-no-constraint", _LEMER, "lemer without the attention constraint", use_constraint=False)
+MODELS.register("lemer-no-labels", _LEMER, "lemer without label embeddings (no Gt, Gs, Al; fusion through Ar)",
+                use_label_embeddings=False)
+MODELS.register("lemer-fusion-ar", _LEMER, "lemer with the fusion through Ar only", fusion_attention="ar")
+MODELS.register("lemer-fusion-al", _LEMER, "lemer with the fusion through Al only", fusion_attention="al")
+MODELS.register("lemer-plain-fusion", _LEMER, "lemer with the fusion on the plain (not label-enhanced) sequences",
+                fusion_input="plain")
+MODELS.register("lemer-one-way-fusion", _LEMER, "lemer with the text side of the fusion only (no frames-read-tokens side)",
+                fusion_directions="text_to_speech")
+# the project's extensions, each alone on top of the literal model (all on, with the plain fusion, is lemer-v1)
+MODELS.register("lemer-aux-heads", _LEMER, "lemer + label-specific auxiliary CE on R_t, R_s (mu2 = mu3 = 0.5)",
+                mu2=0.5, mu3=0.5)
+MODELS.register("lemer-scaled-constraint", _LEMER, "lemer with the constraint scaled by S per token (frame_scaled)",
+                constraint_norm="frame_scaled")
+# replaces `lemer-detach-al` (Al detached is now the default): the constraint moves both maps
+MODELS.register("lemer-two-way-constraint", _LEMER, "lemer with the constraint also training Al (detach_al = false)",
+                detach_al=False)
+MODELS.register("lemer-branch-classifier", _LEMER, "lemer + the label-pooled R_t, R_s as classifier inputs",
+                classifier_branches=True)
+LEMER_VARIANTS = tuple(n for n in MODELS.names() if MODELS.target(n) == _LEMER)
 
 @dataclass(frozen=True)
 class ModelFacts:

@@ -301,12 +301,12 @@ def test_parent_watchdog_kills_a_worker_where_prctl_is_unavailable() -> None:
 
 def test_synth_on_a_read_only_disk_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from dataset_adapters import synth
+    from benchmarks.cli import data
 
     def refuse(layout, out, **kw):  # type: ignore[no-untyped-def]  # what the generator raises on EROFS
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(Path(out).parent / ".synth-tmp"))
 
-    monkeypatch.setattr(synth, "generate", refuse)
+    monkeypatch.setattr(data, "generate", refuse)
     rc = main(["data", "synth", "--layout", "crema-d", "--scale", "tiny", "--out", str(tmp_path / "c")])
     err = capsys.readouterr().err
     assert rc == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -80,13 +80,18 @@ def test_bundled_ablation_suite_expands_to_the_documented_grid() -> None:
     suite = load_suite("ablations")
     roots = {"iemocap": CorpusRoot("iemocap", "/unused", "synthetic-iemocap", True)}
     grid = expand(suite, roots, lambda c, lm, p: [f"test=Session{i}" for i in range(1, 6)], encoders=ENCODERS)
-    assert len(grid) == 34 * 5 * 3
+    assert len(grid) == 40 * 5 * 3
     assert {r.seed for r in grid} == {0, 1, 2} and len({r.fold for r in grid}) == 5
     sweeps = {(r.model, r.ablation.param, r.ablation.value) for r in grid if r.ablation}
     assert ("lemer-no-labels", "modalities", "speech") in sweeps and ("lemer", "k_frames", 50) in sweeps
     assert {r.text_context for r in grid if r.ablation and r.ablation.param == "context_window"} == {0, 2, 5, 10}
     assert ("lemer", "fusion_attention", "ar") in sweeps and ("lemer", "fusion_attention", "al") in sweeps
     assert ("lemer-no-labels", "modalities", "text") in sweeps and ("lemer", "label_init", "random") in sweeps
+    # the literal model, the earlier one and each extension alone, all paired on the same folds and seeds
+    plain = {r.model for r in grid if not r.ablation}
+    assert {"lemer", "lemer-v1", "lemer-aux-heads", "lemer-scaled-constraint", "lemer-two-way-constraint",
+            "lemer-branch-classifier", "lemer-plain-fusion", "lemer-one-way-fusion", "lemer-no-constraint"} <= plain
+    assert not any(r.ablation and r.ablation.param == "detach_al" for r in grid)  # now lemer-two-way-constraint
     # the baselines read as much dialogue context as LE-MER: 10 by default, and text-only at each swept context
     lemer_context = {r.text_context for r in grid if r.model == "lemer" and not r.ablation}
     assert lemer_context == {10}

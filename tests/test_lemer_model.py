@@ -112,3 +112,31 @@ def test_defaults_table_covers_every_switch() -> None:
     table = describe()
     for name in LEMERConfig.__dataclass_fields__:
         assert f"`{name}`" in table
+
+
+def test_every_switch_has_one_of_the_three_tiers() -> None:
+    """paper (abstract) / summary / ours, nothing else ("our reading", "project", "paper" were retired), and
+    describe() renders each default's tier."""
+    from lemer.model.config import SOURCES, TIERS
+
+    assert TIERS == ("paper (abstract)", "summary", "ours")
+    assert set(SOURCES) == set(LEMERConfig.__dataclass_fields__)
+    assert {tier for tier, _ in SOURCES.values()} <= set(TIERS)
+    table = describe().splitlines()
+    assert table[0] == "| switch | default | tier | note |"
+    for row in table[2:]:
+        name = row.split("`")[1]
+        assert f"| {SOURCES[name][0]} |" in row
+    # every "ours" switch that changes the training objective says what chose its value
+    for name in ("mu1", "mu2", "mu3", "mu4", "class_weights", "encoder_lr", "k_keywords", "k_frames"):
+        tier, note = SOURCES[name]
+        assert tier == "ours" and ("measured" in note or "not measured" in note), name
+
+
+def test_literal_defaults() -> None:
+    """`lemer` is the literal reading: label-aware fusion, no auxiliary losses, Al the constraint's target, the plain
+    element-mean MSE, the fused streams alone in the classifier."""
+    cfg = LEMERConfig()
+    assert (cfg.fusion_input, cfg.fusion_directions, cfg.classifier_branches) == ("label_enhanced", "both", False)
+    assert (cfg.mu1, cfg.mu2, cfg.mu3, cfg.mu4) == (1.0, 0.0, 0.0, 1.0)
+    assert cfg.detach_al and cfg.constraint_norm == "element_mean" and cfg.use_constraint

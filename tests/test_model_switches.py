@@ -33,7 +33,31 @@ ALL_SWITCHES = [(name, s) for name in NAMES for s in _switches(name)]
 
 def test_every_model_is_covered() -> None:
     assert {"majority", "tfidf-lr", "acoustic-lr", "text-only", "speech-only", "early-fusion", "late-fusion",
-            "cross-attention", "lemer"} <= set(NAMES)
+            "cross-attention", "lemer", "lemer-v1"} <= set(NAMES)
+
+
+LEMER_NAMES = [n for n in NAMES if MODELS.get(n).__module__.startswith("lemer.")]
+
+
+def test_lemer_variants_are_the_registered_lemer_names() -> None:
+    from benchmarks.models import LEMER_VARIANTS
+
+    assert set(LEMER_VARIANTS) == set(LEMER_NAMES)
+    assert "lemer-detach-al" not in NAMES  # replaced by lemer-two-way-constraint (Al detached is the default now)
+    for name in LEMER_NAMES:  # every variant is `lemer` with named switches changed, and says so
+        assert MODELS.description(name), name
+        assert name in ("lemer", "lemer-v1") or len(MODELS.defaults(name)) <= 2, name
+
+
+@pytest.mark.parametrize("name", LEMER_NAMES)
+def test_every_lemer_variant_builds_fits_and_predicts(name: str) -> None:
+    from tests.support.lemer import CLASSES, make_env, make_examples, unlabelled
+
+    model = _build(name, max_epochs=2, patience=2)
+    model.fit(make_examples(32, 0, "tr"), make_examples(8, 1, "va"), make_env())
+    preds = model.predict(unlabelled(test := make_examples(8, 2, "te")))
+    assert [p.uid for p in preds] == [e.uid for e in test]
+    assert all(set(p.probs) == set(CLASSES) and abs(sum(p.probs.values()) - 1) < 1e-6 for p in preds)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "benchmarks.cli.data",  # data export | folds | check | synth
     "benchmarks.cli.features",  # transcripts, features
     "benchmarks.cli.run",  # run, ls, demo
+    "benchmarks.cli.pretrain",  # pretrain (second-stage wav2vec2 pre-training on one fold's training audio)
     "leaderboard.cli",  # score, compare, leaderboard
 )
 

@@ -7,8 +7,11 @@ Normalised entropy H(p) / log(n) of a distribution over n real positions: 1 = un
 - `gt`: mean over classes of the entropy of Gt[:, c] over the real tokens (every token the model attends to: the
   target's only under the default `text_scope="target"`, context too under "all");
 - `gs`: likewise for Gs[:, c] over the real (pooled) frames;
-- `al`, `ar`: mean over the target's tokens of the entropy of that token's row over the real frames.
+- `al`, `ar`: mean over the target's tokens of the entropy of that token's row over the real frames (Ar is computed
+  between the label-enhanced tokens and frames under the default `fusion_input="label_enhanced"`, between the plain
+  ones under "plain"; Al from Gt and Gs either way: lemer/model/fusion.py (5), (6)).
 Each is then averaged over the utterances where it is defined (n > 1 positions); `n_defined` says over how many.
+`fusion` says which fusion produced them: {"input", "directions", "attention"} (the config's switches).
 
 Cue spans (optional): `cues = {uid: {"tokens": (start, end), "time": (t0, t1)}}`, either key may be absent.
 - "tokens": a half-open range of TARGET-token positions (0 = the first subword token of the target utterance in the
@@ -24,6 +27,9 @@ For each kind, over the utterances with a gold label (`example.label` in the mod
   lies in the span;
 - `mass_in_span`: the mean attention mass sum_{t in span} G[t, gold];
 - `chance`: the mean span share |span| / n_positions (what both would be under uniform attention);
+- `mix_in_span` / `mix_outside` (label-enhanced fusion only): the gold label's mean share of the label read-out
+  A[t, gold] (lemer/model/fusion.py (4): what the label-enhanced sequence adds at position t) over the span's
+  positions / over the others (None when the span covers everything); chance is 1 / C;
 - `n`: how many utterances entered; `skipped`: uids left out with the reason, e.g. {"no_label": 3, "empty_span": 1}.
 Pass labelled examples (the harness holds the gold labels of its test utterances); entropies need no labels.
 """
@@ -86,13 +92,14 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
     cache = model._prepare(examples)
     encode = model._encoder(cache)
     ents: dict[str, list[float]] = {k: [] for k in ("gt", "gs", "al", "ar")}
-    found: dict[str, dict[str, list[float]]] = {k: {"peak": [], "mass": [], "chance": []} for k in ("tokens", "time")}
+    found: dict[str, dict[str, list[float]]] = {
+        k: {"peak": [], "mass": [], "chance": [], "mix_in": [], "mix_out": []} for k in ("tokens", "time")}
     skipped: dict[str, dict[str, int]] = {"tokens": {}, "time": {}}
 
     def skip(kind: str, why: str) -> None:
         skipped[kind][why] = skipped[kind].get(why, 0) + 1
 
-    def cue_stats(kind: str, g: np.ndarray, span: tuple[int, int], gold: int) -> None:
+    def cue_stats(kind: str, g: np.ndarray, mix: np.ndarray | None, span: tuple[int, int], gold: int) -> None:
         a, b = span
         if b <= a:
             skip(kind, "empty_span")
@@ -101,6 +108,11 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
         found[kind]["peak"].append(float(a <= int(col.argmax()) < b))
         found[kind]["mass"].append(float(col[a:b].sum()))
         found[kind]["chance"].append((b - a) / len(col))
+        if mix is not None:
+            share = mix[:, gold]
+            found[kind]["mix_in"].append(float(share[a:b].mean()))
+            if b - a < len(share):
+                found[kind]["mix_out"].append(float(np.concatenate([share[:a], share[b:]]).mean()))
 
     kept: list[dict[str, Any]] = []
     keep = {e.uid for e in sorted((e for e in examples if e.label in classes), key=lambda e: e.uid)[:n_examples]}
@@ -119,6 +131,8 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
                     if key not in parts:
                         continue
                     g = parts[key][0].numpy()
+                    mix_key = "a" + key[1]  # at / as: the label mixture of the label-enhanced sequence
+                    mix = parts[mix_key][0].numpy() if mix_key in parts else None
                     vals = [normalised_entropy(g[:, c]) for c in range(g.shape[1])]
                     if vals[0] is not None:
                         ents[key].append(float(np.mean(vals)))
@@ -126,7 +140,7 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
                         if gold is None:
                             skip(kind, "no_label")
                         else:
-                            cue_stats(kind, g, _cue_span(kind, e, prep.span, cue, len(g), cfg, frame_rate), gold)
+                            cue_stats(kind, g, mix, _cue_span(kind, e, prep.span, cue, len(g), cfg, frame_rate), gold)
                 if e.uid in keep and gold is not None:
                     kept.append(_example_maps(e, parts, prep, gold, classes, cue, cfg, frame_rate))
                 for key in ("al", "ar"):
@@ -144,6 +158,8 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
         "n_defined": {k: len(v) for k, v in ents.items()},
         "label_scale": {m: float(getattr(net, f"aware_{m[0]}").log_scale.detach().exp()) for m in ("text", "speech")
                         if hasattr(net, f"aware_{m[0]}")},
+        "fusion": {"input": cfg.fusion_input, "directions": cfg.fusion_directions,
+                   "attention": cfg.effective_fusion_attention},
         "frame_rate": frame_rate,
         "examples": sorted(kept, key=lambda k: k["uid"]),
         "speech_pool": cfg.speech_pool,
@@ -152,7 +168,8 @@ def attention_diagnostics(model: Any, examples: Sequence[Example],
     if cues is not None:
         out["cues"] = {
             kind: {"n": len(f["peak"]), "peak_in_span": _mean(f["peak"]), "mass_in_span": _mean(f["mass"]),
-                   "chance": _mean(f["chance"]), "skipped": skipped[kind]}
+                   "chance": _mean(f["chance"]), "mix_in_span": _mean(f["mix_in"]), "mix_outside": _mean(f["mix_out"]),
+                   "skipped": skipped[kind]}
             for kind, f in found.items()
         }
     return out

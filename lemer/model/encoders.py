@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch import nn
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 from lemer.core.pretrained import resolve_pretrained
 
@@ -47,6 +49,8 @@ def load_text_encoder(name: str, gradient_checkpointing: bool = False) -> tuple[
 def embed_strings(tokenizer: Any, model: nn.Module, words: Sequence[str], device: torch.device | str,
                   max_length: int) -> np.ndarray:
     """(n, d) mean over each `[CLS] word [SEP]`'s last hidden states (as the frozen mode's keyword embeddings)."""
+    import torch  # here, so that the pre-training settings (CLI help) load without torch
+
     was_training = model.training
     model.eval()
     rows = []
@@ -93,6 +97,8 @@ def uses_attention_mask(model: nn.Module) -> bool:
 
 def frame_counts(model: nn.Module, n_samples: torch.Tensor) -> torch.Tensor:
     """Encoder frames each clip really covers (the CNN's output length for its number of samples)."""
+    import torch
+
     return model._get_feat_extract_output_lengths(n_samples).to(torch.long)
 
 

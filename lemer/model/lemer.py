@@ -1,24 +1,31 @@
 """LE-MER (Wang et al., Interspeech 2023): label-guided multimodal emotion recognition on cached features.
 
-Pipeline of `LEMERNet.forward` (equations in `lemer/model/fusion.py`):
+Pipeline of `LEMERNet.forward` under the default switches (equations, shapes and their marks in
+`lemer/model/fusion.py`; tiers: paper (abstract), summary, ours):
 1. project text tokens Ht and speech frames Hs into a shared d-dimensional space (LayerNorm-Linear-GELU);
-2. project the trainable semantic (text) and tonal (speech) label embeddings with the same projections, so their
-   keyword / frame initialisations, which live in the encoders' spaces, land where the tokens and frames land;
-3. label-token attention Gt and label-frame attention Gs (softmax over time, learnable sharpness), and the
-   label-enhanced representations R_t, R_s (label-wise attentive pooling: one pooled vector per class);
-4. emotion-aware alignment Al = rownorm(Gt Gs^T) and semantic cross-attention Ar (target tokens -> frames);
-5. guided fusion of each target token with the speech read through Ar and Al (`fusion_attention` = both | ar | al),
-   max-pooled over the target tokens; classifier on [R_t; R_s; fused];
-6. loss = mu1 CE + mu2 CE(text branch) + mu3 CE(speech branch) + mu4 constraint(Ar, Al) (Al detached iff
-   `detach_al`); the training loop adds the plain CE, `forward` returns the rest as the auxiliary loss.
+2. project the trainable text and speech label embeddings with the same projections, so their keyword / top-frame
+   initialisations, which live in the encoders' spaces, land where the tokens and frames land;
+3. label-token attention Gt and label-frame attention Gs (softmax over time, learnable sharpness);
+4. label-enhanced sequences Ht~ = Ht + At Lt, Hs~ = Hs + As Ls (each position plus its label read-out: the label
+   embeddings weighted by the position's share of each label's attention);
+5. emotion-aware alignment Al = rownorm(Gt Gs^T) and semantic cross-attention Ar between the label-enhanced target
+   tokens and frames;
+6. guided fusion reading the label-enhanced sequences on both sides: target tokens read the frames, frames read the
+   target tokens (through Ar and Al, `fusion_attention` = both | ar | al), each side max-pooled; classifier on both;
+7. loss = CE + mu4 MSE(Ar, Al) with Al the target (detached), the plain element mean over real token-frame pairs;
+   `forward` returns the constraint as the auxiliary loss, the training loop adds the CE.
+`lemer-v1` (benchmarks/models.py) is the earlier model, bit for bit: the fusion on the plain sequences, text side only,
+the label-pooled R_t / R_s in the classifier, a frame-scaled two-way constraint and label-specific auxiliary heads.
 
-Switches (`lemer/model/config.py`) turn off the constraint, the label parts, or a modality; with one modality the model is a
-label-aware unimodal classifier (or a plain one with `use_label_embeddings=false`). Dialogue context enters through
-the text features (`context_window` preceding utterances before the target). Label-token attention sees every token
-(context words can carry the emotion), but only the target's tokens are aligned and fused with the frames: the audio
-is the target's alone, so pairing context words with it would be meaningless (and would cost ~5x more with 10
-context utterances). See `lemer/core/inputs.py` for the token selection. Fine-tuning the encoders (`finetune=true`, as in
-the paper) runs raw text/audio through `text_model`/`speech_model` into this same head: `lemer/model/finetune.py`.
+Switches (`lemer/model/config.py`) turn off the constraint, the label parts, or a modality; with one modality the model
+is a label-aware unimodal classifier (its label-enhanced sequence max-pooled; a plain one with
+`use_label_embeddings=false`). Dialogue context enters through the text features (`context_window` preceding
+utterances before the target). Label-token attention sees every attended token, but only the target's tokens are
+aligned and fused with the frames: the audio is the target's alone, so pairing context words with it would be
+meaningless (and would cost ~5x more with 10 context utterances). See `lemer/core/inputs.py` for the token
+selection. Fine-tuning the encoders (`finetune=true`, the summary's setting) runs raw text/audio through
+`text_model`/`speech_model` into this same head: `lemer/model/finetune.py`; a wav2vec2 checkpoint pre-trained further
+on a fold's training audio (the summary's second-stage pre-training) comes from `lemer/model/pretrain.py`.
 """
 from __future__ import annotations
 
@@ -56,8 +63,8 @@ class LEMER(Model):
         name="lemer",
         modalities=("text", "speech"),
         description="Label-guided multimodal emotion recognition: TF-IDF keyword and top-frame label embeddings, "
-        "label-token/label-frame attention, label alignment constraint on text-speech cross-attention, "
-        "label-guided attentive fusion (trained on frozen encoder features)",
+        "label-token/label-frame attention, label-enhanced token and frame sequences fused by a label-guided "
+        "attentive fusion (Ar, Al), attention constraint MSE(Ar, Al) with Al the target",
         encoders=("text", "speech"),
         citation=CITATION,
     )

@@ -13,15 +13,26 @@ from torch import nn
 
 from lemer.core.layers import Projection, masked_max, mlp_head
 from lemer.model.config import LEMERConfig
-from lemer.model.fusion import CrossAttention, GuidedFusion, LabelAware, alignment, constraint_loss
+from lemer.model.fusion import (
+    CrossAttention,
+    GuidedFusion,
+    LabelAware,
+    alignment,
+    constraint_loss,
+    label_enhance,
+    transpose_map,
+)
 
 
 class LEMERNet(nn.Module):
-    """The trainable part of LE-MER on frozen encoder features; `forward` returns (logits, auxiliary loss or None).
+    """The trainable part of LE-MER on encoder outputs; `forward` returns (logits, auxiliary loss or None).
 
-    The auxiliary loss is everything but the training loop's own cross-entropy (equation (9) in lemer/model/fusion.py):
+    The auxiliary loss is everything but the training loop's own cross-entropy (equation (10) in lemer/model/fusion.py):
     (mu1 - 1) * CE(main) + mu2 * CE(text branch) + mu3 * CE(speech branch) + mu4 * constraint; the CE terms need the
     batch's gold labels (`batch["y"]`, set by LE-MER's encoder for labelled examples) and are skipped without them.
+
+    Modules are created in one fixed order, and the ones only the default fusion needs (the speech side) are
+    created where the earlier network created none, so `lemer-v1`'s switches build it weight for weight.
     """
 
     def __init__(self, cfg: LEMERConfig, n_classes: int, d_text: int | None, d_speech: int | None,
@@ -35,14 +46,19 @@ class LEMERNet(nn.Module):
         branch = n_classes * d if labels else d  # label-wise pooled (C x d, flattened) or max-pooled (d)
         if cfg.uses_text:
             self._add_branch("t", "text", d_text, text_labels, n_classes)
-            width += branch
         if cfg.uses_speech:
             self._add_branch("s", "speech", d_speech, speech_labels, n_classes)
-            width += branch
+        width += branch * len(self._branch_inputs())
         if cfg.modalities == "both":
             self.cross = CrossAttention(d)
             self.fusion = GuidedFusion(d, cfg.effective_fusion_attention)
             width += d  # the fused target tokens, max-pooled
+            if cfg.fusion_directions == "both":  # (7) the speech side: frames read the target tokens
+                self.value_t = nn.Linear(d, d)
+                self.fusion_s = GuidedFusion(d, cfg.effective_fusion_attention)
+                width += d  # the fused frames, max-pooled
+        elif cfg.fusion_input == "label_enhanced":
+            width += d  # one modality: its (label-enhanced) sequence, max-pooled
         self.head = mlp_head(width, n_classes, hidden=cfg.head_hidden, dropout=cfg.head_dropout)
         # auxiliary branch classifiers (mu2, mu3), built only when weighted so the default model's weights do not move
         # (label-specific when labels are on: class c is scored from R[c] alone, so label c must find class c's cues)
@@ -60,42 +76,67 @@ class LEMERNet(nn.Module):
             setattr(self, f"labels_{m}", nn.Parameter(_label_tensor(init, n_classes, d_in)))
             setattr(self, f"aware_{m}", LabelAware())
 
-    def _branch_repr(self, out: dict[str, torch.Tensor], m: str, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """A branch's pooled representation: label-wise R (B, C, d) flattened (stores `g<m>`, `r<m>` in `out`), or
-        masked max-pooling without label embeddings."""
-        if not self.cfg.use_label_embeddings:
-            return masked_max(h, mask)
+    def _branch_inputs(self) -> tuple[str, ...]:
+        """The modalities whose own pooled representation (R, or max-pooled H without labels) enters the classifier:
+        every used one under `classifier_branches`, and a lone modality on plain input (nothing else to read)."""
+        cfg = self.cfg
+        used = tuple(m for m, u in (("t", cfg.uses_text), ("s", cfg.uses_speech)) if u)
+        if cfg.classifier_branches or (cfg.modalities != "both" and cfg.fusion_input == "plain"):
+            return used
+        return ()
+
+    def _branch(self, out: dict[str, torch.Tensor], m: str, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """One modality after projection: stores its label attention `g<m>`, label-pooled `r<m>` and label mixture
+        `a<m>` in `out` (with label embeddings), its branch representation `<m>_repr`; returns the sequence the
+        fusion reads (Ht~ / Hs~, or H itself on plain input or without label embeddings)."""
+        cfg = self.cfg
+        if not cfg.use_label_embeddings:
+            out[f"{m}_repr"] = masked_max(h, mask)
+            return h
         proj, labels, aware = getattr(self, f"proj_{m}"), getattr(self, f"labels_{m}"), getattr(self, f"aware_{m}")
-        out[f"g{m}"], out[f"r{m}"] = aware(h, mask, proj(labels))
-        return out[f"r{m}"].flatten(1)
+        lab = proj(labels)
+        enhanced = cfg.fusion_input == "label_enhanced"
+        out[f"g{m}"], out[f"r{m}"], mix = aware(h, mask, lab, mixture=enhanced)
+        out[f"{m}_repr"] = out[f"r{m}"].flatten(1)
+        if mix is None:
+            return h
+        out[f"a{m}"] = mix
+        return label_enhance(h, mix, lab)
 
     def parts(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Every intermediate the tests and analyses need: gt (B,T,C), gs (B,S,C), ar/al (B,L,S) over the L target
-        tokens, rt/rs (B,C,d) label-enhanced representations, pooled, logits, constraint."""
+        """Every intermediate the tests and analyses need: gt (B,T,C), gs (B,S,C) label attention; at/as (B,T|S,C)
+        label mixtures and ht_enh/hs_enh (B,T|S,d) label-enhanced sequences (fusion_input="label_enhanced"); ar/al
+        (B,L,S) over the L target tokens; rt/rs (B,C,d) label-pooled representations; fused_t (B,L,d), fused_s (B,S,d);
+        pooled, logits, constraint."""
         cfg, out = self.cfg, {}
-        pooled: list[torch.Tensor] = []
-        ht = hs = None
+        seq_t = seq_s = None
         if cfg.uses_text:
             mask_t = batch["text_mask"]
-            ht = self.drop(self.proj_t(batch["text"]))
-            out["text_repr"] = self._branch_repr(out, "t", ht, mask_t)
-            pooled.append(out["text_repr"])
+            seq_t = self._branch(out, "t", self.drop(self.proj_t(batch["text"])), mask_t)
         if cfg.uses_speech:
             mask_s = batch["speech_mask"]
-            hs = self.drop(self.proj_s(batch["speech"]))
-            out["speech_repr"] = self._branch_repr(out, "s", hs, mask_s)
-            pooled.append(out["speech_repr"])
-        if ht is not None and hs is not None:
+            seq_s = self._branch(out, "s", self.drop(self.proj_s(batch["speech"])), mask_s)
+        if cfg.fusion_input == "label_enhanced" and cfg.use_label_embeddings:
+            out.update({k: v for k, v in (("ht_enh", seq_t), ("hs_enh", seq_s)) if v is not None})
+        pooled = [out[f"{m}_repr"] for m in self._branch_inputs()]
+        if seq_t is not None and seq_s is not None:
             # only the target's tokens are aligned with (and fused with) the target's frames
             idx, mask_l = batch["target_index"], batch["target_mask"]
-            tokens = _gather(ht, idx)
-            out["ar"], values = self.cross(tokens, hs, mask_s)
+            tokens = _gather(seq_t, idx)
+            out["ar"], values = self.cross(tokens, seq_s, mask_s)
             if cfg.use_label_embeddings:
                 out["al"] = alignment(_gather(out["gt"], idx), out["gs"], mask_l, mask_s)
                 al = out["al"].detach() if cfg.detach_al else out["al"]
-                out["constraint"] = constraint_loss(out["ar"], al, mask_l, mask_s)
-            fused = self.fusion(tokens, values, out["ar"], out.get("al"))
-            pooled.append(masked_max(fused, mask_l))
+                out["constraint"] = constraint_loss(out["ar"], al, mask_l, mask_s, cfg.constraint_norm)
+            out["fused_t"] = self.fusion(tokens, values, out["ar"], out.get("al"))
+            pooled.append(masked_max(out["fused_t"], mask_l))
+            if hasattr(self, "fusion_s"):
+                al_s = transpose_map(out["al"], mask_l) if "al" in out else None
+                out["fused_s"] = self.fusion_s(seq_s, self.value_t(tokens), transpose_map(out["ar"], mask_l), al_s)
+                pooled.append(masked_max(out["fused_s"], mask_s))
+        elif cfg.fusion_input == "label_enhanced":  # one modality: its label-aware sequence, max-pooled
+            seq, mask = (seq_t, mask_t) if seq_t is not None else (seq_s, mask_s)
+            pooled.append(masked_max(seq, mask))  # type: ignore[arg-type]
         out["pooled"] = torch.cat(pooled, dim=-1)
         out["logits"] = self.head(out["pooled"])
         return out
@@ -111,9 +152,9 @@ class LEMERNet(nn.Module):
             if cfg.mu1 != 1.0:
                 terms.append((cfg.mu1 - 1.0) * ce(out["logits"], y))
             if hasattr(self, "head_t"):
-                terms.append(cfg.mu2 * ce(self.head_t(out.get("rt", out["text_repr"])), y))
+                terms.append(cfg.mu2 * ce(self.head_t(out.get("rt", out["t_repr"])), y))
             if hasattr(self, "head_s"):
-                terms.append(cfg.mu3 * ce(self.head_s(out.get("rs", out["speech_repr"])), y))
+                terms.append(cfg.mu3 * ce(self.head_s(out.get("rs", out["s_repr"])), y))
         return out["logits"], (sum(terms) if terms else None)  # type: ignore[return-value]
 
 
