@@ -26,8 +26,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-N_BINS = 15
-P_FLOOR = 1e-12
+from lemer.core.metrics import N_BINS, P_FLOOR, brier, confidence_bins, confidence_correct, ece, nll
+
 SUM_TOL = 1e-6
 RENORM_TOL = 1e-2
 
@@ -110,46 +110,12 @@ def probs_from_dicts(dicts: Sequence[Mapping[str, float] | None], labels: Sequen
     return out, None
 
 
-def _bins(conf: np.ndarray, n_bins: int) -> np.ndarray:
-    """Right-closed equal-width bin index in [0, n_bins) of confidences in (0, 1].
-
-    A confidence within 1e-9 of an edge counts as on it (0.6 + 1 ulp from a softmax stays in (8/15, 9/15]).
-    """
-    return np.clip(np.ceil(conf * n_bins - 1e-9).astype(np.int64) - 1, 0, n_bins - 1)
-
-
-def _confidence_correct(probs: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return probs.max(axis=-1), probs.argmax(axis=-1) == gold
-
-
-def ece(probs: np.ndarray, gold: np.ndarray, n_bins: int = N_BINS) -> float:
-    """Expected calibration error of (n, C) probabilities (see the module docstring for the binning)."""
-    conf, correct = _confidence_correct(np.asarray(probs, dtype=float), np.asarray(gold))
-    b = _bins(conf, n_bins)
-    gap = np.bincount(b, weights=correct - conf, minlength=n_bins)  # sum over the bin of (correct - conf)
-    return float(np.abs(gap).sum() / conf.size)
-
-
-def brier(probs: np.ndarray, gold: np.ndarray) -> float:
-    """Mean over utterances of sum_c (p_c - y_c)^2."""
-    p = np.asarray(probs, dtype=float)
-    y = np.eye(p.shape[-1])[np.asarray(gold)]
-    return float(((p - y) ** 2).sum(axis=-1).mean())
-
-
-def nll(probs: np.ndarray, gold: np.ndarray) -> float:
-    """Mean -log p_gold, p_gold clipped at P_FLOOR."""
-    p = np.asarray(probs, dtype=float)
-    g = np.asarray(gold)
-    return float(-np.log(np.maximum(p[np.arange(g.size), g], P_FLOOR)).mean())
-
-
 def reliability(probs: np.ndarray, gold: np.ndarray, n_bins: int = N_BINS) -> tuple[ReliabilityBin, ...]:
     """Per bin: mean confidence, accuracy and count of (..., n, C) probabilities against (n,) gold (seeds pooled)."""
     p = np.asarray(probs, dtype=float)
     g = np.broadcast_to(np.asarray(gold), p.shape[:-1])
-    conf, correct = _confidence_correct(p.reshape(-1, p.shape[-1]), g.reshape(-1))
-    b = _bins(conf, n_bins)
+    conf, correct = confidence_correct(p.reshape(-1, p.shape[-1]), g.reshape(-1))
+    b = confidence_bins(conf, n_bins)
     count = np.bincount(b, minlength=n_bins)
     conf_sum = np.bincount(b, weights=conf, minlength=n_bins)
     hit_sum = np.bincount(b, weights=correct.astype(float), minlength=n_bins)

@@ -21,7 +21,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lemer.core.metrics import class_recall, confusion_matrix, ua_from_confusion
+from lemer.core.metrics import (
+    accuracy_from_confusion,
+    class_recall,
+    confusion_matrix,
+    macro_f1_from_confusion,
+    ua_from_confusion,
+)
 
 
 @dataclass(frozen=True)
@@ -50,17 +56,12 @@ def scores_from_confusion(cm: np.ndarray, labels: Sequence[str]) -> Scores:
     n = int(cm.sum())
     if n == 0:
         raise ValueError("no predictions to score (empty prediction set)")
-    tp = np.diag(cm).astype(float)
-    support = cm.sum(axis=1).astype(float)
-    predicted = cm.sum(axis=0).astype(float)
     recall, in_gold = class_recall(cm)
-    f1_defined = (support + predicted) > 0
-    f1 = np.divide(2 * tp, support + predicted, out=np.zeros_like(tp), where=f1_defined)
     return Scores(
         labels=tuple(labels),
-        wa=float(tp.sum() / n),
+        wa=accuracy_from_confusion(cm),
         ua=ua_from_confusion(cm),
-        macro_f1=float(f1[f1_defined].mean()),
+        macro_f1=macro_f1_from_confusion(cm),
         n=n,
         recall=tuple(float(r) if g else None for r, g in zip(recall, in_gold)),
         confusion=cm,

@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from benchmarks.cli import data, features, pretrain, run, suite
 from benchmarks.cli.guard import run_guarded
 from benchmarks.provenance import package_version
+from leaderboard import cli as leaderboard_cli
 
-# Each module exposes `register(subparsers)`, adding parsers whose `func(args) -> int` runs the command.
-COMMAND_MODULES = (
-    "benchmarks.cli.data",  # data export | folds | check | synth
-    "benchmarks.cli.features",  # transcripts, features
-    "benchmarks.cli.run",  # run, ls, demo
-    "benchmarks.cli.pretrain",  # pretrain (second-stage wav2vec2 pre-training on one fold's training audio)
-    "leaderboard.cli",  # score, compare, leaderboard
+# Each command group is a module whose `register(subparsers)` adds parsers whose `func(args) -> int` runs it.
+COMMAND_GROUPS = (
+    data,  # data export | folds | check | synth
+    features,  # transcripts, features
+    run,  # run, ls, demo
+    suite,  # suite check
+    pretrain,  # pretrain (second-stage wav2vec2 pre-training on one fold's training audio)
+    leaderboard_cli,  # score, compare, leaderboard
 )
 
 
@@ -32,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for group in COMMAND_GROUPS:
+        group.register(sub)
     return parser
 
 

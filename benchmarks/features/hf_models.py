@@ -11,8 +11,8 @@ from typing import Any
 
 def load_local_model(model_dir: Path) -> Any:
     """`AutoModel.from_pretrained(model_dir)` in eval mode, with transformers' progress bars off."""
-    from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
+    from transformers import AutoModel  # heavy optional dependency: only when a model is loaded
+    from transformers.utils import logging as hf_logging  # (transformers: heavy, optional)
 
     hf_logging.disable_progress_bar()
     return AutoModel.from_pretrained(str(model_dir)).eval()

@@ -134,8 +134,10 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     _check_predictions(preds, test_ids, classes)
     gold = {u.uid: u.label for u in split.test}
     by_uid = {p.uid: p for p in preds}
+    who = {u.uid: (u.speaker, u.gender) for u in split.test}  # for the leaderboard's speaker-level reading
     rows = [{"uid": uid, "gold": gold[uid], "pred": by_uid[uid].label,
-             "probs": {k: float(v) for k, v in by_uid[uid].probs.items()}} for uid in test_ids]
+             "probs": {k: float(v) for k, v in by_uid[uid].probs.items()},
+             "speaker": who[uid][0], "gender": who[uid][1]} for uid in test_ids]
     scores = score_labels([r["gold"] for r in rows], [r["pred"] for r in rows], list(classes))
 
     pred_bytes = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")

@@ -67,7 +67,8 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
             kind=kind, protocol=protocol, label_map=label_map, fold=fold,  # type: ignore[arg-type]
             transcript=GOLD if independent else transcript, transcript_independent=independent, seed=seed,
             # decided by what this configuration consumes, not the class: speech-only LE-MER reads no text
-            encoders=tuple(sorted([*(refs[r] for r in roles), *clip])), text_context=f.text_context, model_target=f.target,
+            encoders=tuple(sorted([*(refs[r] for r in roles), *clip])), text_context=f.text_context,
+            main_score=suite.main_score, model_target=f.target,
         )
         path = spec.relpath()
         if path in seen:

@@ -32,7 +32,8 @@ from benchmarks.suite.schema import (
 )
 from benchmarks.transcripts.condition import parse_condition
 from dataset_adapters.base import CORPORA, check_protocol, corpus_info, get_label_map
-from lemer.core.registry import Registry, UnknownName
+from lemer.core.metrics import DEFAULT_MAIN_SCORE, metrics_for
+from lemer.core.registry import Registry, UnknownName, did_you_mean
 from lemer.core.spec import TranscriptCondition
 
 SUITES_DIR = Path(__file__).with_name("builtin")
@@ -115,7 +116,7 @@ class _Problem(Exception):
 class _Parser:
     """Turns the TOML dict into a Suite, collecting every mistake as `file:line: what`."""
 
-    TOP = {"name", "description", "seeds", "models", "transcripts", "max_folds", "leaderboard", "synthetic_scale",
+    TOP = {"name", "description", "seeds", "models", "transcripts", "max_folds", "leaderboard", "synthetic_scale", "main_score",
            "transcript_models", "encoders", "model_defaults", "model_config", "corpora", "cross_corpus", "ablations"}
     CORPUS = {"name", "protocol", "label_map", "synthetic", "transcripts", "models", "seeds", "max_folds"}
     CROSS = {"corpora", "label_map", "synthetic", "transcripts", "models", "seeds"}
@@ -127,14 +128,16 @@ class _Parser:
         self.problems: list[str] = []
 
     # -- primitives ---------------------------------------------------------------------------
-    def fail(self, msg: str, key: str | None = None) -> _Problem:
+    def fail(self, msg: str, key: str | None = None, value: Any = None) -> _Problem:
+        """A located problem: the first line that sets `key` (to `value`, when given and found)."""
         where = str(self.path)
         if key:
             pat = re.compile(rf"^\s*\[*\s*\"?{re.escape(key)}\b")
-            for i, line in enumerate(self.lines, 1):
-                if pat.search(line):
-                    where = f"{where}:{i}"
-                    break
+            lines = [i for i, line in enumerate(self.lines, 1) if pat.search(line)]
+            if value is not None:
+                lines = [i for i in lines if str(value) in self.lines[i - 1]] or lines
+            if lines:
+                where = f"{where}:{lines[0]}"
         return _Problem(f"{where}: {msg}")
 
     def attempt(self, fn: Callable[..., T], *args: Any, default: Any = None) -> T:
@@ -165,7 +168,8 @@ class _Parser:
     def boolean(self, d: Mapping[str, Any], key: str, default: bool) -> bool:
         value = d.get(key, default)
         if not isinstance(value, bool):
-            raise self.fail(f"{key} must be true or false (a TOML boolean, not {type(value).__name__} {value!r})", key)
+            raise self.fail(f"{key} must be true or false (a TOML boolean, not {type(value).__name__} {value!r})",
+                            key, value)
         return value
 
     def string(self, d: Mapping[str, Any], key: str, default: str) -> str:
@@ -213,7 +217,7 @@ class _Parser:
         try:
             return check(value)
         except (UnknownName, ValueError) as e:
-            raise self.fail(str(e), key) from None
+            raise self.fail(str(e), key, value) from None
 
     def corpus_name(self, value: Any, key: str) -> str:
         if not isinstance(value, str):
@@ -234,6 +238,14 @@ class _Parser:
         if value not in SCALES:
             raise self.fail(f"synthetic_scale must be one of {', '.join(SCALES)}, got {value!r}", "synthetic_scale")
         return str(value)
+
+    def main_score(self, d: Mapping[str, Any]) -> str:
+        """The metric the leaderboard ranks by: a registered metric of the suite's task (default UA)."""
+        name = d.get("main_score", DEFAULT_MAIN_SCORE["categorical"])
+        choices = [m.name for m in metrics_for("categorical")]
+        if name not in choices:
+            raise self.fail(str(did_you_mean("main_score", str(name), choices)), "main_score")
+        return str(name)
 
     def max_folds(self, value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -265,6 +277,7 @@ class _Parser:
             corpora=tuple(corpora), cross_corpus=cross, ablations=tuple(sweeps), model_config=model_config,
             text_encoder=text_enc, speech_encoder=speech_enc,
             leaderboard=self.attempt(self.boolean, d, "leaderboard", False, default=False),
+            main_score=self.attempt(self.main_score, d, default="ua"),
             synthetic_scale=self.attempt(self.scale, d.get("synthetic_scale", "small"), default="small"),
             transcript_models=transcript_models,
         )
@@ -349,22 +362,25 @@ class _Parser:
             out.append(entry)
         return out
 
-    def corpus_entry(self, c: Mapping[str, Any], top: _Top) -> CorpusEntry:
+    def corpus_entry(self, c: Mapping[str, Any], top: _Top) -> CorpusEntry | None:
+        """One [[corpora]] entry; each of its fields is checked on its own, so every mistake in it is reported."""
         self.keys(c, self.CORPUS, "[[corpora]]")
         if "name" not in c:
             raise self.fail("every [[corpora]] entry needs a name", "corpora")
         cname = self.corpus_name(c["name"], "name")
         info = corpus_info(cname)
-        return CorpusEntry(
+        before = len(self.problems)
+        entry = CorpusEntry(
             name=cname,
-            protocol=self.protocol(c.get("protocol", info.default_protocol), cname),
-            label_map=self.label_map(c.get("label_map", info.default_label_map), cname),
-            synthetic=self.boolean(c, "synthetic", False),
-            transcripts=self.transcripts(c["transcripts"]) if "transcripts" in c else top.transcripts,
-            models=self.models(c["models"]) if "models" in c else top.models,
-            seeds=self.seeds(c["seeds"]) if "seeds" in c else top.seeds,
-            max_folds=self.max_folds(c["max_folds"]) if "max_folds" in c else top.max_folds,
+            protocol=self.attempt(self.protocol, c.get("protocol", info.default_protocol), cname, default=""),
+            label_map=self.attempt(self.label_map, c.get("label_map", info.default_label_map), cname, default=""),
+            synthetic=self.attempt(self.boolean, c, "synthetic", False, default=False),
+            transcripts=self.attempt(self.transcripts, c["transcripts"], default=()) if "transcripts" in c else top.transcripts,
+            models=self.attempt(self.models, c["models"], default=()) if "models" in c else top.models,
+            seeds=self.attempt(self.seeds, c["seeds"], default=()) if "seeds" in c else top.seeds,
+            max_folds=self.attempt(self.max_folds, c["max_folds"], default=0) if "max_folds" in c else top.max_folds,
         )
+        return entry if len(self.problems) == before else None
 
     def cross_corpus(self, x: Any, corpora: Sequence[CorpusEntry], top: _Top) -> CrossCorpus:
         if not isinstance(x, dict):

@@ -73,6 +73,7 @@ class Suite:
     text_encoder: str | None = None
     speech_encoder: str | None = None
     leaderboard: bool = False
+    main_score: str = "ua"  # the metric the leaderboard ranks by (lemer.core.metrics.METRICS)
     synthetic_scale: str = "small"  # scale of generated stand-ins for corpora marked synthetic
     # condition -> the only models run under it (e.g. run the ASR conditions for a few text models only)
     transcript_models: dict[TranscriptCondition, tuple[str, ...]] = field(default_factory=dict)

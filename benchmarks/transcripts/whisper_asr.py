@@ -46,10 +46,10 @@ class WhisperAsr(CachedAsrSource):
 
     def _load(self) -> None:
         if self._ct2 is None:
-            import ctranslate2
+            import ctranslate2  # heavy optional dependency: only when Whisper transcribes
             import tokenizers
-            from faster_whisper.feature_extractor import FeatureExtractor
-            from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.feature_extractor import FeatureExtractor  # (heavy, optional)
+            from faster_whisper.tokenizer import Tokenizer  # (heavy, optional)
 
             device, index = ct2_device(self.device)
             self._ct2 = ctranslate2.models.Whisper(str(self.model_dir), device=device, device_index=index,
@@ -59,7 +59,7 @@ class WhisperAsr(CachedAsrSource):
             self._fe = FeatureExtractor(feature_size=80)
 
     def decode(self, clips: Sequence[np.ndarray], progress: bool) -> list[str]:
-        import ctranslate2
+        import ctranslate2  # heavy optional dependency: only when Whisper transcribes
 
         self._load()
         tok = self._tok
@@ -95,7 +95,7 @@ class WhisperAsr(CachedAsrSource):
 
     def _transcribe_long(self, clip: np.ndarray) -> str:
         if self._fw is None:
-            from faster_whisper import WhisperModel
+            from faster_whisper import WhisperModel  # heavy optional dependency: only when Whisper transcribes
 
             device, index = ct2_device(self.device)
             self._fw = WhisperModel(str(self.model_dir), device=device, device_index=index, compute_type="int8",

@@ -1,15 +1,30 @@
-"""The confusion matrix and unweighted accuracy on integer label codes: the one home of UA.
+"""Metrics by name: every score the project reports, with its direction, its display name and what it needs.
 
-Numpy only (no torch), so the leaderboard imports it as well as training (early stopping) and the
-baselines (C selection, late-fusion weights): every UA in the project is computed here.
+Numpy only (no torch), so training (early stopping), the baselines (C selection) and the leaderboard compute
+every number here, the same way. `METRICS` is the registry: a `Metric` says which task it scores, whether
+higher is better, how tables name it, and which inputs it needs (`MetricInputs`); tables, CSV columns and the
+API's frames are generated from it, and a suite names its `main_score` from it. Adding a metric is one
+function and one `METRICS.register` line (and a test).
 
-- UA = mean recall over the classes PRESENT IN GOLD == sklearn `balanced_accuracy_score`. A class
-  absent from gold has no defined recall and is left out of the mean, not counted as 0 or 1; with
-  no gold at all UA is 0.0.
+Definitions (the ones results and papers compare on):
+- WA = accuracy; UA = mean recall over the classes PRESENT IN GOLD (== sklearn `balanced_accuracy_score`: a
+  class absent from gold has no defined recall and is left out, not counted as 0 or 1); macro-F1 over the
+  classes present in gold OR predictions (== sklearn's default; a predicted-but-absent class scores F1 = 0).
+- ECE: 15 equal-width, right-closed bins on the max-probability confidence, weighted by bin count ("correct"
+  = the argmax of the probabilities); Brier = mean over utterances of sum_c (p_c - y_c)^2; NLL = mean
+  -log p_gold with p clipped at 1e-12.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
+
+from lemer.core.registry import Registry
+
+N_BINS = 15
+P_FLOOR = 1e-12
 
 
 def confusion_matrix(gold: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -36,3 +51,123 @@ def ua_from_confusion(cm: np.ndarray) -> float:
 def unweighted_accuracy(gold: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
     """UA of integer-coded gold/pred arrays (same as sklearn's balanced accuracy)."""
     return ua_from_confusion(confusion_matrix(gold, pred, n_classes))
+
+
+def macro_f1_from_confusion(cm: np.ndarray) -> float:
+    """Mean F1 over the classes present in gold or predictions (sklearn's default label set)."""
+    cm = np.asarray(cm)
+    tp = np.diag(cm).astype(float)
+    support, predicted = cm.sum(axis=1).astype(float), cm.sum(axis=0).astype(float)
+    defined = (support + predicted) > 0
+    f1 = np.divide(2 * tp, support + predicted, out=np.zeros_like(tp), where=defined)
+    return float(f1[defined].mean()) if defined.any() else 0.0
+
+
+def accuracy_from_confusion(cm: np.ndarray) -> float:
+    cm = np.asarray(cm)
+    return float(np.trace(cm) / cm.sum()) if cm.sum() else 0.0
+
+
+# ------------------------------------------------------------------------------------------- calibration
+def confidence_bins(conf: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
+    """Right-closed equal-width bin index in [0, n_bins) of confidences in (0, 1].
+
+    A confidence within 1e-9 of an edge counts as on it (0.6 + 1 ulp from a softmax stays in (8/15, 9/15]).
+    """
+    return np.clip(np.ceil(conf * n_bins - 1e-9).astype(np.int64) - 1, 0, n_bins - 1)
+
+
+def confidence_correct(probs: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return probs.max(axis=-1), probs.argmax(axis=-1) == gold
+
+
+def ece(probs: np.ndarray, gold: np.ndarray, n_bins: int = N_BINS) -> float:
+    """Expected calibration error of (n, C) probabilities (see the module docstring for the binning)."""
+    conf, correct = confidence_correct(np.asarray(probs, dtype=float), np.asarray(gold))
+    b = confidence_bins(conf, n_bins)
+    gap = np.bincount(b, weights=correct - conf, minlength=n_bins)  # sum over the bin of (correct - conf)
+    return float(np.abs(gap).sum() / conf.size)
+
+
+def brier(probs: np.ndarray, gold: np.ndarray) -> float:
+    """Mean over utterances of sum_c (p_c - y_c)^2."""
+    p = np.asarray(probs, dtype=float)
+    y = np.eye(p.shape[-1])[np.asarray(gold)]
+    return float(((p - y) ** 2).sum(axis=-1).mean())
+
+
+def nll(probs: np.ndarray, gold: np.ndarray) -> float:
+    """Mean -log p_gold, p_gold clipped at P_FLOOR."""
+    p = np.asarray(probs, dtype=float)
+    g = np.asarray(gold)
+    return float(-np.log(np.maximum(p[np.arange(g.size), g], P_FLOOR)).mean())
+
+
+# ------------------------------------------------------------------------------------------- the registry
+@dataclass(frozen=True)
+class MetricInputs:
+    """What a metric may read about one set of predictions; absent inputs are None.
+
+    `gold` / `pred`: (n,) class codes into `n_classes`; `probs`: (n, C) probabilities in the same order."""
+
+    n_classes: int
+    gold: np.ndarray | None = None
+    pred: np.ndarray | None = None
+    probs: np.ndarray | None = None
+
+    def confusion(self) -> np.ndarray:
+        return confusion_matrix(self.gold, self.pred, self.n_classes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named score. `needs`: the `MetricInputs` fields it reads (a metric whose inputs are absent is not
+    computed: an empty cell, never a made-up number); `percent`: shown x100 in tables."""
+
+    name: str
+    display: str
+    higher_is_better: bool
+    task: str
+    needs: tuple[str, ...]
+    fn: Callable[[MetricInputs], float]
+    percent: bool
+    description: str
+
+    def score(self, inputs: MetricInputs) -> float | None:
+        if any(getattr(inputs, n) is None for n in self.needs):
+            return None
+        return float(self.fn(inputs))
+
+
+METRICS: Registry[Metric] = Registry("metric")
+
+
+def register_metric(name: str, display: str, higher_is_better: bool, task: str, needs: tuple[str, ...],
+                    fn: Callable[[MetricInputs], float], description: str, percent: bool = True) -> None:
+    METRICS.register(name, Metric(name, display, higher_is_better, task, needs, fn, percent, description), description)
+
+
+register_metric("wa", "WA", True, "categorical", ("gold", "pred"), lambda x: accuracy_from_confusion(x.confusion()),
+                "weighted accuracy: the share of utterances classified right")
+register_metric("ua", "UA", True, "categorical", ("gold", "pred"), lambda x: ua_from_confusion(x.confusion()),
+                "unweighted accuracy: mean recall over the classes present in gold (balanced accuracy)")
+register_metric("macro_f1", "macro-F1", True, "categorical", ("gold", "pred"),
+                lambda x: macro_f1_from_confusion(x.confusion()), "mean F1 over the classes in gold or predictions")
+register_metric("ece", "ECE", False, "categorical", ("gold", "probs"), lambda x: ece(x.probs, x.gold),  # type: ignore[arg-type]
+                "expected calibration error, 15 equal-width bins on the max probability", percent=True)
+register_metric("brier", "Brier", False, "categorical", ("gold", "probs"), lambda x: brier(x.probs, x.gold),  # type: ignore[arg-type]
+                "multiclass Brier score: mean squared distance of the probabilities to the one-hot gold", percent=False)
+register_metric("nll", "NLL", False, "categorical", ("gold", "probs"), lambda x: nll(x.probs, x.gold),  # type: ignore[arg-type]
+                "negative log-likelihood of the gold class (p clipped at 1e-12)", percent=False)
+
+DEFAULT_MAIN_SCORE = {"categorical": "ua"}
+
+
+def metrics_for(task: str) -> list[Metric]:
+    """The registered metrics of `task`, in registration order."""
+    return [m for m in (METRICS.get(n) for n in METRICS) if m.task == task]
+
+
+def score_all(task: str, inputs: MetricInputs) -> dict[str, float | None]:
+    """Every metric of `task` on `inputs` (None where an input it needs is absent)."""
+    return {m.name: m.score(inputs) for m in metrics_for(task)}

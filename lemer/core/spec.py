@@ -123,6 +123,7 @@ class EncoderRef:
 
 # ----------------------------------------------------------------------------------------------- run spec
 RunKind = Literal["within", "cross"]
+NOT_IDENTITY = ("main_score",)
 TASKS: tuple[str, ...] = ("categorical",)
 
 
@@ -146,7 +147,8 @@ class RunSpec:
     `protocol` the corpus's protocol) or `cross` (train on all of `train_corpus` minus the validation speakers of
     the first fold of its `protocol`, test on all of `corpus`; `fold` is then `train=<train display>`).
     `model_target` (the class's import path, so worker processes can rebuild a model registered at run time) is
-    carried along but is not part of the record or the identity.
+    carried along but is not part of the record or the identity; `main_score` (the suite's ranking metric,
+    `lemer.core.metrics.METRICS`) is recorded but not part of the identity (it changes no prediction).
     """
 
     suite: str
@@ -168,6 +170,7 @@ class RunSpec:
     encoders: tuple[EncoderRef, ...] = ()
     text_context: int = 0
     task: str = "categorical"
+    main_score: str = field(default="ua", compare=False)  # what the suite ranks by (recorded, not identity)
     model_target: str = field(default="", compare=False)
 
     @property
@@ -219,7 +222,7 @@ class RunSpec:
         unknown = sorted(set(d) - known)
         if unknown:
             raise ValueError(f"unknown run key(s): {', '.join(unknown)}")
-        missing = sorted(k for k in known if k not in d and k not in ("encoders", "text_context", "task"))
+        missing = sorted(k for k in known if k not in d and k not in ("encoders", "text_context", "task", "main_score"))
         if missing:
             raise ValueError(f"run is missing key(s): {', '.join(missing)}")
         abl = d["ablation"]
@@ -237,13 +240,17 @@ class RunSpec:
             transcript_independent=bool(d["transcript_independent"]), seed=_int(d["seed"], "seed"),
             encoders=tuple(sorted(EncoderRef.from_json(e) for e in d.get("encoders") or ())),
             text_context=_int(d.get("text_context", 0), "text_context"), task=str(d.get("task", "categorical")),
-            model_target=model_target,
+            main_score=str(d.get("main_score", "ua")), model_target=model_target,
         )
+
+    def identity(self) -> dict[str, Any]:
+        """The record without what changes no prediction (`main_score`): what `run_id` hashes."""
+        return {k: v for k, v in self.to_json().items() if k not in NOT_IDENTITY}
 
     @property
     def run_id(self) -> str:
-        """sha256 (first 16 hex digits) of the canonical record: equal ids mean equal predictions are due."""
-        blob = json.dumps(self.to_json(), sort_keys=True, default=str).encode("utf-8")
+        """sha256 (first 16 hex digits) of the canonical identity: equal ids mean equal predictions are due."""
+        blob = json.dumps(self.identity(), sort_keys=True, default=str).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()[:16]
 
     @property

@@ -33,7 +33,7 @@ def enable_checkpointing(model: nn.Module) -> None:
 def load_text_encoder(name: str, gradient_checkpointing: bool = False) -> tuple[Any, nn.Module]:
     """(tokenizer, model) of a BERT-family encoder, the model in train mode with every weight trainable."""
     from transformers import AutoModel, AutoTokenizer  # heavy optional dependency: only when fine-tuning
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # (transformers: heavy, optional)
 
     hf_logging.disable_progress_bar()
     path = resolve_pretrained(name)
@@ -71,7 +71,7 @@ def load_speech_encoder(name: str, gradient_checkpointing: bool = False) -> tupl
     Why frozen: fine-tuning recipes for wav2vec2/HuBERT/WavLM (fairseq, transformers' examples) keep the
     convolutional front end fixed; it is low-level and its gradients are large and noisy."""
     from transformers import AutoModel  # heavy optional dependency: only when fine-tuning
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # (transformers: heavy, optional)
 
     hf_logging.disable_progress_bar()
     path = resolve_pretrained(name)

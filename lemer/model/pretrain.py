@@ -232,9 +232,12 @@ def _pretrain(clips: list[str], load_audio: AudioLoader, base_dir: Path, setting
               log: Callable[[str], None]) -> dict[str, Any]:
     """Run the updates and save the model (and the base's preprocessor config) into `out`; returns the record."""
     import torch  # torch and transformers here: the settings above are read by the CLI's help, without them
-    from transformers import AutoConfig, Wav2Vec2ForPreTraining
-    from transformers.models.wav2vec2.modeling_wav2vec2 import _compute_mask_indices, _sample_negative_indices
-    from transformers.utils import logging as hf_logging
+    from transformers import AutoConfig, Wav2Vec2ForPreTraining  # heavy optional dependency
+    from transformers.models.wav2vec2.modeling_wav2vec2 import (  # heavy optional dependency
+        _compute_mask_indices,
+        _sample_negative_indices,
+    )
+    from transformers.utils import logging as hf_logging  # (transformers: heavy, optional)
 
 
     hf_logging.disable_progress_bar()
