@@ -2,8 +2,9 @@
 
 A run directory holds, all written atomically by the runner (predictions first, result last):
 - `predictions.jsonl`: one object per test utterance
-  `{"uid": "iemocap:Ses01F_impro01_F000", "gold": "neu", "pred": "hap", "probs": {"neu": 0.1, ...}}`
-  (`probs` optional in users' own files);
+  `{"uid": "iemocap:Ses01F_impro01_F000", "gold": "neu", "pred": "hap", "probs": {"neu": 0.1, ...},
+    "speaker": "Ses01_F", "gender": "F", "votes": {"neu": 2.0, "hap": 1.0, ..., "oth": 0.0}}`
+  (the runner writes all of them where the corpus knows them; users' own files need only uid, gold, pred);
 - `result.json`: `RunResult.to_json()`; its `predictions_sha256` ties it to the predictions beside it,
   so a damaged or replaced prediction file makes the run incomplete (it is redone on resume);
 - `log.txt` (the model's log lines: chosen C, keywords, best epoch) and `history.json` (per epoch:

@@ -25,6 +25,7 @@ from benchmarks.run.inputs import RunData
 from benchmarks.runtime import configure_run
 from dataset_adapters.audio import read_audio
 from dataset_adapters.base import get_label_map
+from dataset_adapters.types import Utterance
 from leaderboard.metrics import score_labels
 from leaderboard.schema import (
     HISTORY_FILE,
@@ -133,11 +134,11 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     test_ids = [u.uid for u in split.test]
     _check_predictions(preds, test_ids, classes)
     gold = {u.uid: u.label for u in split.test}
+    test_utts = {u.uid: u for u in split.test}
     by_uid = {p.uid: p for p in preds}
-    who = {u.uid: (u.speaker, u.gender) for u in split.test}  # for the leaderboard's speaker-level reading
     rows = [{"uid": uid, "gold": gold[uid], "pred": by_uid[uid].label,
-             "probs": {k: float(v) for k, v in by_uid[uid].probs.items()},
-             "speaker": who[uid][0], "gender": who[uid][1]} for uid in test_ids]
+             "probs": {k: float(v) for k, v in by_uid[uid].probs.items()}, **facts_of(test_utts[uid])}
+            for uid in test_ids]
     scores = score_labels([r["gold"] for r in rows], [r["pred"] for r in rows], list(classes))
 
     pred_bytes = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
@@ -167,6 +168,16 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         diagnostics=diagnostics,
     )
     write_run_files(run_dir, result, pred_bytes, log_lines, history)
+
+
+def facts_of(u: Utterance) -> dict[str, Any]:
+    """What the leaderboard needs of a test utterance beside its prediction: the speaker and gender (speaker-level
+    inference, per-speaker and per-gender results) and the annotators' votes (agreement breakdown, human
+    ceiling), where the corpus gives them."""
+    out: dict[str, Any] = {"speaker": u.speaker, "gender": u.gender}
+    if u.votes is not None:
+        out["votes"] = u.votes.as_dict()
+    return out
 
 
 def model_diagnostics(model: Any, labelled_test: Callable[[], Sequence[Any]],
