@@ -83,6 +83,11 @@ class ModelFacts:
     def reads_text(self) -> bool:
         return "text" in self.modalities
 
+    @property
+    def reads_speech(self) -> bool:
+        """Whether an audio condition changes what the model sees (its speech features, clip vectors or audio)."""
+        return "speech" in self.modalities
+
 
 _FACTS: dict[tuple[str, str], ModelFacts] = {}
 

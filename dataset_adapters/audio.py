@@ -25,6 +25,7 @@ import hashlib
 import os
 from pathlib import Path
 from threading import Lock
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -172,3 +173,32 @@ def audio_hash(path: str | Path) -> str:
     with _HASH_LOCK:
         _HASHES[memo] = digest
     return digest
+
+
+class ClipReader(Protocol):
+    """Where encoders and ASR engines get a clip's samples, and the content key their caches file them under.
+
+    `FILE_AUDIO` reads the clip as it is on disk (key: the file's sha256); a degraded audio condition reads it
+    through `benchmarks.audio.source.DegradedAudio` (key: the file's sha256, the condition and its noise source),
+    so clean and degraded features or transcripts of one clip never share a cache entry."""
+
+    name: str
+
+    def key(self, utt: Any) -> str: ...
+
+    def samples(self, utt: Any) -> np.ndarray: ...
+
+
+class FileAudio:
+    """The clips as they are on disk (the default reader)."""
+
+    name = "clean"
+
+    def key(self, utt: Any) -> str:
+        return audio_hash(utt.audio)
+
+    def samples(self, utt: Any) -> np.ndarray:
+        return read_audio(utt.audio)
+
+
+FILE_AUDIO = FileAudio()

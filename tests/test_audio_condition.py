@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.audio.condition import AudioCondition, AudioConditionError, canonical
+from lemer.core.audio_condition import AudioCondition, AudioConditionError, canonical
 
 
 @pytest.mark.parametrize("written, key", [
@@ -88,7 +88,7 @@ def test_sort_key_clean_first_then_severity() -> None:
                        "snr=-5,noise=pink", "telephone", "reverb=rt60:0.3+snr=5,noise=pink"]
 
 
-def test_condition_module_imports_only_the_standard_library() -> None:
+def test_condition_module_imports_only_the_standard_library_and_the_core() -> None:
     src = Path(sys.modules[AudioCondition.__module__].__file__).read_text()
     roots = set()
     for node in ast.walk(ast.parse(src)):
@@ -96,4 +96,4 @@ def test_condition_module_imports_only_the_standard_library() -> None:
             roots |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom):
             roots.add((node.module or "").split(".")[0])
-    assert roots and roots <= set(sys.stdlib_module_names) | {"__future__"}, roots
+    assert roots and roots <= set(sys.stdlib_module_names) | {"__future__", "lemer"}, roots  # lemer.core: tests/test_layers.py

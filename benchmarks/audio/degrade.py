@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.audio.condition import AudioCondition
 from benchmarks.audio.noise import (
     BabblePool,
     DegradeError,
@@ -39,6 +38,7 @@ from benchmarks.audio.noise import (
 from benchmarks.audio.reverb import reverberate
 from benchmarks.audio.telephone import telephone
 from lemer.core.atomic import write_bytes_atomic
+from lemer.core.audio_condition import AudioCondition
 
 DEGRADE_VERSION = "audio-degrade-v1"  # bump when any component's algorithm changes: it is part of the cache key
 

@@ -38,6 +38,7 @@ from typing import Iterable, Union
 import numpy as np
 
 from dataset_adapters.audio import SAMPLE_RATE, SILENCE_PEAK, AudioError, audio_hash, read_audio
+from lemer.core.errors import InputError
 
 FRAME = SAMPLE_RATE // 50  # 20 ms
 ACTIVE_WITHIN_DB = 30.0
@@ -47,7 +48,7 @@ POOL_MEMO_CLIPS = 256  # decoded babble clips kept per pool (~50 MB of 3 s clips
 Source = Union[str, Path, np.ndarray]
 
 
-class DegradeError(ValueError):
+class DegradeError(InputError):
     """Input that cannot be degraded as asked (noise folder, noise file, babble pool, silent clip)."""
 
 

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from benchmarks.features.cache import FeatureCache, key_of, raise_open_file_limit
 from benchmarks.features.contract import AudioEncoder
 from benchmarks.features.spec import EncoderSpec
-from dataset_adapters.audio import SAMPLE_RATE, audio_hash, read_audio
+from dataset_adapters.audio import FILE_AUDIO, SAMPLE_RATE, ClipReader
 from dataset_adapters.types import Utterance
 from lemer.core.pretrained import PretrainedUnavailable, resolve_pretrained, weights_hash
 from lemer.core.spec import EncoderRef
@@ -156,16 +156,19 @@ class FeatureStore:
             raise OSError(f"feature cache entry {self.cache.path(key)} unreadable right after writing it")
         return got[0]
 
-    def speech(self, utterances: Sequence[Utterance]) -> dict[str, np.ndarray]:
-        """uid -> (n_frames, d) read-only memmap of the store's speech encoder; misses are read and encoded."""
-        return self._audio(utterances, self.speech_encoder, "speech")
+    def speech(self, utterances: Sequence[Utterance], reader: ClipReader = FILE_AUDIO) -> dict[str, np.ndarray]:
+        """uid -> (n_frames, d) read-only memmap of the store's speech encoder; misses are read and encoded.
+        `reader`: where the samples come from (the files, or a degraded audio condition's clips)."""
+        return self._audio(utterances, self.speech_encoder, "speech", reader)
 
-    def clip(self, utterances: Sequence[Utterance], spec: str | EncoderSpec) -> dict[str, np.ndarray]:
+    def clip(self, utterances: Sequence[Utterance], spec: str | EncoderSpec,
+             reader: ClipReader = FILE_AUDIO) -> dict[str, np.ndarray]:
         """uid -> (d,) read-only vector of the clip encoder `spec` (e.g. `opensmile:egemaps-functionals`)."""
         parsed = spec if isinstance(spec, EncoderSpec) else EncoderSpec.parse(spec, "clip")
-        return self._audio(utterances, self._encoder(parsed), "clip")
+        return self._audio(utterances, self._encoder(parsed), "clip", reader)
 
-    def _audio(self, utterances: Sequence[Utterance], enc: AudioEncoder, kind: str) -> dict[str, np.ndarray]:
+    def _audio(self, utterances: Sequence[Utterance], enc: AudioEncoder, kind: str,
+               reader: ClipReader) -> dict[str, np.ndarray]:
         """The one audio path: cache look-up by clip content, then decode a window of misses at a time, batch
         them by the encoder's bucket, encode, store. A batch that fails is retried clip by clip, so the error
         names the clip that caused it."""
@@ -174,7 +177,7 @@ class FeatureStore:
         out: dict[str, np.ndarray] = {}
         todo: dict[str, list[Utterance]] = {}
         for u in utterances:
-            key = key_of(kind, ident, dtype, audio_hash(u.audio))
+            key = key_of(kind, ident, dtype, reader.key(u))
             hit = self.cache.get(key)
             if hit is not None:
                 out[u.uid] = hit[0]
@@ -189,7 +192,7 @@ class FeatureStore:
         bar = _progress(range(len(pending)), len(pending), f"{kind} features ({enc.name})", self.progress)
         it = iter(bar)
         for start in range(0, len(pending), _DECODE_WINDOW):
-            clips = [(key, us, read_audio(us[0].audio)) for key, us in pending[start : start + _DECODE_WINDOW]]
+            clips = [(key, us, reader.samples(us[0])) for key, us in pending[start : start + _DECODE_WINDOW]]
             clips.sort(key=lambda c: enc.bucket(c[2]))
             batches: list[list[tuple[str, list[Utterance], np.ndarray]]] = []
             for c in clips:

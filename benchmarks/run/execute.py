@@ -89,30 +89,12 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     classes = get_label_map(spec.label_map).classes
     split = data.split(spec)
 
-    transcripts = None
-    if not spec.transcript_independent:
-        transcripts = dict(data.transcripts(spec.train_adapter, spec.label_map, spec.transcript))
-        if spec.cross_corpus:
-            transcripts.update(data.transcripts(spec.adapter, spec.label_map, spec.transcript))
-    text_feats = speech_feats = None
-    if spec.text_features:
-        text_feats = dict(data.text_features(spec.train_adapter, spec.label_map, spec.transcript, spec.text_context))
-        if spec.cross_corpus:
-            text_feats.update(data.text_features(spec.adapter, spec.label_map, spec.transcript, spec.text_context))
-    if spec.speech_features:
-        speech_feats = dict(data.speech_features(spec.train_adapter, spec.label_map))
-        if spec.cross_corpus:
-            speech_feats.update(data.speech_features(spec.adapter, spec.label_map))
-    clip_feats = None
-    clip = spec.encoder("clip")
-    if clip is not None:
-        clip_feats = dict(data.clip_features(spec.train_adapter, spec.label_map, clip.spec))
-        if spec.cross_corpus:
-            clip_feats.update(data.clip_features(spec.adapter, spec.label_map, clip.spec))
+    inputs = data.run_inputs(spec, split)  # degraded splits' audio, transcripts and features included
+    transcripts = inputs.transcripts
 
     def examples(utts: list, labels: bool) -> list:
         return build_examples(utts, with_labels=labels, transcripts=transcripts, context_window=spec.text_context,
-                              text_features=text_feats, speech_features=speech_feats, clip_features=clip_feats)
+                              text_features=inputs.text, speech_features=inputs.speech, clip_features=inputs.clip)
 
     train, valid, test = examples(split.train, True), examples(split.valid, True), examples(split.test, False)
     if not train or not test:

@@ -3,7 +3,9 @@
 Rules: models that read no text run once per cell, under `gold` (their result holds under every transcript
 condition); an oracle that reads cue ground truth runs only on generated corpora; `[transcript_models]`
 limits which text-reading models run under a condition; ablation sweeps add one run per value; the
-cross-corpus block trains on each listed corpus and tests on every other one.
+cross-corpus block trains on each listed corpus and tests on every other one. Audio conditions multiply the
+within-corpus grid for the models that hear them (a model that reads neither the speech nor ASR text runs once,
+on clean audio); `[audio_models]` limits which models run under a condition.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from benchmarks.features.spec import EncoderSpec
 from benchmarks.models import ModelFacts, describe, model_names
 from benchmarks.suite.schema import CorpusEntry, Suite, SuiteError
 from dataset_adapters.base import corpus_info
+from lemer.core.audio_condition import CLEAN, AudioCondition
 from lemer.core.spec import GOLD, Ablation, EncoderRef, RunSpec, TranscriptCondition
 
 FoldNames = Callable[[str, str, str], Sequence[str]]  # (corpus, label_map, protocol) -> fold names
@@ -54,10 +57,13 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
     seen: set[Path] = set()
 
     def add(f: ModelFacts, ablation: Ablation | None, corpus: str, train: str, kind: str, protocol: str,
-            label_map: str, fold: str, transcript: TranscriptCondition, seed: int) -> None:
+            label_map: str, fold: str, transcript: TranscriptCondition, seed: int,
+            audio: AudioCondition = CLEAN) -> None:
         if f.cue_spans and not (roots[corpus].synthetic and roots[train].synthetic):
             return  # an oracle reading cue ground truth: only generated corpora have it (`models = ["*"]` on real data)
         independent = not f.reads_text
+        if not f.reads_speech and (independent or transcript.kind != "asr"):
+            audio = CLEAN  # the model hears nothing of the audio: its clean run holds under every audio condition
         roles = [r for r, used in (("text", f.text_features), ("speech", f.speech_features)) if used]
         clip = [EncoderRef("clip", EncoderSpec.parse(f.clip_features, "clip").key)] if f.clip_features else []
         spec = RunSpec(
@@ -68,11 +74,11 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
             transcript=GOLD if independent else transcript, transcript_independent=independent, seed=seed,
             # decided by what this configuration consumes, not the class: speech-only LE-MER reads no text
             encoders=tuple(sorted([*(refs[r] for r in roles), *clip])), text_context=f.text_context,
-            main_score=suite.main_score, model_target=f.target,
+            audio=audio, audio_splits=suite.audio_splits, main_score=suite.main_score, model_target=f.target,
         )
         path = spec.relpath()
         if path in seen:
-            return  # a transcript-independent model already ran under another condition of this cell
+            return  # a model that does not read what a condition changes already ran under another one
         seen.add(path)
         runs.append(spec)
 
@@ -80,19 +86,24 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
         only = suite.transcript_models.get(transcript)
         return only is None or model in model_names(only)
 
+    def allowed_audio(f: ModelFacts, audio: AudioCondition) -> bool:
+        only = suite.audio_models.get(audio)
+        return only is None or f.name in model_names(only)
+
     def within(entry: CorpusEntry, model_facts: list[tuple[ModelFacts, Ablation | None]],
                transcripts: Sequence[TranscriptCondition], seeds: Sequence[int]) -> None:
         folds = list(fold_names(entry.name, entry.label_map, entry.protocol))
         if entry.max_folds:
             folds = folds[: entry.max_folds]
-        for transcript in transcripts:
-            for f, abl in model_facts:
-                if not allowed(f.name, transcript) and f.reads_text:
-                    continue
-                for seed in seeds:
-                    for fold in folds:
-                        add(f, abl, entry.name, entry.name, "within", entry.protocol, entry.label_map, fold,
-                            transcript, seed)
+        for audio in entry.audio:
+            for transcript in transcripts:
+                for f, abl in model_facts:
+                    if (not allowed(f.name, transcript) and f.reads_text) or not allowed_audio(f, audio):
+                        continue
+                    for seed in seeds:
+                        for fold in folds:
+                            add(f, abl, entry.name, entry.name, "within", entry.protocol, entry.label_map, fold,
+                                transcript, seed, audio)
 
     for entry in suite.corpora:
         within(entry, [(facts(m), None) for m in picked(entry.models)], entry.transcripts, entry.seeds)

@@ -15,6 +15,7 @@ from typing import Any, Collection, Iterable, Mapping
 
 import numpy as np
 
+from benchmarks.audio.source import DegradedAudio, reader_for
 from benchmarks.corpora import CorpusCache, CorpusRoot, LoadedCorpus
 from benchmarks.features.store import FeatureStore
 from benchmarks.run.cues import load_cues
@@ -22,6 +23,7 @@ from benchmarks.run.examples import context_texts
 from benchmarks.transcripts import corpus_wer, source_for
 from dataset_adapters.types import Utterance
 from lemer.core.errors import InputError
+from lemer.core.pretrained import cache_root
 from lemer.core.spec import EncoderRef, RunSpec, TranscriptCondition
 
 TranscriptKey = tuple[str, str, TranscriptCondition]  # (corpus, label_map, condition)
@@ -57,6 +59,17 @@ class Split:
 
 
 @dataclass
+class RunInputs:
+    """What one run's examples are built from: uid -> transcript and cached features, for every utterance of
+    its corpora, with the degraded split's entries replaced under an audio condition."""
+
+    transcripts: dict[str, str] | None
+    text: dict[str, Any] | None
+    speech: dict[str, np.ndarray] | None
+    clip: dict[str, np.ndarray] | None
+
+
+@dataclass
 class RunData:
     config: DataConfig
     transcripts_cache: dict[TranscriptKey, dict[str, str]] = field(default_factory=dict)
@@ -67,6 +80,7 @@ class RunData:
     failed: dict[tuple[Any, ...], str] = field(default_factory=dict)  # preparation errors, by item
     _cues: dict[str, Any] = field(default_factory=dict)  # corpus name -> uid -> CueTruth, or None (no sidecar)
     _store: FeatureStore | None = None
+    _readers: dict[tuple[Any, ...], DegradedAudio] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._corpora = CorpusCache(verify_audio=self.config.verify_audio)
@@ -206,6 +220,61 @@ class RunData:
     def embed_words(self, words: Any) -> np.ndarray:
         return self.store.embed_words(words)
 
+    # ---------------------------------------------------------------- one run's inputs
+    def run_inputs(self, spec: RunSpec, split: Split) -> RunInputs:
+        """Transcripts and features of a run (its training and test corpora), degraded splits included."""
+
+        def both(get: Any) -> dict[str, Any]:
+            out = dict(get(spec.train_adapter))
+            if spec.cross_corpus:
+                out.update(get(spec.adapter))
+            return out
+
+        lm, cond = spec.label_map, spec.transcript
+        transcripts = None if spec.transcript_independent else both(lambda n: self.transcripts(n, lm, cond))
+        text = both(lambda n: self.text_features(n, lm, cond, spec.text_context)) if spec.text_features else None
+        speech = both(lambda n: self.speech_features(n, lm)) if spec.speech_features else None
+        clip_ref = spec.encoder("clip")
+        clip = both(lambda n: self.clip_features(n, lm, clip_ref.spec)) if clip_ref is not None else None
+        if spec.degrades:
+            self._degraded_inputs(spec, split, RunInputs(transcripts, text, speech, clip))
+        return RunInputs(transcripts, text, speech, clip)
+
+    def _degraded_inputs(self, spec: RunSpec, split: Split, inputs: RunInputs) -> None:
+        """Replace the degraded split's entries in `inputs` (in place): speech and clip features of the degraded
+        audio, and under an ASR condition its transcripts, hence text features. Each part is computed once per
+        (fold, condition) and kept: transcripts in `transcripts_cache` (so worker processes get them from the
+        parent), features in the feature cache."""
+        key = (spec.adapter, spec.train_adapter, spec.label_map, spec.fold, spec.audio.key, spec.audio_splits)
+        for failed in [k for k in self.failed if k[: len(key) + 1] == ("degraded", *key)]:
+            self._raise_if_failed(failed)  # the parent could not degrade this fold: fail the run with its reason
+        utts = [u for part in spec.degrades for u in getattr(split, part)]
+        reader = self._reader(key, spec, split)
+        if inputs.transcripts is not None and spec.transcript.kind == "asr":
+            tkey = ("degraded", *key, spec.transcript)
+            if tkey not in self.transcripts_cache:
+                source = source_for(spec.transcript, cache_dir=self.config.cache_dir, device=self.config.device)
+                self.transcripts_cache[tkey] = dict(source.transcribe(utts, progress=self.config.progress,
+                                                                      reader=reader))
+            inputs.transcripts.update(self.transcripts_cache[tkey])
+            if inputs.text is not None:
+                items = [(u.uid, inputs.transcripts[u.uid], list(context_texts(u, inputs.transcripts,
+                                                                               spec.text_context))) for u in utts]
+                inputs.text.update(self.store.text(items, spec.text_context))
+        if inputs.speech is not None:
+            inputs.speech.update(self.store.speech(utts, reader))
+        clip_ref = spec.encoder("clip")
+        if inputs.clip is not None and clip_ref is not None:
+            inputs.clip.update(self.store.clip(utts, clip_ref.spec, reader))
+
+    def _reader(self, key: tuple[Any, ...], spec: RunSpec, split: Split) -> DegradedAudio:
+        """The degraded split's clip reader of a fold: babble from the fold's training split, never a validation
+        or test speaker."""
+        if key not in self._readers:
+            excluded = sorted({u.speaker or u.uid for u in split.valid + split.test})
+            self._readers[key] = reader_for(spec.audio, cache_root(self.config.cache_dir), split.train, excluded)
+        return self._readers[key]
+
     # ---------------------------------------------------------------- preparation (parent only)
     def prepare(self, specs: Iterable[RunSpec], log: Any = None) -> None:
         """Compute every shared item the pending runs need, once; a failure is kept and re-raised
@@ -223,14 +292,22 @@ class RunData:
                 clip = s.encoder("clip")
                 if clip is not None:
                     jobs.setdefault(("clip", name, s.label_map, clip.spec), ())
-        order = {"transcripts": 0, "speech": 1, "clip": 2, "text": 3}
+            if s.degrades:  # per fold (the babble pool is the fold's training split) and per part a run reads
+                clip = s.encoder("clip")
+                jobs.setdefault(("degraded", s.adapter, s.train_adapter, s.label_map, s.fold, s.audio.key,
+                                 s.audio_splits, None if s.transcript_independent else s.transcript.key,
+                                 s.text_context if s.text_features else None, s.speech_features,
+                                 None if clip is None else clip.spec), (s,))
+        order = {"transcripts": 0, "speech": 1, "clip": 2, "text": 3, "degraded": 4}
         t0 = time.perf_counter()
         for i, key in enumerate(sorted(jobs, key=lambda k: (order[k[0]], [str(x) for x in k[1:]])), 1):
             if log:  # the stage line: which shared item, i of n, time so far (the grid bar starts after)
                 log(f"preparing {i}/{len(jobs)} ({time.perf_counter() - t0:.0f} s so far): {key[0]} for "
                     f"{self.config.roots[key[1]].display} {' '.join(map(str, key[2:]))}")
             try:
-                if key[0] == "transcripts":
+                if key[0] == "degraded":
+                    self._prepare_degraded(jobs[key][0])  # one run that reads these parts of this fold
+                elif key[0] == "transcripts":
                     self.transcripts(*key[1:])
                 elif key[0] == "text":
                     self.text_features(*key[1:])
@@ -240,6 +317,10 @@ class RunData:
                     self.speech_features(*key[1:])
             except Exception:
                 self.failed[key] = traceback.format_exc()
+
+    def _prepare_degraded(self, spec: RunSpec) -> None:
+        """Degrade, transcribe and encode a fold's degraded split for every run of the grid that needs it."""
+        self.run_inputs(spec, self.split(spec))
 
     def _raise_if_failed(self, key: tuple[Any, ...]) -> None:
         if key in self.failed:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import tomllib
 
+from benchmarks.audio.noise import DegradeError, load_noise_folder
 from benchmarks.features.spec import EncoderSpec
 from benchmarks.models import MODELS, describe, model_names
 from benchmarks.suite.schema import (
@@ -32,9 +33,10 @@ from benchmarks.suite.schema import (
 )
 from benchmarks.transcripts.condition import parse_condition
 from dataset_adapters.base import CORPORA, check_protocol, corpus_info, get_label_map
+from lemer.core.audio_condition import CLEAN, AudioCondition, AudioConditionError
 from lemer.core.metrics import DEFAULT_MAIN_SCORE, metrics_for
 from lemer.core.registry import Registry, UnknownName, did_you_mean
-from lemer.core.spec import TranscriptCondition
+from lemer.core.spec import AUDIO_SPLITS, TranscriptCondition
 
 SUITES_DIR = Path(__file__).with_name("builtin")
 T = TypeVar("T")
@@ -107,6 +109,7 @@ class _Top:
     models: tuple[str, ...]
     transcripts: tuple[TranscriptCondition, ...]
     max_folds: int
+    audio: tuple[AudioCondition, ...] = (CLEAN,)
 
 
 class _Problem(Exception):
@@ -117,8 +120,9 @@ class _Parser:
     """Turns the TOML dict into a Suite, collecting every mistake as `file:line: what`."""
 
     TOP = {"name", "description", "seeds", "models", "transcripts", "max_folds", "leaderboard", "synthetic_scale", "main_score",
-           "transcript_models", "encoders", "model_defaults", "model_config", "corpora", "cross_corpus", "ablations"}
-    CORPUS = {"name", "protocol", "label_map", "synthetic", "transcripts", "models", "seeds", "max_folds"}
+           "transcript_models", "encoders", "model_defaults", "model_config", "corpora", "cross_corpus", "ablations",
+           "audio", "audio_models", "audio_splits"}
+    CORPUS = {"name", "protocol", "label_map", "synthetic", "transcripts", "models", "seeds", "max_folds", "audio"}
     CROSS = {"corpora", "label_map", "synthetic", "transcripts", "models", "seeds"}
     ABLATION = {"model", "param", "values", "corpora", "transcripts", "seeds"}
 
@@ -205,6 +209,36 @@ class _Parser:
             raise self.fail(f"{key} names one condition twice (spellings differ: {list(keys)})", key)
         return conds
 
+    def audio(self, value: Any, key: str = "audio") -> tuple[AudioCondition, ...]:
+        """Audio conditions (`clean`, `snr=5,noise=babble`, `reverb=rt60:0.5`, `telephone`, combined with `+`);
+        a folder of noise files is checked here (exists, holds readable audio), before any corpus is read."""
+        keys = self.str_list(value, key)
+        if not keys:
+            raise self.fail(f"{key} must not be empty", key)
+        out = []
+        for k in keys:
+            try:
+                cond = AudioCondition.parse(k)
+                if cond.noise_folder is not None:
+                    load_noise_folder(cond.noise_folder)
+            except (AudioConditionError, DegradeError) as e:
+                raise self.fail(str(e), key, k) from None
+            out.append(cond)
+        if len(set(out)) != len(out):
+            raise self.fail(f"{key} names one audio condition twice (spellings differ: {list(keys)})", key)
+        return tuple(out)
+
+    def audio_models(self, d: Mapping[str, Any]) -> dict[AudioCondition, tuple[str, ...]]:
+        am = self.table(d, "audio_models", "[audio_models] (audio condition = [models])")
+        return {self.audio([k], "audio_models")[0]: self.models(v, "audio_models") for k, v in am.items()}
+
+    def audio_splits(self, d: Mapping[str, Any]) -> str:
+        value = d.get("audio_splits", "test")
+        if value not in AUDIO_SPLITS:
+            raise self.fail(f"audio_splits must be one of {', '.join(AUDIO_SPLITS)} (test: train and validate on "
+                            f"clean audio, test degraded; all: every split degraded), got {value!r}", "audio_splits")
+        return str(value)
+
     def models(self, value: Any, key: str = "models") -> tuple[str, ...]:
         names = self.str_list(value, key)
         for n in names:
@@ -261,9 +295,11 @@ class _Parser:
             models=self.attempt(self.models, d.get("models", [ALL_MODELS]), default=()),
             transcripts=self.attempt(self.transcripts, d.get("transcripts", ["gold"]), default=(parse_condition("gold"),)),
             max_folds=self.attempt(self.max_folds, d.get("max_folds", 0), default=0),
+            audio=self.attempt(self.audio, d.get("audio", ["clean"]), default=(CLEAN,)),
         )
         text_enc, speech_enc = self.attempt(self.encoders, d, default=(None, None))
         transcript_models = self.attempt(self.transcript_models, d, default={})
+        audio_models = self.attempt(self.audio_models, d, default={})
         corpora = self.attempt(self.corpora, d, top, default=[])
         cross = self.attempt(self.cross_corpus, d["cross_corpus"], corpora, top) if "cross_corpus" in d else None
         sweeps = self.attempt(self.ablation_entries, d, corpora, default=[])
@@ -279,7 +315,8 @@ class _Parser:
             leaderboard=self.attempt(self.boolean, d, "leaderboard", False, default=False),
             main_score=self.attempt(self.main_score, d, default="ua"),
             synthetic_scale=self.attempt(self.scale, d.get("synthetic_scale", "small"), default="small"),
-            transcript_models=transcript_models,
+            transcript_models=transcript_models, audio_models=audio_models,
+            audio_splits=self.attempt(self.audio_splits, d, default="test"),
         )
         if self.problems:
             raise _suite_error(self.path, self.problems)
@@ -379,6 +416,7 @@ class _Parser:
             models=self.attempt(self.models, c["models"], default=()) if "models" in c else top.models,
             seeds=self.attempt(self.seeds, c["seeds"], default=()) if "seeds" in c else top.seeds,
             max_folds=self.attempt(self.max_folds, c["max_folds"], default=0) if "max_folds" in c else top.max_folds,
+            audio=self.attempt(self.audio, c["audio"], default=()) if "audio" in c else top.audio,
         )
         return entry if len(self.problems) == before else None
 

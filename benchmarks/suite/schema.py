@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.models import ALL_MODELS
+from lemer.core.audio_condition import CLEAN, AudioCondition
 from lemer.core.errors import InputError
 from lemer.core.spec import TranscriptCondition
 
@@ -32,6 +33,7 @@ class CorpusEntry:
     models: tuple[str, ...]
     seeds: tuple[int, ...]
     max_folds: int  # 0 = every fold
+    audio: tuple[AudioCondition, ...] = (CLEAN,)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class Suite:
     synthetic_scale: str = "small"  # scale of generated stand-ins for corpora marked synthetic
     # condition -> the only models run under it (e.g. run the ASR conditions for a few text models only)
     transcript_models: dict[TranscriptCondition, tuple[str, ...]] = field(default_factory=dict)
+    audio_models: dict[AudioCondition, tuple[str, ...]] = field(default_factory=dict)
+    audio_splits: str = "test"  # which splits an audio condition degrades: "test" (train clean) or "all"
 
     def needed_corpora(self) -> dict[str, bool]:
         """{corpus name: may be a generated synthetic stand-in} for every corpus the suite touches."""

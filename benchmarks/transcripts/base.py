@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from benchmarks.features.cache import CacheStats, key_of
-from dataset_adapters.audio import audio_hash, is_silent, read_audio
+from dataset_adapters.audio import FILE_AUDIO, ClipReader, is_silent
 from dataset_adapters.types import Utterance
 from lemer.core.atomic import write_bytes_atomic
 from lemer.core.pretrained import cache_root
@@ -29,7 +29,9 @@ class TranscriptSource(ABC):
     key: str
 
     @abstractmethod
-    def transcribe(self, utterances: Sequence[Utterance], progress: bool = True) -> dict[str, Any]: ...
+    def transcribe(self, utterances: Sequence[Utterance], progress: bool = True,
+                   reader: ClipReader = FILE_AUDIO) -> dict[str, Any]:
+        """uid -> text; `reader` gives the audio an ASR engine hears (the files, or a degraded condition's clips)."""
 
 
 class CachedAsrSource(TranscriptSource):
@@ -56,11 +58,12 @@ class CachedAsrSource(TranscriptSource):
     def _entry(self, digest: str) -> Path:
         return self._dir() / digest[:2] / f"{digest}.json"
 
-    def transcribe(self, utterances: Sequence[Utterance], progress: bool = True) -> dict[str, str]:
+    def transcribe(self, utterances: Sequence[Utterance], progress: bool = True,
+                   reader: ClipReader = FILE_AUDIO) -> dict[str, str]:
         out: dict[str, str] = {}
         todo: dict[str, list[Utterance]] = {}
         for u in utterances:
-            digest = audio_hash(u.audio)
+            digest = reader.key(u)
             text = self._lookup(digest)
             if text is None:
                 todo.setdefault(digest, []).append(u)
@@ -70,7 +73,7 @@ class CachedAsrSource(TranscriptSource):
         if not todo:
             return out
         digests = list(todo)
-        audio = {d: read_audio(todo[d][0].audio) for d in digests}
+        audio = {d: reader.samples(todo[d][0]) for d in digests}
         texts = {d: "" for d in digests if is_silent(audio[d])}  # documented: silence -> "" (no decoding)
         speech = [d for d in digests if d not in texts]
         for d, text in zip(speech, self.decode([audio[d] for d in speech], progress)):

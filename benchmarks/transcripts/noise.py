@@ -18,6 +18,7 @@ import numpy as np
 
 from benchmarks.transcripts.base import TranscriptSource
 from benchmarks.transcripts.normalize import normalize_text
+from dataset_adapters.audio import FILE_AUDIO, ClipReader
 from dataset_adapters.types import Utterance
 
 SHARE = {"sub": 0.60, "del": 0.25, "ins": 0.15}
@@ -97,7 +98,9 @@ class NoiseSource(TranscriptSource):
             raise ValueError(f"{key}: wer must be within [0, 1], got {wer}")
         self.key, self.wer, self.seed = key, wer, seed
 
-    def transcribe(self, utterances: Sequence[Utterance], progress: bool = True) -> dict[str, str]:
+    def transcribe(self, utterances: Sequence[Utterance], progress: bool = True,
+                   reader: ClipReader = FILE_AUDIO) -> dict[str, str]:
+        """Gold text corrupted to the target WER (the audio, clean or degraded, is not read)."""
         missing = [u.uid for u in utterances if u.transcript is None]
         if missing:
             raise ValueError(f"{self.key} corrupts gold transcripts, but {len(missing)} utterance(s) have none "
@@ -110,5 +113,7 @@ class GoldSource(TranscriptSource):
 
     key = "gold"
 
-    def transcribe(self, utterances: Sequence[Utterance], progress: bool = True) -> dict[str, str | None]:  # type: ignore[override]
+    def transcribe(self, utterances: Sequence[Utterance], progress: bool = True,  # type: ignore[override]
+                   reader: ClipReader = FILE_AUDIO) -> dict[str, str | None]:
+        """The corpus's own text (the audio, clean or degraded, is not read)."""
         return {u.uid: u.transcript for u in utterances}

@@ -7,6 +7,7 @@ which ASR engines or encoders exist: the grammar is here, the registries that ch
 things are (`benchmarks.transcripts.condition.ASR_ENGINES`), passed to `parse` by the parsers of user input.
 
 - `TranscriptCondition`: `gold` | `asr:<engine>` | `noise:wer=<x>[,seed=<n>]`, with one canonical key.
+- `AudioCondition` (lemer/core/audio_condition.py): `clean` | noise at an SNR | reverberation | telephone.
 - `EncoderRef`: an encoder as a run recorded it: role, canonical spec and the hash of its weights.
 - `RunSpec`: one run (model x corpus x fold x conditions x seed x encoders). Its identity (`run_id`) is the
   hash of everything that decides its predictions; where it executes (device, threads) is not part of it.
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from lemer.core.audio_condition import CLEAN, AudioCondition
 from lemer.core.registry import UnknownName, did_you_mean
 
 # ----------------------------------------------------------------------------------------------- transcripts
@@ -124,6 +126,7 @@ class EncoderRef:
 # ----------------------------------------------------------------------------------------------- run spec
 RunKind = Literal["within", "cross"]
 NOT_IDENTITY = ("main_score",)
+AUDIO_SPLITS: tuple[str, ...] = ("test", "all")  # which splits an audio condition degrades
 TASKS: tuple[str, ...] = ("categorical",)
 
 
@@ -168,6 +171,8 @@ class RunSpec:
     transcript_independent: bool
     seed: int
     encoders: tuple[EncoderRef, ...] = ()
+    audio: AudioCondition = CLEAN
+    audio_splits: str = "test"  # "test": train and validate on clean audio, test degraded; "all": matched
     text_context: int = 0
     task: str = "categorical"
     main_score: str = field(default="ua", compare=False)  # what the suite ranks by (recorded, not identity)
@@ -207,7 +212,7 @@ class RunSpec:
                 v = dict(v)
             elif f.name == "ablation":
                 v = None if v is None else v.to_json()
-            elif f.name == "transcript":
+            elif f.name in ("transcript", "audio"):
                 v = v.key
             elif f.name == "encoders":
                 v = [e.to_json() for e in v]
@@ -222,7 +227,8 @@ class RunSpec:
         unknown = sorted(set(d) - known)
         if unknown:
             raise ValueError(f"unknown run key(s): {', '.join(unknown)}")
-        missing = sorted(k for k in known if k not in d and k not in ("encoders", "text_context", "task", "main_score"))
+        optional = ("encoders", "text_context", "task", "main_score", "audio", "audio_splits")
+        missing = sorted(k for k in known if k not in d and k not in optional)
         if missing:
             raise ValueError(f"run is missing key(s): {', '.join(missing)}")
         abl = d["ablation"]
@@ -240,7 +246,8 @@ class RunSpec:
             transcript_independent=bool(d["transcript_independent"]), seed=_int(d["seed"], "seed"),
             encoders=tuple(sorted(EncoderRef.from_json(e) for e in d.get("encoders") or ())),
             text_context=_int(d.get("text_context", 0), "text_context"), task=str(d.get("task", "categorical")),
-            main_score=str(d.get("main_score", "ua")), model_target=model_target,
+            main_score=str(d.get("main_score", "ua")), audio=AudioCondition.parse(d.get("audio", "clean")),
+            audio_splits=_choice(d.get("audio_splits", "test"), AUDIO_SPLITS, "audio_splits"), model_target=model_target,
         )
 
     def identity(self) -> dict[str, Any]:
@@ -260,17 +267,35 @@ class RunSpec:
         blob = json.dumps([e.to_json() for e in self.encoders], sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()[:8]
 
+    @property
+    def degrades(self) -> tuple[str, ...]:
+        """The splits whose audio the run's condition degrades: () for clean audio, ("test",) or all three."""
+        if self.audio.is_clean:
+            return ()
+        return ("test",) if self.audio_splits == "test" else ("train", "valid", "test")
+
     def relpath(self) -> Path:
-        """`<suite>/<corpus>/<protocol>/<label_map>/<transcript>/<model>[+<param>=<value>][/enc-<id>]/seed=<s>/<fold>`,
-        ':' and '/' written as '-'; the `enc-` segment (see `encoders_id`) only for models that read encoders."""
+        """`<suite>/<corpus>/<protocol>/<label_map>/<transcript>[/audio=<key>[,<splits>]]/<model>[+<param>=<value>]
+        [/enc-<id>]/seed=<s>/<fold>`, ':' and '/' written as '-'; the `audio=` segment only for a degraded audio
+        condition (`,all` when every split is degraded), the `enc-` segment (see `encoders_id`) only for models
+        that read encoders."""
         model = self.model
         if self.ablation:
             model += f"+{self.ablation.param}={_value_str(self.ablation.value)}"
-        parts = [self.suite, self.corpus, self.protocol_label, self.label_map, self.transcript.key, model]
+        parts = [self.suite, self.corpus, self.protocol_label, self.label_map, self.transcript.key]
+        if not self.audio.is_clean:
+            parts.append(f"audio={self.audio.key}" + (",all" if self.audio_splits == "all" else ""))
+        parts.append(model)
         if self.encoders:
             parts.append(f"enc-{self.encoders_id}")
         parts += [f"seed={self.seed}", self.fold]
         return Path(*(_path_part(p) for p in parts))
+
+
+def _choice(value: Any, choices: tuple[str, ...], name: str) -> str:
+    if value not in choices:
+        raise ValueError(f"run.{name} must be one of {', '.join(choices)}, got {value!r}")
+    return str(value)
 
 
 def _int(value: Any, name: str) -> int:

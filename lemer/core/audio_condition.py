@@ -27,8 +27,8 @@ benchmarks (REVERB challenge: 0.25-0.7 s) stay below it.
 
 A folder of noise files must be written with a `/` (`noise=./street`, `noise=/data/noise`), so a
 misspelt `noise=pnik` gets a did-you-mean instead of becoming a folder that is missing at run time; it
-must not hold `,`, `+` or `=`. This module imports nothing from the project (it belongs in the bottom
-layer); every mistake is an `AudioConditionError` with a one-line message.
+must not hold `,`, `+` or `=`. Every mistake is an `AudioConditionError` with a one-line message. The
+degradation itself (noise, rooms, the channel) is `benchmarks/audio/`; this is the value a run spec holds.
 """
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ import difflib
 import posixpath
 import re
 from dataclasses import dataclass
+
+from lemer.core.errors import InputError
 
 SNR_RANGE = (-10.0, 60.0)  # dB, inclusive
 RT60_RANGE = (0.2, 1.0)  # seconds, inclusive
@@ -48,7 +50,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 _OPTIONS = {"snr": ("noise", "seed"), "reverb": ("seed",)}
 
 
-class AudioConditionError(ValueError):
+class AudioConditionError(InputError):
     """A malformed audio condition key; the message says what is wrong and what is allowed."""
 
 
@@ -212,3 +214,6 @@ def canonical(key: str) -> str:
 def examples() -> list[str]:
     """The grammar of every component, for listings and error messages."""
     return list(GRAMMAR)
+
+
+CLEAN = AudioCondition()
