@@ -13,9 +13,16 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from baselines.common import check_fit_inputs, fit_logistic_regression, predict_logistic_regression
+from baselines.common import (
+    check_fit_inputs,
+    fit_linear_for_task,
+    fit_logistic_regression,
+    predict_linear_for_task,
+    predict_logistic_regression,
+)
 from baselines.config import ClipLRConfig, LogisticConfig
 from lemer.core.contract import Example, FitEnv, Model, ModelInfo, Prediction, Requirements
+from lemer.core.tasks import TASKS
 
 
 class LogisticBaseline(Model):
@@ -32,6 +39,7 @@ class LogisticBaseline(Model):
         self.clf: Any = None
         self.C: float | None = None
         self.classes: tuple[str, ...] = ()
+        self.task = "categorical"
 
     @abstractmethod
     def _fit_features(self, train: Sequence[Example], valid: Sequence[Example]) -> tuple[Any, Any]:
@@ -47,21 +55,30 @@ class LogisticBaseline(Model):
 
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
         name = self.info.name
-        check_fit_inputs(name, train, valid, env.classes)
+        check_fit_inputs(name, train, valid, env.classes, env.task)
         self.classes = tuple(env.classes)
+        self.task = env.task
         x_train, x_valid = self._fit_features(train, valid)
-        self.clf, self.C = fit_logistic_regression(
-            name, x_train, train, x_valid, valid, self.classes, self.cfg.c_grid, self.cfg.class_weight, env.log
-        )
+        if env.task == "categorical":
+            self.clf, self.C = fit_logistic_regression(
+                name, x_train, train, x_valid, valid, self.classes, self.cfg.c_grid, self.cfg.class_weight, env.log
+            )
+        else:
+            self.clf, self.C = fit_linear_for_task(name, env.task, x_train, train, x_valid, valid, self.classes,
+                                                   self.cfg.c_grid, env.log)
         env.log(f"{name}: {self._describe(x_train)}, C={self.C}")
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
-        return predict_logistic_regression(self.info.name, self.clf, self.classes, examples, self._transform)
+        if self.task == "categorical":
+            return predict_logistic_regression(self.info.name, self.clf, self.classes, examples, self._transform)
+        return predict_linear_for_task(self.info.name, self.task, self.clf, self.classes, examples, self._transform)
 
 
 def clip_lr_info(name: str, description: str, citation: str) -> ModelInfo:
-    """The `info` of a per-clip-vector LR baseline: it reads the speech as one vector per clip."""
-    return ModelInfo(name=name, modalities=("speech",), description=description, encoders=("clip",), citation=citation)
+    """The `info` of a per-clip-vector LR baseline: it reads the speech as one vector per clip; every task
+    (logistic regression; on soft targets; ridge regression for the dimensions: `fit_linear_for_task`)."""
+    return ModelInfo(name=name, modalities=("speech",), description=description, encoders=("clip",), citation=citation,
+                     tasks=TASKS)
 
 
 class ClipStatisticsLR(LogisticBaseline):

@@ -20,10 +20,12 @@ from lemer.core.inputs import pool_frames, select_tokens
 from lemer.core.layers import AttentivePooling, Projection, masked_mean, pad_sequences
 from lemer.core.metrics import unweighted_accuracy
 from lemer.core.switches import train_config
+from lemer.core.tasks import dim_targets, n_outputs, soft_targets, validation_score
 from lemer.core.training import (
     TrainHistory,
     fit_module,
-    predict_proba,
+    outputs_to_predictions,
+    predict_outputs,
     probs_to_predictions,
     seed_everything,
     torch_threads,
@@ -50,13 +52,16 @@ def check_unique_uids(model_name: str, *splits: Sequence[Example]) -> None:
             seen.add(e.uid)
 
 
-def check_fit_inputs(model_name: str, train: Sequence[Example], valid: Sequence[Example], classes: Sequence[str]) -> None:
-    """The checks every baseline's fit() starts with: some training data, unique uids, known labels."""
+def check_fit_inputs(model_name: str, train: Sequence[Example], valid: Sequence[Example], classes: Sequence[str],
+                     task: str = "categorical") -> None:
+    """The checks every baseline's fit() starts with: some training data, unique uids, the task's targets
+    (known labels for the categorical task; `lemer.core.tasks` checks the others' when it reads them)."""
     if not train:
         raise ValueError(f"{model_name}: no training examples")
     check_unique_uids(model_name, train, valid)
-    check_training_labels(model_name, train, classes, "train")
-    check_training_labels(model_name, valid, classes, "valid")
+    if task == "categorical":
+        check_training_labels(model_name, train, classes, "train")
+        check_training_labels(model_name, valid, classes, "valid")
 
 
 def align_probs(probs: np.ndarray, fitted_classes: Sequence[str], classes: Sequence[str]) -> np.ndarray:
@@ -79,8 +84,9 @@ def select_by_valid_ua(
     log: Callable[[str], None],
     model_name: str,
 ) -> Any:
-    """The candidate with the best validation UA; ties keep the earlier one (grids run simplest first)."""
-    best, best_ua = candidates[0], -1.0
+    """The candidate with the best validation score (UA, or the task's); ties keep the earlier one (grids run
+    simplest first)."""
+    best, best_ua = candidates[0], -float("inf")
     for cand in candidates:
         ua = fit_and_score(cand)
         log(f"{model_name}: {cand!r} -> valid UA {ua:.4f}")
@@ -152,6 +158,7 @@ class NeuralBaseline(Model):
         self.dims: tuple[int, int] = (0, 0)  # (d_text, d_speech) seen at fit time
         self.history: TrainHistory | None = None
         self.placement: tuple[str, str] = ("cpu", "fp32")  # (device, precision) of fit
+        self.task = "categorical"
 
     @property
     def requirements(self) -> Requirements:
@@ -236,33 +243,35 @@ class NeuralBaseline(Model):
     # -- Model API --------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
         name = self.info.name
-        check_fit_inputs(name, train, valid, env.classes)
+        check_fit_inputs(name, train, valid, env.classes, env.task)
         self.dims = self._check_features([*train, *valid], None)
         self.classes = tuple(env.classes)
+        self.task = env.task
         with torch_threads(self.cfg.torch_threads):
             seed_everything(env.seed)  # before building layers: same seed, same initial weights
-            self.module = self.build(self.dims[0], self.dims[1], len(self.classes)).to(env.device)
+            self.module = self.build(self.dims[0], self.dims[1], n_outputs(env.task, len(self.classes))).to(env.device)
             self.placement = (env.device, env.precision)  # predict() runs where fit() ran
             self.history = fit_module(
                 self.module, self.encode, train, valid, self.classes, train_config(self.cfg),
                 seed=env.seed, length=self._length, log=env.log, device=env.device, precision=env.precision,
+                task=env.task,
             )
 
     def predict_probs(self, examples: Sequence[Example]) -> np.ndarray:
-        """(N, C) probabilities over the fitted classes, in the order of `examples`."""
+        """(N, C) probabilities over the fitted classes (or (N, 3) dimensions), in the order of `examples`."""
         if self.module is None:
             raise RuntimeError(f"{self.info.name}: predict called before fit")
         if not examples:
-            return np.zeros((0, len(self.classes)))
+            return np.zeros((0, n_outputs(self.task, len(self.classes))))
         self._check_features(examples, self.dims)
         with torch_threads(self.cfg.torch_threads):
             device, precision = self.placement
-            return predict_proba(self.module, self.encode, examples, length=self._length, device=device,
-                                 precision=precision)
+            return predict_outputs(self.module, self.encode, examples, self.task, length=self._length, device=device,
+                                   precision=precision)
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
         check_unique_uids(self.info.name, examples)
-        return probs_to_predictions([e.uid for e in examples], self.predict_probs(examples), self.classes)
+        return outputs_to_predictions([e.uid for e in examples], self.predict_probs(examples), self.classes, self.task)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,6 +290,65 @@ def predict_logistic_regression(
         return []
     probs = align_probs(clf.predict_proba(features(examples)), clf.classes_, classes)
     return probs_to_predictions([e.uid for e in examples], probs, classes)
+
+
+def fit_linear_for_task(
+    model_name: str, task: str, x_train: Any, train: Sequence[Example], x_valid: Any, valid: Sequence[Example],
+    classes: Sequence[str], c_grid: Sequence[float], log: Callable[[str], None],
+) -> tuple[Any, float]:
+    """The linear counterparts of logistic regression for the other tasks, C chosen on the task's validation
+    score (`lemer.core.tasks.validation_score`; smallest C on ties):
+    - `dimensional`: one ridge regression to the three dimensions, alpha = 1 / C (ours: the same grid as C);
+    - `soft`: logistic regression on the annotators' distribution, each training utterance one row per class
+      with weight q_c (the maximum-likelihood fit of soft targets; sklearn takes only hard labels)."""
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    if task == "dimensional":
+        y = dim_targets(train)
+
+        def fit(c: float) -> Any:
+            return Ridge(alpha=1.0 / c).fit(x_train, y)
+
+        def outputs(clf: Any, x: Any) -> np.ndarray:
+            return clf.predict(x)
+    else:
+        q = soft_targets(train, classes)
+        rows, cols = np.nonzero(q > 0)
+        x_rep = x_train[rows]
+        y_rep = np.asarray(classes)[cols]
+
+        def fit(c: float) -> Any:
+            return LogisticRegression(C=c, max_iter=2000).fit(x_rep, y_rep, sample_weight=q[rows, cols])
+
+        def outputs(clf: Any, x: Any) -> np.ndarray:
+            return align_probs(clf.predict_proba(x), clf.classes_, classes)
+
+    grid = sorted(float(c) for c in c_grid)
+    if not valid:
+        c = grid[len(grid) // 2]
+        log(f"{model_name}: no validation examples, C={c}")
+        return fit(c), c
+    fitted: dict[float, Any] = {}
+
+    def score(c: float) -> float:
+        fitted[c] = fit(c)
+        return validation_score(task, outputs(fitted[c], x_valid), valid, classes)
+
+    best = select_by_valid_ua(grid, score, log, model_name)
+    return fitted[best], best
+
+
+def predict_linear_for_task(model_name: str, task: str, clf: Any, classes: Sequence[str], examples: Sequence[Example],
+                            features: Callable[[Sequence[Example]], Any]) -> list[Prediction]:
+    """Predictions of a `fit_linear_for_task` model: the three dimensions, or class probabilities."""
+    if clf is None:
+        raise RuntimeError(f"{model_name}: predict called before fit")
+    check_unique_uids(model_name, examples)
+    if not examples:
+        return []
+    x = features(examples)
+    out = clf.predict(x) if task == "dimensional" else align_probs(clf.predict_proba(x), clf.classes_, classes)
+    return outputs_to_predictions([e.uid for e in examples], np.asarray(out, dtype=np.float64), classes, task)
 
 
 def fit_logistic_regression(

@@ -12,13 +12,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from baselines.common import NeuralBaseline, PooledEncoder, check_unique_uids, label_indices
+from baselines.common import NeuralBaseline, PooledEncoder, check_unique_uids
 from baselines.config import EarlyFusionConfig, LateFusionConfig, NeuralConfig
 from baselines.unimodal import SpeechOnly, TextOnly, feature_model_info
 from lemer.core.contract import Example, FitEnv, Model, Prediction, Requirements
 from lemer.core.layers import mlp_head
-from lemer.core.metrics import unweighted_accuracy
-from lemer.core.training import probs_to_predictions
+from lemer.core.tasks import validation_score
+from lemer.core.training import outputs_to_predictions
 
 FUSION_CITATION = (
     "Baltrusaitis, T., Ahuja, C., Morency, L.-P. Multimodal Machine Learning: A Survey and Taxonomy. "
@@ -57,10 +57,11 @@ class EarlyFusion(NeuralBaseline):
 WEIGHT_GRID = tuple(round(0.1 * i, 1) for i in range(11))
 
 
-def tune_text_weight(p_text: np.ndarray, p_speech: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
-    """The grid weight with the best validation UA; ties go to the weight nearest 0.5 (plain averaging)."""
-    n_classes = p_text.shape[1]
-    scores = {w: unweighted_accuracy(gold, (w * p_text + (1 - w) * p_speech).argmax(1), n_classes) for w in WEIGHT_GRID}
+def tune_text_weight(p_text: np.ndarray, p_speech: np.ndarray, valid: Sequence[Example], classes: Sequence[str],
+                     task: str = "categorical") -> tuple[float, float]:
+    """The grid weight with the best validation score of the task (UA; minus the soft cross-entropy; mean CCC);
+    ties go to the weight nearest 0.5 (plain averaging)."""
+    scores = {w: validation_score(task, w * p_text + (1 - w) * p_speech, valid, classes) for w in WEIGHT_GRID}
     best = max(scores.values())
     return min((w for w, s in scores.items() if s >= best - 1e-12), key=lambda w: abs(w - 0.5)), best
 
@@ -94,8 +95,8 @@ class LateFusion(Model):
                 env.log(f"late-fusion: no validation examples, keeping text_weight={self.text_weight}")
                 return
             p_text, p_speech = self.text_model.predict_probs(valid), self.speech_model.predict_probs(valid)
-            self.text_weight, best = tune_text_weight(p_text, p_speech, label_indices(valid, self.classes))
-            env.log(f"late-fusion: text_weight={self.text_weight} (valid UA {best:.4f})")
+            self.text_weight, best = tune_text_weight(p_text, p_speech, valid, self.classes, env.task)
+            env.log(f"late-fusion: text_weight={self.text_weight} (valid {env.task} score {best:.4f})")
 
     def predict_probs(self, examples: Sequence[Example]) -> np.ndarray:
         if not self.classes:
@@ -105,4 +106,5 @@ class LateFusion(Model):
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
         check_unique_uids(self.info.name, examples)
-        return probs_to_predictions([e.uid for e in examples], self.predict_probs(examples), self.classes)
+        return outputs_to_predictions([e.uid for e in examples], self.predict_probs(examples), self.classes,
+                                      self.text_model.task)

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 from baselines.clip_lr import LogisticBaseline
 from baselines.config import TfidfConfig
 from lemer.core.contract import Example, ModelInfo
+from lemer.core.tasks import TASKS
 
 
 def _texts(name: str, examples: Sequence[Example], what: str) -> list[str]:
@@ -29,6 +30,7 @@ class TfidfLR(LogisticBaseline):
         modalities=("text",),
         description="TF-IDF word 1-2-grams of the transcript + logistic regression (C chosen on valid)",
         encoders=(),
+        tasks=TASKS,
     )
     config_class = TfidfConfig
 

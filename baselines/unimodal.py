@@ -13,6 +13,7 @@ from baselines.common import NeuralBaseline, PooledEncoder
 from baselines.config import SpeechOnlyConfig, TextOnlyConfig
 from lemer.core.contract import ModelInfo
 from lemer.core.layers import mlp_head
+from lemer.core.tasks import TASKS
 
 
 class UnimodalNet(nn.Module):
@@ -31,8 +32,10 @@ class UnimodalNet(nn.Module):
 
 
 def feature_model_info(name: str, description: str, modalities: tuple[str, ...], citation: str | None = None) -> ModelInfo:
-    """The info of a neural baseline on cached encoder features: it consumes the encoders of the modalities it reads."""
-    return ModelInfo(name=name, modalities=modalities, description=description, encoders=modalities, citation=citation)
+    """The info of a neural baseline on cached encoder features: it consumes the encoders of the modalities it reads,
+    and trains for every task (`lemer.core.tasks`: a class head, soft targets, or three regression outputs)."""
+    return ModelInfo(name=name, modalities=modalities, description=description, encoders=modalities, citation=citation,
+                     tasks=TASKS)
 
 
 class UnimodalBaseline(NeuralBaseline):

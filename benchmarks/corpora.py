@@ -20,7 +20,7 @@ from dataset_adapters.base import CORPORA, corpus_info, get_adapter
 from dataset_adapters.hf_dataset import format_hf_root, is_hf_root, parse_hf_root, read_provenance
 from dataset_adapters.load import load_report
 from dataset_adapters.synth import GENERATOR_VERSION, generate, read_marker
-from dataset_adapters.types import Fold, Utterance
+from dataset_adapters.types import SOFT_MIN_IN_MAP, Fold, LoadReport, Utterance
 from lemer.core.errors import LemerError
 
 
@@ -169,13 +169,18 @@ def manifest_hash(utterances: Iterable[Utterance]) -> str:
 
 @dataclass
 class LoadedCorpus:
-    """One corpus read under one label map: utterances, uid index, manifest hash, folds per protocol."""
+    """One corpus read under one label map for one task: utterances, uid index, manifest hash, folds per protocol.
+
+    The categorical task reads the utterances with a consensus class inside the map; the soft and dimensional
+    tasks (`task_utterances`) also keep those without one, and `notes` says how many were kept and skipped."""
 
     root: CorpusRoot
     label_map: str
     utterances: list[Utterance]
     by_uid: dict[str, Utterance]
     manifest_hash: str
+    task: str = "categorical"
+    notes: tuple[str, ...] = ()
     _folds: dict[str, list[Fold]] = field(default_factory=dict)
 
     def folds(self, protocol: str) -> list[Fold]:
@@ -190,22 +195,50 @@ class LoadedCorpus:
         raise KeyError(f"{self.root.display}: protocol {protocol!r} has no fold {name!r}")
 
 
+def task_utterances(report: LoadReport, task: str) -> tuple[list[Utterance], tuple[str, ...]]:
+    """The utterances a task learns from and is scored on, and what it kept and skipped (said, not silent):
+    - categorical: those with a consensus class inside the label map (today's set);
+    - dimensional: every read utterance with arousal/valence/dominance, consensus class or not;
+    - soft: every read utterance whose votes give a soft target (`Votes.soft_target`), consensus class or not."""
+    if task == "categorical":
+        return list(report.utterances), ()
+    if task == "dimensional":
+        def has(u: Utterance) -> bool:
+            return u.dims is not None
+        without = "no arousal/valence/dominance"
+    else:
+        def has(u: Utterance) -> bool:
+            return u.votes is not None and u.votes.soft_target() is not None
+        without = f"no annotator votes, or under {SOFT_MIN_IN_MAP:.0%} of them inside the label map"
+    every = report.all_utterances()
+    kept = [u for u in every if has(u)]
+    no_class = sum(1 for u in kept if u.label is None)
+    notes = (f"task {task}: {len(kept)} of {len(every)} utterances, {no_class} of them without a consensus class "
+             f"inside the label map (kept); {len(every) - len(kept)} skipped ({without})",)
+    return kept, notes
+
+
 class CorpusCache:
-    """Reads each (corpus root, label map) once per process; every run after that is a dict lookup."""
+    """Reads each (corpus root, label map) once per process and serves each task's view of it; every run after
+    that is a dict lookup."""
 
     def __init__(self, verify_audio: bool = True) -> None:
         self.verify_audio = verify_audio  # workers skip re-opening every clip the parent already checked
-        self._loaded: dict[tuple[str, str], LoadedCorpus] = {}
+        self._reports: dict[tuple[str, str], LoadReport] = {}
+        self._loaded: dict[tuple[str, str, str], LoadedCorpus] = {}
 
-    def load(self, root: CorpusRoot, label_map: str) -> LoadedCorpus:
-        key = (root.root, label_map)
+    def load(self, root: CorpusRoot, label_map: str, task: str = "categorical") -> LoadedCorpus:
+        key = (root.root, label_map, task)
         if key not in self._loaded:
-            report = load_report(root.name, root.root, label_map=label_map, verify_audio=self.verify_audio)
-            utts = list(getattr(report, "utterances", report))
+            if key[:2] not in self._reports:
+                self._reports[key[:2]] = load_report(root.name, root.root, label_map=label_map,
+                                                     verify_audio=self.verify_audio)
+            utts, notes = task_utterances(self._reports[key[:2]], task)
             if not utts:
-                raise ValueError(f"{root.display} at {root.root}: no utterances under label map {label_map!r}")
+                raise ValueError(f"{root.display} at {root.root}: no utterances under label map {label_map!r} "
+                                 f"for the {task} task" + (f" ({notes[0]})" if notes else ""))
             by_uid = {u.uid: u for u in utts}
             if len(by_uid) != len(utts):
                 raise ValueError(f"{root.display} at {root.root}: duplicate utterance ids in the manifest")
-            self._loaded[key] = LoadedCorpus(root, label_map, utts, by_uid, manifest_hash(utts))
+            self._loaded[key] = LoadedCorpus(root, label_map, utts, by_uid, manifest_hash(utts), task, notes)
         return self._loaded[key]

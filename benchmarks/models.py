@@ -76,8 +76,9 @@ class ModelFacts:
     text_features: bool
     speech_features: bool
     text_context: int
-    cue_spans: bool = False
-    clip_features: str | None = None  # the clip encoder spec whose vectors the model reads (LR baselines)  # a validation oracle reading cue ground truth (synthetic corpora only)
+    cue_spans: bool = False  # a validation oracle reading cue ground truth (synthetic corpora only)
+    clip_features: str | None = None  # the clip encoder spec whose vectors the model reads (LR baselines)
+    tasks: tuple[str, ...] = ("categorical",)  # what this configuration can be trained for (lemer/core/tasks.py)
 
     @property
     def reads_text(self) -> bool:
@@ -113,6 +114,7 @@ def describe(name: str, overrides: dict[str, Any] | None = None) -> ModelFacts:
             text_context=int(req.text_context),
             cue_spans=bool(req.cue_spans),
             clip_features=req.clip_features,
+            tasks=tuple(model.tasks),
         )
     return _FACTS[key]
 

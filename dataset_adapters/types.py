@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
 from lemer.core.errors import InputError
+from lemer.core.tasks import TASKS
 
 OnError = Literal["raise", "skip"]
-TASKS: tuple[str, ...] = ("categorical", "dimensional", "soft")
 OTHER = "oth"  # the class a vote outside the label map is counted under (never dropped)
+# The soft task's target is the votes for the map's classes, renormalised; an utterance whose annotators mostly
+# named classes outside the map (in-map share below this) has no soft target and is a counted skip (ours).
+SOFT_MIN_IN_MAP = 0.5
 
 
 class InvalidArgument(InputError, TypeError):
@@ -86,6 +89,10 @@ class Dims:
         lo, hi = self.scale
         return tuple((x - lo) / (hi - lo) for x in (self.arousal, self.valence, self.dominance))  # type: ignore[return-value]
 
+    def signed(self) -> tuple[float, float, float]:
+        """(arousal, valence, dominance) mapped linearly from `scale` to [-1, 1]: the dimensional task's targets."""
+        return tuple(2.0 * x - 1.0 for x in self.normalised())  # type: ignore[return-value]
+
     def to_json(self) -> dict[str, Any]:
         return {"arousal": self.arousal, "valence": self.valence, "dominance": self.dominance,
                 "scale": list(self.scale)}
@@ -121,6 +128,15 @@ class Votes:
         """`counts` divided by the number of annotators (a soft label over the map's classes + oth)."""
         n = self.annotators or 1
         return {c: v / n for c, v in self.counts}
+
+    def soft_target(self) -> dict[str, float] | None:
+        """The soft task's target: the votes for the map's classes (not `OTHER`), renormalised to sum to 1; None
+        when less than `SOFT_MIN_IN_MAP` of the votes fall inside the map (the utterance is then skipped)."""
+        inside = {c: v for c, v in self.counts if c != OTHER}
+        total, everything = sum(inside.values()), sum(v for _, v in self.counts)
+        if everything <= 0 or total / everything < SOFT_MIN_IN_MAP:
+            return None
+        return {c: v / total for c, v in inside.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {"counts": [[c, v] for c, v in self.counts], "raw": [[c, v] for c, v in self.raw],

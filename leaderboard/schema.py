@@ -25,7 +25,7 @@ model run with two encoders (or two checkpoints under one name) keeps both resul
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, Mapping
 
 from lemer.core.errors import InputError
 from lemer.core.spec import RunSpec
@@ -43,10 +43,22 @@ class ResultError(InputError):
 
 @dataclass(frozen=True)
 class Metrics:
-    wa: float
-    ua: float
-    macro_f1: float
+    """The run's scores as the runner computed them: `n` test utterances and every registered metric of the run's
+    task by name (`lemer.core.metrics.METRICS`; None where an input is absent). Stored flat: {"n": ..., "ua": ...}.
+    Informative: the leaderboard recomputes every number from predictions.jsonl."""
+
     n: int
+    values: Mapping[str, float | None]
+
+    def __getitem__(self, name: str) -> float | None:
+        return self.values[name]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, **dict(self.values)}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "Metrics":
+        return cls(n=d.get("n"), values={k: v for k, v in d.items() if k != "n"})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,7 @@ class RunResult:
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["run"] = self.run.to_json()
+        d["metrics"] = self.metrics.to_json()
         d["labels"] = list(self.labels)
         return d
 
@@ -101,13 +114,15 @@ class RunResult:
         _require(isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)
                  and len(set(labels)) == len(labels), path, "'labels' must be a non-empty list of distinct strings")
         metrics = data.get("metrics") or {}
+        _require(isinstance(metrics, dict) and isinstance(metrics.get("n"), int), path,
+                 "'metrics' must be an object with an integer 'n'")
         timings = data.get("timings") or {}
         try:
             return cls(
                 run_id=str(data.get("run_id", "")),
                 run=spec,
                 labels=tuple(labels),
-                metrics=Metrics(**{f.name: metrics.get(f.name) for f in fields(Metrics)}),
+                metrics=Metrics.from_json(metrics),
                 wer=data.get("wer"),
                 n_train=data.get("n_train", 0), n_valid=data.get("n_valid", 0), n_test=data.get("n_test", 0),
                 package_version=data.get("package_version"), git_hash=data.get("git_hash"),

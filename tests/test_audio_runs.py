@@ -51,7 +51,7 @@ def test_the_grid_runs_each_model_under_the_conditions_it_hears(tmp_path: Path) 
     suite = load_suite(str(write_suite(tmp_path / "s.toml", SUITE)))
     roots = {"iemocap": CorpusRoot("iemocap", "/x", "synthetic-iemocap", True)}
     refs = {"text": EncoderRef("text", "t"), "speech": EncoderRef("speech", "s")}
-    grid = expand(suite, roots, lambda c, lm, p: ["test=Session1", "test=Session2"], encoders=refs)
+    grid = expand(suite, roots, lambda c, lm, p, t: ["test=Session1", "test=Session2"], encoders=refs)
     by = {(r.model, r.transcript.key, r.audio.key) for r in grid}
     assert ("majority", "gold", "clean") in by and not any(m == "majority" and a != "clean" for m, _, a in by)
     assert {a for m, _, a in by if m in ("speech-only", "egemaps-lr")} == {"clean", "snr=5,noise=babble"}

@@ -101,9 +101,10 @@ def test_late_fusion_weight_tuning() -> None:
     # speech is confidently wrong on the first two items, text right but unsure: only w >= 0.8 gets all four
     p_text = np.array([[0.6, 0.4], [0.4, 0.6], [0.6, 0.4], [0.4, 0.6]])
     p_speech = np.array([[0.0, 1.0], [1.0, 0.0], [0.9, 0.1], [0.1, 0.9]])
-    assert tune_text_weight(p_text, p_speech, np.array([0, 1, 0, 1])) == (0.9, 1.0)
+    valid = [Example(uid=f"v{i}", label=("a", "b")[i % 2], text="", audio="") for i in range(4)]
+    assert tune_text_weight(p_text, p_speech, valid, ("a", "b")) == (0.9, 1.0)
     # both agree everywhere: every weight ties, plain averaging wins
-    assert tune_text_weight(p_speech[2:], p_speech[2:], np.array([0, 1])) == (0.5, 1.0)
+    assert tune_text_weight(p_speech[2:], p_speech[2:], valid[:2], ("a", "b")) == (0.5, 1.0)
     train, valid, test, gold = _data("text")
     model = LateFusion(**FAST, tune_weight=True)
     model.fit(train, valid, env(0))

@@ -18,7 +18,7 @@ def test_demo_suite_expands_to_every_fold_of_every_corpus() -> None:
     suite = load_suite("demo")
     assert all(c.max_folds == 0 for c in suite.corpora)
     roots = {n: CorpusRoot(n, f"/nonexistent/{n}", f"synthetic-{n}", True) for n in FOLDS}
-    grid = expand(suite, roots, lambda corpus, label_map, protocol: FOLDS[corpus], encoders=ENCODERS)
+    grid = expand(suite, roots, lambda corpus, label_map, protocol, task: FOLDS[corpus], encoders=ENCODERS)
     folds: dict[tuple[str, str, str, int], set[str]] = defaultdict(set)
     for s in grid:
         if not s.cross_corpus:
@@ -35,5 +35,5 @@ def test_demo_suite_expands_to_every_fold_of_every_corpus() -> None:
 def test_the_oracle_is_skipped_on_real_corpora() -> None:
     suite = load_suite("demo")
     roots = {n: CorpusRoot(n, f"/nonexistent/{n}", n, False) for n in FOLDS}
-    grid = expand(suite, roots, lambda corpus, label_map, protocol: FOLDS[corpus], encoders=ENCODERS)
+    grid = expand(suite, roots, lambda corpus, label_map, protocol, task: FOLDS[corpus], encoders=ENCODERS)
     assert grid and not any(s.model == "oracle-cue-pool" for s in grid)

@@ -79,7 +79,7 @@ def test_lemer_runs_end_to_end_on_cached_features(tmp_path: Path, capsys: pytest
 def test_bundled_ablation_suite_expands_to_the_documented_grid() -> None:
     suite = load_suite("ablations")
     roots = {"iemocap": CorpusRoot("iemocap", "/unused", "synthetic-iemocap", True)}
-    grid = expand(suite, roots, lambda c, lm, p: [f"test=Session{i}" for i in range(1, 6)], encoders=ENCODERS)
+    grid = expand(suite, roots, lambda c, lm, p, t: [f"test=Session{i}" for i in range(1, 6)], encoders=ENCODERS)
     assert len(grid) == 40 * 5 * 3
     assert {r.seed for r in grid} == {0, 1, 2} and len({r.fold for r in grid}) == 5
     sweeps = {(r.model, r.ablation.param, r.ablation.value) for r in grid if r.ablation}

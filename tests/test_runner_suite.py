@@ -22,7 +22,7 @@ FOLDS = {"iemocap": ["test=Session1", "test=Session2", "test=Session3"], "msp-po
          "crema-d": [f"test=fold{i}" for i in range(1, 6)]}
 
 
-def fold_names(corpus: str, label_map: str, protocol: str) -> list[str]:
+def fold_names(corpus: str, label_map: str, protocol: str, task: str = "categorical") -> list[str]:
     return FOLDS[corpus]
 
 

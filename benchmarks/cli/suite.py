@@ -19,13 +19,15 @@ def summary(suite: Suite) -> str:
     """What the suite runs, in a line (folds are counted at run time, from the corpora)."""
     parts = [f"{c.name} ({c.protocol}, {c.label_map}{', synthetic' if c.synthetic else ''}): "
              f"{len(c.models)} model name(s), {len(c.transcripts)} transcript condition(s), {len(c.seeds)} seed(s)"
+             + (f", tasks {', '.join(c.tasks)}" if c.tasks != ("categorical",) else "")
              for c in suite.corpora]
     if suite.cross_corpus:
         parts.append(f"cross-corpus over {', '.join(suite.cross_corpus.corpora)} ({suite.cross_corpus.label_map})")
     if suite.ablations:
         parts.append(f"{len(suite.ablations)} ablation sweep(s) with "
                      f"{sum(len(a.values) for a in suite.ablations)} value(s)")
-    return f"ok: suite {suite.name!r} ({suite.path}) ranks by {suite.main_score}: " + "; ".join(parts)
+    ranks = ", ".join(suite.main_score(t) + ("" if t == "categorical" else f" ({t})") for t in suite.tasks())
+    return f"ok: suite {suite.name!r} ({suite.path}) ranks by {ranks}: " + "; ".join(parts)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -65,13 +65,13 @@ def cue_spans(cues: Cues, uids: Sequence[str], corpus: str) -> dict[str, CueSpan
 
 
 def attention_cues(cues: Cues | None, uids: Sequence[str]) -> dict[str, dict[str, tuple[float, float]]] | None:
-    """The cue time spans of the test utterances whose emotion has a cue (not `none`/`ambiguous`), in the
+    """The cue time spans of the test utterances whose emotion has a cue (not `none`, `ambiguous` or `muted`), in the
     form `lemer.model.diagnostics` takes (`{uid: {"time": (t0, t1)}}`) to measure whether label attention finds
     them. Word spans are left out: the cached text features carry no word -> subword-token mapping."""
     if cues is None:
         return None
     return {u: {"time": tuple(cues[u].time_span)} for u in uids
-            if u in cues and cues[u].cue_type not in ("none", "ambiguous") and cues[u].time_span is not None}
+            if u in cues and cues[u].cue_type not in ("none", "ambiguous", "muted") and cues[u].time_span is not None}
 
 
 def merge_diagnostics(model_diag: Mapping[str, Any] | None, harness_diag: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -2,8 +2,10 @@
 
 This is the one place where the harness decides what a model may look at: the transcript of the
 run's condition (never the gold text unless the condition is gold), the preceding utterances'
-transcripts under the same condition, the cached features it asked for, and the gold label only
-for training/validation examples (`label=None` for everything given to `predict`).
+transcripts under the same condition, the cached features it asked for, and the gold targets only
+for training/validation examples (`label=None`, `soft=None`, `dims=None` for everything given to `predict`):
+the consensus label (None where the utterance has none), and the run's task's own target, the annotators'
+distribution (`Votes.soft_target`) or arousal/valence/dominance rescaled to [-1, 1] (`Dims.signed`).
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ def build_examples(
     utterances: Sequence[Utterance],
     *,
     with_labels: bool,
+    task: str = "categorical",
     transcripts: Mapping[str, str] | None = None,
     context_window: int = 0,
     text_features: TextFeatures | None = None,
@@ -71,9 +74,20 @@ def build_examples(
                     raise KeyError(f"{u.uid}: no cached clip features")
                 vector = clip_features[u.uid]
             features = Features(text=tokens, text_span=span, speech=frames, clip=vector)
+        soft = dims = None
+        if with_labels and task == "soft":
+            soft = u.votes.soft_target() if u.votes is not None else None
+            if soft is None:
+                raise ValueError(f"{u.uid}: no soft target (annotator votes) for the soft task")
+        if with_labels and task == "dimensional":
+            if u.dims is None:
+                raise ValueError(f"{u.uid}: no arousal/valence/dominance for the dimensional task")
+            dims = u.dims.signed()
         out.append(Example(
             uid=u.uid,
             label=u.label if with_labels else None,
+            soft=soft,
+            dims=dims,
             text=text,
             audio=u.audio,
             speaker=u.speaker,

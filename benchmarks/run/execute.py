@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import math
 import time
 import traceback
 from dataclasses import asdict
@@ -22,23 +21,21 @@ from benchmarks.provenance import git_hash, package_version
 from benchmarks.run.cues import attention_cues, by_cue_type, cue_spans, merge_diagnostics
 from benchmarks.run.examples import build_examples
 from benchmarks.run.inputs import RunData
+from benchmarks.run.predictions import check_predictions, prediction_rows, run_metrics
 from benchmarks.runtime import configure_run
 from dataset_adapters.audio import read_audio
 from dataset_adapters.base import get_label_map
-from dataset_adapters.types import Utterance
-from leaderboard.metrics import score_labels
 from leaderboard.schema import (
     HISTORY_FILE,
     LOG_FILE,
     PREDICTIONS_FILE,
     RESULT_FILE,
-    Metrics,
     ResultError,
     RunResult,
     Timings,
 )
 from lemer.core.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
-from lemer.core.contract import FitEnv, Prediction
+from lemer.core.contract import FitEnv
 from lemer.core.spec import RunSpec
 
 ERROR_FILE = "error.txt"
@@ -63,24 +60,6 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _check_predictions(preds: Sequence[Prediction], test_ids: Sequence[str], classes: Sequence[str]) -> None:
-    """Refuse anything but exactly one valid prediction per test utterance."""
-    got = [p.uid for p in preds]
-    if len(got) != len(set(got)):
-        raise ValueError("model returned more than one prediction for some utterance")
-    if set(got) != set(test_ids):
-        missing, extra = set(test_ids) - set(got), set(got) - set(test_ids)
-        raise ValueError(f"model predictions do not match the test set: {len(missing)} missing "
-                         f"(e.g. {sorted(missing)[:1]}), {len(extra)} unexpected (e.g. {sorted(extra)[:1]})")
-    allowed = set(classes)
-    for p in preds:
-        if p.label not in allowed:
-            raise ValueError(f"{p.uid}: predicted label {p.label!r} is not in the label set {list(classes)}")
-        for k, v in p.probs.items():
-            if k not in allowed or not math.isfinite(float(v)):
-                raise ValueError(f"{p.uid}: bad probability {k!r}={v!r} (label set {list(classes)})")
-
-
 def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None) -> None:
     """Fit, predict, score and write one run; raises on any failure (the caller records it)."""
     model_cls = load_target(spec.model_target)  # module import time is not the run's time
@@ -93,7 +72,8 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     transcripts = inputs.transcripts
 
     def examples(utts: list, labels: bool) -> list:
-        return build_examples(utts, with_labels=labels, transcripts=transcripts, context_window=spec.text_context,
+        return build_examples(utts, with_labels=labels, task=spec.task, transcripts=transcripts,
+                              context_window=spec.text_context,
                               text_features=inputs.text, speech_features=inputs.speech, clip_features=inputs.clip)
 
     train, valid, test = examples(split.train, True), examples(split.valid, True), examples(split.test, False)
@@ -106,7 +86,9 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     log_lines: list[str] = []
     env = FitEnv(classes=tuple(classes), seed=spec.seed,
                  embed_words=data.embed_words if spec.text_features else None, log=log_lines.append,
-                 load_audio=read_audio, device=runtime["device"], precision=runtime["precision"], cue_spans=spans)
+                 load_audio=read_audio, device=runtime["device"], precision=runtime["precision"], cue_spans=spans,
+                 task=spec.task)
+    log_lines.extend(data.corpus(spec.adapter, spec.label_map, spec.task).notes)
     t_fit = time.perf_counter()
     model.fit(train, valid, env)
     t_pred = time.perf_counter()
@@ -114,30 +96,27 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     t_end = time.perf_counter()
 
     test_ids = [u.uid for u in split.test]
-    _check_predictions(preds, test_ids, classes)
-    gold = {u.uid: u.label for u in split.test}
-    test_utts = {u.uid: u for u in split.test}
-    by_uid = {p.uid: p for p in preds}
-    rows = [{"uid": uid, "gold": gold[uid], "pred": by_uid[uid].label,
-             "probs": {k: float(v) for k, v in by_uid[uid].probs.items()}, **facts_of(test_utts[uid])}
-            for uid in test_ids]
-    scores = score_labels([r["gold"] for r in rows], [r["pred"] for r in rows], list(classes))
+    check_predictions(preds, test_ids, classes, spec.task)
+    rows = prediction_rows(spec.task, split.test, preds)
 
     pred_bytes = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
     # ---- cue ground truth (synthetic corpora only): read after predicting, from the test corpus's sidecar
     test_cues = data.cues(spec.adapter)
-    harness_diag = None
-    if test_cues is not None:
-        harness_diag = {"modalities": list(model.modalities),
-                        **by_cue_type(test_cues, test_ids, [r["gold"] for r in rows], [r["pred"] for r in rows])}
-    reported = model_diagnostics(model, lambda: examples(split.test, True), lambda: attention_cues(test_cues, test_ids))
-    diagnostics = merge_diagnostics(reported, harness_diag)
+    diagnostics = None
+    if spec.task == "categorical":  # cue types and attention read the consensus class of every test utterance
+        harness_diag = None
+        if test_cues is not None:
+            harness_diag = {"modalities": list(model.modalities),
+                            **by_cue_type(test_cues, test_ids, [r["gold"] for r in rows], [r["pred"] for r in rows])}
+        reported = model_diagnostics(model, lambda: examples(split.test, True),
+                                     lambda: attention_cues(test_cues, test_ids))
+        diagnostics = merge_diagnostics(reported, harness_diag)
     history = _history(model)
     result = RunResult(
         run_id=spec.run_id,
         run=spec,
         labels=tuple(classes),
-        metrics=Metrics(wa=scores.wa, ua=scores.ua, macro_f1=scores.macro_f1, n=scores.n),
+        metrics=run_metrics(spec.task, rows, classes),
         wer=None if transcripts is None else data.wer(spec.transcript, split.test, transcripts),
         n_train=len(train), n_valid=len(valid), n_test=len(test),
         package_version=package_version(), git_hash=git_hash(), manifest_hash=split.manifest_hash,
@@ -150,16 +129,6 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         diagnostics=diagnostics,
     )
     write_run_files(run_dir, result, pred_bytes, log_lines, history)
-
-
-def facts_of(u: Utterance) -> dict[str, Any]:
-    """What the leaderboard needs of a test utterance beside its prediction: the speaker and gender (speaker-level
-    inference, per-speaker and per-gender results) and the annotators' votes (agreement breakdown, human
-    ceiling), where the corpus gives them."""
-    out: dict[str, Any] = {"speaker": u.speaker, "gender": u.gender}
-    if u.votes is not None:
-        out["votes"] = u.votes.as_dict()
-    return out
 
 
 def model_diagnostics(model: Any, labelled_test: Callable[[], Sequence[Any]],

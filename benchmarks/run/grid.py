@@ -5,7 +5,10 @@ condition); an oracle that reads cue ground truth runs only on generated corpora
 limits which text-reading models run under a condition; ablation sweeps add one run per value; the
 cross-corpus block trains on each listed corpus and tests on every other one. Audio conditions multiply the
 within-corpus grid for the models that hear them (a model that reads neither the speech nor ASR text runs once,
-on clean audio); `[audio_models]` limits which models run under a condition.
+on clean audio); `[audio_models]` limits which models run under a condition. Each corpus entry's tasks multiply
+its grid too, each task on its own utterances and folds (`benchmarks.corpora.task_utterances`); a model that cannot
+learn a task (`Model.tasks`) is left out of it when `"*"` picked it (an explicitly named one is refused when the
+suite is parsed).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from dataset_adapters.base import corpus_info
 from lemer.core.audio_condition import CLEAN, AudioCondition
 from lemer.core.spec import GOLD, Ablation, EncoderRef, RunSpec, TranscriptCondition
 
-FoldNames = Callable[[str, str, str], Sequence[str]]  # (corpus, label_map, protocol) -> fold names
+FoldNames = Callable[[str, str, str, str], Sequence[str]]  # (corpus, label_map, protocol, task) -> fold names
 Describe = Callable[[str, dict[str, Any]], ModelFacts]
 # role -> the suite's encoder of that role; or a callable given the roles the grid needs (so all are checked at once)
 EncoderRefs = Mapping[str, EncoderRef] | Callable[[Collection[str]], Mapping[str, EncoderRef]]
@@ -58,7 +61,7 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
 
     def add(f: ModelFacts, ablation: Ablation | None, corpus: str, train: str, kind: str, protocol: str,
             label_map: str, fold: str, transcript: TranscriptCondition, seed: int,
-            audio: AudioCondition = CLEAN) -> None:
+            audio: AudioCondition = CLEAN, task: str = "categorical") -> None:
         if f.cue_spans and not (roots[corpus].synthetic and roots[train].synthetic):
             return  # an oracle reading cue ground truth: only generated corpora have it (`models = ["*"]` on real data)
         independent = not f.reads_text
@@ -74,7 +77,8 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
             transcript=GOLD if independent else transcript, transcript_independent=independent, seed=seed,
             # decided by what this configuration consumes, not the class: speech-only LE-MER reads no text
             encoders=tuple(sorted([*(refs[r] for r in roles), *clip])), text_context=f.text_context,
-            audio=audio, audio_splits=suite.audio_splits, main_score=suite.main_score, model_target=f.target,
+            audio=audio, audio_splits=suite.audio_splits, task=task, main_score=suite.main_score(task),
+            model_target=f.target,
         )
         path = spec.relpath()
         if path in seen:
@@ -92,18 +96,21 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
 
     def within(entry: CorpusEntry, model_facts: list[tuple[ModelFacts, Ablation | None]],
                transcripts: Sequence[TranscriptCondition], seeds: Sequence[int]) -> None:
-        folds = list(fold_names(entry.name, entry.label_map, entry.protocol))
-        if entry.max_folds:
-            folds = folds[: entry.max_folds]
-        for audio in entry.audio:
-            for transcript in transcripts:
-                for f, abl in model_facts:
-                    if (not allowed(f.name, transcript) and f.reads_text) or not allowed_audio(f, audio):
-                        continue
-                    for seed in seeds:
-                        for fold in folds:
-                            add(f, abl, entry.name, entry.name, "within", entry.protocol, entry.label_map, fold,
-                                transcript, seed, audio)
+        for task in entry.tasks:
+            folds = list(fold_names(entry.name, entry.label_map, entry.protocol, task))
+            if entry.max_folds:
+                folds = folds[: entry.max_folds]
+            for audio in entry.audio:
+                for transcript in transcripts:
+                    for f, abl in model_facts:
+                        if task not in f.tasks:
+                            continue
+                        if (not allowed(f.name, transcript) and f.reads_text) or not allowed_audio(f, audio):
+                            continue
+                        for seed in seeds:
+                            for fold in folds:
+                                add(f, abl, entry.name, entry.name, "within", entry.protocol, entry.label_map, fold,
+                                    transcript, seed, audio, task)
 
     for entry in suite.corpora:
         within(entry, [(facts(m), None) for m in picked(entry.models)], entry.transcripts, entry.seeds)

@@ -26,7 +26,7 @@ from lemer.core.errors import InputError
 from lemer.core.pretrained import cache_root
 from lemer.core.spec import EncoderRef, RunSpec, TranscriptCondition
 
-TranscriptKey = tuple[str, str, TranscriptCondition]  # (corpus, label_map, condition)
+TranscriptKey = tuple[str, str, TranscriptCondition, str]  # (corpus, label_map, condition, task)
 
 
 class PreparationError(RuntimeError):
@@ -74,9 +74,9 @@ class RunData:
     config: DataConfig
     transcripts_cache: dict[TranscriptKey, dict[str, str]] = field(default_factory=dict)
     _corpora: CorpusCache = field(init=False)
-    _text: dict[tuple[str, str, TranscriptCondition, int], dict[str, Any]] = field(default_factory=dict)
-    _speech: dict[tuple[str, str], dict[str, np.ndarray]] = field(default_factory=dict)
-    _clip: dict[tuple[str, str, str], dict[str, np.ndarray]] = field(default_factory=dict)
+    _text: dict[tuple[str, str, TranscriptCondition, int, str], dict[str, Any]] = field(default_factory=dict)
+    _speech: dict[tuple[str, str, str], dict[str, np.ndarray]] = field(default_factory=dict)
+    _clip: dict[tuple[str, str, str, str], dict[str, np.ndarray]] = field(default_factory=dict)
     failed: dict[tuple[Any, ...], str] = field(default_factory=dict)  # preparation errors, by item
     _cues: dict[str, Any] = field(default_factory=dict)  # corpus name -> uid -> CueTruth, or None (no sidecar)
     _store: FeatureStore | None = None
@@ -86,11 +86,12 @@ class RunData:
         self._corpora = CorpusCache(verify_audio=self.config.verify_audio)
 
     # ---------------------------------------------------------------- corpora and splits
-    def corpus(self, name: str, label_map: str) -> LoadedCorpus:
-        return self._corpora.load(self.config.roots[name], label_map)
+    def corpus(self, name: str, label_map: str, task: str = "categorical") -> LoadedCorpus:
+        """Corpus `name` under `label_map`, as task `task` reads it (`benchmarks.corpora.task_utterances`)."""
+        return self._corpora.load(self.config.roots[name], label_map, task)
 
-    def fold_names(self, name: str, label_map: str, protocol: str) -> list[str]:
-        return [f.name for f in self.corpus(name, label_map).folds(protocol)]
+    def fold_names(self, name: str, label_map: str, protocol: str, task: str = "categorical") -> list[str]:
+        return [f.name for f in self.corpus(name, label_map, task).folds(protocol)]
 
     def manifest_hash(self, spec: RunSpec) -> str:
         """What a run read, as the hash its result records: the corpus's manifest; cross-corpus, both corpora's.
@@ -98,21 +99,21 @@ class RunData:
         The runner compares it before skipping a run, because a run's id names the corpus, not its content:
         a regenerated or corrected corpus under the same root must redo every run, not only those whose
         encoders changed."""
-        test = self.corpus(spec.adapter, spec.label_map).manifest_hash
+        test = self.corpus(spec.adapter, spec.label_map, spec.task).manifest_hash
         if not spec.cross_corpus:
             return test
-        train = self.corpus(spec.train_adapter, spec.label_map).manifest_hash
+        train = self.corpus(spec.train_adapter, spec.label_map, spec.task).manifest_hash
         return hashlib.sha256(f"train={train};test={test}".encode()).hexdigest()
 
     def split(self, spec: RunSpec) -> Split:
         """Train/valid/test utterances of a run; cross-corpus: train on A minus A's first-fold validation speakers, test on all of B."""
-        test_c = self.corpus(spec.adapter, spec.label_map)
+        test_c = self.corpus(spec.adapter, spec.label_map, spec.task)
         if not spec.cross_corpus:
             fold = test_c.fold(spec.protocol, spec.fold)
             pick = test_c.by_uid
             return Split([pick[u] for u in fold.train], [pick[u] for u in fold.valid], [pick[u] for u in fold.test],
                          self.manifest_hash(spec))
-        train_c = self.corpus(spec.train_adapter, spec.label_map)
+        train_c = self.corpus(spec.train_adapter, spec.label_map, spec.task)
         valid_ids = set(train_c.folds(spec.protocol)[0].valid)
         train = [u for u in train_c.utterances if u.uid not in valid_ids]
         valid = [u for u in train_c.utterances if u.uid in valid_ids]
@@ -125,11 +126,12 @@ class RunData:
         return self._cues[name]
 
     # ---------------------------------------------------------------- transcripts
-    def transcripts(self, name: str, label_map: str, condition: TranscriptCondition) -> dict[str, str]:
-        key = (name, label_map, condition)
+    def transcripts(self, name: str, label_map: str, condition: TranscriptCondition,
+                    task: str = "categorical") -> dict[str, str]:
+        key = (name, label_map, condition, task)
         self._raise_if_failed(("transcripts",) + key)
         if key not in self.transcripts_cache:
-            utts = self.corpus(name, label_map).utterances
+            utts = self.corpus(name, label_map, task).utterances
             source = source_for(condition, cache_dir=self.config.cache_dir, device=self.config.device)
             got = source.transcribe(utts, progress=self.config.progress)
             missing = [u.uid for u in utts if u.uid not in got]
@@ -192,29 +194,30 @@ class RunData:
             return 0, 0
         return int(self._store.computed), int(self._store.reused)
 
-    def text_features(self, name: str, label_map: str, condition: TranscriptCondition, window: int) -> dict[str, Any]:
-        key = (name, label_map, condition, window)
+    def text_features(self, name: str, label_map: str, condition: TranscriptCondition, window: int,
+                      task: str = "categorical") -> dict[str, Any]:
+        key = (name, label_map, condition, window, task)
         self._raise_if_failed(("text",) + key)
         if key not in self._text:
-            trans = self.transcripts(name, label_map, condition)
-            utts = self.corpus(name, label_map).utterances
+            trans = self.transcripts(name, label_map, condition, task)
+            utts = self.corpus(name, label_map, task).utterances
             items = [(u.uid, trans[u.uid], list(context_texts(u, trans, window))) for u in utts]
             self._text[key] = dict(self.store.text(items, window))
         return self._text[key]
 
-    def speech_features(self, name: str, label_map: str) -> dict[str, np.ndarray]:
-        key = (name, label_map)
+    def speech_features(self, name: str, label_map: str, task: str = "categorical") -> dict[str, np.ndarray]:
+        key = (name, label_map, task)
         self._raise_if_failed(("speech",) + key)
         if key not in self._speech:
-            self._speech[key] = dict(self.store.speech(self.corpus(name, label_map).utterances))
+            self._speech[key] = dict(self.store.speech(self.corpus(name, label_map, task).utterances))
         return self._speech[key]
 
-    def clip_features(self, name: str, label_map: str, spec: str) -> dict[str, np.ndarray]:
+    def clip_features(self, name: str, label_map: str, spec: str, task: str = "categorical") -> dict[str, np.ndarray]:
         """uid -> clip vector of clip encoder `spec` (a canonical key from the run's encoders)."""
-        key = (name, label_map, spec)
+        key = (name, label_map, spec, task)
         self._raise_if_failed(("clip",) + key)
         if key not in self._clip:
-            self._clip[key] = dict(self.store.clip(self.corpus(name, label_map).utterances, spec))
+            self._clip[key] = dict(self.store.clip(self.corpus(name, label_map, task).utterances, spec))
         return self._clip[key]
 
     def embed_words(self, words: Any) -> np.ndarray:
@@ -230,12 +233,13 @@ class RunData:
                 out.update(get(spec.adapter))
             return out
 
-        lm, cond = spec.label_map, spec.transcript
-        transcripts = None if spec.transcript_independent else both(lambda n: self.transcripts(n, lm, cond))
-        text = both(lambda n: self.text_features(n, lm, cond, spec.text_context)) if spec.text_features else None
-        speech = both(lambda n: self.speech_features(n, lm)) if spec.speech_features else None
+        lm, cond, task = spec.label_map, spec.transcript, spec.task
+        transcripts = None if spec.transcript_independent else both(lambda n: self.transcripts(n, lm, cond, task))
+        text = (both(lambda n: self.text_features(n, lm, cond, spec.text_context, task)) if spec.text_features
+                else None)
+        speech = both(lambda n: self.speech_features(n, lm, task)) if spec.speech_features else None
         clip_ref = spec.encoder("clip")
-        clip = both(lambda n: self.clip_features(n, lm, clip_ref.spec)) if clip_ref is not None else None
+        clip = both(lambda n: self.clip_features(n, lm, clip_ref.spec, task)) if clip_ref is not None else None
         if spec.degrades:
             self._degraded_inputs(spec, split, RunInputs(transcripts, text, speech, clip))
         return RunInputs(transcripts, text, speech, clip)
@@ -245,7 +249,7 @@ class RunData:
         audio, and under an ASR condition its transcripts, hence text features. Each part is computed once per
         (fold, condition) and kept: transcripts in `transcripts_cache` (so worker processes get them from the
         parent), features in the feature cache."""
-        key = (spec.adapter, spec.train_adapter, spec.label_map, spec.fold, spec.audio.key, spec.audio_splits)
+        key = (spec.adapter, spec.train_adapter, spec.label_map, spec.fold, spec.audio.key, spec.audio_splits, spec.task)
         for failed in [k for k in self.failed if k[: len(key) + 1] == ("degraded", *key)]:
             self._raise_if_failed(failed)  # the parent could not degrade this fold: fail the run with its reason
         utts = [u for part in spec.degrades for u in getattr(split, part)]
@@ -280,24 +284,7 @@ class RunData:
         """Compute every shared item the pending runs need, once; a failure is kept and re-raised
         by each run that needs the item, so it fails that run, not the grid. (The ASR and encoder
         code parallelise themselves over the cores, so this runs one item at a time.)"""
-        jobs: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        for s in specs:
-            for name in dict.fromkeys((s.train_adapter, s.adapter)):
-                if not s.transcript_independent:
-                    jobs.setdefault(("transcripts", name, s.label_map, s.transcript), ())
-                if s.text_features:
-                    jobs.setdefault(("text", name, s.label_map, s.transcript, s.text_context), ())
-                if s.speech_features:
-                    jobs.setdefault(("speech", name, s.label_map), ())
-                clip = s.encoder("clip")
-                if clip is not None:
-                    jobs.setdefault(("clip", name, s.label_map, clip.spec), ())
-            if s.degrades:  # per fold (the babble pool is the fold's training split) and per part a run reads
-                clip = s.encoder("clip")
-                jobs.setdefault(("degraded", s.adapter, s.train_adapter, s.label_map, s.fold, s.audio.key,
-                                 s.audio_splits, None if s.transcript_independent else s.transcript.key,
-                                 s.text_context if s.text_features else None, s.speech_features,
-                                 None if clip is None else clip.spec), (s,))
+        jobs = shared_items(specs)
         order = {"transcripts": 0, "speech": 1, "clip": 2, "text": 3, "degraded": 4}
         t0 = time.perf_counter()
         for i, key in enumerate(sorted(jobs, key=lambda k: (order[k[0]], [str(x) for x in k[1:]])), 1):
@@ -328,3 +315,26 @@ class RunData:
             cause = (tb.strip().splitlines() or ["?"])[-1]
             raise PreparationError(f"could not prepare {key[0]} for {' '.join(map(str, key[1:]))}: {cause}\n{tb}")
 
+
+def shared_items(specs: Iterable[RunSpec]) -> dict[tuple[Any, ...], tuple[RunSpec, ...]]:
+    """Every shared item the runs need, named as `RunData.prepare` computes them (kind first, task last but for
+    `degraded`), each with the one run that stands for it where the item is per run (a degraded fold)."""
+    jobs: dict[tuple[Any, ...], tuple[RunSpec, ...]] = {}
+    for s in specs:
+        for name in dict.fromkeys((s.train_adapter, s.adapter)):
+            if not s.transcript_independent:
+                jobs.setdefault(("transcripts", name, s.label_map, s.transcript, s.task), ())
+            if s.text_features:
+                jobs.setdefault(("text", name, s.label_map, s.transcript, s.text_context, s.task), ())
+            if s.speech_features:
+                jobs.setdefault(("speech", name, s.label_map, s.task), ())
+            clip = s.encoder("clip")
+            if clip is not None:
+                jobs.setdefault(("clip", name, s.label_map, clip.spec, s.task), ())
+        if s.degrades:  # per fold (the babble pool is the fold's training split) and per part a run reads
+            clip = s.encoder("clip")
+            jobs.setdefault(("degraded", s.adapter, s.train_adapter, s.label_map, s.fold, s.audio.key,
+                             s.audio_splits, s.task, None if s.transcript_independent else s.transcript.key,
+                             s.text_context if s.text_features else None, s.speech_features,
+                             None if clip is None else clip.spec), (s,))
+    return jobs

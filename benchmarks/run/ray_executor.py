@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from benchmarks.features.store import FeatureStore
 from benchmarks.run.examples import context_texts
-from benchmarks.run.inputs import DataConfig, RunData
+from benchmarks.run.inputs import DataConfig, RunData, shared_items
 from benchmarks.run.work import Counted, Outcome, counted, model_requirements
 from benchmarks.transcripts import source_for
 from lemer.core.pretrained import cache_root
@@ -184,23 +184,23 @@ class RayExecutor:
     # ------------------------------------------------------------------ preparation
     def prepare(self, data: RunData, pending: list[RunSpec], log: Callable[[str], None]) -> tuple[int, int]:
         cfg = _worker_config(data.config)
-        jobs = _shared_items(pending)
+        jobs = [k for k in shared_items(pending) if k[0] != "degraded"]  # degraded folds: data.prepare below
         # 1. ASR transcripts (the only slow transcript sources), sharded
-        asr = [(name, lm, cond) for kind, name, lm, *rest in jobs if kind == "transcripts"
+        asr = [(name, lm, cond, task) for kind, name, lm, *rest, task in jobs if kind == "transcripts"
                for cond in rest if cond.kind == "asr"]
         self._run_shards(log, "ASR", [  # transcripts are not features: not in the feature counts
-            ("asr", cfg, cond, chunk) for name, lm, cond in asr
-            for chunk in self._chunks(data.corpus(name, lm).utterances)])
+            ("asr", cfg, cond, chunk) for name, lm, cond, task in asr
+            for chunk in self._chunks(data.corpus(name, lm, task).utterances)])
         # 2. speech features, and text features (which need every transcript first), sharded
         tasks: list[tuple[Any, ...]] = []
-        for kind, name, lm, *rest in jobs:
-            utts = data.corpus(name, lm).utterances
+        for kind, name, lm, *rest, task in jobs:
+            utts = data.corpus(name, lm, task).utterances
             if kind == "speech":
                 tasks += [("speech", cfg, None, chunk) for chunk in self._chunks(utts)]
             elif kind == "text":
                 cond, window = rest
                 try:
-                    trans = data.transcripts(name, lm, cond)
+                    trans = data.transcripts(name, lm, cond, task)
                 except Exception:  # noqa: BLE001 - recorded by data.prepare below, for the runs that need it
                     continue
                 items = [(u.uid, trans[u.uid], list(context_texts(u, trans, window))) for u in utts]
@@ -293,23 +293,6 @@ def run_resources(spec: RunSpec, defaults: dict[str, Any]) -> dict[str, Any]:
     if mem:
         opts["memory"] = int(float(mem) * 2**30)
     return opts
-
-
-def _shared_items(specs: Sequence[RunSpec]) -> list[tuple[Any, ...]]:
-    """The shared items (as RunData.prepare names them) the runs need, in a stable order."""
-    items: dict[tuple[Any, ...], None] = {}
-    for s in specs:
-        for name in dict.fromkeys((s.train_adapter, s.adapter)):
-            if not s.transcript_independent:
-                items.setdefault(("transcripts", name, s.label_map, s.transcript))
-            if s.text_features:
-                items.setdefault(("text", name, s.label_map, s.transcript, s.text_context))
-            if s.speech_features:
-                items.setdefault(("speech", name, s.label_map))
-            clip = s.encoder("clip")
-            if clip is not None:
-                items.setdefault(("clip", name, s.label_map, clip.spec))
-    return list(items)
 
 
 def _chunks(seq: Sequence[Any], n: int) -> list[list[Any]]:

@@ -34,9 +34,10 @@ from benchmarks.suite.schema import (
 from benchmarks.transcripts.condition import parse_condition
 from dataset_adapters.base import CORPORA, check_protocol, corpus_info, get_label_map
 from lemer.core.audio_condition import CLEAN, AudioCondition, AudioConditionError
-from lemer.core.metrics import DEFAULT_MAIN_SCORE, metrics_for
+from lemer.core.metrics import DEFAULT_MAIN_SCORE, METRICS, metrics_for
 from lemer.core.registry import Registry, UnknownName, did_you_mean
 from lemer.core.spec import AUDIO_SPLITS, TranscriptCondition
+from lemer.core.tasks import TASKS
 
 SUITES_DIR = Path(__file__).with_name("builtin")
 T = TypeVar("T")
@@ -110,6 +111,7 @@ class _Top:
     transcripts: tuple[TranscriptCondition, ...]
     max_folds: int
     audio: tuple[AudioCondition, ...] = (CLEAN,)
+    tasks: tuple[str, ...] = ("categorical",)
 
 
 class _Problem(Exception):
@@ -121,8 +123,9 @@ class _Parser:
 
     TOP = {"name", "description", "seeds", "models", "transcripts", "max_folds", "leaderboard", "synthetic_scale", "main_score",
            "transcript_models", "encoders", "model_defaults", "model_config", "corpora", "cross_corpus", "ablations",
-           "audio", "audio_models", "audio_splits"}
-    CORPUS = {"name", "protocol", "label_map", "synthetic", "transcripts", "models", "seeds", "max_folds", "audio"}
+           "audio", "audio_models", "audio_splits", "tasks"}
+    CORPUS = {"name", "protocol", "label_map", "synthetic", "transcripts", "models", "seeds", "max_folds", "audio",
+              "tasks"}
     CROSS = {"corpora", "label_map", "synthetic", "transcripts", "models", "seeds"}
     ABLATION = {"model", "param", "values", "corpora", "transcripts", "seeds"}
 
@@ -273,13 +276,46 @@ class _Parser:
             raise self.fail(f"synthetic_scale must be one of {', '.join(SCALES)}, got {value!r}", "synthetic_scale")
         return str(value)
 
-    def main_score(self, d: Mapping[str, Any]) -> str:
-        """The metric the leaderboard ranks by: a registered metric of the suite's task (default UA)."""
-        name = d.get("main_score", DEFAULT_MAIN_SCORE["categorical"])
-        choices = [m.name for m in metrics_for("categorical")]
-        if name not in choices:
-            raise self.fail(str(did_you_mean("main_score", str(name), choices)), "main_score")
-        return str(name)
+    def main_scores(self, d: Mapping[str, Any]) -> dict[str, str]:
+        """The metric each task's cells are ranked by: `main_score = "macro_f1"` (a metric names its own task; the
+        other tasks keep their defaults) or a table `main_score = {categorical = "ua", dimensional = "ccc_val"}`;
+        defaults `DEFAULT_MAIN_SCORE` (UA, soft CE, mean CCC)."""
+        value = d.get("main_score")
+        out = dict(DEFAULT_MAIN_SCORE)
+        if value is None:
+            return out
+        every = [m.name for t in TASKS for m in metrics_for(t)]
+        if isinstance(value, str):
+            if value not in every:
+                raise self.fail(str(did_you_mean("main_score", value, every)), "main_score")
+            out[METRICS.get(value).task] = value
+            return out
+        if not isinstance(value, dict):
+            raise self.fail("main_score must be a metric name or a table {task = metric}", "main_score")
+        for task, name in value.items():
+            if task not in TASKS:
+                raise self.fail(str(did_you_mean("main_score task", str(task), TASKS)), "main_score")
+            choices = [m.name for m in metrics_for(task)]
+            if name not in choices:
+                raise self.fail(str(did_you_mean(f"main_score for the {task} task", str(name), choices)), "main_score")
+            out[task] = str(name)
+        return out
+
+    def tasks(self, value: Any, corpus: str | None = None, key: str = "tasks") -> tuple[str, ...]:
+        """A list of tasks (`lemer.core.tasks.TASKS`); for a corpus entry, only those its annotations support."""
+        names = self.str_list(value, key)
+        if not names:
+            raise self.fail(f"{key} must list at least one task ({', '.join(TASKS)})", key)
+        for t in names:
+            if t not in TASKS:
+                raise self.fail(str(did_you_mean("task", t, TASKS)), key)
+        if corpus is not None:
+            supported = corpus_info(corpus).tasks
+            lacking = [t for t in names if t not in supported]
+            if lacking:
+                raise self.fail(f"corpus {corpus!r} has no annotations for the {', '.join(lacking)} task(s) "
+                                f"(it supports {', '.join(supported)})", key)
+        return names
 
     def max_folds(self, value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -296,6 +332,7 @@ class _Parser:
             transcripts=self.attempt(self.transcripts, d.get("transcripts", ["gold"]), default=(parse_condition("gold"),)),
             max_folds=self.attempt(self.max_folds, d.get("max_folds", 0), default=0),
             audio=self.attempt(self.audio, d.get("audio", ["clean"]), default=(CLEAN,)),
+            tasks=self.attempt(self.tasks, d.get("tasks", ["categorical"]), default=("categorical",)),
         )
         text_enc, speech_enc = self.attempt(self.encoders, d, default=(None, None))
         transcript_models = self.attempt(self.transcript_models, d, default={})
@@ -305,6 +342,7 @@ class _Parser:
         sweeps = self.attempt(self.ablation_entries, d, corpora, default=[])
         model_config = self.attempt(self.model_config, d, corpora, cross, sweeps, default={})
         self.attempt(self.check_ablation_values, sweeps, model_config)
+        self.attempt(self.check_model_tasks, corpora, sweeps, model_config)
         if not corpora and cross is None and not self.problems:
             self.problems.append(str(self.fail("the suite runs nothing: add [[corpora]] entries or a [cross_corpus] table")))
         suite = Suite(
@@ -313,7 +351,7 @@ class _Parser:
             corpora=tuple(corpora), cross_corpus=cross, ablations=tuple(sweeps), model_config=model_config,
             text_encoder=text_enc, speech_encoder=speech_enc,
             leaderboard=self.attempt(self.boolean, d, "leaderboard", False, default=False),
-            main_score=self.attempt(self.main_score, d, default="ua"),
+            main_scores=self.attempt(self.main_scores, d, default=dict(DEFAULT_MAIN_SCORE)),
             synthetic_scale=self.attempt(self.scale, d.get("synthetic_scale", "small"), default="small"),
             transcript_models=transcript_models, audio_models=audio_models,
             audio_splits=self.attempt(self.audio_splits, d, default="test"),
@@ -384,18 +422,22 @@ class _Parser:
         return {m: out.get(m, dict(mc.get(m, {}))) for m in dict.fromkeys([*out, *mc]) if m in MODELS}
 
     def corpora(self, d: Mapping[str, Any], top: _Top) -> list[CorpusEntry]:
+        """The [[corpora]] entries; one corpus may have several (e.g. the soft and dimensional tasks with fewer
+        models), but each (corpus, protocol, label map, task) once."""
         out: list[CorpusEntry] = []
-        seen: set[tuple[str, str, str]] = set()
+        seen: set[tuple[str, str, str, str]] = set()
         for c in self.tables(d, "corpora", "[[corpora]]"):
             entry = self.attempt(self.corpus_entry, c, top)
             if entry is None:
                 continue
-            key = (entry.name, entry.protocol, entry.label_map)
-            if key in seen:
+            keys = {(entry.name, entry.protocol, entry.label_map, t) for t in entry.tasks}
+            if keys & seen:
+                twice = ", ".join(sorted(k[3] for k in keys & seen))
                 self.problems.append(str(self.fail(f"corpus {entry.name!r} is listed twice with protocol "
-                                                   f"{entry.protocol!r} and label map {entry.label_map!r}", "corpora")))
+                                                   f"{entry.protocol!r}, label map {entry.label_map!r} and task "
+                                                   f"{twice}", "corpora")))
                 continue
-            seen.add(key)
+            seen |= keys
             out.append(entry)
         return out
 
@@ -417,6 +459,7 @@ class _Parser:
             seeds=self.attempt(self.seeds, c["seeds"], default=()) if "seeds" in c else top.seeds,
             max_folds=self.attempt(self.max_folds, c["max_folds"], default=0) if "max_folds" in c else top.max_folds,
             audio=self.attempt(self.audio, c["audio"], default=()) if "audio" in c else top.audio,
+            tasks=self.attempt(self.tasks, c.get("tasks", list(top.tasks)), cname, default=()),
         )
         return entry if len(self.problems) == before else None
 
@@ -474,6 +517,32 @@ class _Parser:
                     describe(s.model, {**model_config.get(s.model, {}), s.param: v})
                 except (ValueError, TypeError, KeyError) as e:
                     self.problems.append(str(self.fail(f"ablation {s.model} {s.param}={v!r}: {e}", "param")))
+
+
+    def check_model_tasks(self, corpora: Sequence[CorpusEntry], sweeps: Sequence[AblationSweep],
+                          model_config: Mapping[str, dict[str, Any]]) -> None:
+        """A model the suite names explicitly must be able to learn every task of its corpus entry, under its merged
+        config (LE-MER with `finetune = true` is categorical only); `"*"` picks, per task, the models that can."""
+        asked: dict[tuple[str, tuple[Any, ...]], set[str]] = {}
+        for c in corpora:
+            for m in c.models:
+                if m != ALL_MODELS and m in MODELS:
+                    asked.setdefault((m, ()), set()).update(c.tasks)
+        for s in sweeps:
+            for v in s.values:
+                tasks = {t for c in corpora if c.name in s.corpora for t in c.tasks}
+                asked.setdefault((s.model, (s.param, v)), set()).update(tasks)
+        for (m, extra), tasks in asked.items():
+            try:
+                can = describe(m, {**model_config.get(m, {}), **dict([extra] if extra else [])}).tasks
+            except (ValueError, TypeError, KeyError):
+                continue  # already reported by the config checks
+            lacking = [t for t in TASKS if t in tasks and t not in can]
+            if lacking:
+                where = f" with {extra[0]} = {extra[1]!r}" if extra else ""
+                self.problems.append(str(self.fail(
+                    f"model {m!r}{where} cannot be trained for the {', '.join(lacking)} task(s) (it can: "
+                    f"{', '.join(can)}; `lemer-bench ls` lists each model's tasks)", "tasks" if not extra else "param")))
 
 
 def _suite_error(path: Path, problems: list[str]) -> SuiteError:

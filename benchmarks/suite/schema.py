@@ -11,7 +11,9 @@ from typing import Any
 from benchmarks.models import ALL_MODELS
 from lemer.core.audio_condition import CLEAN, AudioCondition
 from lemer.core.errors import InputError
+from lemer.core.metrics import DEFAULT_MAIN_SCORE
 from lemer.core.spec import TranscriptCondition
+from lemer.core.tasks import TASKS
 
 __all__ = ["ALL_MODELS", "SCALES", "SuiteError", "CorpusEntry", "CrossCorpus", "AblationSweep", "Suite"]
 SCALES = ("tiny", "small", "full")
@@ -34,6 +36,7 @@ class CorpusEntry:
     seeds: tuple[int, ...]
     max_folds: int  # 0 = every fold
     audio: tuple[AudioCondition, ...] = (CLEAN,)
+    tasks: tuple[str, ...] = ("categorical",)  # what its models are trained for (lemer/core/tasks.py)
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,22 @@ class Suite:
     text_encoder: str | None = None
     speech_encoder: str | None = None
     leaderboard: bool = False
-    main_score: str = "ua"  # the metric the leaderboard ranks by (lemer.core.metrics.METRICS)
+    # task -> the metric the leaderboard ranks its cells by (lemer.core.metrics.METRICS), one for every task
+    main_scores: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MAIN_SCORE))
     synthetic_scale: str = "small"  # scale of generated stand-ins for corpora marked synthetic
     # condition -> the only models run under it (e.g. run the ASR conditions for a few text models only)
     transcript_models: dict[TranscriptCondition, tuple[str, ...]] = field(default_factory=dict)
     audio_models: dict[AudioCondition, tuple[str, ...]] = field(default_factory=dict)
     audio_splits: str = "test"  # which splits an audio condition degrades: "test" (train clean) or "all"
+
+    def main_score(self, task: str) -> str:
+        """The metric cells of `task` are ranked by."""
+        return self.main_scores[task]
+
+    def tasks(self) -> tuple[str, ...]:
+        """Every task some corpus entry asks for, in `TASKS` order."""
+        asked = {t for c in self.corpora for t in c.tasks} | ({"categorical"} if self.cross_corpus else set())
+        return tuple(t for t in TASKS if t in asked)
 
     def needed_corpora(self) -> dict[str, bool]:
         """{corpus name: may be a generated synthetic stand-in} for every corpus the suite touches."""

@@ -43,13 +43,20 @@ class Example:
     speaker: str | None = None
     context_text: tuple[str, ...] = ()  # preceding utterances' transcripts (same condition), oldest first
     features: Features | None = None
+    # the other tasks' targets (`lemer/core/tasks.py`), for training examples only (None in predict()):
+    soft: Mapping[str, float] | None = None  # the annotators' distribution over the classes (task "soft")
+    dims: tuple[float, float, float] | None = None  # arousal, valence, dominance in [-1, 1] ("dimensional")
 
 
 @dataclass(frozen=True)
 class Prediction:
+    """A model's output for one utterance: the class and class probabilities (categorical, soft), or the
+    predicted arousal, valence and dominance in [-1, 1] (`dims`, dimensional; `label` is then "" and `probs` {})."""
+
     uid: str
     label: str
     probs: dict[str, float]
+    dims: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,7 @@ class FitEnv:
     # uid -> cue span for every train, valid AND test utterance; set only for models whose
     # `Requirements.cue_spans` is True (oracles that read ground truth), None otherwise.
     cue_spans: Mapping[str, CueSpan] | None = None
+    task: str = "categorical"  # what the model is trained for (lemer/core/tasks.py)
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ class ModelInfo:
     description: str
     encoders: tuple[str, ...] = ()  # "text", "speech" encoders whose cached features it consumes
     citation: str | None = None
+    tasks: tuple[str, ...] = ("categorical",)  # the tasks it can be trained for (lemer/core/tasks.py)
 
 
 class Model(ABC):
@@ -152,6 +161,12 @@ class Model(ABC):
         """The modalities this instance reads; override when a switch changes them (a speech-only
         instance reads no transcript, so its results hold under every transcript condition)."""
         return self.info.modalities
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The tasks this instance can be trained for (`lemer.core.tasks`); override when a switch narrows them.
+        A suite asking a model for another task is refused when it is parsed."""
+        return self.info.tasks
 
     @abstractmethod
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None: ...

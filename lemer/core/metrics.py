@@ -103,6 +103,53 @@ def nll(probs: np.ndarray, gold: np.ndarray) -> float:
     return float(-np.log(np.maximum(p[np.arange(g.size), g], P_FLOOR)).mean())
 
 
+# ------------------------------------------------------------------------------------------- dimensions, soft labels
+DIMENSIONS: tuple[str, ...] = ("arousal", "valence", "dominance")
+
+
+def ccc(x: np.ndarray, y: np.ndarray) -> float:
+    """Lin's concordance correlation coefficient of two 1-D arrays (population moments):
+    2 cov(x, y) / (var x + var y + (mean x - mean y)^2); 0.0 where it is undefined (both constant and equal)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    mx, my = x.mean(), y.mean()
+    vx, vy = ((x - mx) ** 2).mean(), ((y - my) ** 2).mean()
+    cov = ((x - mx) * (y - my)).mean()
+    denom = vx + vy + (mx - my) ** 2
+    return float(2 * cov / denom) if denom > 0 else 0.0
+
+
+def mean_ccc(pred: np.ndarray, gold: np.ndarray) -> float:
+    """Mean over the dimensions (columns) of the CCC of (N, D) arrays."""
+    return float(np.mean([ccc(pred[:, d], gold[:, d]) for d in range(gold.shape[1])]))
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson's r (0.0 where a side is constant)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    sx, sy = x.std(), y.std()
+    return float(((x - x.mean()) * (y - y.mean())).mean() / (sx * sy)) if sx > 0 and sy > 0 else 0.0
+
+
+def soft_cross_entropy(probs: np.ndarray, targets: np.ndarray, floor: float = P_FLOOR) -> float:
+    """Mean over utterances of -sum_c q_c log p_c (p clipped at `floor`): what the soft task minimises."""
+    return float(-(np.asarray(targets) * np.log(np.maximum(np.asarray(probs), floor))).sum(axis=1).mean())
+
+
+def soft_kl(probs: np.ndarray, targets: np.ndarray, floor: float = P_FLOOR) -> float:
+    """Mean KL(q || p): the cross-entropy minus the targets' own entropy (0 when p = q)."""
+    q = np.asarray(targets, dtype=np.float64)
+    entropy = -(q * np.log(np.where(q > 0, q, 1.0))).sum(axis=1).mean()
+    return soft_cross_entropy(probs, q, floor) - float(entropy)
+
+
+def plurality_accuracy(pred: np.ndarray, targets: np.ndarray) -> float:
+    """Share of utterances whose predicted class is a plurality class of the annotators (ties: any tied class)."""
+    q = np.asarray(targets, dtype=np.float64)
+    top = q.max(axis=1, keepdims=True)
+    hit = np.isclose(q[np.arange(len(q)), np.asarray(pred)], top[:, 0])
+    return float(hit.mean())
+
+
 # ------------------------------------------------------------------------------------------- the registry
 @dataclass(frozen=True)
 class MetricInputs:
@@ -114,6 +161,9 @@ class MetricInputs:
     gold: np.ndarray | None = None
     pred: np.ndarray | None = None
     probs: np.ndarray | None = None
+    gold_dims: np.ndarray | None = None  # (n, 3) arousal, valence, dominance in [-1, 1]
+    pred_dims: np.ndarray | None = None
+    gold_dist: np.ndarray | None = None  # (n, C) the annotators' distribution
 
     def confusion(self) -> np.ndarray:
         return confusion_matrix(self.gold, self.pred, self.n_classes)  # type: ignore[arg-type]
@@ -160,7 +210,30 @@ register_metric("brier", "Brier", False, "categorical", ("gold", "probs"), lambd
 register_metric("nll", "NLL", False, "categorical", ("gold", "probs"), lambda x: nll(x.probs, x.gold),  # type: ignore[arg-type]
                 "negative log-likelihood of the gold class (p clipped at 1e-12)", percent=False)
 
-DEFAULT_MAIN_SCORE = {"categorical": "ua"}
+for _d, _name in enumerate(DIMENSIONS):
+    register_metric(f"ccc_{_name[:3]}", f"CCC {_name}", True, "dimensional", ("gold_dims", "pred_dims"),
+                    lambda x, d=_d: ccc(x.pred_dims[:, d], x.gold_dims[:, d]),  # type: ignore[index]
+                    f"concordance correlation coefficient of {_name}", percent=False)
+register_metric("ccc", "CCC (mean)", True, "dimensional", ("gold_dims", "pred_dims"),
+                lambda x: mean_ccc(x.pred_dims, x.gold_dims),  # type: ignore[arg-type]
+                "mean over arousal, valence and dominance of the CCC (MSP-Podcast's ranking metric)", percent=False)
+register_metric("pearson", "Pearson r (mean)", True, "dimensional", ("gold_dims", "pred_dims"),
+                lambda x: float(np.mean([pearson(x.pred_dims[:, d], x.gold_dims[:, d]) for d in range(3)])),  # type: ignore[index]
+                "mean over the dimensions of Pearson's r", percent=False)
+register_metric("mae", "MAE (mean)", False, "dimensional", ("gold_dims", "pred_dims"),
+                lambda x: float(np.abs(x.pred_dims - x.gold_dims).mean()),  # type: ignore[operator]
+                "mean absolute error on the [-1, 1] scale, over the dimensions", percent=False)
+register_metric("soft_ce", "soft CE", False, "soft", ("gold_dist", "probs"),
+                lambda x: soft_cross_entropy(x.probs, x.gold_dist),  # type: ignore[arg-type]
+                "cross-entropy of the predicted probabilities to the annotators' distribution", percent=False)
+register_metric("soft_kl", "KL", False, "soft", ("gold_dist", "probs"),
+                lambda x: soft_kl(x.probs, x.gold_dist),  # type: ignore[arg-type]
+                "KL divergence of the annotators' distribution from the predicted one", percent=False)
+register_metric("plurality_acc", "plurality acc.", True, "soft", ("gold_dist", "pred"),
+                lambda x: plurality_accuracy(x.pred, x.gold_dist),  # type: ignore[arg-type]
+                "accuracy against the annotators' plurality class, a tie counted right for any tied class")
+
+DEFAULT_MAIN_SCORE = {"categorical": "ua", "soft": "soft_ce", "dimensional": "ccc"}
 
 
 def metrics_for(task: str) -> list[Metric]:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from lemer.core.audio_condition import CLEAN, AudioCondition
 from lemer.core.registry import UnknownName, did_you_mean
+from lemer.core.tasks import TASKS
 
 # ----------------------------------------------------------------------------------------------- transcripts
 _NOISE = re.compile(r"^noise:wer=(?P<wer>\d*\.?\d+)(?:,seed=(?P<seed>\d+))?$")
@@ -127,7 +128,6 @@ class EncoderRef:
 RunKind = Literal["within", "cross"]
 NOT_IDENTITY = ("main_score",)
 AUDIO_SPLITS: tuple[str, ...] = ("test", "all")  # which splits an audio condition degrades
-TASKS: tuple[str, ...] = ("categorical",)
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,8 @@ class RunSpec:
             transcript=TranscriptCondition.parse(d["transcript"]),
             transcript_independent=bool(d["transcript_independent"]), seed=_int(d["seed"], "seed"),
             encoders=tuple(sorted(EncoderRef.from_json(e) for e in d.get("encoders") or ())),
-            text_context=_int(d.get("text_context", 0), "text_context"), task=str(d.get("task", "categorical")),
+            text_context=_int(d.get("text_context", 0), "text_context"),
+            task=_choice(d.get("task", "categorical"), TASKS, "task"),
             main_score=str(d.get("main_score", "ua")), audio=AudioCondition.parse(d.get("audio", "clean")),
             audio_splits=_choice(d.get("audio_splits", "test"), AUDIO_SPLITS, "audio_splits"), model_target=model_target,
         )
@@ -275,14 +276,17 @@ class RunSpec:
         return ("test",) if self.audio_splits == "test" else ("train", "valid", "test")
 
     def relpath(self) -> Path:
-        """`<suite>/<corpus>/<protocol>/<label_map>/<transcript>[/audio=<key>[,<splits>]]/<model>[+<param>=<value>]
-        [/enc-<id>]/seed=<s>/<fold>`, ':' and '/' written as '-'; the `audio=` segment only for a degraded audio
-        condition (`,all` when every split is degraded), the `enc-` segment (see `encoders_id`) only for models
-        that read encoders."""
+        """`<suite>/<corpus>/<protocol>/<label_map>[/task=<task>]/<transcript>[/audio=<key>[,<splits>]]/<model>
+        [+<param>=<value>][/enc-<id>]/seed=<s>/<fold>`, ':' and '/' written as '-'; the `task=` segment only for
+        the soft and dimensional tasks, the `audio=` segment only for a degraded audio condition (`,all` when every
+        split is degraded), the `enc-` segment (see `encoders_id`) only for models that read encoders."""
         model = self.model
         if self.ablation:
             model += f"+{self.ablation.param}={_value_str(self.ablation.value)}"
-        parts = [self.suite, self.corpus, self.protocol_label, self.label_map, self.transcript.key]
+        parts = [self.suite, self.corpus, self.protocol_label, self.label_map]
+        if self.task != "categorical":
+            parts.append(f"task={self.task}")
+        parts.append(self.transcript.key)
         if not self.audio.is_clean:
             parts.append(f"audio={self.audio.key}" + (",all" if self.audio_splits == "all" else ""))
         parts.append(model)

@@ -22,8 +22,9 @@ from torch import nn
 
 from lemer.core.contract import Example, Prediction
 from lemer.core.devices import autocast, to_device
-from lemer.core.metrics import unweighted_accuracy
+from lemer.core.metrics import DIMENSIONS, unweighted_accuracy
 from lemer.core.seeding import seed_everything
+from lemer.core.tasks import dim_targets, soft_targets, validation_score
 
 Batch = dict[str, torch.Tensor]
 # encode(examples) -> tensors for the module; the module returns (logits, auxiliary loss or None).
@@ -82,11 +83,15 @@ def _lr_lambda(total_steps: int, warmup_ratio: float) -> Callable[[int], float]:
 
 @dataclass
 class TrainHistory:
+    """Per epoch: training loss and the validation score early stopping maximises (`valid_ua`: UA for the
+    categorical task, minus the soft cross-entropy for `soft`, the mean CCC for `dimensional`; `metric` says)."""
+
     best_epoch: int = -1
     best_valid_ua: float | None = None
     epochs_run: int = 0
     train_loss: list[float] = field(default_factory=list)
     valid_ua: list[float] = field(default_factory=list)
+    metric: str = "ua"
 
 
 @contextmanager
@@ -138,6 +143,58 @@ def _labels(examples: Sequence[Example], classes: Sequence[str]) -> torch.Tensor
     return torch.tensor([index[e.label] for e in examples], dtype=torch.long)  # type: ignore[index]
 
 
+def _targets_and_loss(task: str, train: Sequence[Example], classes: Sequence[str], cfg: TrainConfig,
+                      device: str | torch.device) -> tuple[torch.Tensor, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]:
+    """The training targets on `device` and the loss of `task` (see `lemer.core.tasks`)."""
+    if task == "soft":
+        q = torch.tensor(soft_targets(train, classes), dtype=torch.float32, device=device)
+        return q, lambda logits, target: -(target * torch.log_softmax(logits, dim=-1)).sum(-1).mean()
+    if task == "dimensional":
+        return torch.tensor(dim_targets(train), dtype=torch.float32, device=device), ccc_loss
+    y = _labels(train, classes).to(device)
+    weight = None
+    if cfg.class_weights:
+        counts = torch.bincount(y, minlength=len(classes)).float()
+        weight = counts.sum() / (len(classes) * counts.clamp(min=1.0))
+    return y, nn.CrossEntropyLoss(weight=None if weight is None else weight.to(device))
+
+
+def ccc_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1 - mean over dimensions of the batch's concordance correlation coefficient (differentiable)."""
+    mp, mt = pred.mean(0), target.mean(0)
+    vp, vt = pred.var(0, unbiased=False), target.var(0, unbiased=False)
+    cov = ((pred - mp) * (target - mt)).mean(0)
+    return 1.0 - (2 * cov / (vp + vt + (mp - mt) ** 2 + 1e-8)).mean()
+
+
+def predict_outputs(
+    module: nn.Module, encode: Encoder, examples: Sequence[Example], task: str = "categorical", batch_size: int = 64,
+    length: Callable[[Example], int] | None = None, device: str | torch.device = "cpu", precision: str = "fp32",
+) -> np.ndarray:
+    """Class probabilities (N, C), or (N, 3) dimensions for the dimensional task, in the order of `examples`."""
+    if task != "dimensional":
+        return predict_proba(module, encode, examples, batch_size, length, device, precision)
+    module.eval()
+    order = np.argsort([length(e) for e in examples], kind="stable") if length else np.arange(len(examples))
+    out = np.zeros((len(examples), 3), dtype=np.float64)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            with autocast(device, precision):
+                values, _ = module(to_device(encode([examples[i] for i in idx]), device))
+            out[idx] = values.float().cpu().numpy()
+    return out
+
+
+def outputs_to_predictions(uids: Sequence[str], outputs: np.ndarray, classes: Sequence[str],
+                           task: str = "categorical") -> list[Prediction]:
+    """Prediction records of `predict_outputs`: argmax class and probabilities, or the three dimensions."""
+    if task != "dimensional":
+        return probs_to_predictions(uids, outputs, classes)
+    return [Prediction(uid=u, label="", probs={}, dims={d: float(v) for d, v in zip(DIMENSIONS, row)})
+            for u, row in zip(uids, outputs)]
+
+
 def predict_proba(
     module: nn.Module, encode: Encoder, examples: Sequence[Example], batch_size: int = 64,
     length: Callable[[Example], int] | None = None, device: str | torch.device = "cpu", precision: str = "fp32",
@@ -173,18 +230,15 @@ def fit_module(
     precision: str = "fp32",
     plan: StepPlan | None = None,
     predict_batch_size: int = 64,
+    task: str = "categorical",
 ) -> TrainHistory:
-    """Train `module` (already on `device`) in place and leave it at its best validation-UA epoch."""
+    """Train `module` (already on `device`) in place and leave it at its best validation epoch (the task's score:
+    `lemer.core.tasks`); the module's output is C logits, or 3 values for the dimensional task."""
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     plan = plan or StepPlan()
-    y_train = _labels(train, classes).to(device)
-    y_valid = _labels(valid, classes).numpy() if valid else None
-    weight = None
-    if cfg.class_weights:
-        counts = torch.bincount(y_train, minlength=len(classes)).float()
-        weight = counts.sum() / (len(classes) * counts.clamp(min=1.0))
-    loss_fn = nn.CrossEntropyLoss(weight=None if weight is None else weight.to(device))
+    y_train, loss_fn = _targets_and_loss(task, train, classes, cfg, device)
+    y_valid = (_labels(valid, classes).numpy() if valid else None) if task == "categorical" else (valid or None)
     groups = list(plan.param_groups) or [{"params": [p for p in module.parameters() if p.requires_grad]}]
     opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     lengths = [length(e) for e in train] if length else [0] * len(train)
@@ -192,7 +246,7 @@ def fit_module(
     if plan.param_groups or plan.warmup_ratio:
         total = cfg.max_epochs * -(-len(train) // cfg.batch_size)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(total, plan.warmup_ratio))
-    hist = TrainHistory()
+    hist = TrainHistory(metric={"categorical": "ua", "soft": "-soft_ce", "dimensional": "ccc"}[task])
     best_state: dict[str, torch.Tensor] | None = None
     stale = 0
     for epoch in range(cfg.max_epochs):
@@ -220,8 +274,9 @@ def fit_module(
         hist.epochs_run = epoch + 1
         if y_valid is None:
             continue
-        pred = predict_proba(module, encode, valid, predict_batch_size, length, device, precision).argmax(1)
-        ua = unweighted_accuracy(y_valid, pred, len(classes))
+        outputs = predict_outputs(module, encode, valid, task, predict_batch_size, length, device, precision)
+        ua = (unweighted_accuracy(y_valid, outputs.argmax(1), len(classes)) if task == "categorical"  # type: ignore[arg-type]
+              else validation_score(task, outputs, valid, classes))
         hist.valid_ua.append(ua)
         if hist.best_valid_ua is None or ua > hist.best_valid_ua + 1e-9:
             hist.best_valid_ua, hist.best_epoch, stale = ua, epoch, 0
@@ -235,7 +290,8 @@ def fit_module(
     else:
         hist.best_epoch = hist.epochs_run - 1
         log("no validation examples: kept the last epoch")
-    log(f"trained {hist.epochs_run} epochs, best epoch {hist.best_epoch}, valid UA {hist.best_valid_ua}")
+    label = "UA" if task == "categorical" else hist.metric
+    log(f"trained {hist.epochs_run} epochs, best epoch {hist.best_epoch}, valid {label} {hist.best_valid_ua}")
     return hist
 
 

@@ -265,6 +265,8 @@ class FineTunedLEMER:
         cfg = self.cfg
         if not train:
             raise ValueError("LE-MER fit: no training examples")
+        if env.task != "categorical":
+            raise ValueError(f"LE-MER finetune=true is trained for the categorical task only, not {env.task!r}")
         uids = [e.uid for e in [*train, *valid]]
         if len(set(uids)) != len(uids):
             raise ValueError("duplicate utterance ids among the examples given to LE-MER")

@@ -38,12 +38,13 @@ from lemer.core.contract import Example, FitEnv, Model, ModelInfo, Prediction, R
 from lemer.core.inputs import Prepared, prepare
 from lemer.core.layers import pad_sequences
 from lemer.core.seeding import seed_everything
+from lemer.core.tasks import TASKS, n_outputs
 from lemer.core.training import (
     TrainConfig,
     TrainHistory,
     fit_module,
-    predict_proba,
-    probs_to_predictions,
+    outputs_to_predictions,
+    predict_outputs,
     torch_threads,
 )
 from lemer.model.config import LEMERConfig
@@ -67,6 +68,7 @@ class LEMER(Model):
         "attentive fusion (Ar, Al), attention constraint MSE(Ar, Al) with Al the target",
         encoders=("text", "speech"),
         citation=CITATION,
+        tasks=TASKS,
     )
 
     def __init__(self, **config: Any) -> None:
@@ -78,6 +80,7 @@ class LEMER(Model):
         self.net: LEMERNet | None = None
         self.placement: tuple[str, str] = ("cpu", "fp32")  # (device, precision) of fit
         self.classes: tuple[str, ...] = ()
+        self.task = "categorical"
         self.history: TrainHistory | None = None
         self.keywords: dict[str, list[str]] = {}
         self.label_inits: dict[str, LabelInit] = {}
@@ -86,6 +89,11 @@ class LEMER(Model):
     def modalities(self) -> tuple[str, ...]:
         """The modalities this instance reads (speech-only instances are transcript-independent)."""
         return _MODALITY_TUPLE[self.cfg.modalities]
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """Every task on encoder outputs; the end-to-end fine-tuned model is categorical only (ours: not built)."""
+        return ("categorical",) if self.finetuned is not None else TASKS
 
     @property
     def requirements(self) -> Requirements:
@@ -119,7 +127,8 @@ class LEMER(Model):
             if self.cfg.uses_speech:
                 batch["speech"], batch["speech_mask"] = pad_sequences([p.speech for p in items])  # type: ignore[misc]
             index = {c: i for i, c in enumerate(self.classes)}
-            if examples and all(e.label in index for e in examples):  # training/validation batches: the mu1..mu3 terms
+            # categorical training/validation batches: the mu1..mu3 terms (the other tasks train the head alone)
+            if self.task == "categorical" and examples and all(e.label in index for e in examples):
                 batch["y"] = torch.tensor([index[e.label] for e in examples], dtype=torch.long)  # type: ignore[index]
             return batch
 
@@ -147,7 +156,11 @@ class LEMER(Model):
         cfg = self.cfg
         if not cfg.use_label_embeddings or cfg.label_init == "random":
             return None, None
-        classes, labels = env.classes, [e.label for e in train]
+        classes = env.classes
+        train, labels = init_examples(train, classes, env.task)
+        if not train:
+            env.log(f"LE-MER: no training utterance has a class for the label embeddings ({env.task} task): random")
+            return None, None
         text_init = speech_init = None
         if cfg.uses_text:
             if env.embed_words is None:
@@ -182,12 +195,14 @@ class LEMER(Model):
         d_text, d_speech = self._dim(cache, "text"), self._dim(cache, "speech")
         text_init, speech_init = self._label_inits(train, cache, env, d_text)
         seed_everything(env.seed)  # before building layers: same seed, same weights
-        self.net = LEMERNet(self.cfg, len(classes), d_text, d_speech, text_init, speech_init).to(env.device)
-        self.classes = classes
+        self.net = LEMERNet(self.cfg, len(classes), d_text, d_speech, text_init, speech_init,
+                            n_outputs(env.task, len(classes))).to(env.device)
+        self.classes, self.task = classes, env.task
         self.placement = (env.device, env.precision)  # predict() runs where fit() ran
         self.history = fit_module(
             self.net, self._encoder(cache), train, valid, classes, TrainConfig.from_config(self.cfg.to_dict()),
             seed=env.seed, length=self._length(cache), log=env.log, device=env.device, precision=env.precision,
+            task=env.task,
         )
 
     def diagnostics(self, examples: Sequence[Example], cues: dict[str, dict[str, tuple[float, float]]] | None = None
@@ -212,6 +227,21 @@ class LEMER(Model):
         cache = self._prepare(examples)
         with torch_threads(self.cfg.torch_threads):
             device, precision = self.placement
-            probs = predict_proba(self.net, self._encoder(cache), examples, length=self._length(cache), device=device,
-                                  precision=precision)
-        return probs_to_predictions([e.uid for e in examples], probs, self.classes)
+            out = predict_outputs(self.net, self._encoder(cache), examples, self.task, length=self._length(cache),
+                                  device=device, precision=precision)
+        return outputs_to_predictions([e.uid for e in examples], out, self.classes, self.task)
+
+
+def init_examples(train: Sequence[Example], classes: Sequence[str], task: str) -> tuple[list[Example], list[str]]:
+    """The training examples the label embeddings are initialised from, with the class each stands for (ours for
+    the other tasks; the paper's task is categorical): categorical and dimensional, those with a consensus class
+    (the dimensional task keeps utterances without one, which then only train the regression); soft, every example
+    under the plurality class of its annotators' distribution (the first of tied classes in label-map order)."""
+    if task != "soft":
+        kept = [e for e in train if e.label in classes]
+        return kept, [e.label for e in kept]  # type: ignore[misc]
+
+    def plurality(q: Any) -> str:
+        return max(classes, key=lambda c: (q.get(c, 0.0), -list(classes).index(c)))
+
+    return list(train), [plurality(e.soft) for e in train]

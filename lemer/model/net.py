@@ -36,7 +36,8 @@ class LEMERNet(nn.Module):
     """
 
     def __init__(self, cfg: LEMERConfig, n_classes: int, d_text: int | None, d_speech: int | None,
-                 text_labels: np.ndarray | None = None, speech_labels: np.ndarray | None = None) -> None:
+                 text_labels: np.ndarray | None = None, speech_labels: np.ndarray | None = None,
+                 n_outputs: int | None = None) -> None:
         super().__init__()
         self.cfg = cfg
         d = cfg.d_model
@@ -59,7 +60,9 @@ class LEMERNet(nn.Module):
                 width += d  # the fused frames, max-pooled
         elif cfg.fusion_input == "label_enhanced":
             width += d  # one modality: its (label-enhanced) sequence, max-pooled
-        self.head = mlp_head(width, n_classes, hidden=cfg.head_hidden, dropout=cfg.head_dropout)
+        # the head's width: C logits, or 3 values for the dimensional task (lemer/core/tasks.py); the label
+        # embeddings stay one per class whatever the task
+        self.head = mlp_head(width, n_outputs or n_classes, hidden=cfg.head_hidden, dropout=cfg.head_dropout)
         # auxiliary branch classifiers (mu2, mu3), built only when weighted so the default model's weights do not move
         # (label-specific when labels are on: class c is scored from R[c] alone, so label c must find class c's cues)
         if cfg.uses_text and cfg.mu2 > 0:

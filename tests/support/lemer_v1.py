@@ -113,7 +113,9 @@ class FrozenV1Net(nn.Module):
     """
 
     def __init__(self, cfg: LEMERConfig, n_classes: int, d_text: int | None, d_speech: int | None,
-                 text_labels: np.ndarray | None = None, speech_labels: np.ndarray | None = None) -> None:
+                 text_labels: np.ndarray | None = None, speech_labels: np.ndarray | None = None,
+                 n_outputs: int | None = None) -> None:
+        assert n_outputs in (None, n_classes), "the frozen network is categorical only"  # the head's width today
         super().__init__()
         self.cfg = cfg
         d = cfg.d_model
