@@ -74,8 +74,8 @@ def run_suite(suite: "str | os.PathLike[str] | Suite", corpora: Mapping[str, str
 
     `suite`: a bundled name, a `.toml` path or a parsed `Suite`; `corpora`: `{name: root}` as with
     `--corpus NAME=ROOT` (a root may be `hf:DIR`); `options`: any other `RunOptions` field
-    (`force`, `limit`, `models`, `cache_dir`, `progress`, `device`: auto|cpu|cuda[:N], default cpu).
-    Completed runs are skipped, as on the CLI.
+    (`force`, `limit`, `models`, `cache_dir`, `progress`, `device`: auto|cpu|cuda[:N], default auto).
+    The defaults are the CLI's (`jobs` 1, device auto). Completed runs are skipped, as on the CLI.
     """
 
     parsed = suite if isinstance(suite, Suite) else load_suite(os.fspath(suite))

@@ -8,9 +8,8 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import re
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

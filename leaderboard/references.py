@@ -15,9 +15,8 @@ reference points"; users may add their own with `--references FILE.toml`:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-
 import tomllib
+from dataclasses import dataclass
 
 REFERENCE_KEYS = {"corpus", "model", "protocol", "source", "wa", "ua", "macro_f1", "note"}
 

@@ -249,7 +249,7 @@ def test_transcripts_on_a_full_disk_is_one_line(tmp_path: Path, iemocap_corpus: 
     target = tmp_path / "out" / "gold.jsonl"
     _refuse_writes_under(monkeypatch, target.parent, errno.ENOSPC)
     rc = main(["transcripts", "iemocap", "--root", str(iemocap_corpus), "--source", "gold", "--out", str(target),
-               "--cache-dir", str(tmp_path / "cache"), "--quiet"])
+               "--cache", str(tmp_path / "cache"), "--quiet"])
     err = capsys.readouterr().err
     assert rc == 1 and "Traceback" not in err
     assert f"{target}: No space left on device" in err and "nothing already there was replaced" in err

@@ -16,7 +16,7 @@ from benchmarks.features.whisper import n_output_frames
 @pytest.mark.slow
 def test_cli_features_second_run_computes_nothing(synth_iemocap, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
     root, utts = synth_iemocap
-    args = ["features", "iemocap", "--root", str(root), "--cache-dir", str(tmp_path), "--context", "2", "--quiet"]
+    args = ["features", "iemocap", "--root", str(root), "--cache", str(tmp_path), "--context", "2", "--quiet"]
     assert main(args) == 0
     first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert first["speech"]["computed"] + first["speech"]["reused"] == len(utts) and first["speech"]["computed"] > 0

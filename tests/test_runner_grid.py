@@ -18,7 +18,7 @@ from benchmarks.suite import load_suite
 from leaderboard.results import read_result
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE
 from lemer.core.spec import RunSpec
-from tests.support.runs import SMALL_SUITE, write_suite
+from tests.support.runs import SMALL_SUITE, suite_toml, write_suite
 
 pytestmark = pytest.mark.usefixtures("test_models")
 
@@ -129,6 +129,25 @@ def test_stale_or_partial_runs_are_redone(tmp_path: Path, iemocap_corpus: Path, 
     assert code == 0 and (summary["runs_done"], summary["runs_skipped"]) == (2, 4)
     assert json.loads(results[0].read_text())["run_id"] != "0" * 16
     assert not list(out.rglob("*.tmp"))  # a dead writer's temp file is cleared when its run is redone
+
+
+def test_a_result_of_a_different_spec_is_not_replaced_without_force(tmp_path: Path, iemocap_corpus: Path,
+                                                                     capsys) -> None:
+    """Another switch value lands on the same folder (the path names the model, not its switches): the rerun
+    stops before running anything, saying what differs; --force replaces."""
+    out = tmp_path / "runs"
+    first = write_suite(tmp_path / "a.toml", suite_toml("t", [0], ["test-slow"], model_config={"test-slow": {"seconds": 0}}))
+    assert _run(capsys, first, iemocap_corpus, out)[0] == 0
+    before = _results(out)
+    second = write_suite(tmp_path / "b.toml", suite_toml("t", [0], ["test-slow"],
+                                                         model_config={"test-slow": {"seconds": 0.001}}))
+    code, _, err = _run(capsys, second, iemocap_corpus, out)
+    assert code == 2 and "would replace results written by a different spec" in err
+    assert "model_config.seconds: 0 -> 0.001" in err and "--force" in err and "Traceback" not in err
+    assert _results(out) == before  # nothing was touched
+    code, summary, err = _run(capsys, second, iemocap_corpus, out, "--force")
+    assert code == 0 and summary["runs_done"] == 3, err
+    assert {r["run"]["model_config"]["seconds"] for r in _results(out).values()} == {0.001}
 
 
 def test_runs_on_changed_corpus_content_are_redone_though_their_id_is_the_same(tmp_path: Path, iemocap_corpus: Path,

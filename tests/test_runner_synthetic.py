@@ -87,8 +87,21 @@ def test_ls_lists_everything_a_suite_can_name(capsys) -> None:
     out = capsys.readouterr().out
     for needle in ("corpora", "iemocap", "LEMER_DATA_MSP_PODCAST", "speaker-5fold", "label maps", "shared-4",
                    "models:", "majority", "none (transcript-independent)", "transcript sources", "asr:pocketsphinx",
-                   "suites:", "demo", "cross-corpus"):
+                   "suites:", "demo", "cross-corpus", "tasks: categorical, dimensional, soft", "tasks: categorical, soft"):
         assert needle in out, needle
+    oracle = next(line for line in out.splitlines() if line.strip().startswith("oracle-cue-pool"))
+    assert oracle.endswith("tasks: categorical")  # a model that cannot learn the other tasks says so
+
+
+def test_ls_switches_lists_defaults_and_their_sources(capsys) -> None:
+    assert main(["ls", "--switches", "lemer-no-labels"]) == 0
+    out = capsys.readouterr().out
+    labels = next(line for line in out.splitlines() if line.startswith("use_label_embeddings"))
+    assert "False" in labels and "paper (abstract)" in labels and "set by the lemer-no-labels entry" in labels
+    assert main(["ls", "--switches", "tfidf-lr"]) == 0
+    assert "c_grid" in capsys.readouterr().out
+    assert main(["ls", "--switches", "lemr"]) == 2
+    assert "did you mean lemer" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, needle", [

@@ -58,6 +58,17 @@ def test_noise_wer_lands_on_target(synth_iemocap, target: float) -> None:  # noq
     assert all(w.isascii() for w in words)
 
 
+def test_noise_says_when_its_target_wer_cannot_be_met(synth_iemocap, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    _, utts = synth_iemocap
+    many = [replace(u, uid=f"{u.uid}#{k}") for k in range(4) for u in utts]
+    hyps = get_source("noise:wer=0.9").transcribe(many)
+    measured = corpus_wer(many, hyps)
+    err = capsys.readouterr().err
+    assert measured < 0.88 and "target WER 0.9 cannot be met exactly" in err and f"measured {measured:.3f}" in err
+    get_source("noise:wer=0.2").transcribe(many)
+    assert "cannot be met" not in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_asr_sources_on_generated_speech(synth_iemocap, tmp_path: Path) -> None:  # noqa: ANN001
     _, utts = synth_iemocap

@@ -27,6 +27,7 @@ from dataset_adapters.synth import GENERATOR_VERSION, MARKER_NAME, generate, rea
 from dataset_adapters.types import CorpusError, LoadReport, Problem
 from lemer.core.atomic import write_text_atomic
 from lemer.core.errors import InputError, LemerError, OutputError
+from lemer.core.options import integer
 
 
 class OutputWriteFailed(OutputError):
@@ -289,7 +290,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--scale", choices=("tiny", "small", "full"), default="small",
                    help="tiny: a few speakers, for tests; small (default): enough for the demo; full: the real "
                         "corpus's speaker count (slow; espeak renders every clip)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the plan (speakers, labels, phrases; default 0)")
+    p.add_argument("--seed", type=integer(0), default=0, help="seed of the plan (speakers, labels, phrases), >= 0 (default 0)")
     p.add_argument("--force", action="store_true",
                    help="replace a synthetic corpus this generator wrote at --out (never a folder it did not create)")
     p.set_defaults(func=cmd_synth)

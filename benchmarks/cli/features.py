@@ -18,6 +18,7 @@ from benchmarks.transcripts import corpus_wer, get_source
 from dataset_adapters.base import get_adapter
 from dataset_adapters.types import Utterance
 from lemer.core.atomic import write_jsonl_atomic
+from lemer.core.options import integer
 
 
 def _utterances(args: argparse.Namespace) -> list[Utterance]:
@@ -27,7 +28,7 @@ def _utterances(args: argparse.Namespace) -> list[Utterance]:
 
 def cmd_transcripts(args: argparse.Namespace) -> int:
     utts = _utterances(args)
-    source = get_source(args.source, cache_dir=args.cache_dir)
+    source = get_source(args.source, cache_dir=args.cache)
     t0 = time.perf_counter()
     texts = source.transcribe(utts, progress=not args.quiet)
     seconds = time.perf_counter() - t0
@@ -43,7 +44,7 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
 def cmd_features(args: argparse.Namespace) -> int:
     utts = _utterances(args)
     none = {"none", "None", ""}
-    store = FeatureStore(args.cache_dir, text_encoder=None if args.text_encoder in none else args.text_encoder,
+    store = FeatureStore(args.cache, text_encoder=None if args.text_encoder in none else args.text_encoder,
                          speech_encoder=None if args.speech_encoder in none else args.speech_encoder,
                          progress=not args.quiet, device=args.device)
     report: dict[str, object] = {"n": len(utts), "text_encoder": store.text_encoder_name,
@@ -55,7 +56,7 @@ def cmd_features(args: argparse.Namespace) -> int:
         report["speech"] = {"computed": store.computed - before[0], "reused": store.reused - before[1],
                             "seconds": round(time.perf_counter() - t0, 2)}
     if store.text_encoder_name is not None:
-        texts = get_source(args.source, cache_dir=args.cache_dir, device=args.device).transcribe(
+        texts = get_source(args.source, cache_dir=args.cache, device=args.device).transcribe(
             utts, progress=not args.quiet)
         missing = [u.uid for u in utts if texts.get(u.uid) is None]
         if missing:
@@ -78,7 +79,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("corpus", help="corpus name: iemocap, msp-podcast, crema-d")
     p.add_argument("--root", required=True, help="the corpus's root folder, in its distributed layout")
     p.add_argument("--label-map", default=None, help="label map name (default: the corpus's default)")
-    p.add_argument("--cache-dir", default=None, help="cache folder (default: $LEMER_CACHE or the user cache dir)")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="cache folder for features, transcripts and degraded audio (default: $LEMER_CACHE or the "
+                        "user cache dir)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -98,7 +101,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                         "pause-delimited unit's prosody minus the clip's; the demo's), SPEC+opensmile:egemaps[-ipu] "
                         "(e.g. whisper-tiny.en+opensmile:egemaps-ipu), or 'none'")
     p.add_argument("--source", default="gold", help="transcript source feeding the text encoder (default gold)")
-    p.add_argument("--context", type=int, default=0, help="preceding utterances in the text input (LE-MER: up to 10)")
+    p.add_argument("--context", type=integer(0), default=0,
+                   help="preceding utterances in the text input, >= 0 (default 0; LE-MER reads up to 10)")
     p.add_argument("--device", default="auto", metavar="auto|cpu|cuda[:N]",
                    help="where the encoders run (default auto: a GPU when one is seen); features are cached "
                         "under the same key on every device (same values up to numerics)")

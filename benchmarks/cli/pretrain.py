@@ -22,6 +22,7 @@ from dataset_adapters.audio import read_audio
 from dataset_adapters.base import CORPORA, get_adapter
 from dataset_adapters.load import load_report
 from lemer.core.devices import precision_for, resolve_device
+from lemer.core.options import integer, number
 from lemer.model.pretrain import PRETRAIN_SOURCES, PretrainSettings, pretrain_for_training_set
 
 
@@ -71,8 +72,12 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     d = PretrainSettings()
 
-    def why(name: str) -> str:
-        return f"default {getattr(d, name)}: {PRETRAIN_SOURCES[name][1]}".replace("%", "%%")
+    def why(name: str, kind: object = None) -> str:
+        allowed = f"{kind.range_text}, " if kind is not None else ""  # type: ignore[attr-defined]
+        return f"{allowed}default {getattr(d, name)}: {PRETRAIN_SOURCES[name][1]}".replace("%", "%%")
+
+    steps, lr, batch, mask_prob = integer(1), number(0, lo_open=True), integer(1), number(0, 1, lo_open=True, hi_open=True)
+    mask_length, max_seconds, warmup, seed = integer(1), number(0, lo_open=True), integer(0), integer(0)
 
     p = sub.add_parser("pretrain", help="continue wav2vec2 pre-training on one fold's training audio (no leakage)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -86,13 +91,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    "$LEMER_MODELS_DIR or in the local Hugging Face cache (never downloaded)")
     p.add_argument("--out", required=True, help="cache folder; the checkpoint goes in a sub-folder named by the "
                    "training set's content hash")
-    p.add_argument("--steps", type=int, default=d.steps, help=why("steps"))
-    p.add_argument("--lr", type=float, default=d.lr, help=why("lr"))
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help=why("batch_size"))
-    p.add_argument("--mask-prob", type=float, default=d.mask_prob, help=why("mask_prob"))
-    p.add_argument("--mask-length", type=int, default=d.mask_length, help=why("mask_length"))
-    p.add_argument("--max-seconds", type=float, default=d.max_seconds, help=why("max_seconds"))
-    p.add_argument("--warmup-steps", type=int, default=d.warmup_steps, help=why("warmup_steps"))
-    p.add_argument("--seed", type=int, default=d.seed, help=why("seed"))
+    p.add_argument("--steps", type=steps, default=d.steps, help=why("steps", steps))
+    p.add_argument("--lr", type=lr, default=d.lr, help=why("lr", lr))
+    p.add_argument("--batch-size", type=batch, default=d.batch_size, help=why("batch_size", batch))
+    p.add_argument("--mask-prob", type=mask_prob, default=d.mask_prob, help=why("mask_prob", mask_prob))
+    p.add_argument("--mask-length", type=mask_length, default=d.mask_length, help=why("mask_length", mask_length))
+    p.add_argument("--max-seconds", type=max_seconds, default=d.max_seconds, help=why("max_seconds", max_seconds))
+    p.add_argument("--warmup-steps", type=warmup, default=d.warmup_steps, help=why("warmup_steps", warmup))
+    p.add_argument("--seed", type=seed, default=d.seed, help=why("seed", seed))
     p.add_argument("--device", default="auto", help="auto (default: the first GPU, else the CPU), cpu, cuda or cuda:N")
     p.set_defaults(func=cmd_pretrain)

@@ -9,6 +9,7 @@ Errors go through the one error path of the CLI (`guard.py`).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -25,6 +26,7 @@ from benchmarks.transcripts import ASR_ENGINES, examples
 from dataset_adapters.base import CORPORA, corpus_info, label_maps
 from leaderboard.build import build_leaderboard
 from lemer.core.errors import LemerError, OutputError
+from lemer.core.options import integer
 
 DEMO_SUITE = "demo"
 
@@ -37,14 +39,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="corpus root, e.g. iemocap=/data/IEMOCAP_full_release (or set the corpus's LEMER_DATA_<NAME>; see `ls`)")
     p.add_argument("--force", action="store_true", help="redo runs that already have results")
     p.add_argument("--models", default=None, help="comma-separated subset of the suite's models")
-    p.add_argument("--limit", type=int, default=None, help="run only the first N runs of the grid")
+    p.add_argument("--limit", type=integer(0), default=None, help="run only the first N (>= 0) runs of the grid")
     # --- executor options (benchmarks/run/executors.py; docs/cluster.md) ---
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="where runs execute: this machine's process pool (default) or a Ray cluster")
     p.add_argument("--ray-address", default=None, metavar="ADDR",
                    help="Ray cluster to join (e.g. auto, or HEAD_IP:6379); default: start a local Ray instance")
-    p.add_argument("--retries", type=int, default=2,
-                   help="Ray: resubmit a task whose worker died up to N times (default 2); errors are kept")
+    p.add_argument("--retries", type=integer(0), default=2,
+                   help="Ray: resubmit a task whose worker died up to N (>= 0) times (default 2); errors are kept")
     p.add_argument("--text-encoder", default=None, metavar="NAME_OR_PATH",
                    help="override the suite's text encoder: a BERT-family Hugging Face name or a local folder "
                         "(e.g. a downloaded bert-base-uncased), or 'default' (all-MiniLM-L6-v2, offline)")
@@ -59,13 +61,19 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     d.set_defaults(func=cmd_demo)
 
     ls = sub.add_parser("ls", help="list corpora, protocols, label maps, models, transcript sources, suites")
+    ls.add_argument("--switches", metavar="MODEL", default=None,
+                    help="list MODEL's switches instead: each default, whether the model's registry entry sets it, "
+                         "and where the value comes from (paper / summary / ours) where the model records it")
     ls.set_defaults(func=cmd_ls)
 
 
 def _common(p: argparse.ArgumentParser, jobs_default: int = 1) -> None:
     p.add_argument("--out", type=Path, default=Path("runs"), help="results directory (default ./runs)")
-    p.add_argument("--jobs", type=int, default=jobs_default, help=f"parallel run processes (default {jobs_default})")
-    p.add_argument("--cache", default=None, help="feature cache directory (default: the feature store's)")
+    p.add_argument("--jobs", type=integer(1), default=jobs_default,
+                   help=f"parallel run processes, >= 1 (default {jobs_default})")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="cache folder for features, transcripts and degraded audio (default: $LEMER_CACHE or the "
+                        "user cache dir)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--device", default="auto", metavar="auto|cpu|cuda[:N]",
                    help="where encoders and neural models compute (default auto: a GPU when torch sees one; "
@@ -146,10 +154,16 @@ def _leaderboard(runs_dir: Path) -> tuple[bool, str]:
 
 
 def _finish(code: int, summary: Summary, suite: Any, with_leaderboard: bool, out: Path) -> int:
+    """The leaderboard (when the suite asks for one and the whole grid ran), where the results are and what to do
+    next (stderr), then the summary as the last line of stdout."""
+    runs = out / suite.name
     if with_leaderboard:
-        ok, msg = _leaderboard(out / suite.name)
+        ok, msg = _leaderboard(runs)
         print(msg, file=None if ok else sys.stderr)
         code = code or (0 if ok else 1)
+    else:
+        print(f"results in {runs} ({summary.runs_done} run(s) written, {summary.runs_skipped} already there); next: "
+              f"lemer-bench leaderboard {runs} --out {runs / 'leaderboard'}", file=sys.stderr)
     print(json.dumps(summary.to_json()))
     return code
 
@@ -172,8 +186,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    print(ls_text())
+    print(switches_text(args.switches) if args.switches else ls_text())
     return 0
+
+
+def switches_text(name: str) -> str:
+    """Every switch of model `name` (a suite sets them under [model_config.<name>] or [model_defaults])."""
+    model = MODELS.get(name).from_config(MODELS.defaults(name))
+    cfg = getattr(model, "cfg", None)
+    if cfg is None or not dataclasses.is_dataclass(cfg) or not dataclasses.fields(cfg):
+        return f"{name}: no switches"
+    registered = MODELS.defaults(name)
+    sources = getattr(sys.modules[type(cfg).__module__], "SOURCES", {})
+    lines = [f"{name}: {MODELS.description(name)}", f"{'switch':<26} {'default':<22} source"]
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        tier, note = sources.get(f.name, ("", ""))
+        mark = f" (set by the {name} entry)" if f.name in registered else ""
+        where = f"{tier}: {note}" if tier else "(not recorded)"
+        lines.append(f"{f.name:<26} {value!r:<22} {where}{mark}".rstrip())
+    return "\n".join(lines)
 
 
 def ls_text() -> str:
@@ -182,7 +214,8 @@ def ls_text() -> str:
     for name in CORPORA:
         info = corpus_info(name)
         lines.append(f"  {name:<12} protocols: {', '.join(info.protocols)} (default {info.default_protocol})   "
-                     f"label maps: {', '.join(m.name for m in info.label_maps)}   env: {info.env_var}")
+                     f"label maps: {', '.join(m.name for m in info.label_maps)}   tasks: {', '.join(info.tasks)}   "
+                     f"env: {info.env_var}")
     lines.append("label maps:")
     maps = label_maps()
     for n in maps:
@@ -193,7 +226,7 @@ def ls_text() -> str:
         try:
             f = describe(name)
             mods = ", ".join(f.modalities) or "none (transcript-independent)"
-            lines.append(f"  {name:<20} modalities: {mods}")
+            lines.append(f"  {name:<20} modalities: {mods}   tasks: {', '.join(f.tasks)}")
         except Exception as e:  # a model whose module is broken must not hide the others
             lines.append(f"  {name:<20} (unavailable: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})")
     lines.append("transcript sources:")

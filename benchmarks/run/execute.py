@@ -56,6 +56,32 @@ def is_complete(run_dir: Path, spec: RunSpec, manifest_hash: str) -> bool:
         return False
 
 
+def replaced_fields(run_dir: Path, spec: RunSpec) -> list[str] | None:
+    """The run-record fields in which the result already at `run_dir` differs from `spec` (None when there is no
+    readable result, or it is this spec's): a path names the model, not its switches, so a changed suite
+    [model_config], a changed default or another text context lands on the same folder."""
+    result = run_dir / RESULT_FILE
+    if not result.is_file():
+        return None
+    try:
+        record = RunResult.from_json(json.loads(result.read_text(encoding="utf-8")), str(result))
+    except (OSError, ValueError, ResultError):
+        return None  # unreadable: redone like any incomplete run
+    if record.run.run_id == spec.run_id:
+        return None  # the same spec (a stored id that disagrees with its own record is damage: redone)
+    old, new = record.run.identity(), spec.identity()
+    diff = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) == new.get(key):
+            continue
+        if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
+            sub = sorted(k for k in set(old[key]) | set(new[key]) if old[key].get(k) != new[key].get(k))
+            diff += [f"{key}.{k}: {old[key].get(k)!r} -> {new[key].get(k)!r}" for k in sub]
+        else:
+            diff.append(f"{key}: {old.get(key)!r} -> {new.get(key)!r}")
+    return diff
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

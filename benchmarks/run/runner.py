@@ -21,12 +21,13 @@ from typing import Any, Callable
 from tqdm import tqdm
 
 from benchmarks.corpora import resolve_roots
-from benchmarks.run.execute import OUTPUT_UNWRITABLE, is_complete
+from benchmarks.run.execute import OUTPUT_UNWRITABLE, is_complete, replaced_fields
 from benchmarks.run.executors import check_executor, make_executor
 from benchmarks.run.grid import expand
 from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.preflight import check_device, check_pretrained
 from benchmarks.suite import Suite
+from lemer.core.errors import InputError
 from lemer.core.spec import RunSpec
 
 
@@ -45,7 +46,7 @@ class RunOptions:
     executor: str = "local"  # "local" (process pool, needs no Ray) or "ray"
     ray_address: str | None = None  # None: start a local Ray instance; else e.g. "auto" or "head:6379"
     retries: int = 2  # Ray: times a task whose worker died is resubmitted (its errors are kept)
-    device: str = "cpu"  # auto | cpu | cuda[:N]; recorded per run, not part of its identity
+    device: str = "auto"  # auto | cpu | cuda[:N] (the CLI's default); recorded per run, not part of its identity
 
 
 @dataclass
@@ -86,6 +87,25 @@ def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> t
     return grid, data
 
 
+class ReplacesResults(InputError):
+    """Pending runs would overwrite results of a different spec; nothing was run."""
+
+
+def refuse_replacing(out: Path, pending: list[RunSpec], show: int = 5) -> None:
+    """Refuse (before anything runs) to overwrite a result written by a different spec at the same path; `--force`
+    replaces them. A result computed on other corpus content (same spec) is redone without asking: it is stale."""
+    clashes = [(spec, diff) for spec in pending if (diff := replaced_fields(out / spec.relpath(), spec))]
+    if not clashes:
+        return
+    lines = [f"  {out / spec.relpath()}: {'; '.join(diff[:4])}{' ...' if len(diff) > 4 else ''}"
+             for spec, diff in clashes[:show]]
+    more = f"  ... and {len(clashes) - show} more\n" if len(clashes) > show else ""
+    raise ReplacesResults(
+        f"{len(clashes)} run(s) of this suite would replace results written by a different spec (what differs is "
+        f"shown as old -> new):\n" + "\n".join(lines) + "\n" + more
+        + "Nothing was run. Rerun with --force to replace them, or write to another --out to keep both.")
+
+
 # ---------------------------------------------------------------- parent side
 class _SigtermAsInterrupt:
     """Turn SIGTERM into KeyboardInterrupt so a terminated grid stops its workers and exits cleanly."""
@@ -118,6 +138,8 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
             summary.runs_skipped += 1
         else:
             pending.append(spec)
+    if not opts.force:
+        refuse_replacing(opts.out, pending)
     # no pending run: no executor (a Ray cluster is not even contacted)
     executor = make_executor(opts.executor, opts.out, opts.jobs, address=opts.ray_address, retries=opts.retries,
                              progress=opts.progress) if pending else None

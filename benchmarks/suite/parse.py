@@ -12,12 +12,11 @@ See benchmarks/suite/builtin/demo.toml for an annotated example, docs/suites.md 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-
-import tomllib
 
 from benchmarks.audio.noise import DegradeError, load_noise_folder
 from benchmarks.features.spec import EncoderSpec
