@@ -9,6 +9,7 @@ holds what every logistic-regression baseline (`tfidf-lr` too) shares: switches,
 from __future__ import annotations
 
 from abc import abstractmethod
+from dataclasses import replace
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
@@ -67,6 +68,13 @@ class LogisticBaseline(Model):
             self.clf, self.C = fit_linear_for_task(name, env.task, x_train, train, x_valid, valid, self.classes,
                                                    self.cfg.c_grid, env.log)
         env.log(f"{name}: {self._describe(x_train)}, C={self.C}")
+
+    def refit(self, train_valid: Sequence[Example], env: FitEnv) -> None:
+        """Fit again on train + valid with the C validation chose (a one-value grid; no split left to choose on)."""
+        if self.C is None:
+            raise RuntimeError(f"{self.info.name}: refit called before fit")
+        self.cfg = replace(self.cfg, c_grid=(self.C,))
+        self.fit(train_valid, [], env)
 
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
         if self.task == "categorical":

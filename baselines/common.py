@@ -8,6 +8,7 @@ selected exactly like LE-MER.
 from __future__ import annotations
 
 from abc import abstractmethod
+from dataclasses import replace
 from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
@@ -23,6 +24,7 @@ from lemer.core.switches import train_config
 from lemer.core.tasks import dim_targets, n_outputs, soft_targets, validation_score
 from lemer.core.training import (
     TrainHistory,
+    chosen_epochs,
     fit_module,
     outputs_to_predictions,
     predict_outputs,
@@ -256,6 +258,11 @@ class NeuralBaseline(Model):
                 seed=env.seed, length=self._length, log=env.log, device=env.device, precision=env.precision,
                 task=env.task,
             )
+
+    def refit(self, train_valid: Sequence[Example], env: FitEnv) -> None:
+        """Train afresh on train + valid for the epochs validation chose (same seed, same initial weights)."""
+        self.cfg = replace(self.cfg, max_epochs=chosen_epochs(self.history, self.info.name))
+        self.fit(train_valid, [], env)
 
     def predict_probs(self, examples: Sequence[Example]) -> np.ndarray:
         """(N, C) probabilities over the fitted classes (or (N, 3) dimensions), in the order of `examples`."""

@@ -98,6 +98,13 @@ class LateFusion(Model):
             self.text_weight, best = tune_text_weight(p_text, p_speech, valid, self.classes, env.task)
             env.log(f"late-fusion: text_weight={self.text_weight} (valid {env.task} score {best:.4f})")
 
+    def refit(self, train_valid: Sequence[Example], env: FitEnv) -> None:
+        """Each branch refits with its own chosen epochs; the text weight chosen on validation is kept."""
+        if not self.classes:
+            raise RuntimeError("late-fusion: refit called before fit")
+        self.text_model.refit(train_valid, env)
+        self.speech_model.refit(train_valid, env)
+
     def predict_probs(self, examples: Sequence[Example]) -> np.ndarray:
         if not self.classes:
             raise RuntimeError("late-fusion: predict called before fit")

@@ -60,6 +60,10 @@ class Majority(Model):
         self._probs = {c: counts.get(c, 0) / total for c in env.classes}
         self._label = max(env.classes, key=lambda c: (counts.get(c, 0), -env.classes.index(c)))
 
+    def refit(self, train_valid: Sequence[Example], env: FitEnv) -> None:
+        """Nothing is chosen on validation: the same statistic over train + valid."""
+        self.fit(train_valid, [], env)
+
     def predict(self, examples: Sequence[Example]) -> list[Prediction]:
         if self._label is None:
             raise RuntimeError("majority: predict() called before fit()")

@@ -9,6 +9,14 @@ as readable tables (`score`, `compare`; `--json` prints one JSON object instead)
 `score` and `compare` take a prediction file or a run folder holding one. The label set is
 `--labels`, else the `labels` of the result.json beside the file, else the gold labels; a gold or
 predicted label outside it is an error naming the file and line (it would change UA and macro-F1).
+`--folds FILE` (what `lemer-bench data folds` writes) checks that the file tests exactly the test uids of
+the protocol's folds (`--fold NAME`: one of them) and makes each fold a stratum of the resampling.
+
+`compare` gives both readings of A - B: "this test set" (utterances resampled, today's paired tests) and
+"new speakers" (speakers resampled within folds, sign flips over speakers: leaderboard/clusters.py). Speakers
+come from `--speakers FILE` (uid,speaker[,gender]) or from the uids where the corpus prefix says
+(`iemocap:Ses01F_impro01_F000` -> Ses01_F; CREMA-D's actor; leaderboard/speakers.py); without either the
+speaker reading says why it is unavailable instead of printing a number.
 """
 from __future__ import annotations
 
@@ -21,12 +29,16 @@ from typing import Sequence
 import numpy as np
 
 from leaderboard.build import build_leaderboard
+from leaderboard.clusters import PairedInference, compare_readings
+from leaderboard.folds_file import check_uids, read_folds_file
 from leaderboard.metrics import Scores, score_labels
 from leaderboard.references import load_references
 from leaderboard.results import Predictions, ResultError, align, read_predictions
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE
-from leaderboard.significance import DEFAULT_RESAMPLES, METRICS, TESTS, Comparison, compare
+from leaderboard.significance import DEFAULT_RESAMPLES, METRICS, TESTS, Comparison, compare, seed_mean_correct
+from leaderboard.speakers import read_speakers_file, resolve_speakers
 from leaderboard.tables import headline_text
+from lemer.core.options import integer
 
 
 def _predictions_path(arg: str) -> Path:
@@ -125,19 +137,51 @@ def score_table(p: Predictions, s: Scores, source: str) -> str:
     return f"{head}\n\n{metrics}\n\n{per_class}"
 
 
-def compare_table(a: Predictions, b: Predictions, res: Comparison, resamples: int, seed: int) -> str:
+def speaker_reading_text(r: PairedInference | str) -> str:
+    """The "new speakers" lines of `compare`: the speaker bootstrap CI and the sign-flip p, or why there are none."""
+    if isinstance(r, str):
+        return f"new speakers: unavailable ({r})"
+    ci = (f"95% speaker-bootstrap CI {r.ci_speaker[0]:+.4f} to {r.ci_speaker[1]:+.4f}" if r.ci_speaker is not None
+          else f"no CI ({r.why_no_ci_speaker})")
+    p = (f"p = {r.p_speaker:.4g} ({r.p_speaker_method} sign flips over speakers)" if r.p_speaker is not None
+         else f"no p-value ({r.why_no_p_speaker})")
+    return f"new speakers ({r.n_speakers} speakers): a - b = {r.diff:+.4f}, {ci}, {p}"
+
+
+def compare_table(a: Predictions, b: Predictions, res: Comparison, resamples: int, seed: int,
+                  speakers: PairedInference | str, strata: str) -> str:
     from tabulate import tabulate
 
     table = tabulate([("a", a.path, _fmt(res.a)), ("b", b.path, _fmt(res.b))],
                      headers=("model", "file", res.metric.upper()), disable_numparse=True)
     ci = " for the CI " if res.test == "mcnemar" else " "
-    return (f"{table}\n\na - b = {res.diff:+.4f} (95% bootstrap CI {res.ci[0]:+.4f} to {res.ci[1]:+.4f}), "
-            f"p = {res.p_value:.4g}\n{res.test} test on {res.metric.upper()}, {resamples} resamples{ci}"
-            f"(seed {seed}), n = {res.n} paired utterances")
+    return (f"{table}\n\nthis test set: a - b = {res.diff:+.4f} (95% bootstrap CI {res.ci[0]:+.4f} to "
+            f"{res.ci[1]:+.4f}), p = {res.p_value:.4g}\n  {res.test} test on {res.metric.upper()}, {resamples} "
+            f"resamples{ci}(seed {seed}), n = {res.n} paired utterances, {strata}\n{speaker_reading_text(speakers)}")
+
+
+def _folds_of(args: argparse.Namespace, p: Predictions) -> list[str] | None:
+    """The fold of each uid of `p` from `--folds` (refusing a file that does not test exactly those folds)."""
+    if not args.folds:
+        if args.fold:
+            raise ResultError("--fold NAME needs --folds FILE (the folds file that names it)")
+        return None
+    folds = read_folds_file(args.folds, args.fold)
+    return check_uids(p.path, p.uids, folds, lambda uid: _line_of(p.path, p.uids.index(uid)))
+
+
+def _speaker_clusters(args: argparse.Namespace, uids: Sequence[str]) -> list[str] | str:
+    """The speaker of each uid, or the reason the speaker reading is unavailable."""
+    table = read_speakers_file(args.speakers, uids) if args.speakers else None
+    try:
+        return resolve_speakers(uids, table)[0]
+    except ValueError as e:
+        return f"{e}; the uids do not say who spoke (only IEMOCAP and CREMA-D ids do): pass --speakers FILE"
 
 
 def _score(args: argparse.Namespace) -> int:
     p = _read(args.predictions)
+    _folds_of(args, p)
     labels, source = _label_set(args, [p])
     s = score_labels(p.gold, p.pred, labels)
     print(json.dumps(s.to_json(), indent=2) if args.json else score_table(p, s, source))
@@ -151,9 +195,28 @@ def _compare(args: argparse.Namespace) -> int:
     recode = np.array([labels.index(x) for x in union], dtype=np.int64)  # union ⊆ labels (checked above)
     gold, pred_a, pred_b = recode[gold], recode[pred_a], recode[pred_b]
     metric = args.metric or ("wa" if args.test == "mcnemar" else "ua")
-    res = compare(pred_a, pred_b, gold, len(labels), test=args.test, metric=metric,
+    folds = _folds_of(args, a)
+    strata = None if folds is None else np.unique(np.asarray(folds), return_inverse=True)[1]
+    res = compare(pred_a, pred_b, gold, len(labels), test=args.test, metric=metric, strata=strata,
                   n_resamples=args.resamples, seed=args.seed)
-    print(json.dumps(res.to_json(), indent=2) if args.json else compare_table(a, b, res, args.resamples, args.seed))
+    clusters = _speaker_clusters(args, a.uids)
+    speakers: PairedInference | str = clusters if isinstance(clusters, str) else compare_readings(
+        seed_mean_correct(pred_a, gold), seed_mean_correct(pred_b, gold), gold, len(labels), strata,
+        np.asarray(clusters), n_resamples=args.resamples, seed=args.seed, metric=metric)
+    where = (f"resampled within the {len(set(folds))} fold(s) of {args.folds}" if folds is not None
+             else "one stratum (no --folds)")
+    if args.json:
+        out = {**res.to_json(), "this_test_set": {"reading": "utterances resampled", "ci_95": list(res.ci),
+                                                  "p_value": res.p_value, "test": res.test, "strata": where}}
+        out["new_speakers"] = ({"available": False, "why": speakers} if isinstance(speakers, str) else
+                               {"available": True, "n_speakers": speakers.n_speakers,
+                                "ci_95_speaker_bootstrap": None if speakers.ci_speaker is None else list(speakers.ci_speaker),
+                                "why_no_ci": speakers.why_no_ci_speaker, "p_value_speaker_signflip": speakers.p_speaker,
+                                "p_method": speakers.p_speaker_method, "why_no_p": speakers.why_no_p_speaker,
+                                "se_speaker": speakers.se_speaker, "mdd_speaker": speakers.mdd_speaker})
+        print(json.dumps(out, indent=2))
+    else:
+        print(compare_table(a, b, res, args.resamples, args.seed, speakers, where))
     return 0
 
 
@@ -167,20 +230,14 @@ def _leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _label_and_json_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", default=None, metavar="A,B,...",
                    help="the label set (e.g. neu,hap,ang,sad); default: the result.json beside the file, "
                         "else the gold labels. Labels outside it are an error")
+    p.add_argument("--folds", default=None, metavar="FILE",
+                   help="folds file of the protocol (`lemer-bench data folds`): the predictions must test exactly "
+                        "its test uids (missing, extra or duplicate uids are an error); each fold is a stratum")
+    p.add_argument("--fold", default=None, metavar="NAME", help="with --folds: only this fold's test uids")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
 
 
@@ -201,9 +258,12 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="bootstrap (default): resample utterances; permutation: swap A/B per utterance; "
                         "mcnemar: exact test on WA")
     p.add_argument("--metric", choices=METRICS, default=None, help="default: wa for mcnemar, ua otherwise")
-    p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
-    p.add_argument("--resamples", type=_positive_int, default=DEFAULT_RESAMPLES,
+    p.add_argument("--seed", type=integer(0), default=0, help="seed of the resampling, >= 0 (default 0)")
+    p.add_argument("--resamples", type=integer(1), default=DEFAULT_RESAMPLES,
                    help=f"bootstrap/permutation resamples, also used for the CI (at least 1; default {DEFAULT_RESAMPLES})")
+    p.add_argument("--speakers", default=None, metavar="FILE",
+                   help="uid,speaker[,gender] CSV/TSV for the new-speakers reading (default: from the uids where "
+                        "the corpus prefix says who spoke: IEMOCAP, CREMA-D)")
     _label_and_json_args(p)
     p.set_defaults(func=_compare)
 
@@ -213,9 +273,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="output folder: new, empty, or one this command wrote before (it holds a .lemer-leaderboard "
                         "marker); replaced atomically. Any other non-empty folder is refused")
     p.add_argument("--references", help="TOML file of published reference rows ([[reference]] tables)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the significance tests' resampling (default 0)")
-    p.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES,
-                   help=f"resamples of the significance tests (default {DEFAULT_RESAMPLES})")
+    p.add_argument("--seed", type=integer(0), default=0, help="seed of the significance tests' resampling, >= 0 "
+                   "(default 0)")
+    p.add_argument("--resamples", type=integer(1), default=DEFAULT_RESAMPLES,
+                   help=f"resamples of the significance tests, >= 1 (default {DEFAULT_RESAMPLES})")
     p.add_argument("--print", action="store_true",
                    help="also print the headline table (best model per corpus and condition) to stdout")
     p.set_defaults(func=_leaderboard)

@@ -62,6 +62,22 @@ def test_the_grid_runs_each_model_under_the_conditions_it_hears(tmp_path: Path) 
     assert len(grid) == len({r.run_id for r in grid}) == len({r.relpath() for r in grid})
 
 
+def test_audio_transcripts_limit_the_transcript_conditions_heard_under_degraded_audio(tmp_path: Path) -> None:
+    body = SUITE + '\n[audio_transcripts]\n"snr=5,noise=babble" = ["asr:whisper-tiny.en"]\n'
+    suite = load_suite(str(write_suite(tmp_path / "s.toml", body)))
+    roots = {"iemocap": CorpusRoot("iemocap", "/x", "synthetic-iemocap", True)}
+    refs = {"text": EncoderRef("text", "t"), "speech": EncoderRef("speech", "s")}
+    grid = expand(suite, roots, lambda c, lm, p, t: ["test=Session1"], encoders=refs)
+    noisy = {(r.model, r.transcript.key) for r in grid if not r.audio.is_clean}
+    # speech-only reads no text: it runs once under the noise (recorded under gold); text-only only through ASR
+    assert noisy == {("speech-only", "gold"), ("egemaps-lr", "gold"), ("text-only", "asr:whisper-tiny.en")}
+    clean = {(r.model, r.transcript.key) for r in grid if r.audio.is_clean}
+    assert ("text-only", "gold") in clean and ("text-only", "asr:whisper-tiny.en") in clean
+    bad = SUITE + '\n[audio_transcripts]\n"snr=5,noise=babble" = ["asr:whisperr"]\n'
+    with pytest.raises(SuiteError, match="audio_transcripts"):
+        load_suite(str(write_suite(tmp_path / "s.toml", bad)))
+
+
 @pytest.mark.parametrize("line, needle", [
     ('audio = ["snr=61"]', "outside the allowed range [-10, 60] dB"),
     ('audio = ["snr=-11,noise=pink"]', "outside the allowed range [-10, 60] dB"),

@@ -121,3 +121,79 @@ def test_compare_refuses_runs_with_different_label_sets(files: dict[str, Path], 
     (other / PREDICTIONS_FILE).write_text((files["run_dir"] / PREDICTIONS_FILE).read_text())
     (other / RESULT_FILE).write_text(json.dumps({"labels": LABELS}))
     _one_line_error(cli("compare", str(files["run_dir"]), str(other)), "different label sets", "--labels")
+
+
+@pytest.fixture(scope="module")
+def one_speaker(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """10 IEMOCAP speakers (5 sessions x F/M) x 20 utterances; B is right on 14 of each speaker's 20, A equals B but
+    for one speaker (Ses01_F), on whom A is right every time: the whole difference sits on one speaker."""
+    d = tmp_path_factory.mktemp("one-speaker")
+    uids, gold, a, b, folds = [], [], [], [], {}
+    for s in range(1, 6):
+        for g in "FM":
+            for i in range(20):
+                uid = f"iemocap:Ses0{s}F_impro01_{g}{i:03d}"
+                label = LABELS[i % 4]
+                wrong = LABELS[(i + 1) % 4]
+                uids.append(uid)
+                gold.append(label)
+                b.append(label if i % 10 < 7 else wrong)
+                a.append(label if (s, g) == (1, "F") else b[-1])
+                folds.setdefault(f"test=Session{s}", []).append(uid)
+    write_predictions(d / "a.jsonl", uids, gold, a)
+    write_predictions(d / "b.jsonl", uids, gold, b)
+    write_predictions(d / "short.jsonl", uids[:-1], gold[:-1], a[:-1])
+    write_predictions(d / "extra.jsonl", [*uids[:5], "iemocap:Ses09F_impro01_F000", *uids[5:]],
+                      [*gold[:5], "neu", *gold[5:]], [*a[:5], "neu", *a[5:]])
+    (d / "folds.json").write_text(json.dumps({"corpus": "iemocap", "protocol": "loso", "label_map": "iemocap-4",
+                                              "folds": [{"name": k, "train": [], "valid": [], "test": v}
+                                                        for k, v in folds.items()]}))
+    plain = [u.replace("iemocap:", "x") for u in uids]
+    write_predictions(d / "plain-a.jsonl", plain, gold, a)
+    write_predictions(d / "plain-b.jsonl", plain, gold, b)
+    (d / "speakers.csv").write_text("uid,speaker\n" + "".join(f"{p},{u[9:14]}{u[-4]}\n" for p, u in zip(plain, uids)))
+    return {k: d / k for k in ("a.jsonl", "b.jsonl", "short.jsonl", "extra.jsonl", "folds.json", "plain-a.jsonl",
+                               "plain-b.jsonl", "speakers.csv")}
+
+
+def test_compare_gives_both_readings_and_one_speaker_is_not_a_new_speaker_effect(one_speaker: dict[str, Path]) -> None:
+    f = one_speaker
+    r = cli("compare", str(f["a.jsonl"]), str(f["b.jsonl"]), "--test", "permutation", "--folds", str(f["folds.json"]),
+            "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["diff"] == pytest.approx(0.03) and out["this_test_set"]["p_value"] < 0.05
+    speakers = out["new_speakers"]
+    assert speakers["available"] and speakers["n_speakers"] == 10
+    assert speakers["p_value_speaker_signflip"] > 0.05 and speakers["p_method"] == "exact"
+    human = cli("compare", str(f["a.jsonl"]), str(f["b.jsonl"]), "--folds", str(f["folds.json"]))
+    assert "this test set: a - b = +0.0300" in human.stdout and "new speakers (10 speakers)" in human.stdout
+    assert "resampled within the 5 fold(s)" in human.stdout
+
+
+def test_the_speaker_reading_says_why_it_is_unavailable_and_takes_a_speakers_file(one_speaker: dict[str, Path]) -> None:
+    f = one_speaker
+    r = cli("compare", str(f["plain-a.jsonl"]), str(f["plain-b.jsonl"]), "--json")
+    out = json.loads(r.stdout)
+    assert not out["new_speakers"]["available"] and "--speakers" in out["new_speakers"]["why"]
+    assert "new speakers: unavailable" in cli("compare", str(f["plain-a.jsonl"]), str(f["plain-b.jsonl"])).stdout
+    r = cli("compare", str(f["plain-a.jsonl"]), str(f["plain-b.jsonl"]), "--speakers", str(f["speakers.csv"]), "--json")
+    assert json.loads(r.stdout)["new_speakers"]["n_speakers"] == 10
+
+
+def test_external_predictions_must_test_exactly_the_folds_named(one_speaker: dict[str, Path]) -> None:
+    f = one_speaker
+    _one_line_error(cli("score", str(f["short.jsonl"]), "--folds", str(f["folds.json"])),
+                    str(f["short.jsonl"]), "1 test utterance(s) of iemocap loso iemocap-4 (5 fold(s)) missing",
+                    "Ses05F_impro01_M019")
+    _one_line_error(cli("score", str(f["extra.jsonl"]), "--folds", str(f["folds.json"])),
+                    f"{f['extra.jsonl']}:6:", "Ses09F_impro01_F000", "is not a test utterance")
+    _one_line_error(cli("score", str(f["a.jsonl"]), "--folds", str(f["folds.json"]), "--fold", "test=Session9"),
+                    "no fold 'test=Session9'")
+    _one_line_error(cli("score", str(f["a.jsonl"]), "--fold", "test=Session1"), "--fold NAME needs --folds FILE")
+    ok = cli("score", str(f["a.jsonl"]), "--folds", str(f["folds.json"]))
+    assert ok.returncode == 0, ok.stderr
+    dup = f["a.jsonl"].read_text().splitlines()
+    dup_path = f["a.jsonl"].with_name("dup.jsonl")
+    dup_path.write_text("\n".join([*dup, dup[3]]) + "\n")
+    _one_line_error(cli("score", str(dup_path), "--folds", str(f["folds.json"])), f"{dup_path}:201", "duplicate uid")

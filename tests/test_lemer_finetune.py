@@ -16,6 +16,7 @@ from dataset_adapters.audio import read_audio
 from lemer.core.contract import Example, FitEnv
 from lemer.core.inputs import pool_frames
 from lemer.core.pretrained import PretrainedUnavailable, resolve_pretrained
+from lemer.core.switches import ConfigError
 from lemer.model import LEMER
 from lemer.model.finetune import EndToEndLEMER, pool_clip_frames, text_rows
 from tests.support.models import make_tiny_bert, make_tiny_wav2vec2
@@ -284,3 +285,25 @@ def test_run_log_names_the_weights_directories(models: tuple[str, str], corpus: 
     lines: list[str] = []
     _model(models, modalities="text").fit(corpus[:8], [], FitEnv(classes=CLASSES, seed=0, log=lines.append))
     assert any(str(Path(models[0]).resolve()) in line and "device cpu, fp32" in line for line in lines)
+
+
+def test_pretrain_steps_pretrain_on_the_training_clips_only_then_fine_tune_from_the_checkpoint(
+        models: tuple[str, str], corpus: list[Example], tmp_path: Path) -> None:
+    train, valid = corpus[:12], corpus[12:16]
+    read: list[str] = []
+
+    def reader(path: str) -> np.ndarray:
+        read.append(path)
+        return read_audio(path)
+
+    log: list[str] = []
+    m = _model(models, pretrain_steps=2)
+    m.fit(train, valid, FitEnv(classes=CLASSES, seed=0, load_audio=reader, cache_dir=str(tmp_path), log=log.append))
+    pretrained = [line for line in log if line.startswith("pre-training: wrote")]
+    assert len(pretrained) == 1 and str(tmp_path / "pretrain") in pretrained[0]
+    # pre-training read training clips only; fine-tuning then read train and valid (its validation)
+    first_valid = min(read.index(e.audio) for e in valid if e.audio in read)
+    assert set(read[:first_valid]) <= {e.audio for e in train}
+    assert m.history is not None and m.history.epochs_run == 1
+    with pytest.raises(ConfigError, match="pretrain_steps"):
+        LEMER(pretrain_steps=2)  # the head on cached features has no speech encoder to pre-train

@@ -42,7 +42,12 @@ def test_demo_suite_is_synthetic_and_writes_leaderboard() -> None:
     assert s.leaderboard
     assert s.needed_corpora() == {"iemocap": True, "msp-podcast": True, "crema-d": True}
     assert s.cross_corpus is not None and s.cross_corpus.label_map == "shared-4"
-    assert {c.key for c in s.corpora[0].transcripts} == {"gold", "asr:whisper-tiny.en", "noise:wer=0.3"}
+    iemocap, tasks, msp = s.corpora[0], s.corpora[1], s.corpora[2]
+    assert {c.key for c in iemocap.transcripts} == {"gold", "asr:whisper-tiny.en"}
+    assert [a.key for a in iemocap.audio] == ["clean", "snr=5,noise=babble"]
+    assert [t.key for a, ts in s.audio_transcripts.items() for t in ts] == ["asr:whisper-tiny.en"]
+    assert tasks.name == "iemocap" and tasks.tasks == ("dimensional", "soft")
+    assert {c.key for c in msp.transcripts} == {"gold", "noise:wer=0.3"}
 
 
 def test_paper_suite_uses_paper_encoders_on_real_iemocap() -> None:
@@ -50,6 +55,7 @@ def test_paper_suite_uses_paper_encoders_on_real_iemocap() -> None:
     assert (s.text_encoder, s.speech_encoder) == ("bert-base-uncased", "facebook/wav2vec2-base")
     assert s.needed_corpora() == {"iemocap": False}
     assert (s.corpora[0].protocol, s.corpora[0].label_map) == ("loso", "iemocap-4")
+    assert s.corpora[0].refit and s.model_config["lemer"]["pretrain_steps"] == 2000
 
 
 @pytest.mark.parametrize("body, needle", [

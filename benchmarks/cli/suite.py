@@ -19,7 +19,9 @@ def summary(suite: Suite) -> str:
     """What the suite runs, in a line (folds are counted at run time, from the corpora)."""
     parts = [f"{c.name} ({c.protocol}, {c.label_map}{', synthetic' if c.synthetic else ''}): "
              f"{len(c.models)} model name(s), {len(c.transcripts)} transcript condition(s), {len(c.seeds)} seed(s)"
+             + (f", {len(c.audio)} audio condition(s)" if len(c.audio) > 1 or not c.audio[0].is_clean else "")
              + (f", tasks {', '.join(c.tasks)}" if c.tasks != ("categorical",) else "")
+             + (", refit on train + valid" if c.refit else "")
              for c in suite.corpora]
     if suite.cross_corpus:
         parts.append(f"cross-corpus over {', '.join(suite.cross_corpus.corpora)} ({suite.cross_corpus.label_map})")

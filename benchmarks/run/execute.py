@@ -113,10 +113,16 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
     env = FitEnv(classes=tuple(classes), seed=spec.seed,
                  embed_words=data.embed_words if spec.text_features else None, log=log_lines.append,
                  load_audio=read_audio, device=runtime["device"], precision=runtime["precision"], cue_spans=spans,
-                 task=spec.task)
+                 task=spec.task, cache_dir=data.config.cache_dir)
     log_lines.extend(data.corpus(spec.adapter, spec.label_map, spec.task).notes)
     t_fit = time.perf_counter()
     model.fit(train, valid, env)
+    history = _history(model)  # the selection on the validation split (a refit's own history chooses nothing)
+    if spec.refit:
+        # the refit protocol: what validation chose, retrained on train + valid; the test split is still unread
+        log_lines.append(f"refit: retraining on train + valid ({len(train) + len(valid)} utterances) with the "
+                         f"choices made on the {len(valid)} validation utterances")
+        model.refit([*train, *valid], env)
     t_pred = time.perf_counter()
     preds = list(model.predict(test))
     t_end = time.perf_counter()
@@ -137,14 +143,13 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         reported = model_diagnostics(model, lambda: examples(split.test, True),
                                      lambda: attention_cues(test_cues, test_ids))
         diagnostics = merge_diagnostics(reported, harness_diag)
-    history = _history(model)
     result = RunResult(
         run_id=spec.run_id,
         run=spec,
         labels=tuple(classes),
         metrics=run_metrics(spec.task, rows, classes),
         wer=None if transcripts is None else data.wer(spec.transcript, split.test, transcripts),
-        n_train=len(train), n_valid=len(valid), n_test=len(test),
+        n_train=len(train) + (len(valid) if spec.refit else 0), n_valid=len(valid), n_test=len(test),
         package_version=package_version(), git_hash=git_hash(), manifest_hash=split.manifest_hash,
         timings=Timings(fit_s=round(t_pred - t_fit, 4), predict_s=round(t_end - t_pred, 4),
                         total_s=round(time.perf_counter() - t0, 4)),

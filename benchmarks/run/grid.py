@@ -5,7 +5,8 @@ condition); an oracle that reads cue ground truth runs only on generated corpora
 limits which text-reading models run under a condition; ablation sweeps add one run per value; the
 cross-corpus block trains on each listed corpus and tests on every other one. Audio conditions multiply the
 within-corpus grid for the models that hear them (a model that reads neither the speech nor ASR text runs once,
-on clean audio); `[audio_models]` limits which models run under a condition. Each corpus entry's tasks multiply
+on clean audio); `[audio_models]` limits which models run under a condition, `[audio_transcripts]` which
+transcript conditions (degraded audio heard through ASR only, say). Each corpus entry's tasks multiply
 its grid too, each task on its own utterances and folds (`benchmarks.corpora.task_utterances`); a model that cannot
 learn a task (`Model.tasks`) is left out of it when `"*"` picked it (an explicitly named one is refused when the
 suite is parsed).
@@ -61,7 +62,7 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
 
     def add(f: ModelFacts, ablation: Ablation | None, corpus: str, train: str, kind: str, protocol: str,
             label_map: str, fold: str, transcript: TranscriptCondition, seed: int,
-            audio: AudioCondition = CLEAN, task: str = "categorical") -> None:
+            audio: AudioCondition = CLEAN, task: str = "categorical", refit: bool = False) -> None:
         if f.cue_spans and not (roots[corpus].synthetic and roots[train].synthetic):
             return  # an oracle reading cue ground truth: only generated corpora have it (`models = ["*"]` on real data)
         independent = not f.reads_text
@@ -77,7 +78,7 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
             transcript=GOLD if independent else transcript, transcript_independent=independent, seed=seed,
             # decided by what this configuration consumes, not the class: speech-only LE-MER reads no text
             encoders=tuple(sorted([*(refs[r] for r in roles), *clip])), text_context=f.text_context,
-            audio=audio, audio_splits=suite.audio_splits, task=task, main_score=suite.main_score(task),
+            audio=audio, audio_splits=suite.audio_splits, task=task, refit=refit, main_score=suite.main_score(task),
             model_target=f.target,
         )
         path = spec.relpath()
@@ -101,7 +102,10 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
             if entry.max_folds:
                 folds = folds[: entry.max_folds]
             for audio in entry.audio:
+                heard = suite.audio_transcripts.get(audio)
                 for transcript in transcripts:
+                    if heard is not None and transcript not in heard:
+                        continue
                     for f, abl in model_facts:
                         if task not in f.tasks:
                             continue
@@ -110,7 +114,7 @@ def expand(suite: Suite, roots: Mapping[str, CorpusRoot], fold_names: FoldNames,
                         for seed in seeds:
                             for fold in folds:
                                 add(f, abl, entry.name, entry.name, "within", entry.protocol, entry.label_map, fold,
-                                    transcript, seed, audio, task)
+                                    transcript, seed, audio, task, entry.refit)
 
     for entry in suite.corpora:
         within(entry, [(facts(m), None) for m in picked(entry.models)], entry.transcripts, entry.seeds)

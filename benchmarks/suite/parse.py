@@ -111,6 +111,7 @@ class _Top:
     max_folds: int
     audio: tuple[AudioCondition, ...] = (CLEAN,)
     tasks: tuple[str, ...] = ("categorical",)
+    refit: bool = False
 
 
 class _Problem(Exception):
@@ -122,9 +123,9 @@ class _Parser:
 
     TOP = {"name", "description", "seeds", "models", "transcripts", "max_folds", "leaderboard", "synthetic_scale", "main_score",
            "transcript_models", "encoders", "model_defaults", "model_config", "corpora", "cross_corpus", "ablations",
-           "audio", "audio_models", "audio_splits", "tasks"}
+           "audio", "audio_models", "audio_transcripts", "audio_splits", "tasks", "refit"}
     CORPUS = {"name", "protocol", "label_map", "synthetic", "transcripts", "models", "seeds", "max_folds", "audio",
-              "tasks"}
+              "tasks", "refit"}
     CROSS = {"corpora", "label_map", "synthetic", "transcripts", "models", "seeds"}
     ABLATION = {"model", "param", "values", "corpora", "transcripts", "seeds"}
 
@@ -234,6 +235,11 @@ class _Parser:
         am = self.table(d, "audio_models", "[audio_models] (audio condition = [models])")
         return {self.audio([k], "audio_models")[0]: self.models(v, "audio_models") for k, v in am.items()}
 
+    def audio_transcripts(self, d: Mapping[str, Any]) -> dict[AudioCondition, tuple[TranscriptCondition, ...]]:
+        at = self.table(d, "audio_transcripts", "[audio_transcripts] (audio condition = [transcript conditions])")
+        return {self.audio([k], "audio_transcripts")[0]: self.transcripts(v, "audio_transcripts")
+                for k, v in at.items()}
+
     def audio_splits(self, d: Mapping[str, Any]) -> str:
         value = d.get("audio_splits", "test")
         if value not in AUDIO_SPLITS:
@@ -332,10 +338,12 @@ class _Parser:
             max_folds=self.attempt(self.max_folds, d.get("max_folds", 0), default=0),
             audio=self.attempt(self.audio, d.get("audio", ["clean"]), default=(CLEAN,)),
             tasks=self.attempt(self.tasks, d.get("tasks", ["categorical"]), default=("categorical",)),
+            refit=self.attempt(self.boolean, d, "refit", False, default=False),
         )
         text_enc, speech_enc = self.attempt(self.encoders, d, default=(None, None))
         transcript_models = self.attempt(self.transcript_models, d, default={})
         audio_models = self.attempt(self.audio_models, d, default={})
+        audio_transcripts = self.attempt(self.audio_transcripts, d, default={})
         corpora = self.attempt(self.corpora, d, top, default=[])
         cross = self.attempt(self.cross_corpus, d["cross_corpus"], corpora, top) if "cross_corpus" in d else None
         sweeps = self.attempt(self.ablation_entries, d, corpora, default=[])
@@ -352,7 +360,7 @@ class _Parser:
             leaderboard=self.attempt(self.boolean, d, "leaderboard", False, default=False),
             main_scores=self.attempt(self.main_scores, d, default=dict(DEFAULT_MAIN_SCORE)),
             synthetic_scale=self.attempt(self.scale, d.get("synthetic_scale", "small"), default="small"),
-            transcript_models=transcript_models, audio_models=audio_models,
+            transcript_models=transcript_models, audio_models=audio_models, audio_transcripts=audio_transcripts,
             audio_splits=self.attempt(self.audio_splits, d, default="test"),
         )
         if self.problems:
@@ -422,19 +430,19 @@ class _Parser:
 
     def corpora(self, d: Mapping[str, Any], top: _Top) -> list[CorpusEntry]:
         """The [[corpora]] entries; one corpus may have several (e.g. the soft and dimensional tasks with fewer
-        models), but each (corpus, protocol, label map, task) once."""
+        models, or with and without refit), but each (corpus, protocol, label map, task, refit) once."""
         out: list[CorpusEntry] = []
-        seen: set[tuple[str, str, str, str]] = set()
+        seen: set[tuple[str, str, str, str, bool]] = set()
         for c in self.tables(d, "corpora", "[[corpora]]"):
             entry = self.attempt(self.corpus_entry, c, top)
             if entry is None:
                 continue
-            keys = {(entry.name, entry.protocol, entry.label_map, t) for t in entry.tasks}
+            keys = {(entry.name, entry.protocol, entry.label_map, t, entry.refit) for t in entry.tasks}
             if keys & seen:
                 twice = ", ".join(sorted(k[3] for k in keys & seen))
                 self.problems.append(str(self.fail(f"corpus {entry.name!r} is listed twice with protocol "
-                                                   f"{entry.protocol!r}, label map {entry.label_map!r} and task "
-                                                   f"{twice}", "corpora")))
+                                                   f"{entry.protocol!r}, label map {entry.label_map!r}, task "
+                                                   f"{twice} and refit = {str(entry.refit).lower()}", "corpora")))
                 continue
             seen |= keys
             out.append(entry)
@@ -459,6 +467,7 @@ class _Parser:
             max_folds=self.attempt(self.max_folds, c["max_folds"], default=0) if "max_folds" in c else top.max_folds,
             audio=self.attempt(self.audio, c["audio"], default=()) if "audio" in c else top.audio,
             tasks=self.attempt(self.tasks, c.get("tasks", list(top.tasks)), cname, default=()),
+            refit=self.attempt(self.boolean, c, "refit", top.refit, default=False),
         )
         return entry if len(self.problems) == before else None
 

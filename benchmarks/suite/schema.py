@@ -37,6 +37,7 @@ class CorpusEntry:
     max_folds: int  # 0 = every fold
     audio: tuple[AudioCondition, ...] = (CLEAN,)
     tasks: tuple[str, ...] = ("categorical",)  # what its models are trained for (lemer/core/tasks.py)
+    refit: bool = False  # choose epochs / C on the validation split, then retrain on train + valid (RunSpec.refit)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Suite:
     # condition -> the only models run under it (e.g. run the ASR conditions for a few text models only)
     transcript_models: dict[TranscriptCondition, tuple[str, ...]] = field(default_factory=dict)
     audio_models: dict[AudioCondition, tuple[str, ...]] = field(default_factory=dict)
+    # audio condition -> the only transcript conditions run under it (e.g. degraded audio heard through ASR only)
+    audio_transcripts: dict[AudioCondition, tuple[TranscriptCondition, ...]] = field(default_factory=dict)
     audio_splits: str = "test"  # which splits an audio condition degrades: "test" (train clean) or "all"
 
     def main_score(self, task: str) -> str:

@@ -114,6 +114,9 @@ class FitEnv:
     # `Requirements.cue_spans` is True (oracles that read ground truth), None otherwise.
     cue_spans: Mapping[str, CueSpan] | None = None
     task: str = "categorical"  # what the model is trained for (lemer/core/tasks.py)
+    # where a model caches what it derives from its training data (a pre-trained encoder): the harness's cache
+    # folder (--cache); None: `lemer.core.pretrained.cache_root()`
+    cache_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,3 +176,9 @@ class Model(ABC):
 
     @abstractmethod
     def predict(self, examples: Sequence[Example]) -> list[Prediction]: ...
+
+    def refit(self, train_valid: Sequence[Example], env: FitEnv) -> None:
+        """Retrain on train + valid repeating every choice `fit` made on the validation split (the number of
+        epochs, C, a fusion weight), with no validation split left: the `refit` protocol (`RunSpec.refit`), called
+        after `fit`. Every registered model implements it; a model that does not is refused when a refit run starts."""
+        raise NotImplementedError(f"model {self.info.name!r} cannot refit on train + valid (it has no `refit`)")

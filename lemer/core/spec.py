@@ -175,6 +175,9 @@ class RunSpec:
     audio_splits: str = "test"  # "test": train and validate on clean audio, test degraded; "all": matched
     text_context: int = 0
     task: str = "categorical"
+    # protocol option (issue 22): after choosing epochs / C on the validation split, retrain on train + valid with
+    # that choice and score the test split once; never ranked with runs that did not (the leaderboard's cells)
+    refit: bool = False
     main_score: str = field(default="ua", compare=False)  # what the suite ranks by (recorded, not identity)
     model_target: str = field(default="", compare=False)
 
@@ -227,7 +230,7 @@ class RunSpec:
         unknown = sorted(set(d) - known)
         if unknown:
             raise ValueError(f"unknown run key(s): {', '.join(unknown)}")
-        optional = ("encoders", "text_context", "task", "main_score", "audio", "audio_splits")
+        optional = ("encoders", "text_context", "task", "main_score", "audio", "audio_splits", "refit")
         missing = sorted(k for k in known if k not in d and k not in optional)
         if missing:
             raise ValueError(f"run is missing key(s): {', '.join(missing)}")
@@ -248,12 +251,15 @@ class RunSpec:
             text_context=_int(d.get("text_context", 0), "text_context"),
             task=_choice(d.get("task", "categorical"), TASKS, "task"),
             main_score=str(d.get("main_score", "ua")), audio=AudioCondition.parse(d.get("audio", "clean")),
-            audio_splits=_choice(d.get("audio_splits", "test"), AUDIO_SPLITS, "audio_splits"), model_target=model_target,
+            audio_splits=_choice(d.get("audio_splits", "test"), AUDIO_SPLITS, "audio_splits"),
+            refit=_bool(d.get("refit", False), "refit"), model_target=model_target,
         )
 
     def identity(self) -> dict[str, Any]:
-        """The record without what changes no prediction (`main_score`): what `run_id` hashes."""
-        return {k: v for k, v in self.to_json().items() if k not in NOT_IDENTITY}
+        """The record without what changes no prediction (`main_score`): what `run_id` hashes. `refit` joins it
+        only when on, so the ids of every run without it are those it had before the option existed."""
+        return {k: v for k, v in self.to_json().items()
+                if k not in NOT_IDENTITY and not (k == "refit" and not v)}
 
     @property
     def run_id(self) -> str:
@@ -277,7 +283,8 @@ class RunSpec:
 
     def relpath(self) -> Path:
         """`<suite>/<corpus>/<protocol>/<label_map>[/task=<task>]/<transcript>[/audio=<key>[,<splits>]]/<model>
-        [+<param>=<value>][/enc-<id>]/seed=<s>/<fold>`, ':' and '/' written as '-'; the `task=` segment only for
+        [+<param>=<value>][/enc-<id>]/seed=<s>/<fold>` (a `refit` segment after the transcript for refit runs),
+        ':' and '/' written as '-'; the `task=` segment only for
         the soft and dimensional tasks, the `audio=` segment only for a degraded audio condition (`,all` when every
         split is degraded), the `enc-` segment (see `encoders_id`) only for models that read encoders."""
         model = self.model
@@ -287,6 +294,8 @@ class RunSpec:
         if self.task != "categorical":
             parts.append(f"task={self.task}")
         parts.append(self.transcript.key)
+        if self.refit:
+            parts.append("refit")
         if not self.audio.is_clean:
             parts.append(f"audio={self.audio.key}" + (",all" if self.audio_splits == "all" else ""))
         parts.append(model)
@@ -300,6 +309,12 @@ def _choice(value: Any, choices: tuple[str, ...], name: str) -> str:
     if value not in choices:
         raise ValueError(f"run.{name} must be one of {', '.join(choices)}, got {value!r}")
     return str(value)
+
+
+def _bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"run.{name} must be true or false, got {value!r}")
+    return value
 
 
 def _int(value: Any, name: str) -> int:

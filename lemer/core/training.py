@@ -94,6 +94,13 @@ class TrainHistory:
     metric: str = "ua"
 
 
+def chosen_epochs(history: TrainHistory | None, owner: str) -> int:
+    """How many epochs the validation split chose (best epoch + 1): what a refit on train + valid trains for."""
+    if history is None or history.epochs_run == 0:
+        raise RuntimeError(f"{owner}: refit called before fit")
+    return history.best_epoch + 1
+
+
 @contextmanager
 def torch_threads(n: int | None) -> Iterator[None]:
     """Run a block with `n` torch intra-op threads and `n` BLAS/OpenMP threads (numpy, sklearn), then restore.

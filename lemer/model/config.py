@@ -102,6 +102,7 @@ class LEMERConfig(TrainingSwitches):
     grad_accum: int = 1
     gradient_checkpointing: bool = False
     predict_batch_size: int = 16
+    pretrain_steps: int = 0  # > 0: second-stage pre-training of speech_model on each fold's training audio first
 
     def __post_init__(self) -> None:
         super().__post_init__()  # the shared switches (lemer/core/switches.py)
@@ -118,6 +119,10 @@ class LEMERConfig(TrainingSwitches):
         for name in ("d_model", "k_keywords", "k_frames", "probe_frames_per_utt", "head_hidden", "grad_accum",
                      "predict_batch_size"):
             check_int(owner, name, getattr(self, name))
+        check_int(owner, "pretrain_steps", self.pretrain_steps, lo=0)
+        if self.pretrain_steps and not self.finetune:
+            raise ConfigError(f"{owner} config: pretrain_steps > 0 pre-trains the speech encoder that finetune=true "
+                              "trains end to end; with finetune=false the head reads cached features")
         for name in ("mu1", "mu2", "mu3", "mu4", "dropout", "head_dropout", "encoder_lr"):
             check_number(owner, name, getattr(self, name))
         check_number(owner, "warmup_ratio", self.warmup_ratio, 0.0, 1.0, hi_inclusive=False)
@@ -242,6 +247,9 @@ SOURCES: dict[str, tuple[str, str]] = {
     "grad_accum": ("ours", "micro-batches per update in finetune mode: batch_size stays the examples per update"),
     "gradient_checkpointing": ("ours", "recompute encoder activations in backward: less memory, ~30% more time"),
     "predict_batch_size": ("ours", "examples per forward pass at validation/prediction time in finetune mode"),
+    "pretrain_steps": ("summary", "second-stage pre-training of wav2vec 2.0 on the training set (the summary): "
+                       "the fold's TRAINING clips only (lemer/model/pretrain.py, cached by content); 0 = off (ours: "
+                       "the default, it costs hours on a CPU); the other pre-training settings are PretrainSettings'"),
 }
 
 

@@ -36,7 +36,7 @@ from torch import nn
 
 from lemer.core.contract import Example, FitEnv, Prediction, Requirements
 from lemer.core.inputs import pool_frames
-from lemer.core.pretrained import resolve_pretrained
+from lemer.core.pretrained import cache_root, resolve_pretrained
 from lemer.core.text_input import build_text_input, text_max_length
 from lemer.core.training import (
     StepPlan,
@@ -58,6 +58,7 @@ from lemer.model.encoders import (
 )
 from lemer.model.label_embeddings import fill_missing, semantic_init, tonal_init
 from lemer.model.net import LEMERNet, target_positions
+from lemer.model.pretrain import PretrainSettings, pretrain_for_training_set
 
 AudioLoader = Callable[[str], np.ndarray]
 
@@ -261,6 +262,18 @@ class FineTunedLEMER:
         return out
 
     # -------------------------------------------------------------------------------- fit / predict
+    def _speech_model(self, train: Sequence[Example], env: FitEnv) -> str:
+        """`speech_model`, or with `pretrain_steps` its second-stage pre-training on the TRAINING clips given here
+        (never a validation or test clip: `fit` is never given them as training data), cached by content under the
+        run's cache folder (`FitEnv.cache_dir`/pretrain)."""
+        if not self.cfg.pretrain_steps:
+            return self.cfg.speech_model
+        assert env.load_audio is not None  # checked by fit
+        settings = PretrainSettings(steps=self.cfg.pretrain_steps, seed=env.seed, device=env.device,
+                                    precision=env.precision)
+        return str(pretrain_for_training_set([e.audio for e in train], env.load_audio, self.cfg.speech_model,
+                                             settings, cache_root(env.cache_dir) / "pretrain", log=env.log))
+
     def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> TrainHistory:
         cfg = self.cfg
         if not train:
@@ -280,7 +293,7 @@ class FineTunedLEMER:
             self.max_length = text_max_length(self.tokenizer, text_enc.config)
             text_enc.to(self.device)
         if cfg.uses_speech:
-            speech_enc, self.normalize = load_speech_encoder(cfg.speech_model, cfg.gradient_checkpointing)
+            speech_enc, self.normalize = load_speech_encoder(self._speech_model(train, env), cfg.gradient_checkpointing)
             speech_enc.to(self.device)
         # the resolved directories (a Hugging Face snapshot path holds the hub commit) say which weights ran
         where = {n: str(resolve_pretrained(n)) for n in finetune_requirements(cfg).pretrained}

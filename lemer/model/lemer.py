@@ -29,6 +29,7 @@ on a fold's training audio (the summary's second-stage pre-training) comes from 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -42,6 +43,7 @@ from lemer.core.tasks import TASKS, n_outputs
 from lemer.core.training import (
     TrainConfig,
     TrainHistory,
+    chosen_epochs,
     fit_module,
     outputs_to_predictions,
     predict_outputs,
@@ -186,6 +188,14 @@ class LEMER(Model):
                 self.history, self.classes = self.finetuned.fit(train, valid, env), tuple(env.classes)
                 return
             self._fit(train, valid, env)
+
+    def refit(self, train_valid: Sequence[Example], env: FitEnv) -> None:
+        """Train afresh on train + valid for the epochs validation chose: label embeddings initialised from train +
+        valid (the whole training data now), same seed (ours: the refit protocol, issue 22)."""
+        self.cfg = replace(self.cfg, max_epochs=chosen_epochs(self.history, self.info.name))
+        if self.finetuned is not None:
+            self.finetuned = FineTunedLEMER(self.cfg)
+        self.fit(train_valid, [], env)
 
     def _fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
         if not train:

@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -72,6 +73,28 @@ class Slow(Model):
         return [Prediction(ex.uid, self.label, {self.label: 1.0}) for ex in examples]
 
 
+class Recording(KeywordText):
+    """Test-only: `test-keyword-text` that logs the uids (and whether labels came with them) of every fit, refit
+    and predict call into the run log, so a test can check which utterances each step saw."""
+
+    info = ModelInfo(name="test-recording", modalities=("text",), description="test-only: logs what it is given")
+
+    def fit(self, train: Sequence[Example], valid: Sequence[Example], env: FitEnv) -> None:
+        self.log = env.log
+        env.log("fit " + json.dumps({"train": [e.uid for e in train], "valid": [e.uid for e in valid],
+                                     "labelled": all(e.label is not None for e in [*train, *valid])}))
+        super().fit(train, valid, env)
+
+    def refit(self, train_valid: Sequence[Example], env: FitEnv) -> None:
+        env.log("refit " + json.dumps({"train": [e.uid for e in train_valid]}))
+        super().fit(train_valid, [], env)
+
+    def predict(self, examples: Sequence[Example]) -> list[Prediction]:
+        self.log("predict " + json.dumps({"uids": [e.uid for e in examples],
+                                          "labelled": any(e.label is not None for e in examples)}))
+        return super().predict(examples)
+
+
 def _words(text: str) -> list[str]:
     return [w.strip(".,!?").lower() for w in text.split() if w.strip(".,!?")]
 
@@ -80,6 +103,7 @@ TEST_MODELS = {
     "test-keyword-text": "tests.support.models:KeywordText",
     "test-failing": "tests.support.models:Failing",
     "test-slow": "tests.support.models:Slow",
+    "test-recording": "tests.support.models:Recording",
 }
 
 
