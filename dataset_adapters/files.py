@@ -1,6 +1,6 @@
 """Opening and decoding the files of a corpus tree: every file is read or refused, never guessed.
 
-Opening (`file_problem`, `read_bytes`): a path that is missing, a dangling or looping symlink, a
+Opening (`file_problem`, `read_bytes`, from lemer/core/user_files.py): a path that is missing, a dangling or looping symlink, a
 FIFO, socket, device or folder, or a file the process may not read is refused with a reason
 naming what it is. Nothing is opened before `stat` says it is a regular file, and the open itself
 is non-blocking, so a FIFO planted in a corpus can never hang a load.
@@ -22,78 +22,19 @@ Decoding text (`decode_text`), in this order:
 """
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from pathlib import Path
 
 from dataset_adapters.types import Note
+from lemer.core.user_files import UnreadableFile, file_problem, read_bytes
+
+__all__ = ["UnreadableFile", "file_problem", "read_bytes", "decode_text", "read_text", "list_dir", "BOMS", "CP1252_NOTE"]
 
 BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),  # before UTF-16: FF FE is a prefix
     (b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
 )
 CP1252_NOTE = "cp1252-line"
-
-
-class UnreadableFile(ValueError):
-    """A file that cannot be opened or decoded: `path`, `line` (1-based, or None) and `reason`."""
-
-    def __init__(self, path: str | os.PathLike[str], reason: str, line: int | None = None) -> None:
-        self.path = str(path)
-        self.reason = reason
-        self.line = line
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {reason}")
-
-
-def file_problem(path: str | os.PathLike[str]) -> str | None:
-    """Why `path` is not a readable regular file ("missing", "symlink loop", "a FIFO, not a regular
-    file", "permission denied", ...), or None when it is one. Never opens the file."""
-    p = os.fspath(path)
-    try:
-        st = os.stat(p)
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            return "symlink loop (the link points back at itself)"
-        if e.errno == errno.ENOENT:
-            return "dangling symlink (its target does not exist)" if os.path.islink(p) else "missing"
-        if e.errno == errno.EACCES:
-            return "permission denied"
-        return f"cannot be opened ({e.strerror or type(e).__name__})"
-    mode = st.st_mode
-    if stat.S_ISREG(mode):
-        return None
-    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-            else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else "a special file")
-    return f"{kind}, not a regular file"
-
-
-def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of a regular file; `UnreadableFile` naming why otherwise (never blocks on a FIFO)."""
-    why = file_problem(path)
-    if why:
-        raise UnreadableFile(path, why)
-    try:
-        fd = os.open(os.fspath(path), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as e:
-        raise UnreadableFile(path, "permission denied" if e.errno == errno.EACCES
-                             else f"cannot be opened ({e.strerror or type(e).__name__})") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between stat and open
-            raise UnreadableFile(path, "not a regular file")
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except OSError as e:
-        raise UnreadableFile(path, f"read failed ({e.strerror or type(e).__name__})") from None
-    finally:
-        os.close(fd)
 
 
 def decode_text(data: bytes, path: str | os.PathLike[str] = "<bytes>", notes: list[Note] | None = None) -> str:

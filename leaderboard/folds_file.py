@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from leaderboard.reading import read_user_text
 from leaderboard.schema import ResultError
 
 
@@ -33,12 +34,10 @@ class FoldsFile:
 def read_folds_file(path: str | os.PathLike[str], only: str | None = None) -> FoldsFile:
     """The test uids of every fold (or of fold `only`) with their fold; a malformed file is an error naming it."""
     path = str(path)
+    text = read_user_text(path, "folds file (write one with `lemer-bench data folds`)")
     try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise ResultError(f"{path}: folds file not found (write one with `lemer-bench data folds`)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
         raise ResultError(f"{path}: not a folds file (invalid JSON: {e})") from None
     folds = doc.get("folds") if isinstance(doc, dict) else None
     if not isinstance(folds, list) or not folds or not all(

@@ -18,6 +18,8 @@ import os
 import tomllib
 from dataclasses import dataclass
 
+from leaderboard.reading import read_user_text
+
 REFERENCE_KEYS = {"corpus", "model", "protocol", "source", "wa", "ua", "macro_f1", "note"}
 
 
@@ -55,10 +57,7 @@ def load_references(path: str | os.PathLike[str]) -> list[Reference]:
     """Read `[[reference]]` tables from a TOML file; any malformed entry is an error naming the file."""
     path = str(path)
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: references file not found") from None
+        data = tomllib.loads(read_user_text(path, "references file"))
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"{path}: not valid TOML ({e})") from None
     entries = data.get("reference")

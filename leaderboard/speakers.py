@@ -21,6 +21,7 @@ import os
 import re
 from typing import Iterable, Mapping
 
+from leaderboard.reading import read_user_text
 from leaderboard.schema import ResultError
 
 # Same patterns as dataset_adapters.iemocap.UTT_ID and dataset_adapters.crema_d.CLIP_NAME.
@@ -62,13 +63,7 @@ def parse_gender(value: str) -> str | None:
 
 def _rows(path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and numbered rows of a CSV, or of a TSV when the name ends in .tsv or the header holds a tab."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise ResultError(f"{path}: speakers file not found") from None
-    except UnicodeDecodeError as e:
-        raise ResultError(f"{path}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+    text = read_user_text(path, "speakers file")
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise ResultError(f"{path}:1: no header (expected uid,speaker[,gender])")

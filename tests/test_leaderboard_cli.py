@@ -57,7 +57,7 @@ def test_score_prints_sklearn_equal_metrics(files: dict[str, Path], capsys: pyte
 def test_compare_identical_and_different(test: str, files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli(["compare", str(files["good"]), str(files["copy"]), "--test", test, "--seed", "1", "--json"]) == 0
     same = json.loads(capsys.readouterr().out)
-    assert set(same) == {"test", "metric", "a", "b", "diff", "ci", "p_value", "n"}
+    assert set(same) == {"test", "metric", "a", "b", "diff", "ci", "p_value", "n", "this_test_set", "new_speakers"}
     assert same["diff"] == 0 and same["p_value"] == 1 and same["n"] == 200
     assert same["metric"] == ("wa" if test == "mcnemar" else "ua")
     assert run_cli(["compare", str(files["good"]), str(files["bad"]), "--test", test, "--json"]) == 0

@@ -37,6 +37,7 @@ from lemer.core.metrics import DEFAULT_MAIN_SCORE, METRICS, metrics_for
 from lemer.core.registry import Registry, UnknownName, did_you_mean
 from lemer.core.spec import AUDIO_SPLITS, TranscriptCondition
 from lemer.core.tasks import TASKS
+from lemer.core.user_files import UnreadableFile, file_problem, read_utf8
 
 SUITES_DIR = Path(__file__).with_name("builtin")
 T = TypeVar("T")
@@ -59,9 +60,10 @@ def list_suites() -> list[str]:
 def suite_path(name_or_path: str) -> Path:
     """A bundled suite name (`demo`) or a path to a TOML file."""
     p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
-        if not p.is_file():
-            raise SuiteError(f"{p}: suite file not found" if not p.exists() else f"{p}: not a regular file")
+    if p.suffix == ".toml" or p.exists() or p.is_symlink():
+        why = file_problem(p)
+        if why:
+            raise SuiteError(f"{p}: suite file not found" if why == "missing" else f"{p}: {why}")
         return p
     try:
         return SUITES.get(name_or_path)
@@ -74,11 +76,9 @@ def load_suite(name_or_path: str, overrides: Mapping[str, Any] | None = None) ->
     `--text-encoder X` is `{"encoders": {"text": X}}`), checked like the file's own. SuiteError lists every problem."""
     path = suite_path(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise SuiteError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except OSError as e:
-        raise SuiteError(f"{path}: cannot read the suite file ({e.strerror or type(e).__name__})") from None
+        text = read_utf8(path)
+    except UnreadableFile as e:
+        raise SuiteError(f"{e}: cannot read the suite file") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -7,6 +7,7 @@ leaves only a `*.tmp` file that `remove_stale_temps` clears before the run is re
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -18,6 +19,8 @@ TMP_SUFFIX = ".tmp"
 def write_bytes_atomic(path: str | os.PathLike[str], payload: bytes) -> None:
     """Write `payload` to `path` via a same-directory pid-named temp file and `os.replace` (fsync'd first)."""
     path = Path(path)
+    if path.is_dir():  # os.replace would fail naming the temp file; name what the user gave
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
     try:
