@@ -4,8 +4,10 @@ Inputs: the first N_UTTS utterances of the synthetic IEMOCAP plan at scale `full
 rendered), each with its dialogue context (LE-MER's default window of 10 preceding utterances), which gives
 sequences of ~170 tokens on average, like real IEMOCAP dialogues.
 
-- `test_text_features_batched`: `FeatureStore.text` with the cache emptied before each round: sequences sorted
-  by length, batches of 32 padded only to their longest member, fp16 entries written to disk.
+- `test_text_features_batched`: `FeatureStore.text` into an empty cache each round: `TextEncoder.encode` batches
+  only inputs of exactly equal length (up to 32), so nothing is padded and a feature never depends on its batch
+  mates (cache determinism); on these 32 inputs most lengths differ, so most calls hold one input and the gain
+  over the naive path is mostly the padding it does not compute. fp16 entries written to disk.
 - `test_text_features_naive`: one utterance at a time, padded to the model's max length (512), encoded with an
   attention mask, trimmed; nothing cached.
 
