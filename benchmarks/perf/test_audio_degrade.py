@@ -9,8 +9,8 @@ The clip: harmonic tones with pauses made here (16 kHz). Timed per clip, one cal
   (RT60 0.5 and 1.0 s; the bank's 8 rooms simulated before the timed rounds, their one-off cost recorded
   in `extra_info["bank_s"]`) and the telephone channel;
 - `test_features_one_clip[egemaps|whisper]`: `EgemapsEncoder().encode([clip])` (`opensmile:egemaps`, the
-  cheapest speech encoder, so the strictest denominator) and `WhisperEncoder().encode([clip])` (the default
-  speech encoder), built before the timed rounds. Each records in `extra_info["degrade_over_features"]` the
+  demo's family of speech frames) and `WhisperEncoder().encode([clip])` (the default speech encoder), built
+  before the timed rounds; the cheaper of the two is the stricter denominator. Each records in `extra_info["degrade_over_features"]` the
   ratio of every degradation timed before it in the session to itself, on the fastest round of each (other
   processes on a shared machine inflate the medians of short and long calls unevenly; medians are recorded too).
 

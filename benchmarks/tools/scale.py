@@ -192,8 +192,8 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
         row["computed"] = fresh.store.computed
         assert len(again) == n
         del fresh, again
-    # The runner below builds its own RunData; drop this one's memmaps first, or both sets of open descriptors
-    # (one per held entry) add up and hit RLIMIT_NOFILE (measured: 20000 here) - see docs/performance.md.
+    # The runner below builds its own RunData; drop this one's memmaps first, so the runs phase's memory is its
+    # own (with the old one-file-per-entry cache, both sets of descriptors together hit RLIMIT_NOFILE, 20000 here).
     del speech, text
     data._speech.clear()  # noqa: SLF001
     data._text.clear()  # noqa: SLF001
