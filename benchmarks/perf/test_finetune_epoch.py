@@ -23,6 +23,16 @@ import resource
 
 import numpy as np
 import pytest
+import soundfile as sf
+import torch
+
+from dataset_adapters.audio import read_audio
+from lemer.core.contract import Example
+from lemer.core.devices import precision_for, resolve_device
+from lemer.core.training import StepPlan, TrainConfig, fit_module
+from lemer.model import LEMERNet
+from lemer.model.config import LEMERConfig
+from lemer.model.finetune import EndToEndLEMER, FineTunedLEMER
 
 N_UTTS = 16
 MICRO = 8
@@ -42,22 +52,9 @@ def project(sec_per_utt_train: float, epochs: int, utts: int = IEMOCAP_UTTS, fol
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory):
-    import soundfile as sf
-    import torch
-    from transformers import (
-        BertConfig,
-        BertModel,
-        BertTokenizer,
-        Wav2Vec2Config,
-        Wav2Vec2Model,
-    )
-
-    from dataset_adapters.audio import read_audio
-    from lemer.core.contract import Example
-    from lemer.model import LEMERNet
-    from lemer.model.config import LEMERConfig
-    from lemer.model.finetune import EndToEndLEMER, FineTunedLEMER
+def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """(config, the fine-tuning wrapper, the end-to-end net, its text rows per uid, the examples)."""
+    from transformers import BertConfig, BertModel, BertTokenizer, Wav2Vec2Config, Wav2Vec2Model  # heavy, optional
 
     root = tmp_path_factory.mktemp("ft")
     rng = np.random.default_rng(0)
@@ -84,12 +81,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory):
     return cfg, ft, net, rows, examples
 
 
-def test_finetune_update_base_sizes(benchmark, setup) -> None:
-    import torch
-
-    from lemer.core.devices import precision_for, resolve_device
-    from lemer.core.training import StepPlan, TrainConfig, fit_module
-
+def test_finetune_update_base_sizes(benchmark, setup: tuple) -> None:  # noqa: ANN001
     cfg, ft, net, rows, examples = setup
     torch.set_num_threads(2)
     device = resolve_device(os.environ.get("LEMER_DEVICE", "cpu"))

@@ -11,8 +11,14 @@ stored as float16 like the feature cache's entries. Timing covers `lemer.core.tr
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import pytest
+
+from lemer.core.contract import Example, Features
+from lemer.core.training import TrainConfig, fit_module, torch_threads
+from lemer.model import LEMER, LEMERNet
 
 N_UTTS = 1000
 DIM = 384
@@ -26,9 +32,7 @@ def _lengths(rng: np.random.Generator, mean: float, lo: int, hi: int, n: int) ->
 
 
 @pytest.fixture(scope="module")
-def examples():  # noqa: ANN201 - list[Example]
-    from lemer.core.contract import Example, Features
-
+def examples() -> list[Example]:
     rng = np.random.default_rng(0)
     n_tok = _lengths(rng, 30, 5, 120, N_UTTS)
     n_frm = _lengths(rng, 150, 25, 1500, N_UTTS)
@@ -42,11 +46,8 @@ def examples():  # noqa: ANN201 - list[Example]
     return out
 
 
-def _epoch_runner(examples, bucketed: bool, threads: int):  # noqa: ANN001, ANN202
+def _epoch_runner(examples: list[Example], bucketed: bool, threads: int) -> Callable[[], float]:
     """A zero-argument callable training a fresh LEMERNet for one epoch; returns the epoch's mean loss."""
-    from lemer.core.training import TrainConfig, fit_module, torch_threads
-    from lemer.model import LEMER, LEMERNet
-
     model = LEMER(max_epochs=1, torch_threads=threads)
     cache = model._prepare(examples)  # noqa: SLF001 - float32 copies + frame pooling, done once per fit
     encode = model._encoder(cache)  # noqa: SLF001
@@ -62,17 +63,17 @@ def _epoch_runner(examples, bucketed: bool, threads: int):  # noqa: ANN001, ANN2
     return run
 
 
-def test_lemer_epoch(benchmark, examples) -> None:  # noqa: ANN001
+def test_lemer_epoch(benchmark, examples: list[Example]) -> None:  # noqa: ANN001
     loss = benchmark.pedantic(_epoch_runner(examples, bucketed=True, threads=1), rounds=3, iterations=1)
     assert np.isfinite(loss)
 
 
-def test_lemer_epoch_unbucketed(benchmark, examples) -> None:  # noqa: ANN001
+def test_lemer_epoch_unbucketed(benchmark, examples: list[Example]) -> None:  # noqa: ANN001
     loss = benchmark.pedantic(_epoch_runner(examples, bucketed=False, threads=1), rounds=3, iterations=1)
     assert np.isfinite(loss)
 
 
-def test_lemer_epoch_two_threads(benchmark, examples) -> None:  # noqa: ANN001
+def test_lemer_epoch_two_threads(benchmark, examples: list[Example]) -> None:  # noqa: ANN001
     # 2 rounds only: under load this variant is the slowest (threads waiting for a busy core)
     loss = benchmark.pedantic(_epoch_runner(examples, bucketed=True, threads=2), rounds=2, iterations=1)
     assert np.isfinite(loss)

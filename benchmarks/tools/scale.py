@@ -1,7 +1,7 @@
 """Scale run: time the harness on a full-size corpus and project the real suites' cost on this machine.
 
     lemer-bench data synth --layout iemocap --scale full --out /data/synth-full/IEMOCAP_full_release
-    python benchmarks/scale.py --root /data/synth-full/IEMOCAP_full_release [--out scale.json]
+    python -m benchmarks.tools.scale --root /data/synth-full/IEMOCAP_full_release [--out scale.json]
 
 Phases (each from an EMPTY cache directory, through the same code paths a suite uses):
 1. manifest: the IEMOCAP adapter reads the tree (iemocap-4), clip durations from the file headers;
@@ -20,6 +20,7 @@ MSP-Podcast-sized corpus. The output JSON holds every measured number and every 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -33,7 +34,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import numpy as np
+import soundfile as sf
+
+from benchmarks.corpora import describe_root
+from benchmarks.features.cache import FeatureCache
+from benchmarks.models import MODELS, describe
+from benchmarks.run.inputs import DataConfig, RunData
+from benchmarks.run.runner import RunOptions, run_suite
+from benchmarks.suite import load_suite
+from benchmarks.transcripts import corpus_wer, get_source, parse_condition
+from leaderboard.build import build_leaderboard
+from lemer.model.config import LEMERConfig
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # read when an encoder is built: never ask the hub
 
 CONDITIONS = ("gold", "asr:whisper-tiny.en", "asr:pocketsphinx", "noise:wer=0.1", "noise:wer=0.3")
 ASR_ENGINES = ("asr:whisper-tiny.en", "asr:pocketsphinx")
@@ -54,6 +68,7 @@ def peak_rss_mib() -> float:
 
 
 def children_peak_rss_mib() -> float:
+    """Peak resident set of the largest finished child (the ASR engines' subprocesses)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
@@ -69,7 +84,9 @@ def status_mib() -> dict[str, float]:
 
 
 def dir_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+    """Bytes on disk of every file under `path` (allocated blocks: the cache's shards are preallocated sparse
+    files, so their size says little); 0 when it does not exist."""
+    return sum(p.stat().st_blocks * 512 for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
 @contextmanager
@@ -89,8 +106,7 @@ def phase(table: list[dict[str, Any]], name: str, **facts: Any) -> Iterator[dict
 
 
 def clip_seconds(paths: list[str]) -> list[float]:
-    import soundfile as sf
-
+    """Durations from the file headers (no decoding)."""
     return [sf.info(p).duration for p in paths]
 
 
@@ -107,10 +123,6 @@ def stratified_sample(durations: list[float], k: int) -> list[int]:
 def rss_probe(cache_dir: str, n: int) -> dict[str, Any]:
     """In a fresh process: read the first `n` cached speech entries through FeatureCache (memmaps), keep them
     referenced as RunData does, touch every value (mean over frames), and report RSS and open descriptors."""
-    import numpy as np
-
-    from benchmarks.features.cache import FeatureCache
-
     cache = FeatureCache(cache_dir, "features")
     keys = sorted(key for key, meta in cache.entries() if meta.get("kind") == "speech")
     if len(keys) < n:
@@ -130,7 +142,8 @@ def rss_probe(cache_dir: str, n: int) -> dict[str, Any]:
 
 
 def run_probe(cache_dir: Path, n: int) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--rss-probe", str(cache_dir), str(n)]
+    """`rss_probe` in a fresh process, so its RSS is the probe's own."""
+    cmd = [sys.executable, "-m", "benchmarks.tools.scale", "--rss-probe", str(cache_dir), str(n)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return {"n": n, "error": (done.stderr.strip().splitlines() or ["?"])[-1]}
@@ -139,9 +152,6 @@ def run_probe(cache_dir: Path, n: int) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------ the run
 def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip_asr: bool) -> dict[str, Any]:
-    from benchmarks.corpora import describe_root
-    from benchmarks.run.inputs import DataConfig, RunData
-
     table: list[dict[str, Any]] = []
     cache = work / "cache"
     shutil.rmtree(cache, ignore_errors=True)
@@ -169,7 +179,7 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
 
     before = dir_bytes(cache / "features")
     with phase(table, "text features gold, context 10 (from empty cache)", utterances=n) as row:
-        text = data.text_features("iemocap", "iemocap-4", "gold", CONTEXT_WINDOW)
+        text = data.text_features("iemocap", "iemocap-4", parse_condition("gold"), CONTEXT_WINDOW)
         row["tokens"] = int(sum(len(a) for a, _ in text.values()))
         row["cache_mib"] = round((dir_bytes(cache / "features") - before) / 2**20, 1)
     text_s = table[-1]["seconds"]
@@ -182,19 +192,15 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
         row["computed"] = fresh.store.computed
         assert len(again) == n
         del fresh, again
-    # The runner below builds its own RunData; drop this one's memmaps first, or both sets of open descriptors
-    # (one per held entry) add up and hit RLIMIT_NOFILE (measured: 20000 here) - see docs/performance.md.
+    # The runner below builds its own RunData; drop this one's memmaps first, so the runs phase's memory is its
+    # own (with the old one-file-per-entry cache, both sets of descriptors together hit RLIMIT_NOFILE, 20000 here).
     del speech, text
     data._speech.clear()  # noqa: SLF001
     data._text.clear()  # noqa: SLF001
-    import gc
-
     gc.collect()
 
     asr: dict[str, dict[str, Any]] = {}
     if not skip_asr:
-        from benchmarks.transcripts import corpus_wer, get_source
-
         picked = [utts[i] for i in stratified_sample(durations, asr_clips)]
         picked_s = sum(durations[i] for i in stratified_sample(durations, asr_clips))
         for key in ASR_ENGINES:
@@ -212,9 +218,6 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
     suite_file.write_text(
         'name = "scale"\nseeds = [0]\nmodels = ["majority", "lemer"]\ntranscripts = ["gold"]\nmax_folds = 1\n'
         '\n[[corpora]]\nname = "iemocap"\nprotocol = "loso"\nlabel_map = "iemocap-4"\n' + lemer_cfg)
-    from benchmarks.run.runner import RunOptions, run_suite
-    from benchmarks.suite import load_suite
-
     with phase(table, "runs: one loso fold, lemer + majority (features cached)") as row:
         summary = run_suite(load_suite(str(suite_file)), RunOptions(
             out=runs_dir, jobs=1, corpus_roots={"iemocap": str(root)}, cache_dir=str(cache), progress=True,
@@ -230,14 +233,12 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
         errors = [p.read_text().strip().splitlines()[-1] for p in runs_dir.rglob("error.txt")]
         raise RuntimeError(f"the lemer run failed ({'; '.join(errors)}); see error.txt under {runs_dir}")
 
-    from leaderboard.build import build_leaderboard
-
     with phase(table, "leaderboard (this run's results)") as row:
         build_leaderboard(runs_dir / "scale", work / "leaderboard")
         row["files"] = len(list((work / "leaderboard").rglob("*")))
 
     cache_bytes = {"features": dir_bytes(cache / "features"), "transcripts": dir_bytes(work / "asr-cache"),
-                   "feature_files": sum(1 for _ in (cache / "features").rglob("*.safetensors"))}
+                   "feature_files": sum(1 for p in (cache / "features").rglob("*") if p.is_file())}
     half = n // 2
     probes = [run_probe(cache, half), run_probe(cache, 2 * half)]
     measured = {
@@ -255,9 +256,6 @@ def measure(root: Path, work: Path, asr_clips: int, max_epochs: int | None, skip
 # ------------------------------------------------------------------------------------------ projection
 def project(m: dict[str, Any]) -> dict[str, Any]:
     """Cost of the real suites on this machine from the measured unit costs (every input is in the output)."""
-    from benchmarks.models import MODELS, describe
-    from lemer.model.config import LEMERConfig
-
     lemer = m["lemer"]
     measured_epochs = m.get("lemer_epochs") or LEMERConfig().max_epochs
     full_epochs = LEMERConfig().max_epochs  # upper bound: early stopping can only shorten a run
@@ -307,6 +305,7 @@ def project(m: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(m: dict[str, Any]) -> str:
+    """The human-readable table of a measurement (what docs/performance.md quotes)."""
     c = m["corpus"]
     lines = [f"corpus: {c['display']}  {c['utterances']} utterances, {c['audio_seconds'] / 3600:.2f} h audio "
              f"(mean {c['mean_seconds']} s, median {c['median_seconds']} s, p99 {c['p99_seconds']} s, max {c['max_seconds']} s)",

@@ -1,6 +1,6 @@
 """Feature-cache scale benchmark: the old one-file-per-entry layout vs the sharded cache at 100k+ entries.
 
-    python benchmarks/perf/cache_scale.py --n 100000 --frames 16 --dim 384 [--layouts old,sharded] [--out r.json]
+    python -m benchmarks.tools.cache_scale --n 100000 --frames 16 --dim 384 [--layouts old,sharded] [--out r.json]
 
 Each phase runs in a fresh process, so peak RSS and open descriptors are that phase's own:
 - write: n synthetic fp16 entries of (frames, dim) (frames varies +-25% around --frames, like real clips);
@@ -30,18 +30,23 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.features.cache import FeatureCache, raise_open_file_limit, write_legacy_entry
 
-def _key(i: int) -> str:
+
+def entry_key(i: int) -> str:
+    """The cache key of entry `i` (a sha256, like the store's keys)."""
     return hashlib.sha256(str(i).encode()).hexdigest()
 
 
-def _frames(i: int, mean: int) -> int:
+def entry_frames(i: int, mean: int) -> int:
+    """Entry `i`'s frame count: deterministic, within +-25% of `mean`, as real clip lengths vary."""
     return max(1, int(mean * (0.75 + 0.5 * ((i * 2654435761) % 1000) / 1000)))
 
 
-def _array(i: int, frames: int, dim: int) -> np.ndarray:
+def entry_array(i: int, frames: int, dim: int) -> np.ndarray:
+    """Entry `i`'s fp16 (frames, dim) array, the same on every call (seeded by `i`)."""
     rng = np.random.default_rng(i)
-    return rng.standard_normal((_frames(i, frames), dim), dtype=np.float32).astype(np.float16)
+    return rng.standard_normal((entry_frames(i, frames), dim), dtype=np.float32).astype(np.float16)
 
 
 def _status() -> dict[str, float]:
@@ -58,7 +63,7 @@ def _proc_counts() -> dict[str, int]:
             "memory_maps": sum(1 for _ in open("/proc/self/maps"))}
 
 
-def _old_get(root: Path, key: str) -> np.ndarray:
+def legacy_get(root: Path, key: str) -> np.ndarray:
     """The previous FeatureCache.get: parse the safetensors header, np.memmap the data, verify blake2b."""
     p = root / key[:2] / f"{key}.safetensors"
     with open(p, "rb") as f:
@@ -72,8 +77,6 @@ def _old_get(root: Path, key: str) -> np.ndarray:
 
 
 def phase(layout: str, what: str, root: Path, n: int, frames: int, dim: int) -> dict[str, Any]:
-    from benchmarks.features.cache import FeatureCache, raise_open_file_limit, write_legacy_entry
-
     limit = raise_open_file_limit()
     t0 = time.perf_counter()
     done, nbytes, err = 0, 0, None
@@ -82,11 +85,11 @@ def phase(layout: str, what: str, root: Path, n: int, frames: int, dim: int) -> 
         if what == "write":
             cache = FeatureCache(root) if layout == "sharded" else None
             for i in range(n):
-                a = _array(i, frames, dim)
+                a = entry_array(i, frames, dim)
                 if cache is not None:
-                    cache.put(_key(i), a, {"kind": "speech", "uid": str(i)})
+                    cache.put(entry_key(i), a, {"kind": "speech", "uid": str(i)})
                 else:
-                    write_legacy_entry(root / "features", _key(i), a, {"kind": "speech", "uid": str(i)})
+                    write_legacy_entry(root / "features", entry_key(i), a, {"kind": "speech", "uid": str(i)})
                 nbytes += a.nbytes
                 done += 1
             if cache is not None:
@@ -96,12 +99,12 @@ def phase(layout: str, what: str, root: Path, n: int, frames: int, dim: int) -> 
             total = 0.0
             for i in range(n):
                 if cache is not None:
-                    got = cache.get(_key(i))
+                    got = cache.get(entry_key(i))
                     if got is None:
                         raise KeyError(f"entry {i} missing")
                     a = got[0]
                 else:
-                    a = _old_get(root / "features", _key(i))
+                    a = legacy_get(root / "features", entry_key(i))
                 total += float(a[0, 0])
                 held.append(a)
                 nbytes += a.nbytes
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         for layout in args.layouts.split(","):
             root = base / layout
             for what in ("write", "read"):
-                cmd = [sys.executable, str(Path(__file__).resolve()), "--n", str(args.n), "--frames", str(args.frames),
+                cmd = [sys.executable, "-m", "benchmarks.tools.cache_scale", "--n", str(args.n), "--frames", str(args.frames),
                        "--dim", str(args.dim), "--phase", layout, what, str(root)]
                 done = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 if done.returncode != 0:
