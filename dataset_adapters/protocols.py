@@ -86,9 +86,9 @@ def leave_one_session_out(utterances: Sequence[Utterance], validation: str = "se
     and trains on the other three, so no test speaker guides model selection.
 
     Why a whole session rather than one speaker: one speaker of a synthetic `small` session is ~30
-    utterances, and the epoch / C chosen on so few was noisy (benchmarks/perf/validation_noise.py
-    measures the gap between the chosen epoch's validation UA and the test UA across seeds; see its
-    docstring for the numbers). `validation="speaker"` keeps the old rule (next session's woman when i
+    utterances, and the epoch / C chosen on so few was noisy (measured as the gap between the chosen epoch's
+    validation UA and the test UA across seeds, by a script since deleted; its numbers are in git history).
+    `validation="speaker"` keeps the old rule (next session's woman when i
     is even, its man when i is odd) for that comparison.
     """
     if validation not in LOSO_VALIDATION:
@@ -153,7 +153,7 @@ def speaker_kfold(utterances: Sequence[Utterance], k: int = N_CROSS_FOLDS, valid
     Actors are put in a fixed hash order and dealt round-robin into k groups. The fold testing
     group j validates on the whole next group j+1 (held out of training) and trains on the other k-2.
     Why the whole group: the synthetic `small` CREMA-D has 10 actors, so half a group was ONE actor
-    (~30 clips) and model selection on it was noisy (benchmarks/perf/validation_noise.py); on the real
+    (~30 clips) and model selection on it was noisy (measured; see the loso docstring above); on the real
     corpus a group is ~18 actors, so training keeps 3/5 of the actors either way.
     `validation="half-group"` keeps the old rule (first half of group j+1, at least one actor).
     """
