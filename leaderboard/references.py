@@ -66,6 +66,9 @@ def load_references(path: str | os.PathLike[str]) -> list[Reference]:
     out: list[Reference] = []
     for i, e in enumerate(entries, 1):
         where = f"{path}: [[reference]] #{i}"
+        if not isinstance(e, dict):
+            raise ValueError(f"{where}: expected a table of {', '.join(sorted(REFERENCE_KEYS))}, got "
+                             f"{type(e).__name__} {e!r}")
         unknown = set(e) - REFERENCE_KEYS
         if unknown:
             raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")

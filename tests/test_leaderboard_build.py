@@ -209,6 +209,9 @@ def test_bad_references_file(tmp_path: Path) -> None:
     p.write_text('[[reference]]\ncorpus = "iemocap"\nmodel = "m"\nprotocol = "p"\nsource = "s"\nwa = 170\n')
     with pytest.raises(ValueError, match=rf"{p}: \[\[reference\]\] #1: wa must be a number in \[0, 100\]"):
         load_references(p)
+    p.write_text("reference = [1, 2]\n")  # integers where tables belong
+    with pytest.raises(ValueError, match=rf"{p}: \[\[reference\]\] #1: expected a table"):
+        load_references(p)
 
 
 def test_output_replaced_atomically_and_kept_on_failure(tmp_path: Path) -> None:
