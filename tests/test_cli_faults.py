@@ -241,7 +241,7 @@ def test_encoder_overrides_replace_the_suites_encoders(tmp_path: Path, iemocap_c
                        capture_output=True, text=True, env=_env(), timeout=300, check=False)
     assert r.returncode == 2, r
     assert "bert-base-uncased'" not in r.stderr and "wav2vec2" not in r.stderr
-    assert str(local) in r.stderr and "1 encoder(s)" in r.stderr
+    assert str(local) in r.stderr and "1 pretrained model(s) missing" in r.stderr
 
 
 def test_transcripts_on_a_full_disk_is_one_line(tmp_path: Path, iemocap_corpus: Path, capsys: pytest.CaptureFixture[str],

@@ -192,7 +192,7 @@ label_map = "iemocap-4"
     missing.write_text(body.replace("{speech}", str(tmp_path / "no-such-wav2vec2")))
     assert main(["run", "--suite", str(missing), "--out", str(tmp_path / "runs0"), *args]) == 2
     err = capsys.readouterr().err
-    assert "pretrained weights missing, nothing was run" in err and "no-such-wav2vec2" in err and "lemer" in err
+    assert "pretrained model(s) missing on this machine" in err and "nothing was run" in err and "no-such-wav2vec2" in err and "lemer" in err
     assert not (tmp_path / "runs0").exists() or not list((tmp_path / "runs0").rglob("result.json"))
 
     good = tmp_path / "good.toml"
@@ -238,8 +238,8 @@ def test_layer_norm_encoders_get_an_attention_mask_and_checkpointing_trains_the_
 
 
 def test_preflight_lists_the_paper_suites_weights_per_model() -> None:
-    """The `paper` suite needs BERT-base and wav2vec2-base fine-tuned by every LE-MER variant; the feature
-    baselines' encoders are the feature store's to check (RunData.preflight, tests/test_cli_faults.py)."""
+    """The `paper` suite needs BERT-base and wav2vec2-base: fine-tuned by every LE-MER variant and, as the
+    suite's [encoders], read as frozen features by the baselines (listed as `<model> (<role> features)`)."""
     from benchmarks.run.preflight import pretrained_needed
     from benchmarks.suite import load_suite
 
@@ -247,7 +247,9 @@ def test_preflight_lists_the_paper_suites_weights_per_model() -> None:
     assert set(needed) == {"bert-base-uncased", "facebook/wav2vec2-base"}
     for name in needed:
         assert {"lemer", "lemer-no-constraint", "lemer-no-labels"} <= set(needed[name])
-    assert not any("features" in m for ms in needed.values() for m in ms)
+    assert "text-only (text features)" in needed["bert-base-uncased"]
+    assert "speech-only (speech features)" in needed["facebook/wav2vec2-base"]
+    assert not any("speech-only" in m for m in needed["bert-base-uncased"])
     assert not any(m.startswith(("majority", "tfidf-lr", "acoustic-lr")) for ms in needed.values() for m in ms)
     assert pretrained_needed(load_suite("paper"), only_models=["majority"]) == {}
 

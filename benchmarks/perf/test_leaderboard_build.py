@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from leaderboard.build import build_leaderboard
+from tests.support.leaderboard import make_runs_dir  # the tests' writer of schema-exact result files
+
 MODELS = {f"model-{i}": (0.3 + 0.06 * i, 0.5, i == 0) for i in range(8)}
 TRANSCRIPTS = {"gold": None, "asr:whisper-tiny.en": 0.12, "asr:pocketsphinx": 0.45, "noise:wer=0.1": 0.1,
                "noise:wer=0.3": 0.3}
@@ -26,8 +29,6 @@ N_RUNS = len(CORPORA) * (7 * len(TRANSCRIPTS) + 1) * 15
 
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.support.leaderboard import make_runs_dir
-
     root = tmp_path_factory.mktemp("lb-perf")
     for corpus in CORPORA:
         make_runs_dir(root, corpus=corpus, per_fold=40, models=MODELS, transcripts=TRANSCRIPTS, incomplete=None,
@@ -36,8 +37,6 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_leaderboard_build(benchmark, runs_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
-    from leaderboard.build import build_leaderboard
-
     out = tmp_path / "board"
     lb = benchmark.pedantic(lambda: build_leaderboard(runs_dir, out), setup=lambda: shutil.rmtree(out, ignore_errors=True),
                             rounds=2, iterations=1)

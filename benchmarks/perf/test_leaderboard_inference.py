@@ -13,6 +13,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from leaderboard.inference import cell_inference
+from leaderboard.significance import (
+    bootstrap_counts,
+    metric_weights,
+    permutation_p,
+    random_signs,
+    resampled_metric,
+    seed_mean_correct,
+)
+
 MODELS, SEEDS, N, SPEAKERS, CLASSES, RESAMPLES = 20, 3, 600, 10, 4, 1000
 
 
@@ -30,23 +40,12 @@ def cell() -> dict:
 
 
 def test_cell_inference(benchmark, cell: dict) -> None:  # noqa: ANN001
-    from leaderboard.inference import cell_inference
-
     res = benchmark.pedantic(lambda: cell_inference(**cell, n_resamples=RESAMPLES, seed=0), rounds=3, iterations=1)
     assert len(res.pairwise.comparisons) == MODELS * (MODELS - 1) // 2
     assert res.pairwise.comparisons[0].p_speaker_method == "exact"
 
 
 def test_cell_utterance_tests_floor(benchmark, cell: dict) -> None:  # noqa: ANN001
-    from leaderboard.significance import (
-        bootstrap_counts,
-        metric_weights,
-        permutation_p,
-        random_signs,
-        resampled_metric,
-        seed_mean_correct,
-    )
-
     gold, strata = cell["gold"], cell["strata"]
 
     def today() -> np.ndarray:

@@ -1,6 +1,7 @@
-"""Checks before a grid starts: the requested device exists and every pretrained model the suite's models
-load themselves (e.g. LE-MER with `finetune=true`: `Requirements.pretrained`) is on this machine, without
-network. (The encoders of cached features are the feature store's to check: `RunData.preflight`.)
+"""Checks before a grid starts: the requested device exists and every pretrained model the suite needs is on this
+machine: the weights models load themselves (LE-MER with `finetune=true`: `Requirements.pretrained`) and the
+weights of the encoders whose cached features the other models read (the suite's [encoders]), each listed once
+with every model that needs it, in one wording.
 
 Why up front: a fine-tuning grid that finds `bert-base-uncased` missing would otherwise fail run after
 run, each after loading its corpus; here it stops before anything is computed, naming each missing
@@ -11,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks.models import MODELS, model_names
+from benchmarks.features.spec import EncoderSpec
+from benchmarks.models import MODELS, describe, model_names
 from benchmarks.suite import Suite
 from lemer.core.devices import DEVICE_PATTERN, DeviceError, resolve_device
 from lemer.core.errors import InputError
@@ -35,8 +37,8 @@ def check_device(device: str) -> None:
 
 def pretrained_needed(suite: Suite, only_models: Sequence[str] | None = None) -> dict[str, list[str]]:
     """{pretrained model name or path: [models of the suite that need it]}: the weights models load
-    themselves (`Requirements.pretrained`, ablation values included). The encoders of cached features are
-    checked by the feature store (`RunData.preflight`, with the --text-encoder/--speech-encoder hint)."""
+    themselves (`Requirements.pretrained`, ablation values included) and those of the suite's text and speech
+    encoders, needed by every model that reads their features (named `<model> (<role> features)`)."""
     needed: dict[str, list[str]] = {}
 
     def add(name: str, who: str) -> None:
@@ -55,6 +57,12 @@ def pretrained_needed(suite: Suite, only_models: Sequence[str] | None = None) ->
             continue
         for name in MODELS.get(m).from_config({**MODELS.defaults(m), **config}).requirements.pretrained:
             add(name, m)
+        facts = describe(m, config)
+        for role, reads, given in (("text", facts.text_features, suite.text_encoder),
+                                   ("speech", facts.speech_features, suite.speech_encoder)):
+            if reads:
+                for name in EncoderSpec.parse(given or "default", role).weight_sources():
+                    add(name, f"{m} ({role} features)")
     return needed
 
 
@@ -70,4 +78,9 @@ def check_pretrained(suite: Suite, only_models: Sequence[str] | None = None) -> 
         except PretrainedUnavailable as e:
             problems.append(f"  - {name} (needed by {', '.join(models)}): {e}")
     if problems:
-        raise PreflightError(f"suite {suite.name!r}: pretrained weights missing, nothing was run:\n" + "\n".join(problems))
+        features = any("features)" in m for models in needed.values() for m in models)
+        hint = ("\nFor the encoders of cached features: `run --text-encoder PATH` / `--speech-encoder PATH` (or the "
+                "suite's [encoders]) point at local copies; 'default' picks the offline encoders (all-MiniLM-L6-v2 "
+                "text, Whisper tiny.en speech)." if features else "")
+        raise PreflightError(f"suite {suite.name!r}: {len(problems)} pretrained model(s) missing on this machine "
+                             "(checked before any run), nothing was run:\n" + "\n".join(problems) + hint)
