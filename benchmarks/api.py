@@ -17,13 +17,13 @@ values stored in `result.json` are informative only.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from benchmarks.corpora import parse_corpus_args
+from benchmarks.run.predictions import run_metrics
 from benchmarks.run.runner import RunOptions, Summary
 from benchmarks.run.runner import run_suite as run_grid
 from benchmarks.suite import Suite, load_suite
@@ -33,7 +33,7 @@ from dataset_adapters.load import load_report
 from dataset_adapters.protocols import check_utterances
 from dataset_adapters.types import Fold, Utterance
 from leaderboard.metrics import score_labels
-from leaderboard.results import load_runs, read_result
+from leaderboard.results import load_runs, read_predictions, read_result
 from leaderboard.schema import RESULT_FILE
 
 if TYPE_CHECKING:
@@ -87,23 +87,27 @@ def run_suite(suite: "str | os.PathLike[str] | Suite", corpora: Mapping[str, str
 # ---------------------------------------------------------------- reading result files
 @dataclass(frozen=True)
 class RunFiles:
-    """What one run directory holds, as plain values: the parsed result.json and its predictions."""
+    """What one run directory holds, as plain values: the parsed result.json and its prediction rows.
+
+    `gold` is None for an utterance without a consensus class (soft and dimensional tasks), `pred` "" for the
+    dimensional task; `rows` are the prediction lines as the leaderboard validated them (every key)."""
 
     result_path: str
     result: dict[str, Any]
+    task: str
     labels: tuple[str, ...]
     uids: tuple[str, ...]
-    gold: tuple[str, ...]
+    gold: tuple[str | None, ...]
     pred: tuple[str, ...]
     probs: tuple[dict[str, float] | None, ...]
+    rows: tuple[Mapping[str, Any], ...]
 
 
 def read_run_files(path: str | os.PathLike[str]) -> list[RunFiles]:
     """Every run under `path` (a runs folder, one run folder, or a `result.json`), validated.
 
     The ONE place that reads result files: it goes through `leaderboard/results.py` (schema and
-    prediction checks, errors naming file and line) so it can be swapped when the result schema
-    becomes a typed model. `probs` are taken from the prediction lines the leaderboard validated.
+    prediction checks, errors naming file and line), so a file the leaderboard refuses is refused here too.
     """
 
     p = Path(path)
@@ -115,12 +119,12 @@ def read_run_files(path: str | os.PathLike[str]) -> list[RunFiles]:
         runs = load_runs(p)
     out = []
     for r in runs:
-        with open(r.predictions_path, encoding="utf-8") as f:
-            probs = tuple(json.loads(line).get("probs") for line in f if line.strip())
-        labels = r.labels
-        out.append(RunFiles(result_path=r.result_path, result=r.result, labels=labels, uids=r.uids,
-                            gold=tuple(labels[i] for i in r.gold), pred=tuple(labels[i] for i in r.pred),
-                            probs=probs))
+        task = r.spec.task
+        rows = read_predictions(r.predictions_path, task).rows
+        out.append(RunFiles(result_path=r.result_path, result=r.result, task=task, labels=r.labels, uids=r.uids,
+                            gold=tuple(row.get("gold") or None for row in rows),
+                            pred=tuple(row.get("pred", "") for row in rows),
+                            probs=tuple(row.get("probs") for row in rows), rows=rows))
     return out
 
 
@@ -151,15 +155,24 @@ def spec_columns(result: Mapping[str, Any]) -> dict[str, Any]:
 _TOP_LEVEL_KNOWN = ("schema_version", "run", "labels", "metrics")
 
 
-def _result_row(rf: RunFiles) -> dict[str, Any]:
+def _scores(rf: RunFiles) -> dict[str, float | None]:
+    """The run's task metrics recomputed from its rows: WA/UA/macro-F1 for the categorical task (and ECE, Brier,
+    NLL where every row has probabilities); every registered metric of the soft and dimensional tasks."""
+    if rf.task != "categorical":
+        return dict(run_metrics(rf.task, rf.rows, rf.labels).values)
+    if all(rf.probs):
+        return dict(run_metrics(rf.task, rf.rows, rf.labels).values)
+    scores = score_labels(rf.gold, rf.pred, rf.labels)  # type: ignore[arg-type]
+    return {"wa": scores.wa, "ua": scores.ua, "macro_f1": scores.macro_f1}
 
-    scores = score_labels(rf.gold, rf.pred, rf.labels)
+
+def _result_row(rf: RunFiles) -> dict[str, Any]:
+    scores = _scores(rf)
     row: dict[str, Any] = {"run_dir": str(Path(rf.result_path).parent)}
     row.update(spec_columns(rf.result))
-    row.update({"wa": scores.wa, "ua": scores.ua, "macro_f1": scores.macro_f1, "n": len(rf.uids),
-                "labels": list(rf.labels)})
-    for k, v in (rf.result.get("metrics") or {}).items():  # extra metrics a run reported, kept as `metrics.<k>`
-        if k not in ("wa", "ua", "macro_f1", "n"):
+    row.update({"wa": None, "ua": None, "macro_f1": None, **scores, "n": len(rf.uids), "labels": list(rf.labels)})
+    for k, v in (rf.result.get("metrics") or {}).items():  # what the run reported beside them, as `metrics.<k>`
+        if k not in scores and k != "n":
             _flatten(f"metrics.{k}", v, row)
     for k, v in rf.result.items():  # wer, n_train/valid/test, timings.*, hashes, any diagnostics present
         if k not in _TOP_LEVEL_KNOWN:
@@ -168,9 +181,11 @@ def _result_row(rf: RunFiles) -> dict[str, Any]:
 
 
 def load_results(runs_dir: str | os.PathLike[str]) -> "pd.DataFrame":
-    """One row per run under `runs_dir`: every run-spec field flattened, WA/UA/macro-F1 and n
-    (recomputed from the predictions), WER, n_train/n_valid/n_test, `timings.*`, hashes and any
-    other (diagnostic) keys the result holds, dotted when nested. Sorted by result path.
+    """One row per run under `runs_dir`: every run-spec field flattened (`task`, `audio`, `audio_splits`, `refit`
+    among them), the task's metrics recomputed from the predictions (WA/UA/macro-F1, ECE/Brier/NLL for the
+    categorical task; `ccc_aro` ... `mae` dimensional; `soft_ce`, `soft_kl`, `plurality_acc` soft; blank where a
+    metric belongs to another task) and n, WER, n_train/n_valid/n_test, `timings.*`, hashes and any other
+    (diagnostic) keys the result holds, dotted when nested. Sorted by result path.
     """
     import pandas as pd
 
@@ -179,14 +194,19 @@ def load_results(runs_dir: str | os.PathLike[str]) -> "pd.DataFrame":
 
 def load_predictions(path: str | os.PathLike[str]) -> "pd.DataFrame":
     """One row per test utterance of every run under `path` (a runs folder or one run folder):
-    `uid, gold, pred, probs` (a dict label -> probability, or None) plus the run's spec columns
-    and `run_dir`, so runs are paired by `uid` with a merge or a pivot.
+    `uid, gold, pred, probs` (a dict label -> probability, or None), `speaker`, `gender`, and per task
+    `gold_dist` (soft) or `gold_dims` / `pred_dims` (dimensional: dicts arousal/valence/dominance in [-1, 1]),
+    plus the run's spec columns and `run_dir`, so runs are paired by `uid` with a merge or a pivot.
     """
     import pandas as pd
 
     frames = []
     for rf in read_run_files(path):
-        frame = pd.DataFrame({"uid": rf.uids, "gold": rf.gold, "pred": rf.pred, "probs": list(rf.probs)})
+        cols: dict[str, Any] = {"uid": rf.uids, "gold": rf.gold, "pred": rf.pred, "probs": list(rf.probs),
+                                "speaker": [r.get("speaker") for r in rf.rows], "gender": [r.get("gender") for r in rf.rows]}
+        for key in {"soft": ("gold_dist",), "dimensional": ("gold_dims", "pred_dims")}.get(rf.task, ()):
+            cols[key] = [r.get(key) for r in rf.rows]
+        frame = pd.DataFrame(cols)
         for k, v in {"run_dir": str(Path(rf.result_path).parent), **spec_columns(rf.result)}.items():
             frame[k] = [v] * len(frame)
         frames.append(frame)

@@ -132,3 +132,40 @@ def human_ceiling(rows: Sequence[Mapping[str, Any]]) -> HumanCeiling | None:
         return None
     levels = tuple(LevelScore(lv, len(by_level.get(lv, [])), *_wa_ua(by_level.get(lv, []))) for lv in LEVELS)
     return HumanCeiling(len(scored), *_wa_ua(scored), levels)
+
+
+@dataclass(frozen=True)
+class AgreementTable:
+    """A cell's models scored per agreement level (mean over seeds), with the human ceiling beside them."""
+
+    counts: tuple[int, ...]  # utterances per level (LEVELS order)
+    unlevelled: int  # utterances without votes (or without a vote for their consensus class)
+    models: tuple[tuple[str, tuple[LevelScore, ...]], ...]
+    ceiling: HumanCeiling | None
+
+
+def agreement_table(names: Sequence[str], preds: Sequence[np.ndarray], gold: np.ndarray, labels: Sequence[str],
+                    votes: Sequence[Mapping[str, float] | None]) -> AgreementTable | None:
+    """`preds[m]`: (seeds, n) codes on the cell's utterances; None when no utterance has votes."""
+    if not any(votes):
+        return None
+    gold_names = [labels[g] for g in gold]
+    models = []
+    counts: tuple[int, ...] = ()
+    unlevelled = 0
+    for name, p in zip(names, preds):
+        per_seed = []
+        for seed_pred in np.atleast_2d(p):
+            rows = [{"gold": g, "pred": labels[q], "votes": v} for g, q, v in zip(gold_names, seed_pred, votes)]
+            scores, unlevelled = by_agreement(rows)
+            per_seed.append(scores)
+        counts = tuple(s.n for s in per_seed[0])
+        models.append((name, tuple(LevelScore(lv, per_seed[0][i].n, _mean([s[i].wa for s in per_seed]),
+                                              _mean([s[i].ua for s in per_seed])) for i, lv in enumerate(LEVELS))))
+    ceiling = human_ceiling([{"gold": g, "votes": v} for g, v in zip(gold_names, votes)])
+    return AgreementTable(counts=counts, unlevelled=unlevelled, models=tuple(models), ceiling=ceiling)
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.mean(kept)) if kept else None

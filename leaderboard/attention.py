@@ -50,9 +50,15 @@ def attention_rows(runs: list[Run]) -> list[AttentionRow]:
         if not isinstance(diag, dict):
             continue
         info = r.record.run
+        if info.task != "categorical":  # the label attention of the soft and dimensional heads is another question
+            continue
         model = info.model
         if info.ablation:
             model += f" ({info.ablation.param}={info.ablation.value})"
+        if not info.audio.is_clean:
+            model += f" (audio {info.audio.key})"
+        if info.refit:
+            model += " (refit)"
         key = (info.corpus, info.protocol_label, info.label_map, info.transcript, model)
         groups[key].append(diag)
         synthetic[key] = bool(info.synthetic)

@@ -8,7 +8,9 @@ from leaderboard.attention import AttentionRow, attention_rows
 from leaderboard.cells import AblationPoint, Cell, build_ablations, build_cells
 from leaderboard.references import BUILTIN, Reference
 from leaderboard.results import Run
+from leaderboard.robustness import RobustnessTable, robustness_tables
 from leaderboard.significance import DEFAULT_RESAMPLES
+from leaderboard.task_cells import TaskCell, build_task_cells
 from leaderboard.validity import ValidityPanel, build_validity, is_oracle
 
 SYNTHETIC_NOTICE = "synthetic corpora — not the real IEMOCAP/MSP-Podcast/CREMA-D"
@@ -16,9 +18,10 @@ SYNTHETIC_NOTICE = "synthetic corpora — not the real IEMOCAP/MSP-Podcast/CREMA
 
 @dataclass
 class Group:
-    """corpus x protocol x label map (x training corpus): the cells that differ only by transcript."""
+    """corpus x protocol x label map (x training corpus, audio condition, refit): the cells that differ only by
+    transcript."""
 
-    key: tuple[str, str, str, str]
+    key: tuple[str, ...]
     cells: list[Cell]
 
     @property
@@ -49,14 +52,16 @@ class Leaderboard:
     seed: int
     attention: list[AttentionRow] | None = None  # LE-MER attention diagnostics (leaderboard/attention.py)
     validity: list[ValidityPanel] = field(default_factory=list)  # corpora with cue ground truth (validity.py)
+    tasks: list[TaskCell] = field(default_factory=list)  # the soft-label and dimensional cells (task_cells.py)
+    robustness: list[RobustnessTable] = field(default_factory=list)  # degraded vs clean audio (robustness.py)
 
     @property
     def synthetic(self) -> bool:
-        return any(c.synthetic for c in self.cells)
+        return any(c.synthetic for c in self.cells) or any(t.synthetic for t in self.tasks)
 
     @property
     def groups(self) -> list[Group]:
-        by: dict[tuple[str, str, str, str], list[Cell]] = defaultdict(list)
+        by: dict[tuple[str, ...], list[Cell]] = defaultdict(list)
         for c in self.cells:
             by[c.key.group].append(c)
         return [Group(k, v) for k, v in by.items()]
@@ -68,7 +73,8 @@ def compute_leaderboard(runs: list[Run], *, references: list[Reference] | None =
 
     Runs of validation oracles (they read ground truth) are never ranked: they feed the validity panel only.
     """
-    cells = build_cells([r for r in runs if not is_oracle(r)], n_resamples=n_resamples, seed=seed)
+    ranked_runs = [r for r in runs if not is_oracle(r)]
+    cells = build_cells(ranked_runs, n_resamples=n_resamples, seed=seed)
     real = {c.key.corpus for c in cells if not c.synthetic}
     refs: dict[str, list[Reference]] = defaultdict(list)
     for r in (*BUILTIN, *(references or [])):
@@ -76,4 +82,6 @@ def compute_leaderboard(runs: list[Run], *, references: list[Reference] | None =
             refs[r.corpus].append(r)
     return Leaderboard(cells=cells, ablations=build_ablations(runs), references=dict(refs), n_runs=len(runs),
                        n_resamples=n_resamples, seed=seed, attention=attention_rows(runs),
-                       validity=build_validity(runs, n_resamples=n_resamples, seed=seed))
+                       validity=build_validity(runs, n_resamples=n_resamples, seed=seed),
+                       tasks=build_task_cells(ranked_runs, n_resamples=n_resamples, seed=seed),
+                       robustness=robustness_tables(cells, n_resamples=n_resamples, seed=seed))

@@ -38,10 +38,11 @@ from leaderboard.references import Reference
 from leaderboard.results import ResultError, Run, find_result_files, read_result
 from leaderboard.schema import RESULT_FILE
 from leaderboard.significance import DEFAULT_RESAMPLES
-from leaderboard.tables import latex, leaderboard_csv, markdown, significance_csv
+from leaderboard.tables import latex, leaderboard_csv, markdown, robustness_csv, significance_csv, tasks_csv
 from lemer.core.errors import InputError, OutputError
 
-OUTPUT_FILES = ("leaderboard.md", "leaderboard.tex", "leaderboard.csv", "significance.csv", "index.html")
+OUTPUT_FILES = ("leaderboard.md", "leaderboard.tex", "leaderboard.csv", "significance.csv", "tasks.csv",
+                "robustness.csv", "index.html")
 MARKER = ".lemer-leaderboard"
 MARKER_HEADER = "# written by `lemer-bench leaderboard`; it replaces this folder on each build.\n" \
                 "# Files it wrote here (anything else makes it refuse to touch the folder):\n"
@@ -151,7 +152,8 @@ def _render(lb: Leaderboard) -> dict[str, bytes]:
     plots = all_plots(lb)
     texts = {
         "leaderboard.md": markdown(lb), "leaderboard.tex": latex(lb), "leaderboard.csv": leaderboard_csv(lb),
-        "significance.csv": significance_csv(lb), "index.html": render(lb, plots),
+        "significance.csv": significance_csv(lb), "tasks.csv": tasks_csv(lb), "robustness.csv": robustness_csv(lb),
+        "index.html": render(lb, plots),
     }
     files = {name: text.encode("utf-8") for name, text in texts.items()}
     files.update({f"plots/{p.name}": p.png for p in plots})

@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from leaderboard.agreement import AgreementTable, agreement_table
+from leaderboard.clusters import PairedInference
+from leaderboard.inference import CellInference, ModelInference, cell_inference
 from leaderboard.metrics import Scores, score_codes, scores_from_confusion
 from leaderboard.power import mdd_from_bootstrap
 from leaderboard.results import ResultError, Run
@@ -50,6 +53,7 @@ from leaderboard.significance import (
     resampled_metric,
     seed_mean_correct,
 )
+from lemer.core.audio_condition import CLEAN, AudioCondition
 from lemer.core.spec import GOLD, TranscriptCondition
 
 ALPHA = 0.05
@@ -63,6 +67,9 @@ class CellKey:
     protocol: str  # the protocol whose folds the runs used (cross-corpus: the training corpus's)
     label_map: str
     train_corpus: str
+    audio: AudioCondition  # the test audio (and, with audio_splits "all", the training audio)
+    audio_splits: str  # "test" | "all" (lemer.core.spec.RunSpec.audio_splits)
+    refit: bool  # retrained on train + valid with the validation's choice: never ranked beside runs that were not
     transcript: TranscriptCondition
 
     @property
@@ -70,8 +77,22 @@ class CellKey:
         return self.kind == "cross"
 
     @property
-    def group(self) -> tuple[str, str, str, str, str]:
-        return (self.corpus, self.kind, self.protocol, self.label_map, self.train_corpus)
+    def group(self) -> tuple[str, ...]:
+        """Everything but the transcript: the cells a group's table shows side by side."""
+        return (self.corpus, self.kind, self.protocol, self.label_map, self.train_corpus, self.audio.key,
+                self.audio_splits, "refit" if self.refit else "")
+
+    @property
+    def audio_label(self) -> str:
+        """`audio: snr=5,noise=babble (test only)` for a degraded condition, "" for clean audio."""
+        if self.audio.is_clean:
+            return ""
+        return f"audio: {self.audio.key} ({'every split' if self.audio_splits == 'all' else 'test only'})"
+
+    @property
+    def clean_twin(self) -> "CellKey":
+        """The same cell on clean audio: what a degraded cell's robustness is measured against."""
+        return replace(self, audio=CLEAN, audio_splits="test")
 
     @property
     def protocol_name(self) -> str:
@@ -86,7 +107,8 @@ class CellKey:
 
     @property
     def title(self) -> str:
-        return f"{self.corpus} · {self.protocol_label} · {self.label_map} · transcript: {self.transcript}"
+        extra = "".join(f" · {x}" for x in (self.audio_label, "refit on train + valid" if self.refit else "") if x)
+        return f"{self.corpus} · {self.protocol_label} · {self.label_map}{extra} · transcript: {self.transcript}"
 
 
 @dataclass
@@ -116,6 +138,14 @@ class ModelResult:
     worse_than_best: bool = False
     p_worse: float | None = None  # Holm-adjusted permutation p on UA against the best (None for the best)
     mdd: float | None = None  # minimum detectable UA difference against the best (fraction), see power.py
+    probs: np.ndarray | None = None  # (seeds, n, C) in cell uid order; None unless every run stored them
+    # the "new speakers" reading (leaderboard/inference.py), None where the cell has no speaker facts
+    inference: ModelInference | None = None
+    vs_best: PairedInference | None = None  # best - this model in both readings (None for the best)
+    p_worse_speaker: float | None = None  # speaker sign flip, Holm over the best-vs-rest comparisons
+    worse_new_speakers: bool = False  # ‡: significantly worse than the best for new speakers
+    letters: str = ""  # compact letter groups, this test set (all pairs, Holm)
+    letters_speaker: str | None = None  # the same for new speakers (None: no speaker test possible)
 
     @property
     def complete(self) -> bool:
@@ -144,6 +174,19 @@ class Cell:
     models: list[ModelResult]  # ranked complete models first (by UA), then incomplete ones
     comparisons: list[ComparisonRow]
     mdd: float | None = None  # median over the best model's comparisons of their MDD (fraction)
+    inference: CellInference | None = None  # both readings, groups, variance, calibration, per speaker
+    why_no_inference: str | None = None  # why the cell has no speaker-level inference
+    speakers: list[str] = field(default_factory=list)  # per utterance in uid order ([] when unknown)
+    genders: list[str | None] = field(default_factory=list)
+    agreement: AgreementTable | None = None  # scores by annotator agreement and the human ceiling (votes known)
+
+    @property
+    def why_no_speaker_test(self) -> str | None:
+        """Why the best-vs-rest tests have no "new speakers" p-value (too few speakers, no speaker facts)."""
+        if self.inference is None:
+            return self.why_no_inference
+        vs = [m.vs_best for m in self.ranked[1:] if m.vs_best is not None]
+        return vs[0].why_no_p_speaker if vs else None
 
     @property
     def ranked(self) -> list[ModelResult]:
@@ -167,6 +210,14 @@ class AblationPoint:
     ua_std: float | None  # std over seeds
     n_runs: int
     n_expected: int
+    audio: str = "clean"  # the audio condition's key
+    refit: bool = False
+
+    @property
+    def condition(self) -> str:
+        """Corpus · protocol · labels · transcript (· audio, · refit where they are not the default)."""
+        extra = ("" if self.audio == "clean" else f" · audio {self.audio}") + (" · refit" if self.refit else "")
+        return f"{self.corpus} · {self.protocol} · {self.label_map} · {self.transcript}{extra}"
 
 
 def corpus_order(corpus: str) -> int:
@@ -177,6 +228,12 @@ def corpus_order(corpus: str) -> int:
 
 def _std(values: list[float]) -> float:
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def _group_order(group: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Groups sorted by their strings, clean audio first, runs without refit before refit runs."""
+    *head, audio, splits, refit = group
+    return (*head, not audio.is_clean, audio.key, splits, refit)
 
 
 def _cell_rng(seed: int, key: CellKey) -> np.random.Generator:
@@ -198,13 +255,14 @@ def _dedupe(runs: Iterable[Run], what: str) -> dict[tuple[str, int], Run]:
 def build_cells(runs: list[Run], *, n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
                 alpha: float = ALPHA) -> list[Cell]:
     """All leaderboard cells of the main (non-ablation) runs, sorted by corpus, protocol, transcript."""
-    groups: dict[tuple[str, str, str, str, str], list[Run]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[Run]] = defaultdict(list)
     for r in runs:
-        if r.spec.ablation is None:
-            g = r.spec
-            groups[(g.corpus, g.kind, g.protocol, g.label_map, g.train_corpus)].append(r)
+        g = r.spec
+        if g.ablation is None and g.task == "categorical":
+            groups[(g.corpus, g.kind, g.protocol, g.label_map, g.train_corpus, g.audio, g.audio_splits,
+                    g.refit)].append(r)
     cells: list[Cell] = []
-    for group, group_runs in sorted(groups.items()):
+    for group, group_runs in sorted(groups.items(), key=lambda kv: _group_order(kv[0])):
         by_model: dict[str, list[Run]] = defaultdict(list)
         for r in group_runs:
             by_model[r.spec.model].append(r)
@@ -295,9 +353,64 @@ def _evaluate_cell(key: CellKey, members: dict[str, list[Run]], ti: dict[str, bo
     incomplete = sorted((m for m in results if not m.complete), key=lambda m: m.model)
     comparisons = _significance(key, ranked, gold, strata, n_classes, n_resamples=n_resamples, seed=seed, alpha=alpha)
     mdds = [m.mdd for m in ranked if m.mdd is not None]
-    return Cell(key=key, labels=labels, folds=folds, seeds=seeds, synthetic=synthetic, wer=wer, uids=uids,
+    cell = Cell(key=key, labels=labels, folds=folds, seeds=seeds, synthetic=synthetic, wer=wer, uids=uids,
                 gold=gold, strata=strata, models=ranked + incomplete, comparisons=comparisons,
                 mdd=float(np.median(mdds)) if mdds else None)
+    _speaker_inference(cell, members, n_resamples=n_resamples, seed=seed, alpha=alpha)
+    return cell
+
+
+def _utterance_facts(members: dict[str, list[Run]], uids: list[str]) -> tuple[list[str | None], list[str | None],
+                                                                                  list[Mapping[str, float] | None]]:
+    """Speaker, gender and annotators' votes of each of the cell's utterances, from any run that names them."""
+    speaker: dict[str, str] = {}
+    gender: dict[str, str] = {}
+    votes: dict[str, Mapping[str, float]] = {}
+    for rs in members.values():
+        for r in rs:
+            for u, s, g, v in zip(r.uids, r.speakers, r.genders, r.votes or (None,) * len(r.uids)):
+                if s is not None:
+                    speaker.setdefault(u, s)
+                if g is not None:
+                    gender.setdefault(u, g)
+                if v is not None:
+                    votes.setdefault(u, v)
+    return [speaker.get(u) for u in uids], [gender.get(u) for u in uids], [votes.get(u) for u in uids]
+
+
+def _speaker_inference(cell: Cell, members: dict[str, list[Run]], *, n_resamples: int, seed: int, alpha: float) -> None:
+    """Fill in the "new speakers" reading (leaderboard/inference.py) of a cell's ranked models, or say why not."""
+    ranked = cell.ranked
+    if not ranked:
+        return
+    speakers, genders, votes = _utterance_facts(members, cell.uids)
+    cell.agreement = agreement_table([m.model for m in ranked], [m.pred for m in ranked], cell.gold, cell.labels, votes)
+    unknown = [u for u, s in zip(cell.uids, speakers) if s is None]
+    if unknown:
+        cell.why_no_inference = (f"no speaker known for {len(unknown)} of {len(cell.uids)} utterances (e.g. "
+                                 f"{unknown[0]!r}): their prediction files name none and the uid does not say")
+        return
+    cell.speakers, cell.genders = [str(s) for s in speakers], genders
+    sources = [f"the prediction files of {m.model!r}" for m in ranked]
+    res = cell_inference([m.model for m in ranked], [m.pred for m in ranked], cell.gold, len(cell.labels), cell.strata,
+                         cell.speakers, genders, [m.probs for m in ranked], n_resamples=n_resamples,
+                         seed=(seed << 32) | zlib.crc32(cell.key.title.encode("utf-8")), alpha=alpha,
+                         prob_sources=sources)
+    cell.inference = res
+    for j, m in enumerate(ranked):
+        m.inference = res.models[j]
+        m.letters = res.pairwise.letters_utterance[j]
+        m.letters_speaker = None if res.pairwise.letters_speaker is None else res.pairwise.letters_speaker[j]
+    best = ranked[0].model
+    vs = {c.model_b: c for c in res.pairwise.comparisons if c.model_a == best}
+    others = ranked[1:]
+    for m in others:
+        m.vs_best = vs[m.model]
+    raw = [m.vs_best.p_speaker for m in others]  # type: ignore[union-attr]
+    if others and all(p is not None for p in raw):
+        for m, p in zip(others, holm(raw)):  # type: ignore[arg-type]
+            m.p_worse_speaker = float(p)
+            m.worse_new_speakers = bool(p < alpha and m.vs_best.diff > 0)  # type: ignore[union-attr]
 
 
 def assign_ranks(ranked: list[ModelResult], tol: float = TIE_TOL) -> None:
@@ -316,6 +429,8 @@ def _score_model(mr: ModelResult, table: dict[tuple[str, int], Run], folds: list
     per_run: list[Scores] = []
     pooled: list[Scores] = []
     pred = np.empty((len(seeds), gold.size), dtype=np.int64)
+    with_probs = all(table[(f, s)].probs is not None for f in folds for s in seeds)
+    probs = np.zeros((len(seeds), gold.size, len(labels))) if with_probs else None
     for si, s in enumerate(seeds):
         cm = np.zeros((len(labels), len(labels)), dtype=np.int64)
         for f in folds:
@@ -323,8 +438,12 @@ def _score_model(mr: ModelResult, table: dict[tuple[str, int], Run], folds: list
             sc = score_codes(r.gold, r.pred, labels)
             per_run.append(sc)
             cm += sc.confusion
-            pred[si, [position[u] for u in r.uids]] = r.pred
+            where = [position[u] for u in r.uids]
+            pred[si, where] = r.pred
+            if probs is not None:
+                probs[si, where] = r.probs
         pooled.append(scores_from_confusion(cm, labels))
+    mr.probs = probs
     mr.seeds = list(seeds)
     mr.pred = pred
     mr.wa = float(np.mean([p.wa for p in pooled]))
@@ -393,9 +512,10 @@ def build_ablations(runs: list[Run]) -> list[AblationPoint]:
     groups: dict[tuple[Any, ...], list[Run]] = defaultdict(list)
     for r in runs:
         abl = r.spec.ablation
-        if abl is not None:
-            g = r.spec
-            groups[(g.corpus, g.protocol_label, g.label_map, g.transcript, g.model, abl.param)].append(r)
+        g = r.spec
+        if abl is not None and g.task == "categorical":
+            groups[(g.corpus, g.protocol_label, g.label_map, g.transcript, g.model, abl.param, g.audio.key,
+                    g.refit)].append(r)
     points: list[AblationPoint] = []
     for gkey, gruns in sorted(groups.items()):
         folds = sorted({r.spec.fold for r in gruns})
@@ -405,7 +525,7 @@ def build_ablations(runs: list[Run]) -> list[AblationPoint]:
             by_value[repr(r.spec.ablation.value)].append(r)  # type: ignore[union-attr]
         for vruns in by_value.values():
             value = vruns[0].spec.ablation.value  # type: ignore[union-attr]
-            table = _dedupe(vruns, f"ablation {gkey[-1]}={value!r} of {gkey[4]!r}")
+            table = _dedupe(vruns, f"ablation {gkey[5]}={value!r} of {gkey[4]!r}")
             expected = [(f, s) for s in seeds for f in folds]
             ua = ua_std = None
             if all(k in table for k in expected):
@@ -415,6 +535,6 @@ def build_ablations(runs: list[Run]) -> list[AblationPoint]:
                     cm = sum(score_codes(table[(f, s)].gold, table[(f, s)].pred, labels).confusion for f in folds)
                     per_seed.append(scores_from_confusion(cm, labels).ua)
                 ua, ua_std = float(np.mean(per_seed)), _std(per_seed)
-            points.append(AblationPoint(*gkey, value=value, ua=ua, ua_std=ua_std,
-                                        n_runs=len(table), n_expected=len(expected)))
+            points.append(AblationPoint(*gkey[:6], value=value, ua=ua, ua_std=ua_std, n_runs=len(table),
+                                        n_expected=len(expected), audio=gkey[6], refit=gkey[7]))
     return points

@@ -15,10 +15,16 @@ from leaderboard.board import SYNTHETIC_NOTICE, Leaderboard
 from leaderboard.cells import Cell
 from leaderboard.plots import Plot, slug
 from leaderboard.tables import (
+    AGREEMENT_NOTE,
     HEADLINE_HEADERS,
     HEADLINE_RUNNER_UP,
+    HEADLINE_VERDICT,
     VALIDITY_TEST_HEADERS,
+    agreement_rows,
+    ci_label,
     decides_mark,
+    ece_label,
+    groups_label,
     headline_rows,
     legend,
     marks_legend,
@@ -27,7 +33,11 @@ from leaderboard.tables import (
     pct,
     plural,
     rank_label,
+    readings_note,
+    robustness_intro,
+    robustness_rows,
     summary_rows,
+    task_table,
     validity_cue_headers,
     validity_cue_rows,
     validity_failure_text,
@@ -36,7 +46,9 @@ from leaderboard.tables import (
     validity_test_rows,
     validity_verdict_rows,
     wer_label,
+    worst_speaker_label,
 )
+from leaderboard.task_cells import task_note
 from leaderboard.validity import ValidityPanel
 
 CSS = """
@@ -71,6 +83,9 @@ table.sortable th[aria-sort=ascending]:after{content:' \\2191';color:#1d2433}
 table.sortable th[aria-sort=descending]:after{content:' \\2193';color:#1d2433}
 tr.incomplete td{color:#8a93a3;font-style:italic} tr.best td{font-weight:600}
 table.cell{min-width:780px}
+table.cell{font-size:12.5px} table.cell th{white-space:normal;max-width:7.5em} table.cell td,table.cell th{padding:4px 6px}
+table.cell td:last-child{white-space:normal}
+table.headline td:nth-child(3),table.headline td:nth-child(5),table.headline td:nth-child(7){white-space:normal}
 td.worse{color:#b3261e}
 .plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 figure{margin:0;background:#fff;border:1px solid #e4e7ec;border-radius:6px;padding:6px}
@@ -136,19 +151,85 @@ def _cell_table(cell: Cell) -> str:
     for m in cell.models:
         if m.complete:
             cls = "best" if m.rank == 1 else ""
+            inf = m.inference
             body.append(
-                f'<tr class="{cls}">' + _td(rank_label(m), m.rank) + _td(model_label(m), cls="worse" if m.worse_than_best else "")
+                f'<tr class="{cls}">' + _td(rank_label(m), m.rank)
+                + _td(model_label(m), cls="worse" if m.worse_than_best or m.worse_new_speakers else "")
                 + _td(f"{pct(m.ua)} ± {pct(m.ua_std)}", m.ua) + _td(f"{pct(m.wa)} ± {pct(m.wa_std)}", m.wa)
                 + _td(f"{pct(m.macro_f1)} ± {pct(m.f1_std)}", m.macro_f1)
-                + _td(f"[{pct(m.ua_ci[0])}, {pct(m.ua_ci[1])}]" if m.ua_ci else "", m.ua_ci[0] if m.ua_ci else None)
-                + _td(mdd_label(m.mdd), m.mdd)
+                + _td(ci_label(m.ua_ci), m.ua_ci[0] if m.ua_ci else None)
+                + _td(ci_label(inf.ci_speaker) if inf else "", inf.ci_speaker[0] if inf and inf.ci_speaker else None)
+                + _td(groups_label(m)) + _td(mdd_label(m.mdd), m.mdd)
+                + _td(worst_speaker_label(m), inf.speakers.worst_ua if inf else None)
+                + _td(ece_label(m), inf.calibration.ece if inf else None)
                 + _td(str(len(cell.uids)), len(cell.uids)) + _td(f"{len(cell.folds)}×{len(m.seeds)}") + "</tr>")
         else:
             body.append('<tr class="incomplete">' + _td("–") + _td(model_label(m))
-                        + _td(f"incomplete: {m.n_runs}/{m.n_expected} fold×seed runs") + _td("") * 5
+                        + _td(f"incomplete: {m.n_runs}/{m.n_expected} fold×seed runs") + _td("") * 9
                         + _td(f"{m.n_runs}/{m.n_expected}") + "</tr>")
-    return _table(["Rank", "Model", "UA %", "WA %", "macro-F1 %", "UA 95% CI", "MDD vs #1 (pts)", "n", "folds×seeds"],
-                  body, "sortable cell")
+    return _table(["Rank", "Model", "UA %", "WA %", "macro-F1 %", "UA 95% CI (test set)", "UA 95% CI (new speakers)",
+                   "groups (test set / new speakers)", "MDD vs #1 (pts)", "worst speaker UA %", "ECE %", "n",
+                   "folds×seeds"], body, "sortable cell")
+
+
+def _inference_details(cell: Cell) -> str:
+    """Per cell, folded: both readings of best vs each, where the variance comes from, per speaker, calibration."""
+    if cell.inference is None:
+        return f'<p class="note">No speaker-level reading: {e(cell.why_no_inference)}.</p>' if cell.why_no_inference else ""
+    parts = []
+    notes = " ".join(cell.inference.pairwise.notes)
+    rows = []
+    for m in cell.ranked[1:]:
+        vs = m.vs_best
+        if vs is None:
+            continue
+        rows.append("<tr>" + _td(vs.model_a) + _td(vs.model_b) + _td(f"{100 * vs.diff:+.1f}", vs.diff)
+                    + _td(f"[{100 * vs.ci_utterance[0]:+.1f}, {100 * vs.ci_utterance[1]:+.1f}]", vs.ci_utterance[0])
+                    + _td("" if m.p_worse is None else f"{m.p_worse:.3g}", m.p_worse)
+                    + _td("" if vs.ci_speaker is None else f"[{100 * vs.ci_speaker[0]:+.1f}, {100 * vs.ci_speaker[1]:+.1f}]",
+                          vs.ci_speaker[0] if vs.ci_speaker else None)
+                    + _td("" if m.p_worse_speaker is None else f"{m.p_worse_speaker:.3g}", m.p_worse_speaker)
+                    + _td(vs.p_speaker_method or (vs.why_no_p_speaker or "")) + "</tr>")
+    if rows:
+        parts.append(_table(["best", "model", "diff (pts)", "95% CI, test set", "p (Holm), test set",
+                             "95% CI, new speakers", "p (Holm), new speakers", "speaker test"], rows, "sortable cell"))
+    if notes:
+        parts.append(f'<p class="note">{e(notes)}</p>')
+    var_rows, spk_rows, cal_rows = [], [], []
+    speakers = sorted({s.speaker for m in cell.ranked if m.inference for s in m.inference.speakers.speakers})
+    best = cell.ranked[0]
+    for m in cell.ranked:
+        inf = m.inference
+        if inf is None:
+            continue
+        v = inf.variance
+        sd = lambda x: "" if x is None else f"{100 * x ** 0.5:.1f}"  # noqa: E731
+        gap = best.ua - m.ua  # type: ignore[operator]
+        flag = "" if m is best or v.seed_sd is None else ("seed SD > gap" if v.seed_sd > abs(gap) else "")
+        var_rows.append("<tr>" + _td(m.model) + _td(sd(v.fold)) + _td(sd(v.test_sample)) + _td(sd(v.seed))
+                        + _td(flag, cls="worse" if flag else "") + _td("; ".join(v.notes)) + "</tr>")
+        by = {s.speaker: s for s in inf.speakers.speakers}
+        gg = inf.speakers
+        spk_rows.append("<tr>" + _td(m.model) + "".join(_td(pct(by[k].ua) if k in by else "", by[k].ua if k in by else None)
+                                                        for k in speakers)
+                        + _td(f"{pct(gg.worst_ua)} ({gg.worst_speaker})", gg.worst_ua)
+                        + _td("" if gg.gender_gap is None else f"{100 * gg.gender_gap:+.1f} {ci_label(gg.gender_gap_ci)}",
+                              gg.gender_gap) + "</tr>")
+        c = inf.calibration
+        cal_rows.append("<tr>" + _td(m.model) + _td(pct(c.ece), c.ece) + _td("" if c.brier is None else f"{c.brier:.3f}", c.brier)
+                        + _td("" if c.nll is None else f"{c.nll:.3f}", c.nll) + _td(c.reason or "") + "</tr>")
+    parts.append("<h4>Where the variance comes from (SD of per-run UA, pts)</h4>" + _table(
+        ["model", "fold", "test sample", "seed", "flag", "notes"], var_rows, "sortable cell"))
+    flips = [f for f in cell.inference.rank_flips if f.flipped]
+    parts.append("<h4>Per speaker (UA %)</h4>" + _table(["model", *speakers, "worst", "women − men (pts, 95% CI)"],
+                                                       spk_rows, "sortable cell"))
+    if flips:
+        parts.append('<p class="note">Rank flips on the worst speaker: ' + e(", ".join(
+            f"{f.model} (pooled #{f.rank_pooled}, worst-speaker #{f.rank_worst})" for f in flips)) + ".</p>")
+    parts.append("<h4>Calibration (ECE: 15 equal-width bins on the top probability)</h4>"
+                 + _table(["model", "ECE %", "Brier", "NLL", "note"], cal_rows, "sortable cell"))
+    return (f"<details><summary>Both readings, variance, per speaker, calibration ({cell.inference.n_speakers} "
+            f"speakers)</summary>{''.join(parts)}</details>")
 
 
 def _significance_table(cell: Cell) -> str:
@@ -170,7 +251,7 @@ def _headline(lb: Leaderboard) -> str:
     """The summary card at the top: the best model of every corpus × condition against its runner-up."""
     body = []
     for row in headline_rows(lb):
-        worse = row[-2] == "yes"
+        worse = row[HEADLINE_VERDICT] == "yes"
         tds = [_td(v, cls="worse" if worse and i == HEADLINE_RUNNER_UP else "") for i, v in enumerate(row)]
         if row[0].endswith(" [synthetic]"):  # "synthetic-*" names say it already; others get the badge
             name = row[0][:-len(" [synthetic]")]
@@ -228,11 +309,16 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
         parts.append(f'<div class="banner" role="alert">⚠ {e(SYNTHETIC_NOTICE[0].upper() + SYNTHETIC_NOTICE[1:])}. '
                      "Rows marked <em>synthetic</em> come from corpora the project generates; they test the pipeline, "
                      "not emotion recognition on real speech.</div>")
-    parts.append(f'<main><p class="legend">{e(legend(lb))}</p><p class="legend marks">{e(marks_legend())}</p>')
+    parts.append(f'<main><p class="legend">{e(legend(lb))}</p><p class="legend marks">{e(marks_legend())}</p>'
+                 f'<p class="legend">{e(readings_note())}</p>')
     parts.append(_headline(lb))
     groups = lb.groups
     toc = "".join(f'<li><a href="#{slug(*g.key)}">{e(g.title)}</a>{" (synthetic)" if g.synthetic else ""}</li>' for g in groups)
     extra = []
+    if lb.robustness:
+        extra.append('<li><a href="#robustness">Robustness: degraded audio against clean</a></li>')
+    for tc in lb.tasks:
+        extra.append(f'<li><a href="#{slug("task", tc.key.title)}">{e(tc.key.title)}</a></li>')
     if any(p.section == "cross-corpus" for p in plots):
         extra.append('<li><a href="#cross-corpus">Cross-corpus heatmaps</a></li>')
     if lb.ablations:
@@ -271,12 +357,35 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
                          f"{plural(len(c.folds), 'fold')} × {plural(len(c.seeds), 'seed')}{mdd}; "
                          f"labels {e(', '.join(c.labels))})</small></h3>")
             parts.append(_cell_table(c))
+            parts.append(_inference_details(c))
             parts.append(_significance_table(c))
+            agree = agreement_rows(c)
+            if agree is not None:
+                headers, rows = agree
+                parts.append(f"<details><summary>By annotator agreement, with the human ceiling</summary>"
+                             f'<p class="note">{e(AGREEMENT_NOTE)}</p>'
+                             + _table(headers, ["<tr>" + "".join(_td(v) for v in r) + "</tr>" for r in rows], "cell")
+                             + "</details>")
             conf = [p for p in by_group.get(c.key.title, []) if p.section == "confusion"]
             if conf:
                 parts.append("<details><summary>Confusion matrix of the best model</summary>"
                              f'<div class="plots">{"".join(_figure(p) for p in conf)}</div></details>')
         parts.append("</section>")
+    if lb.robustness:
+        parts.append('<section class="group" id="robustness"><h2>Robustness: degraded audio against clean</h2>')
+        for t in lb.robustness:
+            parts.append(f"<h3>{e(t.title)}{_badge(t.degraded.synthetic)}</h3>"
+                         f'<p class="note">{e(robustness_intro(t))}</p>')
+            if t.rows:
+                headers, rows = robustness_rows(t)
+                parts.append(_table(headers, ["<tr>" + "".join(_td(v) for v in r) + "</tr>" for r in rows], "sortable cell"))
+        parts.append("</section>")
+    for tc in lb.tasks:
+        headers, rows = task_table(tc)
+        parts.append(f'<section class="group" id="{slug("task", tc.key.title)}"><h2>{e(tc.key.title)}'
+                     f"{_badge(tc.synthetic)}</h2><p class=\"note\">{e(task_note(tc))}</p>"
+                     + _table(headers, ["<tr>" + "".join(_td(v) for v in r) + "</tr>" for r in rows], "sortable cell")
+                     + "</section>")
     cross = [p for p in plots if p.section == "cross-corpus"]
     if cross:
         parts.append('<section class="group" id="cross-corpus"><h2>Cross-corpus heatmaps</h2>'
@@ -287,7 +396,7 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
             status = "" if a.ua is not None else f"incomplete {a.n_runs}/{a.n_expected}"
             body.append("<tr>" + _td(a.model) + _td(a.param) + _td(str(a.value), a.value if isinstance(a.value, (int, float)) else None)
                         + _td(f"{pct(a.ua)} ± {pct(a.ua_std)}" if a.ua is not None else status, a.ua)
-                        + _td(f"{a.corpus} · {a.protocol} · {a.label_map} · {a.transcript}") + "</tr>")
+                        + _td(a.condition) + "</tr>")
         abl = [p for p in plots if p.section == "ablation"]
         parts.append('<section class="group" id="ablations"><h2>Ablations</h2>'
                      f'<div class="plots">{"".join(_figure(p) for p in abl)}</div>'

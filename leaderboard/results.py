@@ -8,15 +8,19 @@ Metrics are always recomputed from the predictions; the ones in `result.json` ar
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from leaderboard.metrics import encode
+from leaderboard.reading import read_user_text
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE, ResultError, RunResult
+from leaderboard.speakers import speaker_from_uid
+from lemer.core.metrics import DIMENSIONS
 from lemer.core.spec import RunSpec
 
 __all__ = ["ResultError", "Predictions", "Run", "read_predictions", "read_result", "find_result_files", "load_runs",
@@ -25,30 +29,54 @@ __all__ = ["ResultError", "Predictions", "Run", "read_predictions", "read_result
 
 @dataclass(frozen=True)
 class Predictions:
-    """One prediction file: uids in file order, string labels, and the label set used to code them."""
+    """One prediction file: uids in file order, string labels (gold None where the annotators reached no
+    consensus: soft and dimensional tasks; pred "" for the dimensional task) and every row as parsed."""
 
     path: str
     uids: tuple[str, ...]
-    gold: tuple[str, ...]
+    gold: tuple[str | None, ...]
     pred: tuple[str, ...]
+    rows: tuple[Mapping[str, Any], ...] = ()
 
     def codes(self, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(gold, pred) codes into `labels`; -1 for a gold without consensus and for a dimensional `pred`."""
         try:
-            return encode(self.gold, labels), encode(self.pred, labels)
+            return _encode_optional(self.gold, labels), _encode_optional(self.pred, labels)
         except ValueError as e:
             raise ResultError(f"{self.path}: {e}") from None
 
 
+def _encode_optional(values: Sequence[str | None], labels: Sequence[str]) -> np.ndarray:
+    if all(v for v in values):
+        return encode(values, labels)  # type: ignore[arg-type]
+    out = np.full(len(values), -1, dtype=np.int64)
+    known = [i for i, v in enumerate(values) if v]
+    out[known] = encode([values[i] for i in known], labels)  # type: ignore[misc]
+    return out
+
+
 @dataclass(frozen=True)
 class Run:
-    """One run: its typed result plus its predictions coded against `labels`."""
+    """One run: its typed result plus its predictions coded against `labels`, and what the rows say beside them.
+
+    `speakers` / `genders`: per utterance, from the rows (the runner writes them) else from the uid
+    (`speakers.speaker_from_uid`; None where neither says); `probs`: (n, C) in `labels` order, None unless every
+    row has them; `votes`: the annotators' class counts per row (None where absent); `gold_dims` / `pred_dims`:
+    (n, 3) arousal, valence, dominance in [-1, 1] (dimensional task); `gold_dist`: (n, C) (soft task)."""
 
     result_path: str
     record: RunResult
     labels: tuple[str, ...]
     uids: tuple[str, ...]
-    gold: np.ndarray  # (n,) codes into labels
-    pred: np.ndarray  # (n,) codes into labels
+    gold: np.ndarray  # (n,) codes into labels (-1: no consensus class)
+    pred: np.ndarray  # (n,) codes into labels (-1: dimensional task)
+    speakers: tuple[str | None, ...] = ()
+    genders: tuple[str | None, ...] = ()
+    probs: np.ndarray | None = None
+    votes: tuple[Mapping[str, float] | None, ...] = ()
+    gold_dims: np.ndarray | None = None
+    pred_dims: np.ndarray | None = None
+    gold_dist: np.ndarray | None = None
 
     @property
     def result(self) -> dict[str, Any]:
@@ -65,20 +93,15 @@ class Run:
         return str(Path(self.result_path).with_name(PREDICTIONS_FILE))
 
 
-def read_predictions(path: str | os.PathLike[str]) -> Predictions:
-    """Read a `uid, gold, pred[, probs]` JSONL file; every malformed line is an error with its line number.
+def read_predictions(path: str | os.PathLike[str], task: str = "categorical") -> Predictions:
+    """Read a `uid, gold, pred[, probs]` JSONL file (the row keys of `task`, `schema.py`); every malformed line
+    is an error with its line number.
 
     Fast path: the whole file is decoded in one `json.loads` call and checked with comprehensions;
     only when something is wrong do we walk the lines one by one to name the offending line.
     """
     path = str(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise ResultError(f"{path}: prediction file not found") from None
-    except UnicodeDecodeError as e:
-        raise ResultError(f"{path}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+    text = read_user_text(path, "prediction file")
     numbered = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
     if not numbered:
         raise ResultError(f"{path}: no predictions (empty file)")
@@ -86,19 +109,42 @@ def read_predictions(path: str | os.PathLike[str]) -> Predictions:
         objs = json.loads("[" + ",".join(line for _, line in numbered) + "]")
         if len(objs) != len(numbered):  # a line held more than one value, e.g. `{...},{...}`
             raise ValueError
-        uids = [o["uid"] for o in objs]
-        gold = [o["gold"] for o in objs]
-        pred = [o["pred"] for o in objs]
-        ok = all(set(map(type, col)) == {str} and "" not in set(col) for col in (uids, gold, pred))
-        ok = ok and {type(o.get("probs")) for o in objs} <= {dict, type(None)} and len(set(uids)) == len(uids)
+        ok = all(_row_problem(o, task) is None for o in objs)
+        uids = [o["uid"] for o in objs] if ok else []
+        ok = ok and len(set(uids)) == len(uids)
     except (ValueError, TypeError, KeyError, AttributeError):
         ok = False
     if not ok:
-        _raise_first_problem(path, numbered)
-    return Predictions(path=path, uids=tuple(uids), gold=tuple(gold), pred=tuple(pred))
+        _raise_first_problem(path, numbered, task)
+    gold = tuple(o.get("gold") or None for o in objs)
+    pred = tuple(o.get("pred", "") for o in objs)
+    return Predictions(path=path, uids=tuple(uids), gold=gold, pred=pred, rows=tuple(objs))
 
 
-def _raise_first_problem(path: str, numbered: list[tuple[int, str]]) -> None:
+def _row_problem(obj: Any, task: str) -> str | None:
+    """Why one parsed row breaks the contract of `task`, or None."""
+    if not isinstance(obj, dict):
+        return f"expected a JSON object, got {type(obj).__name__}"
+    keys = ("uid", "gold", "pred") if task == "categorical" else ("uid", "pred") if task == "soft" else ("uid",)
+    for key in keys:
+        if not isinstance(obj.get(key), str) or not obj[key]:
+            return f"missing or non-string {key!r}"
+    if task != "categorical" and obj.get("gold") is not None and not (isinstance(obj["gold"], str) and obj["gold"]):
+        return "'gold' must be a class name or null (no consensus)"
+    if obj.get("probs") is not None and not isinstance(obj["probs"], dict):
+        return "'probs' must be an object label -> probability"
+    needs = {"soft": ("probs", "gold_dist"), "dimensional": ("gold_dims", "pred_dims")}.get(task, ())
+    for key in needs:
+        value = obj.get(key)
+        if not isinstance(value, dict) or not value or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value.values()):
+            return f"{key!r} must be an object of finite numbers (the {task} task)"
+    if task == "dimensional" and any(set(obj[k]) != set(DIMENSIONS) for k in needs):
+        return f"'gold_dims' and 'pred_dims' need exactly {', '.join(DIMENSIONS)}"
+    return None
+
+
+def _raise_first_problem(path: str, numbered: list[tuple[int, str]], task: str) -> None:
     """Slow path: find and report the first bad line of a prediction file."""
     seen: dict[str, int] = {}
     for lineno, line in numbered:
@@ -106,13 +152,9 @@ def _raise_first_problem(path: str, numbered: list[tuple[int, str]]) -> None:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise ResultError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-        if not isinstance(obj, dict):
-            raise ResultError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-        for key in ("uid", "gold", "pred"):
-            if not isinstance(obj.get(key), str) or not obj[key]:
-                raise ResultError(f"{path}:{lineno}: missing or non-string {key!r}")
-        if obj.get("probs") is not None and not isinstance(obj["probs"], dict):
-            raise ResultError(f"{path}:{lineno}: 'probs' must be an object label -> probability")
+        why = _row_problem(obj, task)
+        if why:
+            raise ResultError(f"{path}:{lineno}: {why}")
         uid = obj["uid"]
         if uid in seen:
             raise ResultError(f"{path}:{lineno}: duplicate uid {uid!r} (first on line {seen[uid]})")
@@ -120,26 +162,57 @@ def _raise_first_problem(path: str, numbered: list[tuple[int, str]]) -> None:
     raise ResultError(f"{path}: malformed prediction file")
 
 
+def _matrix(rows: Sequence[Mapping[str, Any]], key: str, columns: Sequence[str], path: str) -> np.ndarray:
+    """(n, len(columns)) of the number objects under `key` (a missing column is 0; one outside is an error)."""
+    out = np.zeros((len(rows), len(columns)))
+    index = {c: j for j, c in enumerate(columns)}
+    for i, r in enumerate(rows):
+        for k, v in r[key].items():
+            if k not in index:
+                raise ResultError(f"{path}: {r['uid']!r}: {key} names {k!r}, not one of {list(columns)}")
+            out[i, index[k]] = float(v)
+    return out
+
+
+def _speakers(rows: Sequence[Mapping[str, Any]], uids: Sequence[str]) -> tuple[tuple[str | None, ...], tuple[str | None, ...]]:
+    """Speaker and gender per row: the row's own, else the uid's (`speaker_from_uid`), else None."""
+    speakers, genders = [], []
+    for r, uid in zip(rows, uids):
+        try:
+            from_uid = speaker_from_uid(uid)
+        except ValueError:
+            from_uid = (None, None)
+        s, g = r.get("speaker"), r.get("gender")
+        speakers.append(str(s) if s not in (None, "") else from_uid[0])
+        genders.append(str(g) if g in ("F", "M") else from_uid[1])
+    return tuple(speakers), tuple(genders)
+
+
 def read_result(path: str | os.PathLike[str]) -> Run:
     """Read one `result.json` (through `RunResult.from_json`) and the `predictions.jsonl` beside it."""
     path = str(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        data = json.loads(read_user_text(path, "result file"))
     except json.JSONDecodeError as e:
         raise ResultError(f"{path}: not valid JSON ({e.msg}, line {e.lineno})") from None
-    except (UnicodeDecodeError, IsADirectoryError) as e:
-        raise ResultError(f"{path}: not a readable result file ({type(e).__name__})") from None
     record = RunResult.from_json(data, path)
     pred_path = Path(path).with_name(PREDICTIONS_FILE)
-    if not pred_path.is_file():
+    if not pred_path.exists() and not pred_path.is_symlink():
         raise ResultError(f"{path}: no {PREDICTIONS_FILE} next to it (expected {pred_path})")
-    preds = read_predictions(pred_path)
+    task = record.run.task
+    preds = read_predictions(pred_path, task)
     gold, pred = preds.codes(record.labels)
     n = record.metrics.n
     if n is not None and n != len(preds.uids):
         raise ResultError(f"{path}: metrics.n = {n} but {pred_path} holds {len(preds.uids)} predictions")
-    return Run(result_path=path, record=record, labels=record.labels, uids=preds.uids, gold=gold, pred=pred)
+    rows, labels, where = preds.rows, record.labels, str(pred_path)
+    probs = _matrix(rows, "probs", labels, where) if rows and all(r.get("probs") for r in rows) else None
+    speakers, genders = _speakers(rows, preds.uids)
+    votes = tuple(r.get("votes") if isinstance(r.get("votes"), dict) else None for r in rows)
+    dims = {k: _matrix(rows, k, DIMENSIONS, where) for k in ("gold_dims", "pred_dims")} if task == "dimensional" else {}
+    return Run(result_path=path, record=record, labels=labels, uids=preds.uids, gold=gold, pred=pred,
+               speakers=speakers, genders=genders, probs=probs, votes=votes, **dims,
+               gold_dist=_matrix(rows, "gold_dist", labels, where) if task == "soft" else None)
 
 
 def find_result_files(runs_dir: str | os.PathLike[str]) -> list[str]:

@@ -5,14 +5,19 @@ import csv
 import io
 from typing import Any
 
+from leaderboard.agreement import LEVELS
 from leaderboard.attention import ATTENTION_NOTE, attention_table
 from leaderboard.board import SYNTHETIC_NOTICE, Group, Leaderboard
 from leaderboard.cells import ALPHA, Cell, ModelResult, corpus_order
 from leaderboard.power import POWER
+from leaderboard.robustness import RobustnessTable
+from leaderboard.task_cells import TaskCell, task_note
 from leaderboard.validity import ALPHA as VALIDITY_ALPHA
 from leaderboard.validity import MARGIN, ValidityPanel
+from lemer.core.metrics import Metric
 
 WORSE = "†"
+WORSE_SPEAKERS = "‡"
 TI = "◇"
 TIE = "="
 # Units are in the names: *_pct = percent (0-100), *_pts = percentage points; rounded to 2 decimals
@@ -23,10 +28,20 @@ LEADERBOARD_COLUMNS = (
     # added beyond the issue's list: needed to read a row without the other files
     "train_corpus", "rank", "tied", "macro_f1_std_pct", "transcript_independent", "complete", "runs", "runs_expected",
     "significantly_worse", "p_holm_vs_best", "mdd_vs_best_pts", "cell_mdd_pts", "synthetic",
+    # the condition beyond the transcript (issues 22, 23)
+    "audio", "audio_splits", "refit",
+    # the "new speakers" reading and the rest of issue 21 (blank where the cell has no speaker facts)
+    "ua_ci_speaker_low_pct", "ua_ci_speaker_high_pct", "diff_vs_best_ci_low_pts", "diff_vs_best_ci_high_pts",
+    "diff_vs_best_ci_speaker_low_pts", "diff_vs_best_ci_speaker_high_pts", "significantly_worse_new_speakers",
+    "p_holm_vs_best_speakers", "mdd_vs_best_speakers_pts", "groups_test_set", "groups_new_speakers", "n_speakers",
+    "sd_fold_pts", "sd_test_sample_pts", "sd_seed_pts", "seed_sd_exceeds_gap_to_best", "worst_speaker",
+    "worst_speaker_ua_pct", "rank_flips_on_worst_speaker", "gender_gap_pts", "gender_gap_ci_low_pts",
+    "gender_gap_ci_high_pts", "ece_pct", "brier", "nll", "calibration_note",
 )
 SIGNIFICANCE_COLUMNS = (
     "corpus", "protocol", "transcript", "model_a", "model_b", "metric", "test", "diff_pts", "ci_low_pts",
-    "ci_high_pts", "p_value", "p_adjusted", "label_map", "train_corpus", "decides_mark",
+    "ci_high_pts", "p_value", "p_adjusted", "label_map", "train_corpus", "decides_mark", "reading", "audio",
+    "audio_splits", "refit", "decides_speaker_mark",
 )
 
 
@@ -43,11 +58,25 @@ def legend(lb: Leaderboard) -> str:
 
 def marks_legend() -> str:
     """One line that explains every mark the tables use."""
-    return (f"Marks: {WORSE} significantly worse than the cell's best model — paired permutation test on UA, "
-            f"Holm-corrected over the cell's comparisons with the best, p < {ALPHA} (the only test that sets "
-            f"{WORSE}; the other tests are listed for reference); {TI} transcript-independent (reads no text: the "
-            f"same runs under every transcript condition); {TIE} tied rank (equal pooled UA); "
-            f"incomplete = runs missing, not ranked; blank = not run.")
+    return (f"Marks: {WORSE} significantly worse than the cell's best model on THIS TEST SET — paired permutation "
+            f"test on UA over utterances, Holm-corrected over the cell's comparisons with the best, p < {ALPHA} (the "
+            f"test that sets {WORSE}; the other tests are listed for reference); {WORSE_SPEAKERS} significantly worse "
+            f"for NEW SPEAKERS — the same comparison with speakers as the unit (speaker sign flip, exact up to 12 "
+            f"speakers, Holm over the same family); {TI} transcript-independent (reads no text: the same runs under "
+            f"every transcript condition); {TIE} tied rank (equal pooled UA); groups: models sharing a letter are "
+            f"not separated by the all-pairs tests (Holm over all pairs, one family per reading; test set / new "
+            f"speakers); incomplete = runs missing, not ranked; blank = not run.")
+
+
+def readings_note() -> str:
+    """Why two readings, and which one the marks use."""
+    return ("Two readings of every comparison. 'This test set': utterances resampled within folds, as if each were "
+            "an independent draw; it answers whether the models differ on these recordings. 'New speakers': "
+            "speakers resampled within folds with all their utterances and seeds together; it answers whether the "
+            "difference should be expected for speakers not in the corpus, and is the wider one whenever models "
+            "differ more on some speakers than on others. † uses the first (it is what the field reports and what "
+            "earlier boards marked), ‡ the second; where they disagree the headline shows both. An IEMOCAP fold is "
+            "two speakers: with 10 speakers an exact sign flip can reach p = 0.002 at best.")
 
 
 def plural(n: int, word: str) -> str:
@@ -65,8 +94,32 @@ def wer_label(cell: Cell) -> str:
 
 
 def model_label(m: ModelResult) -> str:
-    marks = (WORSE if m.worse_than_best else "") + (TI if m.transcript_independent else "")
+    marks = ((WORSE if m.worse_than_best else "") + (WORSE_SPEAKERS if m.worse_new_speakers else "")
+             + (TI if m.transcript_independent else ""))
     return m.model + (f" {marks}" if marks else "")
+
+
+def ci_label(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f"[{pct(ci[0])}, {pct(ci[1])}]"
+
+
+def groups_label(m: ModelResult) -> str:
+    """`ab / a`: the model's letters on this test set / for new speakers ("–" where no speaker test exists)."""
+    if not m.letters:
+        return ""
+    return f"{m.letters} / {m.letters_speaker if m.letters_speaker is not None else '–'}"
+
+
+def worst_speaker_label(m: ModelResult) -> str:
+    inf = m.inference
+    if inf is None:
+        return ""
+    return f"{pct(inf.speakers.worst_ua)} ({inf.speakers.worst_speaker})"
+
+
+def ece_label(m: ModelResult) -> str:
+    inf = m.inference
+    return "" if inf is None or inf.calibration.ece is None else pct(inf.calibration.ece)
 
 
 def rank_label(m: ModelResult) -> str:
@@ -89,23 +142,28 @@ def cell_rows(cell: Cell) -> list[dict[str, str]]:
             rows.append({
                 "rank": rank_label(m), "model": model_label(m),
                 "wa": f"{pct(m.wa)} ± {pct(m.wa_std)}", "ua": f"{pct(m.ua)} ± {pct(m.ua_std)}",
-                "macro_f1": f"{pct(m.macro_f1)} ± {pct(m.f1_std)}",
-                "ua_ci": f"[{pct(m.ua_ci[0])}, {pct(m.ua_ci[1])}]" if m.ua_ci else "",
-                "mdd": mdd_label(m.mdd), "n": str(len(cell.uids)), "runs": f"{len(cell.folds)}×{len(m.seeds)}",
+                "macro_f1": f"{pct(m.macro_f1)} ± {pct(m.f1_std)}", "ua_ci": ci_label(m.ua_ci),
+                "ua_ci_speaker": ci_label(m.inference.ci_speaker) if m.inference else "",
+                "groups": groups_label(m), "mdd": mdd_label(m.mdd), "worst": worst_speaker_label(m),
+                "ece": ece_label(m), "n": str(len(cell.uids)), "runs": f"{len(cell.folds)}×{len(m.seeds)}",
             })
         else:
             rows.append({"rank": "–", "model": model_label(m), "ua": incomplete_label(m), "wa": "", "macro_f1": "",
-                         "ua_ci": "", "mdd": "", "n": "", "runs": f"{m.n_runs}/{m.n_expected}"})
+                         "ua_ci": "", "ua_ci_speaker": "", "groups": "", "mdd": "", "worst": "", "ece": "", "n": "",
+                         "runs": f"{m.n_runs}/{m.n_expected}"})
     return rows
 
 
 CELL_HEADERS = (("rank", "Rank"), ("model", "Model"), ("ua", "UA"), ("wa", "WA"), ("macro_f1", "macro-F1"),
-                ("ua_ci", "UA 95% CI"), ("mdd", "MDD vs #1"), ("n", "n"), ("runs", "folds×seeds"))
+                ("ua_ci", "UA 95% CI (test set)"), ("ua_ci_speaker", "UA 95% CI (new speakers)"),
+                ("groups", "groups (test set / new speakers)"), ("mdd", "MDD vs #1"), ("worst", "worst speaker UA"),
+                ("ece", "ECE"), ("n", "n"), ("runs", "folds×seeds"))
 
 
 HEADLINE_HEADERS = ("Corpus", "Protocol · labels", "Transcript", "WER %", "Best model", "UA %", "Runner-up", "UA %",
-                    "Gap (pts)", "MDD (pts)", "Significant?", "p (Holm)")
+                    "Gap (pts)", "MDD (pts)", "Significant? (test set)", "p (Holm)", "New speakers?", "p (Holm, speakers)")
 HEADLINE_RUNNER_UP = 6
+HEADLINE_VERDICT = 10
 
 
 def verdict(cell: Cell) -> tuple[str, str]:
@@ -120,6 +178,25 @@ def verdict(cell: Cell) -> tuple[str, str]:
     if second.tied and second.rank == best.rank:
         return "tied", p
     return ("yes" if second.worse_than_best else "no"), p
+
+
+def verdict_speakers(cell: Cell) -> tuple[str, str]:
+    """The same question for new speakers (‡'s test): "yes" / "no" / "tied" / "one model", or "n/a" with no test."""
+    ranked = cell.ranked
+    if len(ranked) < 2:
+        return "one model", ""
+    best, second = ranked[0], ranked[1]
+    if second.tied and second.rank == best.rank:
+        return "tied", ""
+    if second.p_worse_speaker is None:
+        return "n/a", ""
+    return ("yes" if second.worse_new_speakers else "no"), f"{second.p_worse_speaker:.2g}"
+
+
+def condition_label(cell: Cell) -> str:
+    """The transcript condition, plus the audio condition and refit where they are not the default."""
+    k = cell.key
+    return k.transcript.key + ("" if k.audio.is_clean else f" · audio {k.audio.key}") + (" · refit" if k.refit else "")
 
 
 def headline_cells(lb: Leaderboard) -> list[Cell]:
@@ -138,12 +215,12 @@ def headline_rows(lb: Leaderboard) -> list[list[str]]:
         second = ranked[1] if len(ranked) > 1 else None
         protocol = c.key.protocol_label + " · " + c.key.label_map
         rows.append([
-            c.key.corpus + (" [synthetic]" if c.synthetic else ""), protocol, c.key.transcript.key,
+            c.key.corpus + (" [synthetic]" if c.synthetic else ""), protocol, condition_label(c),
             "0.0" if c.wer is None and c.key.transcript.is_gold else pct(c.wer),
             model_label(best) + (f" (tied with {len(top) - 1})" if len(top) > 1 else ""), pct(best.ua),
             "" if second is None else model_label(second), "" if second is None else pct(second.ua),
             "" if second is None else f"{100 * (best.ua - second.ua):.1f}",
-            "" if second is None else mdd_label(second.mdd), *verdict(c),
+            "" if second is None else mdd_label(second.mdd), *verdict(c), *verdict_speakers(c),
         ])
     return rows
 
@@ -157,12 +234,15 @@ def headline_text(lb: Leaderboard) -> str:
         if r[0].startswith("synthetic-") and r[0].endswith(" [synthetic]"):
             r[0] = r[0][:-len(" [synthetic]")]
     headers = ["Corpus", "Protocol · labels", "Transcript", "WER%", "Best", "UA%", "Runner-up", "UA%", "Gap", "MDD",
-               "Significant?", "p (Holm)"]
+               "Significant?", "p (Holm)", "New speakers?", "p (spk)"]
     table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
-                     colalign=("left",) * 3 + ("right", "left", "right", "left") + ("right",) * 3 + ("left", "right"))
+                     colalign=("left",) * 3 + ("right", "left", "right", "left") + ("right",) * 3
+                     + ("left", "right", "left", "right"))
     notes = [f"Best model per corpus × condition (UA, %). Gap and MDD in percentage points; MDD = minimum detectable "
-             f"UA difference at {POWER:.0%} power for best vs runner-up. Significant? = best better than runner-up in the paired "
-             f"permutation test on UA, Holm-corrected, α = {ALPHA}. {TI} = reads no text."]
+             f"UA difference at {POWER:.0%} power for best vs runner-up. Significant? = best better than runner-up on this "
+             f"test set (paired permutation test on UA over utterances, Holm-corrected, α = {ALPHA}); New speakers? = "
+             f"the same with "
+             f"speakers as the unit (speaker sign flip; n/a: too few speakers or none known). {TI} = reads no text."]
     if lb.synthetic:
         notes.insert(0, f"NOTE: {SYNTHETIC_NOTICE}.")
     import textwrap
@@ -188,6 +268,81 @@ def summary_rows(group: Group) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
+def _num3(x: float | None) -> str:
+    return "" if x is None else f"{x:.3f}"
+
+
+def _task_value(metric: Metric, x: float | None) -> str:
+    return "" if x is None else (pct(x) if metric.percent else _num3(x))
+
+
+def _task_ci(metric: Metric, ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f"[{_task_value(metric, ci[0])}, {_task_value(metric, ci[1])}]"
+
+
+def task_table(cell: TaskCell) -> tuple[list[str], list[list[str]]]:
+    """A soft or dimensional cell: every metric (mean ± SD over seeds) and both readings of best vs each."""
+    main = cell.main
+    headers = ["Rank", "Model", *(m.display + (" %" if m.percent else "") for m in cell.metrics),
+               f"{main.display} 95% CI (test set)", "(new speakers)", "best − model, 95% CI (test set)",
+               "(new speakers)", "p Holm (test set)", "(new speakers)"]
+    rows = []
+    for m in cell.models:
+        if m.rank is None:
+            rows.append(["–", m.model, f"incomplete ({m.n_runs}/{m.n_expected} fold×seed runs)",
+                         *[""] * (len(headers) - 3)])
+            continue
+        marks = ("†" if m.worse else "") + ("‡" if m.worse_speakers else "")
+        vals = [_task_value(x, m.scores.get(x.name)) + ("" if m.std.get(x.name) is None
+                                                         else f" ± {_task_value(x, m.std[x.name])}")
+                for x in cell.metrics]
+        rows.append([str(m.rank), m.model + (f" {marks}" if marks else ""), *vals, _task_ci(main, m.ci),
+                     _task_ci(main, m.ci_speaker), _task_ci(main, m.diff_ci), _task_ci(main, m.diff_ci_speaker),
+                     _p(m.p_holm), _p(m.p_holm_speaker)])
+    return headers, rows
+
+
+def robustness_rows(t: RobustnessTable) -> tuple[list[str], list[list[str]]]:
+    """Degraded vs clean audio per model: both UAs, the paired difference in both readings."""
+    headers = ["Model", "UA % clean", "UA % degraded", "diff (pts)", "95% CI (test set)", "p Holm (test set)",
+               "95% CI (new speakers)", "p Holm (new speakers)"]
+    rows = []
+    for r in t.rows:
+        k = r.test
+        rows.append([r.model + (f" {TI}" if r.transcript_independent else ""), pct(r.ua_clean), pct(r.ua_degraded),
+                     f"{100 * k.diff:+.1f}", f"[{100 * k.ci_utterance[0]:+.1f}, {100 * k.ci_utterance[1]:+.1f}]",
+                     f"{r.p_holm:.3g}" + (" *" if r.significant else ""),
+                     "" if k.ci_speaker is None else f"[{100 * k.ci_speaker[0]:+.1f}, {100 * k.ci_speaker[1]:+.1f}]",
+                     "" if r.p_holm_speaker is None else f"{r.p_holm_speaker:.3g}" + (" *" if r.significant_speaker else "")])
+    return headers, rows
+
+
+def robustness_intro(t: RobustnessTable) -> str:
+    wer = lambda c: "" if c is None or c.wer is None else f" (WER {pct(c.wer)}%)"  # noqa: E731
+    base = (f"Against clean audio{wer(t.clean)}; degraded{wer(t.degraded)}. diff = UA degraded − UA clean on the "
+            f"same utterances, paired; * = Holm p < {ALPHA} over this table's models, per reading.")
+    return base + (f" {t.note}." if t.note else "")
+
+
+def agreement_rows(cell: Cell) -> tuple[list[str], list[list[str]]] | None:
+    """UA per annotator-agreement level for each ranked model, and the human ceiling (leaderboard/agreement.py)."""
+    a = cell.agreement
+    if a is None:
+        return None
+    headers = ["Model", *(f"{lv} (n={n})" for lv, n in zip(LEVELS, a.counts)), "all"]
+    by = {m.model: m for m in cell.ranked}
+    rows = [[name, *(pct(s.ua) for s in scores), pct(by[name].ua)] for name, scores in a.models]
+    if a.ceiling is not None:
+        rows.append(["human ceiling (leave one annotator out)", *(pct(s.ua) for s in a.ceiling.levels),
+                     pct(a.ceiling.ua)])
+    return headers, rows
+
+
+AGREEMENT_NOTE = ("UA (%) by annotator agreement on the consensus class: unanimous, majority (> half the votes), "
+                  "plurality only; mean over seeds. Human ceiling: each annotator against the others' plurality "
+                  "(against the others, not the full consensus the models are scored on: close, not identical).")
+
+
 def _md_table(headers: list[str], rows: list[list[str]]) -> str:
     esc = lambda s: s.replace("|", "\\|")
     lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "|" + "---|" * len(headers)]
@@ -200,7 +355,7 @@ def markdown(lb: Leaderboard) -> str:
     if lb.synthetic:
         out += [f"> **{SYNTHETIC_NOTICE[0].upper() + SYNTHETIC_NOTICE[1:]}.** Corpora marked [synthetic] are generated "
                 "by the project; their numbers say nothing about the real corpora.", ""]
-    out += [legend(lb), "", marks_legend(), ""]
+    out += [legend(lb), "", marks_legend(), "", readings_note(), ""]
     out += ["## Headline: best model per corpus and condition", "",
             _md_table(list(HEADLINE_HEADERS), headline_rows(lb)), ""]
     for g in lb.groups:
@@ -210,13 +365,27 @@ def markdown(lb: Leaderboard) -> str:
         for c in g.cells:
             out += [f"### transcript: {c.key.transcript} ({wer_label(c)})", ""]
             out += [_md_table([h for _, h in CELL_HEADERS], [[r[k] for k, _ in CELL_HEADERS] for r in cell_rows(c)]), ""]
+        for c in g.cells:
+            agree = agreement_rows(c)
+            if agree is not None and c.key.transcript.is_gold:
+                out += [f"### Annotator agreement, transcript {c.key.transcript}", "", AGREEMENT_NOTE, "",
+                        _md_table(*agree), ""]
+    if lb.robustness:
+        out += ["## Robustness: degraded audio against clean", ""]
+        for t in lb.robustness:
+            out += [f"### {t.title}" + (" [synthetic]" if t.degraded.synthetic else ""), "", robustness_intro(t), ""]
+            if t.rows:
+                out += [_md_table(*robustness_rows(t)), ""]
+    for tc in lb.tasks:
+        out += [f"## {tc.key.title}" + (" [synthetic]" if tc.synthetic else ""), "", task_note(tc), "",
+                _md_table(*task_table(tc)), ""]
     out += validity_markdown(lb.validity)
     if lb.ablations:
         out += ["## Ablations", "", _md_table(
             ["Model", "param", "value", "UA % (± std over seeds)", "condition"],
             [[a.model, a.param, str(a.value),
               f"{100 * a.ua:.1f} ± {100 * (a.ua_std or 0):.1f}" if a.ua is not None else f"incomplete {a.n_runs}/{a.n_expected}",
-              f"{a.corpus} · {a.protocol} · {a.label_map} · {a.transcript}"] for a in lb.ablations]), ""]
+              a.condition] for a in lb.ablations]), ""]
     if lb.attention:
         headers, rows = attention_table(lb.attention)
         out += ["## LE-MER attention diagnostics", "", ATTENTION_NOTE, "", _md_table(headers, rows), ""]
@@ -329,7 +498,7 @@ def latex(lb: Leaderboard) -> str:
         out.append(f"% NOTE: {SYNTHETIC_NOTICE}")
     for c in lb.cells:
         cap = f"{c.key.title} ({wer_label(c)})" + (" [synthetic corpus]" if c.synthetic else "")
-        out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex(cap)}}}", "\\begin{tabular}{rllllllrl}",
+        out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex(cap)}}}", "\\begin{tabular}{rl" + "l" * (len(CELL_HEADERS) - 4) + "rl}",
                 "\\toprule", " & ".join(_tex(h) for _, h in CELL_HEADERS) + " \\\\", "\\midrule"]
         for r in cell_rows(c):
             out.append(" & ".join(_tex(r[k]) for k, _ in CELL_HEADERS) + " \\\\")
@@ -389,8 +558,50 @@ def leaderboard_csv(lb: Leaderboard) -> str:
                 "complete": _bool(m.complete), "runs": m.n_runs, "runs_expected": m.n_expected,
                 "significantly_worse": _bool(m.worse_than_best), "p_holm_vs_best": _p(m.p_worse),
                 "mdd_vs_best_pts": _pct(m.mdd), "cell_mdd_pts": _pct(c.mdd), "synthetic": _bool(c.synthetic),
+                **_condition_columns(c), **_inference_columns(c, m),
             })
     return _csv(LEADERBOARD_COLUMNS, rows)
+
+
+def _condition_columns(c: Cell) -> dict[str, str]:
+    return {"audio": c.key.audio.key, "audio_splits": c.key.audio_splits, "refit": _bool(c.key.refit)}
+
+
+def _sd_pts(var: float | None) -> str:
+    return "" if var is None else _pct(float(var) ** 0.5)
+
+
+def _inference_columns(c: Cell, m: ModelResult) -> dict[str, Any]:
+    """The issue-21 columns of one model row (blank where the cell or the model has no such statistic)."""
+    inf = m.inference
+    if inf is None:
+        return {"calibration_note": c.why_no_inference or ""} if m.complete else {}
+    vs, var, spk, cal = m.vs_best, inf.variance, inf.speakers, inf.calibration
+    best = c.ranked[0]
+    gap = None if m is best else best.ua - m.ua  # type: ignore[operator]
+    flips = [f.model for f in (c.inference.rank_flips if c.inference else ()) if f.flipped]
+    out: dict[str, Any] = {
+        "ua_ci_speaker_low_pct": _pct(inf.ci_speaker[0] if inf.ci_speaker else None),
+        "ua_ci_speaker_high_pct": _pct(inf.ci_speaker[1] if inf.ci_speaker else None),
+        "significantly_worse_new_speakers": _bool(m.worse_new_speakers),
+        "p_holm_vs_best_speakers": _p(m.p_worse_speaker), "groups_test_set": m.letters,
+        "groups_new_speakers": m.letters_speaker or "", "n_speakers": c.inference.n_speakers if c.inference else "",
+        "sd_fold_pts": _sd_pts(var.fold), "sd_test_sample_pts": _sd_pts(var.test_sample), "sd_seed_pts": _sd_pts(var.seed),
+        "seed_sd_exceeds_gap_to_best": "" if gap is None or var.seed_sd is None else _bool(var.seed_sd > abs(gap)),
+        "worst_speaker": spk.worst_speaker, "worst_speaker_ua_pct": _pct(spk.worst_ua),
+        "rank_flips_on_worst_speaker": _bool(m.model in flips), "gender_gap_pts": _pct(spk.gender_gap),
+        "gender_gap_ci_low_pts": _pct(spk.gender_gap_ci[0] if spk.gender_gap_ci else None),
+        "gender_gap_ci_high_pts": _pct(spk.gender_gap_ci[1] if spk.gender_gap_ci else None),
+        "ece_pct": _pct(cal.ece), "brier": _f(cal.brier), "nll": _f(cal.nll), "calibration_note": cal.reason or "",
+    }
+    if vs is not None:
+        out.update({
+            "diff_vs_best_ci_low_pts": _pct(vs.ci_utterance[0]), "diff_vs_best_ci_high_pts": _pct(vs.ci_utterance[1]),
+            "diff_vs_best_ci_speaker_low_pts": _pct(vs.ci_speaker[0] if vs.ci_speaker else None),
+            "diff_vs_best_ci_speaker_high_pts": _pct(vs.ci_speaker[1] if vs.ci_speaker else None),
+            "mdd_vs_best_speakers_pts": _pct(vs.mdd_speaker),
+        })
+    return out
 
 
 def decides_mark(r: object) -> bool:
@@ -410,6 +621,86 @@ def significance_csv(lb: Leaderboard) -> str:
                 "diff_pts": _pct(k.diff), "ci_low_pts": _pct(k.ci[0]), "ci_high_pts": _pct(k.ci[1]),
                 "p_value": _p(k.p_value), "p_adjusted": _p(r.p_adjusted),
                 "label_map": c.key.label_map, "train_corpus": c.key.train_corpus,
-                "decides_mark": _bool(decides_mark(r)),
+                "decides_mark": _bool(decides_mark(r)), "reading": "this test set", **_condition_columns(c),
+                "decides_speaker_mark": "false",
+            })
+        for m in c.ranked[1:]:  # the new-speakers reading of the same best-vs-rest comparisons
+            vs = m.vs_best
+            if vs is None:
+                continue
+            rows.append({
+                "corpus": c.key.corpus, "protocol": c.key.protocol_name, "transcript": c.key.transcript.key,
+                "model_a": vs.model_a, "model_b": vs.model_b, "metric": "ua", "test": "speaker sign flip",
+                "diff_pts": _pct(vs.diff), "ci_low_pts": _pct(vs.ci_speaker[0] if vs.ci_speaker else None),
+                "ci_high_pts": _pct(vs.ci_speaker[1] if vs.ci_speaker else None), "p_value": _p(vs.p_speaker),
+                "p_adjusted": _p(m.p_worse_speaker), "label_map": c.key.label_map, "train_corpus": c.key.train_corpus,
+                "decides_mark": "false", "reading": "new speakers", **_condition_columns(c),
+                "decides_speaker_mark": _bool(m.p_worse_speaker is not None),
             })
     return _csv(SIGNIFICANCE_COLUMNS, rows)
+
+
+TASK_COLUMNS_HEAD = ("corpus", "protocol", "label_map", "task", "transcript", "audio", "refit", "train_corpus",
+                     "synthetic", "n", "folds", "seeds", "n_speakers", "main_score")
+
+
+def tasks_csv(lb: Leaderboard) -> str:
+    """One row per model x soft/dimensional cell: every metric of the task (raw values, not percent) and both
+    readings of the main score against the best (`*_speakers` = new speakers)."""
+    names: list[str] = []
+    for tc in lb.tasks:
+        for m in tc.metrics:
+            names += [x for x in (m.name, f"{m.name}_std") if x not in names]
+    columns = (*TASK_COLUMNS_HEAD, "model", "rank", "complete", "runs", "runs_expected", *names, "ci_low", "ci_high",
+               "ci_low_speakers", "ci_high_speakers", "diff_vs_best", "diff_ci_low", "diff_ci_high",
+               "diff_ci_low_speakers", "diff_ci_high_speakers", "p_holm_vs_best", "p_holm_vs_best_speakers",
+               "mdd_vs_best", "significantly_worse", "significantly_worse_new_speakers")
+    rows = []
+    for tc in lb.tasks:
+        k = tc.key
+        head = {"corpus": k.corpus, "protocol": k.protocol, "label_map": k.label_map, "task": k.task,
+                "transcript": k.transcript.key, "audio": k.audio, "refit": _bool(k.refit), "train_corpus": k.train_corpus,
+                "synthetic": _bool(tc.synthetic), "n": tc.n, "folds": len(tc.folds), "seeds": len(tc.seeds),
+                "n_speakers": tc.n_speakers if tc.n_speakers is not None else "", "main_score": tc.main.name}
+        for m in tc.models:
+            pair = lambda ci, i: "" if ci is None else _f(ci[i])  # noqa: E731
+            rows.append({**head, "model": m.model, "rank": m.rank or "", "complete": _bool(m.complete), "runs": m.n_runs,
+                         "runs_expected": m.n_expected, **{x: _f(m.scores.get(x)) for x in names if x in m.scores},
+                         **{f"{x}_std": _f(m.std.get(x)) for x in m.std},
+                         "ci_low": pair(m.ci, 0), "ci_high": pair(m.ci, 1), "ci_low_speakers": pair(m.ci_speaker, 0),
+                         "ci_high_speakers": pair(m.ci_speaker, 1), "diff_vs_best": _f(m.diff),
+                         "diff_ci_low": pair(m.diff_ci, 0), "diff_ci_high": pair(m.diff_ci, 1),
+                         "diff_ci_low_speakers": pair(m.diff_ci_speaker, 0),
+                         "diff_ci_high_speakers": pair(m.diff_ci_speaker, 1), "p_holm_vs_best": _p(m.p_holm),
+                         "p_holm_vs_best_speakers": _p(m.p_holm_speaker), "mdd_vs_best": _f(m.mdd),
+                         "significantly_worse": _bool(m.worse), "significantly_worse_new_speakers": _bool(m.worse_speakers)})
+    return _csv(columns, rows)
+
+
+ROBUSTNESS_COLUMNS = ("corpus", "protocol", "label_map", "transcript", "audio", "audio_splits", "refit", "model",
+                      "transcript_independent", "ua_clean_pct", "ua_degraded_pct", "diff_pts", "ci_low_pts",
+                      "ci_high_pts", "p_holm", "ci_low_speakers_pts", "ci_high_speakers_pts", "p_holm_speakers",
+                      "wer_clean_pct", "wer_degraded_pct", "note")
+
+
+def robustness_csv(lb: Leaderboard) -> str:
+    """One row per model x degraded-audio cell: UA against its clean twin, paired, both readings."""
+    rows = []
+    for t in lb.robustness:
+        k = t.degraded.key
+        head = {"corpus": k.corpus, "protocol": k.protocol_name, "label_map": k.label_map,
+                "transcript": k.transcript.key, "audio": k.audio.key, "audio_splits": k.audio_splits,
+                "refit": _bool(k.refit), "wer_clean_pct": _pct(t.clean.wer if t.clean else None),
+                "wer_degraded_pct": _pct(t.degraded.wer), "note": t.note or ""}
+        if not t.rows:
+            rows.append(head)
+        for r in t.rows:
+            c = r.test
+            rows.append({**head, "model": r.model, "transcript_independent": _bool(r.transcript_independent),
+                         "ua_clean_pct": _pct(r.ua_clean), "ua_degraded_pct": _pct(r.ua_degraded),
+                         "diff_pts": _pct(c.diff), "ci_low_pts": _pct(c.ci_utterance[0]),
+                         "ci_high_pts": _pct(c.ci_utterance[1]), "p_holm": _p(r.p_holm),
+                         "ci_low_speakers_pts": _pct(c.ci_speaker[0] if c.ci_speaker else None),
+                         "ci_high_speakers_pts": _pct(c.ci_speaker[1] if c.ci_speaker else None),
+                         "p_holm_speakers": _p(r.p_holm_speaker)})
+    return _csv(ROBUSTNESS_COLUMNS, rows)

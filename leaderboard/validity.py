@@ -147,6 +147,8 @@ def build_validity(runs: list[Run], *, n_resamples: int = DEFAULT_RESAMPLES, see
         diag = r.record.diagnostics or {}
         if "by_cue_type" not in diag or info.ablation is not None or info.cross_corpus:
             continue
+        if info.task != "categorical" or not info.audio.is_clean or info.refit:  # the panel is about clean audio
+            continue
         if not info.transcript.is_gold and not info.transcript_independent:
             continue
         groups[(info.corpus, info.protocol, info.label_map)].append(r)

@@ -40,16 +40,24 @@ def place(tmp_path: Path) -> dict[str, Path]:
 
 @pytest.mark.parametrize("args", [
     ("suite", "check", "{fifo}"),
+    ("score", "{fifo}"),
     ("run", "--suite", "{fifo}", "--out", "{folder}/out"),
     ("score", "{preds}", "--folds", "{fifo}"),
     ("compare", "{preds}", "{preds}", "--speakers", "{fifo}"),
     ("leaderboard", "{preds_dir}", "--out", "{folder}/lb", "--references", "{fifo}"),
-], ids=["suite-check", "run-suite", "score-folds", "compare-speakers", "leaderboard-references"])
+], ids=["suite-check", "score-predictions", "run-suite", "score-folds", "compare-speakers", "leaderboard-references"])
 def test_a_fifo_is_refused_naming_it(place: dict[str, Path], args: tuple[str, ...]) -> None:
     values = {**{k: str(v) for k, v in place.items()}, "preds_dir": str(place["runs"])}
     r = cli(*(a.format(**values) for a in args))
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr and str(place["fifo"]) in r.stderr and "FIFO" in r.stderr, r.stderr
+
+
+def test_a_fifo_where_a_result_file_belongs_is_named(place: dict[str, Path]) -> None:
+    """`leaderboard` walks the runs tree for result.json files: one that is a FIFO is named, not read forever."""
+    r = cli("leaderboard", str(place["runs"]), "--out", str(place["folder"] / "lb"))
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and "result.json" in r.stderr and "FIFO" in r.stderr, r.stderr
 
 
 def test_the_core_reader_names_every_kind_of_non_file(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ The runs tree is fake but written exactly per leaderboard/schema.py by tests/sup
 = 2160 runs of 40 test utterances each.
 
 - `test_leaderboard_build`: `leaderboard.build.build_leaderboard` (read + validate every file, recompute
-  metrics, paired bootstrap / significance tests per cell, tables, plots, HTML, atomic directory swap).
+  metrics, paired bootstrap / significance tests per cell, the speaker-level reading of every cell (each
+  prediction row names one of two speakers per fold, as on IEMOCAP: all pairs in both readings, letters,
+  variance, calibration, per speaker), tables, plots, HTML, atomic directory swap).
 - `test_leaderboard_read_floor`: only `json.loads` of every result.json and predictions.jsonl line and a
   plain per-run accuracy: what any leaderboard must at least pay.
 """
@@ -32,7 +34,7 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("lb-perf")
     for corpus in CORPORA:
         make_runs_dir(root, corpus=corpus, per_fold=40, models=MODELS, transcripts=TRANSCRIPTS, incomplete=None,
-                      cross_corpus=False, ablation=False)
+                      cross_corpus=False, ablation=False, speakers_per_fold=2)
     return root
 
 
@@ -42,6 +44,7 @@ def test_leaderboard_build(benchmark, runs_dir: Path, tmp_path: Path) -> None:  
                             rounds=2, iterations=1)
     assert len(lb.cells) == len(CORPORA) * len(TRANSCRIPTS)
     assert (out / "index.html").is_file() and (out / "leaderboard.csv").is_file()
+    assert all(c.inference is not None and c.inference.n_speakers == 10 for c in lb.cells)
 
 
 def test_leaderboard_read_floor(benchmark, runs_dir: Path) -> None:  # noqa: ANN001

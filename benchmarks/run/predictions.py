@@ -89,7 +89,7 @@ def run_metrics(task: str, rows: Sequence[dict[str, Any]], classes: Sequence[str
         pred = np.array([index[r["pred"]] for r in rows])
         if task == "soft":
             inputs = MetricInputs(n_classes=len(classes), pred=pred, probs=probs,
-                                  gold_dist=np.array([[r["gold_dist"][c] for c in classes] for r in rows]))
+                                  gold_dist=np.array([[r["gold_dist"].get(c, 0.0) for c in classes] for r in rows]))
         else:
             inputs = MetricInputs(n_classes=len(classes), gold=np.array([index[r["gold"]] for r in rows]),
                                   pred=pred, probs=probs)

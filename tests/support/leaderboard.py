@@ -13,13 +13,15 @@ LABELS4 = ["neu", "hap", "ang", "sad"]
 
 
 def write_predictions(path: Path, uids: Sequence[str], gold: Sequence[str], pred: Sequence[str],
-                      probs: bool = False) -> None:
+                      probs: bool = False, speakers: Sequence[str] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
-        for u, g, p in zip(uids, gold, pred):
+        for i, (u, g, p) in enumerate(zip(uids, gold, pred)):
             row: dict[str, Any] = {"uid": u, "gold": g, "pred": p}
             if probs:
                 row["probs"] = {p: 0.9}
+            if speakers is not None:
+                row["speaker"] = speakers[i]
             f.write(json.dumps(row) + "\n")
 
 
@@ -28,16 +30,25 @@ def write_run(root: Path, *, model: str, corpus: str, fold: str, seed: int, uids
               label_map: str = "iemocap-4", labels: Sequence[str] = LABELS4, train_corpus: str | None = None,
               transcript_independent: bool = False, wer: float | None = None, ablation: dict | None = None,
               synthetic: bool | None = None, schema_version: int = SCHEMA_VERSION,
-              diagnostics: dict | None = None) -> Path:
-    """Write one run directory (predictions.jsonl, then result.json) and return it."""
+              diagnostics: dict | None = None, rows: Sequence[dict] | None = None,
+              run_extra: dict | None = None, speakers: Sequence[str] | None = None) -> Path:
+    """Write one run directory (predictions.jsonl, then result.json) and return it.
+
+    `rows`: the prediction lines as written (instead of uid/gold/pred with a probability): speakers, votes, the
+    soft and dimensional tasks' keys; `run_extra`: keys of the version-3 run record (`task`, `audio`, `refit`)."""
     abl = "" if ablation is None else f"-{ablation['param']}={ablation['value']}"
-    d = (root / "suite" / corpus / protocol / label_map / transcript.replace(":", "-") / (model + abl)
+    extra = "".join(f"-{k}={v}" for k, v in sorted((run_extra or {}).items()))
+    d = (root / "suite" / corpus / protocol / label_map / transcript.replace(":", "-") / (model + abl + extra)
          / f"train={train_corpus or corpus}" / f"seed={seed}" / fold)
-    write_predictions(d / PREDICTIONS_FILE, uids, gold, pred, probs=True)
+    if rows is None:
+        write_predictions(d / PREDICTIONS_FILE, uids, gold, pred, probs=True, speakers=speakers)
+    else:
+        d.mkdir(parents=True, exist_ok=True)
+        (d / PREDICTIONS_FILE).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     wa = float(np.mean([g == p for g, p in zip(gold, pred)]))
     result = {
         "schema_version": schema_version,
-        "run_id": f"{model}-{corpus}-{fold}-{seed}-{transcript}{abl}",
+        "run_id": f"{model}-{corpus}-{fold}-{seed}-{transcript}{abl}{extra}",
         "run": {
             "suite": "suite", "model": model, "model_config": {}, "ablation": ablation, "corpus": corpus,
             "train_corpus": train_corpus or corpus,
@@ -54,7 +65,7 @@ def write_run(root: Path, *, model: str, corpus: str, fold: str, seed: int, uids
         "created": "2026-11-24T21:00:00Z",
     }
     if schema_version >= 3:
-        result["run"] = _run_v2_to_v3(result["run"])
+        result["run"] = {**_run_v2_to_v3(result["run"]), **(run_extra or {})}
         result["run"]["model_config"] = {}
     if diagnostics is not None:
         result["diagnostics"] = diagnostics
@@ -94,11 +105,13 @@ MODELS = {"lemer": (0.78, 0.5, False), "text-only": (0.62, 0.9, False), "audio-o
 def make_runs_dir(root: Path, *, corpus: str = "synthetic-iemocap", n_folds: int = 5, per_fold: int = 60,
                   seeds: Sequence[int] = (0, 1, 2), models: dict[str, tuple[float, float, bool]] = MODELS,
                   transcripts: dict[str, float | None] = TRANSCRIPTS, incomplete: str | None = "partial",
-                  cross_corpus: bool = True, ablation: bool = True) -> Path:
+                  cross_corpus: bool = True, ablation: bool = True, speakers_per_fold: int = 0) -> Path:
     """A realistic runs tree: models × folds × seeds × transcript conditions, plus extras.
 
     `incomplete` names an extra model missing one fold×seed run in the gold cell; cross-corpus
-    runs (synthetic-crema-d <-> synthetic-iemocap) and a k_keywords ablation sweep are optional.
+    runs (synthetic-crema-d <-> synthetic-iemocap) and a k_keywords ablation sweep are optional;
+    `speakers_per_fold` > 0 names that many speakers per fold in the main models' rows (IEMOCAP: 2), so the
+    cells get the "new speakers" reading.
     """
     data = fold_data(corpus, n_folds, per_fold)
     rng = np.random.default_rng(7)
@@ -107,9 +120,10 @@ def make_runs_dir(root: Path, *, corpus: str = "synthetic-iemocap", n_folds: int
             for seed in seeds:
                 for fold, (uids, gold) in data.items():
                     p = max(0.2, acc - slope * (wer or 0.0))
+                    spk = [f"{fold}-{i % speakers_per_fold}" for i in range(len(uids))] if speakers_per_fold else None
                     write_run(root, model=model, corpus=corpus, fold=fold, seed=seed, uids=uids, gold=gold,
                               pred=noisy_predictions(gold, p, rng), transcript=transcript, wer=wer,
-                              transcript_independent=ti)
+                              transcript_independent=ti, speakers=spk)
     if incomplete:
         for seed in seeds:
             for fold, (uids, gold) in data.items():
