@@ -11,7 +11,7 @@ from leaderboard.results import Run
 from leaderboard.robustness import RobustnessTable, robustness_tables
 from leaderboard.significance import DEFAULT_RESAMPLES
 from leaderboard.task_cells import TaskCell, build_task_cells
-from leaderboard.validity import ValidityPanel, build_validity, is_oracle
+from leaderboard.validity import ValidityPanel, add_arousal_check, build_validity, is_oracle
 
 SYNTHETIC_NOTICE = "synthetic corpora — not the real IEMOCAP/MSP-Podcast/CREMA-D"
 
@@ -80,8 +80,10 @@ def compute_leaderboard(runs: list[Run], *, references: list[Reference] | None =
     for r in (*BUILTIN, *(references or [])):
         if r.corpus in real:
             refs[r.corpus].append(r)
+    tasks = build_task_cells(ranked_runs, n_resamples=n_resamples, seed=seed)
+    validity = build_validity(runs, n_resamples=n_resamples, seed=seed)
+    for panel in validity:
+        add_arousal_check(panel, tasks)
     return Leaderboard(cells=cells, ablations=build_ablations(runs), references=dict(refs), n_runs=len(runs),
-                       n_resamples=n_resamples, seed=seed, attention=attention_rows(runs),
-                       validity=build_validity(runs, n_resamples=n_resamples, seed=seed),
-                       tasks=build_task_cells(ranked_runs, n_resamples=n_resamples, seed=seed),
-                       robustness=robustness_tables(cells, n_resamples=n_resamples, seed=seed))
+                       n_resamples=n_resamples, seed=seed, attention=attention_rows(runs), validity=validity,
+                       tasks=tasks, robustness=robustness_tables(cells, n_resamples=n_resamples, seed=seed))

@@ -210,13 +210,13 @@ class AblationPoint:
     ua_std: float | None  # std over seeds
     n_runs: int
     n_expected: int
-    audio: str = "clean"  # the audio condition's key
+    audio: AudioCondition = CLEAN
     refit: bool = False
 
     @property
     def condition(self) -> str:
         """Corpus · protocol · labels · transcript (· audio, · refit where they are not the default)."""
-        extra = ("" if self.audio == "clean" else f" · audio {self.audio}") + (" · refit" if self.refit else "")
+        extra = ("" if self.audio.is_clean else f" · audio {self.audio.key}") + (" · refit" if self.refit else "")
         return f"{self.corpus} · {self.protocol} · {self.label_map} · {self.transcript}{extra}"
 
 
@@ -514,10 +514,10 @@ def build_ablations(runs: list[Run]) -> list[AblationPoint]:
         abl = r.spec.ablation
         g = r.spec
         if abl is not None and g.task == "categorical":
-            groups[(g.corpus, g.protocol_label, g.label_map, g.transcript, g.model, abl.param, g.audio.key,
+            groups[(g.corpus, g.protocol_label, g.label_map, g.transcript, g.model, abl.param, g.audio,
                     g.refit)].append(r)
     points: list[AblationPoint] = []
-    for gkey, gruns in sorted(groups.items()):
+    for gkey, gruns in sorted(groups.items(), key=lambda kv: (*kv[0][:6], kv[0][6].key, kv[0][7])):
         folds = sorted({r.spec.fold for r in gruns})
         seeds = sorted({r.spec.seed for r in gruns})
         by_value: dict[str, list[Run]] = defaultdict(list)

@@ -11,7 +11,7 @@ import html
 from collections import defaultdict
 
 from leaderboard.attention import ATTENTION_NOTE, attention_table
-from leaderboard.board import SYNTHETIC_NOTICE, Leaderboard
+from leaderboard.board import SYNTHETIC_NOTICE, Group, Leaderboard
 from leaderboard.cells import Cell
 from leaderboard.plots import Plot, slug
 from leaderboard.tables import (
@@ -138,6 +138,11 @@ def _td(text: str, value: float | None = None, cls: str = "") -> str:
 def _table(headers: list[str], body: list[str], cls: str = "sortable") -> str:
     head = "".join(f"<th>{e(h)}</th>" for h in headers)
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _text_table(headers: list[str], rows: list[list[str]], cls: str = "sortable") -> str:
+    """A table of plain text cells (the rows tables.py builds for Markdown and HTML alike)."""
+    return _table(headers, ["<tr>" + "".join(_td(v) for v in r) + "</tr>" for r in rows], cls)
 
 
 def _figure(p: Plot) -> str:
@@ -296,23 +301,29 @@ def _badge(synthetic: bool) -> str:
             else '<span class="badge real">real corpus</span>')
 
 
-def render(lb: Leaderboard, plots: list[Plot]) -> str:
-    by_group: dict[str, list[Plot]] = defaultdict(list)
-    for p in plots:
-        by_group[p.group].append(p)
-    parts = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>lemer-bench leaderboard</title><style>{CSS}</style></head><body>",
-             "<header><h1>lemer-bench leaderboard</h1>"
-             f"<p>{lb.n_runs} runs · {len(lb.cells)} cells · bootstrap/permutation: {lb.n_resamples} resamples, seed {lb.seed}</p></header>"]
-    if lb.synthetic:
-        parts.append(f'<div class="banner" role="alert">⚠ {e(SYNTHETIC_NOTICE[0].upper() + SYNTHETIC_NOTICE[1:])}. '
-                     "Rows marked <em>synthetic</em> come from corpora the project generates; they test the pipeline, "
-                     "not emotion recognition on real speech.</div>")
-    parts.append(f'<main><p class="legend">{e(legend(lb))}</p><p class="legend marks">{e(marks_legend())}</p>'
-                 f'<p class="legend">{e(readings_note())}</p>')
-    parts.append(_headline(lb))
-    groups = lb.groups
+def _robustness_and_task_sections(lb: Leaderboard) -> list[str]:
+    """The robustness tables (degraded against clean audio) and one section per soft/dimensional cell."""
+    parts: list[str] = []
+    if lb.robustness:
+        parts.append('<section class="group" id="robustness"><h2>Robustness: degraded audio against clean</h2>')
+        for t in lb.robustness:
+            parts.append(f"<h3>{e(t.title)}{_badge(t.degraded.synthetic)}</h3>"
+                         f'<p class="note">{e(robustness_intro(t))}</p>')
+            if t.rows:
+                headers, rows = robustness_rows(t)
+                parts.append(_text_table(headers, rows, "sortable cell"))
+        parts.append("</section>")
+    for tc in lb.tasks:
+        headers, rows = task_table(tc)
+        parts.append(f'<section class="group" id="{slug("task", tc.key.title)}"><h2>{e(tc.key.title)}'
+                     f"{_badge(tc.synthetic)}</h2><p class=\"note\">{e(task_note(tc))}</p>"
+                     + _text_table(headers, rows, "sortable cell")
+                     + "</section>")
+    return parts
+
+
+def _nav(lb: Leaderboard, groups: list[Group], plots: list[Plot]) -> str:
+    """The table of contents: the headline, every group, then the sections after the groups."""
     toc = "".join(f'<li><a href="#{slug(*g.key)}">{e(g.title)}</a>{" (synthetic)" if g.synthetic else ""}</li>' for g in groups)
     extra = []
     if lb.robustness:
@@ -330,8 +341,28 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
         extra.append('<li><a href="#attention">LE-MER attention diagnostics</a></li>')
     if lb.references:
         extra.append('<li><a href="#references">Published reference points</a></li>')
-    parts.append(f"<nav><ul><li><a href=\"#headline\">Headline: best model per corpus and condition</a></li>"
-                 f"{toc}{''.join(extra)}</ul></nav>")
+    return (f"<nav><ul><li><a href=\"#headline\">Headline: best model per corpus and condition</a></li>"
+            f"{toc}{''.join(extra)}</ul></nav>")
+
+
+def render(lb: Leaderboard, plots: list[Plot]) -> str:
+    by_group: dict[str, list[Plot]] = defaultdict(list)
+    for p in plots:
+        by_group[p.group].append(p)
+    parts = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>lemer-bench leaderboard</title><style>{CSS}</style></head><body>",
+             "<header><h1>lemer-bench leaderboard</h1>"
+             f"<p>{lb.n_runs} runs · {len(lb.cells)} cells · bootstrap/permutation: {lb.n_resamples} resamples, seed {lb.seed}</p></header>"]
+    if lb.synthetic:
+        parts.append(f'<div class="banner" role="alert">⚠ {e(SYNTHETIC_NOTICE[0].upper() + SYNTHETIC_NOTICE[1:])}. '
+                     "Rows marked <em>synthetic</em> come from corpora the project generates; they test the pipeline, "
+                     "not emotion recognition on real speech.</div>")
+    parts.append(f'<main><p class="legend">{e(legend(lb))}</p><p class="legend marks">{e(marks_legend())}</p>'
+                 f'<p class="legend">{e(readings_note())}</p>')
+    parts.append(_headline(lb))
+    groups = lb.groups
+    parts.append(_nav(lb, groups, plots))
     for g in groups:
         parts.append(f'<section class="group" id="{slug(*g.key)}"><h2>{e(g.title)}{_badge(g.synthetic)}</h2>')
         headers, rows = summary_rows(g)
@@ -364,28 +395,14 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
                 headers, rows = agree
                 parts.append(f"<details><summary>By annotator agreement, with the human ceiling</summary>"
                              f'<p class="note">{e(AGREEMENT_NOTE)}</p>'
-                             + _table(headers, ["<tr>" + "".join(_td(v) for v in r) + "</tr>" for r in rows], "cell")
+                             + _text_table(headers, rows, "cell")
                              + "</details>")
             conf = [p for p in by_group.get(c.key.title, []) if p.section == "confusion"]
             if conf:
                 parts.append("<details><summary>Confusion matrix of the best model</summary>"
                              f'<div class="plots">{"".join(_figure(p) for p in conf)}</div></details>')
         parts.append("</section>")
-    if lb.robustness:
-        parts.append('<section class="group" id="robustness"><h2>Robustness: degraded audio against clean</h2>')
-        for t in lb.robustness:
-            parts.append(f"<h3>{e(t.title)}{_badge(t.degraded.synthetic)}</h3>"
-                         f'<p class="note">{e(robustness_intro(t))}</p>')
-            if t.rows:
-                headers, rows = robustness_rows(t)
-                parts.append(_table(headers, ["<tr>" + "".join(_td(v) for v in r) + "</tr>" for r in rows], "sortable cell"))
-        parts.append("</section>")
-    for tc in lb.tasks:
-        headers, rows = task_table(tc)
-        parts.append(f'<section class="group" id="{slug("task", tc.key.title)}"><h2>{e(tc.key.title)}'
-                     f"{_badge(tc.synthetic)}</h2><p class=\"note\">{e(task_note(tc))}</p>"
-                     + _table(headers, ["<tr>" + "".join(_td(v) for v in r) + "</tr>" for r in rows], "sortable cell")
-                     + "</section>")
+    parts += _robustness_and_task_sections(lb)
     cross = [p for p in plots if p.section == "cross-corpus"]
     if cross:
         parts.append('<section class="group" id="cross-corpus"><h2>Cross-corpus heatmaps</h2>'

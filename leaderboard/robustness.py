@@ -2,7 +2,8 @@
 
 A degraded cell (categorical, audio condition not clean) is compared with its clean twin: the cell that differs only
 in the audio (`CellKey.clean_twin`: same corpus, protocol, label map, transcript condition, refit). Both cells test
-the same utterances, so every model run in both is compared paired, utterance by utterance: diff = UA(degraded) -
+the same utterances (or, where the degraded condition ran on fewer folds, the clean cell's utterances of those folds),
+so every model run in both is compared paired, utterance by utterance: diff = UA(degraded) -
 UA(clean), its 95% CI and p in the two readings of `clusters.compare_readings` (this test set: utterances resampled
 within folds, sign flip over utterances; new speakers: speakers resampled, sign flip over speakers), Holm over the
 models of one degraded cell, per reading. The WER of both cells' transcripts is shown beside it: under an audio
@@ -67,25 +68,33 @@ def _table(degraded: Cell, clean: Cell | None, *, n_resamples: int, seed: int) -
     if clean is None:
         return RobustnessTable(degraded, None, (), "no clean-audio cell with the same corpus, protocol, labels and "
                                                     "transcript condition was run")
-    if degraded.uids != clean.uids or not np.array_equal(degraded.gold, clean.gold):
-        return RobustnessTable(degraded, clean, (), "the clean and degraded cells test different utterances")
-    speakers = degraded.speakers or clean.speakers
+    where = {u: i for i, u in enumerate(clean.uids)}
+    if any(u not in where for u in degraded.uids):
+        return RobustnessTable(degraded, clean, (), "the degraded cell tests utterances the clean cell does not")
+    pos = np.array([where[u] for u in degraded.uids], dtype=np.int64)  # the clean cell's utterances, degraded order
+    if not np.array_equal(degraded.gold, clean.gold[pos]):
+        return RobustnessTable(degraded, clean, (), "the clean and degraded cells disagree on gold labels")
+    speakers = degraded.speakers or ([clean.speakers[i] for i in pos] if clean.speakers else [])
     note = None if speakers else (degraded.why_no_inference or "no speaker known for the cell's utterances")
+    if len(pos) < len(clean.uids):
+        note = "; ".join(x for x in (note, f"compared on the {len(degraded.folds)} fold(s) the degraded condition "
+                                           f"was run on ({len(pos)} of the clean cell's {len(clean.uids)} utterances)")
+                         if x)
     clusters = np.asarray(speakers) if speakers else np.arange(len(degraded.uids)).astype(str)
     base = {m.model: m for m in clean.ranked}
     tests: list[tuple[str, bool, float, float, PairedInference]] = []
     for m in degraded.ranked:
         c = base.get(m.model)
-        if c is None:
+        if c is None or c.pred is None:
             continue
         rng_seed = (seed << 32) | zlib.crc32(f"{degraded.key.title}|{m.model}".encode("utf-8"))
-        test = compare_readings(seed_mean_correct(m.pred, degraded.gold), seed_mean_correct(c.pred, clean.gold),
+        test = compare_readings(seed_mean_correct(m.pred, degraded.gold), seed_mean_correct(c.pred[:, pos], degraded.gold),
                                 degraded.gold, len(degraded.labels), degraded.strata, clusters,
                                 n_resamples=n_resamples, seed=rng_seed, names=(m.model, m.model))
         if not speakers:  # utterances as their own clusters are no speaker reading: drop it
             test = replace(test, ci_speaker=None, se_speaker=None, mdd_speaker=None, p_speaker=None,
                            p_speaker_method=None, why_no_ci_speaker=note, why_no_p_speaker=note)
-        tests.append((m.model, m.transcript_independent, c.ua, m.ua, test))  # type: ignore[arg-type]
+        tests.append((m.model, m.transcript_independent, test.b, test.a, test))  # UA clean, degraded on these
     if not tests:
         return RobustnessTable(degraded, clean, (), "no model was run on both clean and degraded audio")
     p_u = holm([t[4].p_utterance for t in tests])

@@ -61,7 +61,7 @@ def marks_legend() -> str:
     return (f"Marks: {WORSE} significantly worse than the cell's best model on THIS TEST SET — paired permutation "
             f"test on UA over utterances, Holm-corrected over the cell's comparisons with the best, p < {ALPHA} (the "
             f"test that sets {WORSE}; the other tests are listed for reference); {WORSE_SPEAKERS} significantly worse "
-            f"for NEW SPEAKERS — the same comparison with speakers as the unit (speaker sign flip, exact up to 12 "
+            f"for NEW SPEAKERS — the same comparison with speakers as the unit (speaker sign flip, exact up to 16 "
             f"speakers, Holm over the same family); {TI} transcript-independent (reads no text: the same runs under "
             f"every transcript condition); {TIE} tied rank (equal pooled UA); groups: models sharing a letter are "
             f"not separated by the all-pairs tests (Holm over all pairs, one family per reading; test set / new "
@@ -414,7 +414,8 @@ def validity_intro(panel: ValidityPanel) -> str:
             f"Checks: (a) one-sided exact binomial test against the best constant guess on that cue type, Bonferroni over "
             f"the modality's models, passed when p < {VALIDITY_ALPHA} and at least {100 * MARGIN:.0f} points above chance; "
             f"(b), (c) paired permutation tests on UA over the same utterances (folds as strata; (c) Holm over its two "
-            f"tests). Oracles read ground truth and are never ranked.")
+            f"tests); (d), where the corpus has a dimensional cell, the speech-only model's arousal CCC, passed when its "
+            f"95% bootstrap CI (speakers resampled) lies above 0. Oracles read ground truth and are never ranked.")
 
 
 def validity_failure_text(panel: ValidityPanel) -> str | None:
@@ -659,7 +660,7 @@ def tasks_csv(lb: Leaderboard) -> str:
     for tc in lb.tasks:
         k = tc.key
         head = {"corpus": k.corpus, "protocol": k.protocol, "label_map": k.label_map, "task": k.task,
-                "transcript": k.transcript.key, "audio": k.audio, "refit": _bool(k.refit), "train_corpus": k.train_corpus,
+                "transcript": k.transcript.key, "audio": k.audio.key, "refit": _bool(k.refit), "train_corpus": k.train_corpus,
                 "synthetic": _bool(tc.synthetic), "n": tc.n, "folds": len(tc.folds), "seeds": len(tc.seeds),
                 "n_speakers": tc.n_speakers if tc.n_speakers is not None else "", "main_score": tc.main.name}
         for m in tc.models:

@@ -30,6 +30,7 @@ from leaderboard.clusters import ALPHA
 from leaderboard.power import mdd_from_bootstrap
 from leaderboard.results import ResultError, Run
 from leaderboard.significance import DEFAULT_RESAMPLES, bootstrap_p, holm, percentile_ci
+from lemer.core.audio_condition import AudioCondition
 from lemer.core.metrics import DEFAULT_MAIN_SCORE, METRICS, Metric, MetricInputs, metrics_for
 from lemer.core.spec import TranscriptCondition
 
@@ -41,13 +42,13 @@ class TaskKey:
     label_map: str
     train_corpus: str
     task: str
-    audio: str  # the audio condition's key
+    audio: AudioCondition
     refit: bool
     transcript: TranscriptCondition
 
     @property
     def title(self) -> str:
-        extra = ("" if self.audio == "clean" else f" · audio: {self.audio}") + (" · refit" if self.refit else "")
+        extra = ("" if self.audio.is_clean else f" · audio: {self.audio.key}") + (" · refit" if self.refit else "")
         return (f"{self.corpus} · {self.protocol} · {self.label_map} · task: {self.task}{extra} · "
                 f"transcript: {self.transcript}")
 
@@ -61,6 +62,8 @@ class TaskModel:
     std: dict[str, float | None] = field(default_factory=dict)  # SD over seeds
     ci: tuple[float, float] | None = None  # main score, this test set
     ci_speaker: tuple[float, float] | None = None  # main score, new speakers
+    cis: dict[str, tuple[float, float]] = field(default_factory=dict)  # every metric, this test set
+    cis_speaker: dict[str, tuple[float, float]] = field(default_factory=dict)  # every metric, new speakers
     diff: float | None = None  # best - this model on the main score (None for the best)
     diff_ci: tuple[float, float] | None = None
     diff_ci_speaker: tuple[float, float] | None = None
@@ -133,7 +136,7 @@ def build_task_cells(runs: list[Run], *, n_resamples: int = DEFAULT_RESAMPLES, s
     for r in runs:
         g = r.spec
         if g.ablation is None and g.task != "categorical":
-            groups[TaskKey(g.corpus, g.protocol_label, g.label_map, g.train_corpus, g.task, g.audio.key, g.refit,
+            groups[TaskKey(g.corpus, g.protocol_label, g.label_map, g.train_corpus, g.task, g.audio, g.refit,
                            g.transcript)].append(r)
     return [_evaluate(key, rs, n_resamples=n_resamples, seed=seed, alpha=alpha)
             for key, rs in sorted(groups.items(), key=lambda kv: kv[0].title)]
@@ -208,16 +211,24 @@ def _evaluate(key: TaskKey, runs: list[Run], *, n_resamples: int, seed: int, alp
     ranked = sorted((m for m in models if m.complete and m.scores.get(main.name) is not None),
                     key=lambda m: (-sign * m.scores[main.name], m.model))  # type: ignore[operator]
 
-    def resampled(model: str, draws: list[np.ndarray]) -> np.ndarray:
-        return np.array([np.mean([main.score(fn(idx)) for fn in score_fns[model]]) for idx in draws])
+    def resampled(model: str, draws: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """Every metric of the task on every resample (mean over seeds): one MetricInputs per resample and seed."""
+        per = [[{x.name: x.score(inp) for x in metrics} for inp in (fn(idx) for fn in score_fns[model])]
+               for idx in draws]
+        return {x.name: np.array([np.mean([d[x.name] for d in seeds]) for seeds in per])
+                for x in metrics if all(d[x.name] is not None for seeds in per for d in seeds)}
 
-    res_u = {m.model: resampled(m.model, draws_u) for m in ranked}
-    res_s = {m.model: resampled(m.model, draws_s) for m in ranked} if draws_s is not None else None
+    all_u = {m.model: resampled(m.model, draws_u) for m in ranked}
+    all_s = {m.model: resampled(m.model, draws_s) for m in ranked} if draws_s is not None else None
+    res_u = {k: v[main.name] for k, v in all_u.items()}
+    res_s = {k: v[main.name] for k, v in all_s.items()} if all_s is not None else None
     for i, m in enumerate(ranked):
         m.rank = i + 1
-        m.ci = percentile_ci(res_u[m.model])
-        if res_s is not None:
-            m.ci_speaker = percentile_ci(res_s[m.model])
+        m.cis = {name: percentile_ci(v) for name, v in all_u[m.model].items()}
+        m.ci = m.cis[main.name]
+        if all_s is not None:
+            m.cis_speaker = {name: percentile_ci(v) for name, v in all_s[m.model].items()}
+            m.ci_speaker = m.cis_speaker[main.name]
     if len(ranked) > 1:
         best, others = ranked[0], ranked[1:]
         p_u, p_s = [], []

@@ -31,13 +31,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from scipy import stats
 
 from leaderboard.results import ResultError, Run
 from leaderboard.significance import DEFAULT_RESAMPLES, compare, holm, metric_value, seed_mean_correct
+from leaderboard.task_cells import TaskCell
 
 ALPHA = 0.05
 MARGIN = 0.10  # (a): "well above chance" = significant AND at least 10 points above the best constant guess
@@ -331,3 +332,29 @@ def _check_fusion(panel: ValidityPanel, gold: np.ndarray, strata: np.ndarray, n_
     panel.verdicts.append(Verdict("c", title, ok, f"passed: {detail}" if ok else
                                   f"FAILED: {detail}; fusion is not significantly better than each modality alone "
                                   f"on these {panel.n} utterances, so this corpus cannot show what a fusion method adds"))
+
+
+AROUSAL_MODEL = "speech-only"  # the speech branch's reference model; arousal is carried by prosody (issue 24)
+
+
+def add_arousal_check(panel: ValidityPanel, tasks: Sequence[TaskCell]) -> None:
+    """Check d (where the corpus has a dimensional cell on clean audio and gold text): speech-only's arousal CCC is
+    above zero, its 95% CI for new speakers (this test set's where speakers are unknown) excluding 0."""
+    cell = next((t for t in tasks if t.key.task == "dimensional" and t.key.corpus == panel.corpus
+                 and t.key.protocol == panel.protocol and t.key.label_map == panel.label_map
+                 and t.key.audio.is_clean and not t.key.refit and t.key.transcript.is_gold), None)
+    if cell is None:
+        return
+    title = "d: speech carries arousal (dimensional task, CCC)"
+    m = next((x for x in cell.ranked if x.model == AROUSAL_MODEL), None)
+    if m is None or "ccc_aro" not in m.cis:
+        panel.verdicts.append(Verdict("d", title, None, f"not checked: no complete {AROUSAL_MODEL} run on the "
+                                                        "dimensional task"))
+        return
+    reading, ci = ("new speakers", m.cis_speaker["ccc_aro"]) if "ccc_aro" in m.cis_speaker else ("this test set",
+                                                                                                  m.cis["ccc_aro"])
+    detail = (f"{AROUSAL_MODEL} arousal CCC {m.scores['ccc_aro']:.2f}, 95% CI ({reading}) [{ci[0]:.2f}, {ci[1]:.2f}] "
+              f"on {cell.n} utterances")
+    ok = ci[0] > 0
+    panel.verdicts.append(Verdict("d", title, ok, f"passed: {detail}" if ok else
+                                  f"FAILED: {detail}; the speech branch does not carry arousal on this corpus"))

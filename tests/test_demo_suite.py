@@ -1,4 +1,5 @@
-"""The demo suite tests every utterance once: every fold of each corpus, with the oracle and its twin."""
+"""The demo suite tests every utterance once on its main cells: every fold of each corpus on clean audio and the
+categorical task, with the oracle and its twin; the babble and the soft/dimensional entries run their first 2 folds."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -16,13 +17,19 @@ FOLDS = {"iemocap": [f"test=Session{k}" for k in range(1, 6)], "msp-podcast": ["
 
 def test_demo_suite_expands_to_every_fold_of_every_corpus() -> None:
     suite = load_suite("demo")
-    assert all(c.max_folds == 0 for c in suite.corpora)
+    main = [c for c in suite.corpora if c.tasks == ("categorical",) and all(a.is_clean for a in c.audio)]
+    assert {c.name for c in main} == set(FOLDS) and all(c.max_folds == 0 for c in main)
+    assert all(c.max_folds == 2 for c in suite.corpora if c not in main)
     roots = {n: CorpusRoot(n, f"/nonexistent/{n}", f"synthetic-{n}", True) for n in FOLDS}
     grid = expand(suite, roots, lambda corpus, label_map, protocol, task: FOLDS[corpus], encoders=ENCODERS)
     folds: dict[tuple[str, str, str, int], set[str]] = defaultdict(set)
+    side: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for s in grid:
-        if not s.cross_corpus:
+        if not s.cross_corpus and s.audio.is_clean and s.task == "categorical":
             folds[(s.adapter, s.model, s.transcript.key, s.seed)].add(s.fold)
+        elif not s.cross_corpus:
+            side[(s.model, s.audio.key, s.task)].add(s.fold)
+    assert side and all(got == set(FOLDS["iemocap"][:2]) for got in side.values()), side
     assert {c for c, *_ in folds} == set(FOLDS)
     for (corpus, model, transcript, seed), got in folds.items():
         assert got == set(FOLDS[corpus]), (corpus, model, transcript, seed)

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from benchmarks import load_predictions, load_results
+from leaderboard import validity
 from leaderboard.build import build_leaderboard
+from leaderboard.metrics import score_codes
 from lemer.core.metrics import ccc, soft_cross_entropy
 from tests.support.leaderboard import LABELS4, write_run
 
@@ -194,3 +196,40 @@ def test_one_speaker_carrying_the_difference_is_significant_only_on_this_test_se
     assert not b.worse_new_speakers and b.p_worse_speaker is not None and b.p_worse_speaker > 0.05
     md = (tmp_path / "board" / "leaderboard.md").read_text(encoding="utf-8")
     assert "| yes |" in md and "| no |" in md  # the headline shows both readings where they disagree
+
+
+@pytest.mark.parametrize("model, passed", [("strong", True), ("flat", False), ("absent", None)])
+def test_validity_check_d_asks_for_arousal_above_zero(board, monkeypatch: pytest.MonkeyPatch, model: str,
+                                                      passed: bool | None) -> None:
+    _, lb = board
+    monkeypatch.setattr(validity, "AROUSAL_MODEL", model)
+    panel = validity.ValidityPanel(corpus="synthetic-iemocap", protocol="loso", label_map="iemocap-4", synthetic=True,
+                                   labels=tuple(LABELS4), folds=[], n=0, cue_types=[], models=[], incomplete={})
+    validity.add_arousal_check(panel, lb.tasks)
+    (v,) = panel.verdicts
+    assert v.check == "d" and v.passed is passed, v.message
+    if passed is not None:
+        assert "new speakers" in v.message
+
+
+def test_a_degraded_condition_on_fewer_folds_is_compared_on_those_folds(tmp_path: Path) -> None:
+    """The demo runs babble on a subset of folds (a second corpus entry): the robustness table pairs it with the clean
+    cell's utterances of those folds only, and says so."""
+    runs = tmp_path / "runs"
+    rng = np.random.default_rng(5)
+    for f in range(1, FOLDS + 1):
+        uids, gold, spk = _fold(f)
+        for audio in ("clean", BABBLE) if f <= 3 else ("clean",):
+            acc = 0.9 if audio == "clean" else 0.3
+            write_run(runs, model="m", corpus="synthetic-iemocap", fold=f"test=Session{f}", seed=0, uids=uids, gold=gold,
+                      pred=gold, rows=_rows(uids, gold, _pred(gold, acc, rng), spk, votes=False),
+                      run_extra={} if audio == "clean" else {"audio": audio})
+    lb = build_leaderboard(runs, tmp_path / "board", n_resamples=200)
+    (table,) = lb.robustness
+    (row,) = table.rows
+    assert row.test.n_utterances == 3 * 2 * PER_SPEAKER and row.test.diff < -0.4
+    assert "compared on the 3 fold(s)" in (table.note or "")
+    clean = next(c for c in lb.cells if c.key.audio.is_clean)
+    first3 = np.isin(clean.strata, [0, 1, 2])  # the clean UA of those folds, not of all five
+    expected = score_codes(clean.gold[first3], clean.ranked[0].pred[0][first3], clean.labels).ua
+    assert row.ua_clean == pytest.approx(expected) and row.ua_clean != pytest.approx(clean.ranked[0].ua)

@@ -290,7 +290,7 @@ class RunData:
         for i, key in enumerate(sorted(jobs, key=lambda k: (order[k[0]], [str(x) for x in k[1:]])), 1):
             if log:  # the stage line: which shared item, i of n, time so far (the grid bar starts after)
                 log(f"preparing {i}/{len(jobs)} ({time.perf_counter() - t0:.0f} s so far): {key[0]} for "
-                    f"{self.config.roots[key[1]].display} {' '.join(map(str, key[2:]))}")
+                    f"{self.config.roots[key[1]].display} {_item_words(key)}")
             try:
                 if key[0] == "degraded":
                     self._prepare_degraded(jobs[key][0])  # one run that reads these parts of this fold
@@ -314,6 +314,19 @@ class RunData:
             tb = self.failed[key]
             cause = (tb.strip().splitlines() or ["?"])[-1]
             raise PreparationError(f"could not prepare {key[0]} for {' '.join(map(str, key[1:]))}: {cause}\n{tb}")
+
+
+def _item_words(key: tuple[Any, ...]) -> str:
+    """The rest of a shared item's log line in words (a degraded item's key is a long tuple of options)."""
+    if key[0] != "degraded":
+        return " ".join(str(x) for x in key[2:] if x != "categorical")
+    _, _, _, label_map, fold, audio, splits, task, transcript, context, speech, clip = key
+    parts = [p for p in (f"transcript {transcript}" if transcript else "",
+                         f"text features (context {context})" if context is not None else "",
+                         "speech features" if speech else "", f"{clip} clips" if clip else "") if p]
+    where = "every split" if splits == "all" else "the test split"
+    task_words = "" if task == "categorical" else f", {task} task"
+    return f"{label_map} {fold}: {audio} on {where}{task_words} ({', '.join(parts) or 'audio only'})"
 
 
 def shared_items(specs: Iterable[RunSpec]) -> dict[tuple[Any, ...], tuple[RunSpec, ...]]:
