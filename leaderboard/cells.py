@@ -6,7 +6,8 @@ differs in cross-corpus runs). Rules:
   is shown as incomplete (with its count) and never averaged.
 - Transcript-independent models (read no text) join every transcript cell of their
   corpus x protocol x label map: their runs under that transcript key if they have any, else
-  their runs under `gold` (or the first transcript they were run with).
+  their runs under `gold` (or the first transcript they were run with), on the folds the cell's
+  other models were run on (a condition may be run on fewer folds than gold).
 - Every run of a fold must have the same test utterances and gold labels (paired tests need it);
   a mismatch is an error naming both files and an example uid.
 - Pooled metrics: per seed over all folds (each utterance once), then mean over seeds.
@@ -279,12 +280,15 @@ def build_cells(runs: list[Run], *, n_resamples: int = DEFAULT_RESAMPLES, seed: 
             transcripts = sorted({r.spec.transcript for r in group_runs})
         for transcript in transcripts:
             members: dict[str, list[Run]] = {}
+            # the folds the transcript's own runs cover (a condition may be run on fewer folds than gold)
+            cell_folds = {r.spec.fold for r in group_runs if r.spec.transcript == transcript and not ti[r.spec.model]}
             for model, mruns in by_model.items():
                 own = [r for r in mruns if r.spec.transcript == transcript]
                 if ti[model] and not own:
                     have = sorted({r.spec.transcript for r in mruns})
                     canonical = GOLD if GOLD in have else have[0]
-                    own = [r for r in mruns if r.spec.transcript == canonical]
+                    own = [r for r in mruns if r.spec.transcript == canonical
+                           and (not cell_folds or r.spec.fold in cell_folds)]
                 if own:
                     members[model] = own
             key = CellKey(*group, transcript=transcript)

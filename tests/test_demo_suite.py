@@ -1,5 +1,6 @@
 """The demo suite tests every utterance once on its main cells: every fold of each corpus on clean audio and the
-categorical task, with the oracle and its twin; the babble and the soft/dimensional entries run their first 2 folds."""
+categorical task with gold text, with the oracle and its twin; the noisy-text, babble and soft/dimensional entries run
+their first 2 folds."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -17,7 +18,8 @@ FOLDS = {"iemocap": [f"test=Session{k}" for k in range(1, 6)], "msp-podcast": ["
 
 def test_demo_suite_expands_to_every_fold_of_every_corpus() -> None:
     suite = load_suite("demo")
-    main = [c for c in suite.corpora if c.tasks == ("categorical",) and all(a.is_clean for a in c.audio)]
+    main = [c for c in suite.corpora if c.tasks == ("categorical",) and all(a.is_clean for a in c.audio)
+            and all(t.is_gold for t in c.transcripts)]
     assert {c.name for c in main} == set(FOLDS) and all(c.max_folds == 0 for c in main)
     assert all(c.max_folds == 2 for c in suite.corpora if c not in main)
     roots = {n: CorpusRoot(n, f"/nonexistent/{n}", f"synthetic-{n}", True) for n in FOLDS}
@@ -25,10 +27,10 @@ def test_demo_suite_expands_to_every_fold_of_every_corpus() -> None:
     folds: dict[tuple[str, str, str, int], set[str]] = defaultdict(set)
     side: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for s in grid:
-        if not s.cross_corpus and s.audio.is_clean and s.task == "categorical":
+        if not s.cross_corpus and s.audio.is_clean and s.task == "categorical" and s.transcript.is_gold:
             folds[(s.adapter, s.model, s.transcript.key, s.seed)].add(s.fold)
         elif not s.cross_corpus:
-            side[(s.model, s.audio.key, s.task)].add(s.fold)
+            side[(s.model, s.audio.key, s.task, s.transcript.key)].add(s.fold)
     assert side and all(got == set(FOLDS["iemocap"][:2]) for got in side.values()), side
     assert {c for c, *_ in folds} == set(FOLDS)
     for (corpus, model, transcript, seed), got in folds.items():

@@ -430,24 +430,25 @@ class _Parser:
 
     def corpora(self, d: Mapping[str, Any], top: _Top) -> list[CorpusEntry]:
         """The [[corpora]] entries; one corpus may have several (e.g. the soft and dimensional tasks with fewer
-        models, with and without refit, or a degraded audio condition on fewer folds), but each (corpus, protocol,
-        label map, task, refit, audio condition) once."""
+        models, with and without refit, or a degraded condition on fewer folds), but each (corpus, protocol, label
+        map, task, refit, audio condition, transcript condition) once."""
         out: list[CorpusEntry] = []
-        seen: set[tuple[str, str, str, str, bool, str]] = set()
+        seen: set[tuple[str, str, str, str, bool, str, str]] = set()
         for c in self.tables(d, "corpora", "[[corpora]]"):
             entry = self.attempt(self.corpus_entry, c, top)
             if entry is None:
                 continue
-            keys = {(entry.name, entry.protocol, entry.label_map, t, entry.refit, a.key)
-                    for t in entry.tasks for a in entry.audio}
+            keys = {(entry.name, entry.protocol, entry.label_map, t, entry.refit, a.key, tr.key)
+                    for t in entry.tasks for a in entry.audio for tr in entry.transcripts}
             if keys & seen:
                 twice = sorted(keys & seen)
                 tasks = ", ".join(sorted({k[3] for k in twice}))
                 audio = ", ".join(sorted({k[5] for k in twice}))
+                transcripts = ", ".join(sorted({k[6] for k in twice}))
                 self.problems.append(str(self.fail(f"corpus {entry.name!r} is listed twice with protocol "
                                                    f"{entry.protocol!r}, label map {entry.label_map!r}, task "
-                                                   f"{tasks}, refit = {str(entry.refit).lower()} and audio {audio}",
-                                                   "corpora")))
+                                                   f"{tasks}, refit = {str(entry.refit).lower()}, audio {audio} "
+                                                   f"and transcript {transcripts}", "corpora")))
                 continue
             seen |= keys
             out.append(entry)
