@@ -5,9 +5,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from leaderboard.attention import AttentionRow, attention_rows
-from leaderboard.cells import AblationPoint, Cell, build_ablations, build_cells
+from leaderboard.cells import AblationPoint, Cell, attach_failures, build_ablations, build_cells
 from leaderboard.references import BUILTIN, Reference
-from leaderboard.results import Run
+from leaderboard.results import Failure, Run
 from leaderboard.robustness import RobustnessTable, robustness_tables
 from leaderboard.significance import DEFAULT_RESAMPLES
 from leaderboard.task_cells import TaskCell, build_task_cells
@@ -54,6 +54,8 @@ class Leaderboard:
     validity: list[ValidityPanel] = field(default_factory=list)  # corpora with cue ground truth (validity.py)
     tasks: list[TaskCell] = field(default_factory=list)  # the soft-label and dimensional cells (task_cells.py)
     robustness: list[RobustnessTable] = field(default_factory=list)  # degraded vs clean audio (robustness.py)
+    failures: list[Failure] = field(default_factory=list)  # runs that raised (error.txt, no result)
+    unplaced_failures: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # condition -> model -> reasons
 
     @property
     def synthetic(self) -> bool:
@@ -68,7 +70,8 @@ class Leaderboard:
 
 
 def compute_leaderboard(runs: list[Run], *, references: list[Reference] | None = None,
-                      n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Leaderboard:
+                        n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+                        failures: list[Failure] | None = None) -> Leaderboard:
     """Compute every cell; keep reference rows only for real (non-synthetic) corpora present in the runs.
 
     Runs of validation oracles (they read ground truth) are never ranked: they feed the validity panel only.
@@ -84,6 +87,8 @@ def compute_leaderboard(runs: list[Run], *, references: list[Reference] | None =
     validity = build_validity(runs, n_resamples=n_resamples, seed=seed)
     for panel in validity:
         add_arousal_check(panel, tasks)
+    unplaced = attach_failures(cells, failures or [])
     return Leaderboard(cells=cells, ablations=build_ablations(runs), references=dict(refs), n_runs=len(runs),
+                       failures=list(failures or []), unplaced_failures=unplaced,
                        n_resamples=n_resamples, seed=seed, attention=attention_rows(runs), validity=validity,
                        tasks=tasks, robustness=robustness_tables(cells, n_resamples=n_resamples, seed=seed))

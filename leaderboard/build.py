@@ -35,7 +35,7 @@ from leaderboard.board import Leaderboard, compute_leaderboard
 from leaderboard.html import render
 from leaderboard.plots import all_plots
 from leaderboard.references import Reference
-from leaderboard.results import ResultError, Run, find_result_files, read_result
+from leaderboard.results import ERROR_FILE, Failure, ResultError, Run, find_result_files, read_failure, read_result
 from leaderboard.schema import RESULT_FILE
 from leaderboard.significance import DEFAULT_RESAMPLES
 from leaderboard.tables import latex, leaderboard_csv, markdown, robustness_csv, significance_csv, tasks_csv
@@ -233,6 +233,20 @@ def load_runs_excluding_outputs(runs_dir: str | os.PathLike[str],
     return [read_result(p) for p in kept]
 
 
+def load_failures(runs_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None) -> list[Failure]:
+    """Every run folder under `runs_dir` that holds an error.txt and no result.json (a run that raised), outside
+    leaderboard folders: the page counts them per cell instead of dropping them silently."""
+    out = Path(os.path.abspath(out_dir)).resolve() if out_dir is not None else None
+    found = []
+    for p in sorted(Path(runs_dir).rglob(ERROR_FILE)):
+        if (p.parent / RESULT_FILE).exists() or (out is not None and out in p.resolve().parents):
+            continue
+        if any(is_own_folder(parent) for parent in p.parents if parent != p.parent.anchor):
+            continue
+        found.append(read_failure(p))
+    return found
+
+
 def build_leaderboard(runs_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
              references: list[Reference] | None = None, n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Leaderboard:
     """Read `runs_dir`, compute the leaderboard and write it to `out_dir` (the `leaderboard` command).
@@ -241,6 +255,7 @@ def build_leaderboard(runs_dir: str | os.PathLike[str], out_dir: str | os.PathLi
     """
     check_output_folder(Path(os.path.abspath(out_dir)), Path(runs_dir))
     runs = load_runs_excluding_outputs(runs_dir, out_dir)
-    lb = compute_leaderboard(runs, references=references, n_resamples=n_resamples, seed=seed)
+    lb = compute_leaderboard(runs, references=references, n_resamples=n_resamples, seed=seed,
+                             failures=load_failures(runs_dir, out_dir))
     write_outputs(lb, out_dir, runs_dir=runs_dir)
     return lb

@@ -38,7 +38,7 @@ from leaderboard.clusters import PairedInference
 from leaderboard.inference import CellInference, ModelInference, cell_inference
 from leaderboard.metrics import Scores, score_codes, scores_from_confusion
 from leaderboard.power import mdd_from_bootstrap
-from leaderboard.results import ResultError, Run
+from leaderboard.results import Failure, ResultError, Run
 from leaderboard.significance import (
     DEFAULT_RESAMPLES,
     Comparison,
@@ -55,7 +55,7 @@ from leaderboard.significance import (
     seed_mean_correct,
 )
 from lemer.core.audio_condition import CLEAN, AudioCondition
-from lemer.core.spec import GOLD, TranscriptCondition
+from lemer.core.spec import GOLD, RunSpec, TranscriptCondition
 
 ALPHA = 0.05
 TIE_TOL = 1e-9  # pooled UA values closer than this are a tie (UA of a fixed test set takes discrete values)
@@ -177,6 +177,7 @@ class Cell:
     mdd: float | None = None  # median over the best model's comparisons of their MDD (fraction)
     inference: CellInference | None = None  # both readings, groups, variance, calibration, per speaker
     why_no_inference: str | None = None  # why the cell has no speaker-level inference
+    failed: dict[str, list[str]] = field(default_factory=dict)  # model -> the reasons of its runs that raised
     speakers: list[str] = field(default_factory=list)  # per utterance in uid order ([] when unknown)
     genders: list[str | None] = field(default_factory=list)
     agreement: AgreementTable | None = None  # scores by annotator agreement and the human ceiling (votes known)
@@ -227,8 +228,9 @@ def corpus_order(corpus: str) -> int:
     return 0 if name == "iemocap" else 1 if "iemocap" in name else 2
 
 
-def _std(values: list[float]) -> float:
-    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+def _std(values: list[float]) -> float | None:
+    """Sample SD; None for a single value (one fold and one seed has no spread to show, not a spread of 0)."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else None
 
 
 def _group_order(group: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -291,7 +293,7 @@ def build_cells(runs: list[Run], *, n_resamples: int = DEFAULT_RESAMPLES, seed: 
                            and (not cell_folds or r.spec.fold in cell_folds)]
                 if own:
                     members[model] = own
-            key = CellKey(*group, transcript=transcript)
+            key = CellKey(*group, transcript=transcript)  # = cell_key(spec) of its runs
             cells.append(_evaluate_cell(key, members, ti, n_resamples=n_resamples, seed=seed, alpha=alpha))
     cells.sort(key=lambda c: (c.key.cross, corpus_order(c.key.corpus), c.key.group, c.key.transcript.sort_key(c.wer)))
     return cells
@@ -362,6 +364,41 @@ def _evaluate_cell(key: CellKey, members: dict[str, list[Run]], ti: dict[str, bo
                 mdd=float(np.median(mdds)) if mdds else None)
     _speaker_inference(cell, members, n_resamples=n_resamples, seed=seed, alpha=alpha)
     return cell
+
+
+def cell_key(spec: RunSpec) -> CellKey:
+    """The cell a categorical run belongs to."""
+    return CellKey(spec.corpus, spec.kind, spec.protocol, spec.label_map, spec.train_corpus, spec.audio,
+                   spec.audio_splits, spec.refit, spec.transcript)
+
+
+def attach_failures(cells: list[Cell], failures: Iterable[Failure]) -> dict[str, dict[str, list[str]]]:
+    """Record each failed run on its cell (`Cell.failed`); returns those with no cell (every run of a condition
+    failed, or error.txt unreadable) as condition title -> model -> reasons, so they are shown, never dropped."""
+    by_key = {c.key: c for c in cells}
+    rest: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for f in failures:
+        spec = f.spec
+        if spec is None or spec.ablation is not None or spec.task != "categorical":
+            title = f.path if spec is None else f"{cell_key(spec).title}" + (
+                "" if spec.task == "categorical" else f" · task: {spec.task}")
+            rest[title][spec.model if spec else "?"].append(f.reason)
+            continue
+        cell = by_key.get(cell_key(spec))
+        if cell is None:
+            rest[cell_key(spec).title][spec.model].append(f.reason)
+        else:
+            cell.failed.setdefault(spec.model, []).append(f.reason)
+    return {k: dict(v) for k, v in rest.items()}
+
+
+def failure_summary(failed: dict[str, list[str]]) -> str:
+    """`lemer: 2 runs (ValueError: ...); tfidf-lr: 5 runs (...)` with each distinct reason once."""
+    parts = []
+    for model, reasons in sorted(failed.items()):
+        distinct = sorted(set(reasons))
+        parts.append(f"{model}: {len(reasons)} run{'s' if len(reasons) > 1 else ''} ({'; '.join(distinct)})")
+    return "; ".join(parts)
 
 
 def _utterance_facts(members: dict[str, list[Run]], uids: list[str]) -> tuple[list[str | None], list[str | None],

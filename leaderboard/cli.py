@@ -224,7 +224,9 @@ def _leaderboard(args: argparse.Namespace) -> int:
     refs = load_references(args.references) if args.references else None
     lb = build_leaderboard(args.runs_dir, args.out, references=refs, n_resamples=args.resamples, seed=args.seed)
     ranked = sum(len(c.ranked) for c in lb.cells)
-    print(f"wrote {args.out}: {len(lb.cells)} cells, {ranked} ranked model rows from {lb.n_runs} runs", file=sys.stderr)
+    failed = f" ({len(lb.failures)} failed runs shown, not ranked)" if lb.failures else ""
+    print(f"wrote {args.out}: {len(lb.cells)} cells, {ranked} ranked model rows from {lb.n_runs} runs{failed}",
+          file=sys.stderr)
     if args.print:
         print(headline_text(lb))
     return 0

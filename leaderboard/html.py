@@ -12,10 +12,11 @@ from collections import defaultdict
 
 from leaderboard.attention import ATTENTION_NOTE, attention_table
 from leaderboard.board import SYNTHETIC_NOTICE, Group, Leaderboard
-from leaderboard.cells import Cell
+from leaderboard.cells import Cell, failure_summary
 from leaderboard.plots import Plot, slug
 from leaderboard.tables import (
     AGREEMENT_NOTE,
+    FAILED_NOTE,
     HEADLINE_HEADERS,
     HEADLINE_RUNNER_UP,
     HEADLINE_VERDICT,
@@ -36,6 +37,7 @@ from leaderboard.tables import (
     readings_note,
     robustness_intro,
     robustness_rows,
+    spread,
     summary_rows,
     task_table,
     validity_cue_headers,
@@ -64,6 +66,8 @@ header h1{margin:0;font-size:22px} header p{margin:4px 0 0;color:#c5cbd6;font-si
 nav ul{columns:2;font-size:13px;padding-left:18px}
 .note{font-size:12px;color:#4a5366;margin:2px 0 8px}
 section.group{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:4px 18px 14px;margin:22px 0}
+@media (max-width:900px){main{padding:0 8px 32px} section.group,.legend,nav{overflow-x:auto}
+ table.cell,table.headline{min-width:0} nav ul{columns:1}}
 h2{font-size:19px;margin:16px 0 8px} h3{font-size:15px;margin:18px 0 6px;color:#33415c}
 table{border-collapse:collapse;font-size:13px;margin:6px 0 10px;background:#fff}
 th,td{border-bottom:1px solid #e4e7ec;padding:4px 10px;text-align:right;white-space:nowrap}
@@ -86,7 +90,7 @@ table.cell{min-width:780px}
 table.cell{font-size:12.5px} table.cell th{white-space:normal;max-width:7.5em} table.cell td,table.cell th{padding:4px 6px}
 table.cell td:last-child{white-space:normal}
 table.headline td:nth-child(3),table.headline td:nth-child(5),table.headline td:nth-child(7){white-space:normal}
-td.worse{color:#b3261e}
+td.worse,p.worse{color:#b3261e}
 .plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 figure{margin:0;background:#fff;border:1px solid #e4e7ec;border-radius:6px;padding:6px}
 figure img{display:block;max-width:100%} figcaption{font-size:12px;color:#4a5366;width:0;min-width:100%}
@@ -160,8 +164,8 @@ def _cell_table(cell: Cell) -> str:
             body.append(
                 f'<tr class="{cls}">' + _td(rank_label(m), m.rank)
                 + _td(model_label(m), cls="worse" if m.worse_than_best or m.worse_new_speakers else "")
-                + _td(f"{pct(m.ua)} ± {pct(m.ua_std)}", m.ua) + _td(f"{pct(m.wa)} ± {pct(m.wa_std)}", m.wa)
-                + _td(f"{pct(m.macro_f1)} ± {pct(m.f1_std)}", m.macro_f1)
+                + _td(spread(m.ua, m.ua_std), m.ua) + _td(spread(m.wa, m.wa_std), m.wa)
+                + _td(spread(m.macro_f1, m.f1_std), m.macro_f1)
                 + _td(ci_label(m.ua_ci), m.ua_ci[0] if m.ua_ci else None)
                 + _td(ci_label(inf.ci_speaker) if inf else "", inf.ci_speaker[0] if inf and inf.ci_speaker else None)
                 + _td(groups_label(m)) + _td(mdd_label(m.mdd), m.mdd)
@@ -302,8 +306,13 @@ def _badge(synthetic: bool) -> str:
 
 
 def _robustness_and_task_sections(lb: Leaderboard) -> list[str]:
-    """The robustness tables (degraded against clean audio) and one section per soft/dimensional cell."""
+    """Conditions whose runs all failed, the robustness tables (degraded against clean audio) and one section per
+    soft/dimensional cell."""
     parts: list[str] = []
+    if lb.unplaced_failures:
+        items = "".join(f"<li>{e(t)}: {e(failure_summary(m))}</li>" for t, m in sorted(lb.unplaced_failures.items()))
+        parts.append(f'<section class="group" id="failed"><h2>Conditions whose runs failed</h2>'
+                     f'<p class="note">{e(FAILED_NOTE)}</p><ul class="note">{items}</ul></section>')
     if lb.robustness:
         parts.append('<section class="group" id="robustness"><h2>Robustness: degraded audio against clean</h2>')
         for t in lb.robustness:
@@ -353,7 +362,8 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>lemer-bench leaderboard</title><style>{CSS}</style></head><body>",
              "<header><h1>lemer-bench leaderboard</h1>"
-             f"<p>{lb.n_runs} runs · {len(lb.cells)} cells · bootstrap/permutation: {lb.n_resamples} resamples, seed {lb.seed}</p></header>"]
+             f"<p>{lb.n_runs} runs{f' · {len(lb.failures)} failed' if lb.failures else ''} · {len(lb.cells)} cells · "
+             f"bootstrap/permutation: {lb.n_resamples} resamples, seed {lb.seed}</p></header>"]
     if lb.synthetic:
         parts.append(f'<div class="banner" role="alert">⚠ {e(SYNTHETIC_NOTICE[0].upper() + SYNTHETIC_NOTICE[1:])}. '
                      "Rows marked <em>synthetic</em> come from corpora the project generates; they test the pipeline, "
@@ -388,6 +398,8 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
                          f"{plural(len(c.folds), 'fold')} × {plural(len(c.seeds), 'seed')}{mdd}; "
                          f"labels {e(', '.join(c.labels))})</small></h3>")
             parts.append(_cell_table(c))
+            if c.failed:
+                parts.append(f'<p class="note worse">{e(FAILED_NOTE)} {e(failure_summary(c.failed))}</p>')
             parts.append(_inference_details(c))
             parts.append(_significance_table(c))
             agree = agreement_rows(c)
@@ -412,7 +424,7 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
         for a in lb.ablations:
             status = "" if a.ua is not None else f"incomplete {a.n_runs}/{a.n_expected}"
             body.append("<tr>" + _td(a.model) + _td(a.param) + _td(str(a.value), a.value if isinstance(a.value, (int, float)) else None)
-                        + _td(f"{pct(a.ua)} ± {pct(a.ua_std)}" if a.ua is not None else status, a.ua)
+                        + _td(spread(a.ua, a.ua_std) if a.ua is not None else status, a.ua)
                         + _td(a.condition) + "</tr>")
         abl = [p for p in plots if p.section == "ablation"]
         parts.append('<section class="group" id="ablations"><h2>Ablations</h2>'

@@ -23,8 +23,8 @@ from leaderboard.speakers import speaker_from_uid
 from lemer.core.metrics import DIMENSIONS
 from lemer.core.spec import RunSpec
 
-__all__ = ["ResultError", "Predictions", "Run", "read_predictions", "read_result", "find_result_files", "load_runs",
-           "align"]
+__all__ = ["ResultError", "Predictions", "Run", "Failure", "read_predictions", "read_result", "read_failure",
+           "find_result_files", "load_runs", "align"]
 
 
 @dataclass(frozen=True)
@@ -213,6 +213,31 @@ def read_result(path: str | os.PathLike[str]) -> Run:
     return Run(result_path=path, record=record, labels=labels, uids=preds.uids, gold=gold, pred=pred,
                speakers=speakers, genders=genders, probs=probs, votes=votes, **dims,
                gold_dist=_matrix(rows, "gold_dist", labels, where) if task == "soft" else None)
+
+
+ERROR_FILE = "error.txt"  # what the runner leaves in a run folder whose run raised (benchmarks/run/execute.py)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A run that raised: its spec (None where error.txt is unreadable) and the last line of its traceback."""
+
+    path: str
+    spec: RunSpec | None
+    reason: str
+
+
+def read_failure(path: str | os.PathLike[str]) -> Failure:
+    """One `error.txt` (`run_id: ...`, `run: {spec json}`, a blank line, the traceback); never raises: a file that
+    cannot be read is still a failed run, with the reason saying so."""
+    path = str(path)
+    try:
+        lines = read_user_text(path, "error file").splitlines()
+        spec = RunSpec.from_json(json.loads(lines[1].removeprefix("run: ")))
+    except (ResultError, IndexError, ValueError, KeyError, TypeError):
+        return Failure(path, None, "error.txt unreadable")
+    tail = [line.strip() for line in lines[3:] if line.strip()]
+    return Failure(path, spec, (tail[-1] if tail else "no traceback recorded")[:200])
 
 
 def find_result_files(runs_dir: str | os.PathLike[str]) -> list[str]:

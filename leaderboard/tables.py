@@ -8,7 +8,7 @@ from typing import Any
 from leaderboard.agreement import LEVELS
 from leaderboard.attention import ATTENTION_NOTE, attention_table
 from leaderboard.board import SYNTHETIC_NOTICE, Group, Leaderboard
-from leaderboard.cells import ALPHA, Cell, ModelResult, corpus_order
+from leaderboard.cells import ALPHA, Cell, ModelResult, corpus_order, failure_summary
 from leaderboard.power import POWER
 from leaderboard.robustness import RobustnessTable
 from leaderboard.task_cells import TaskCell, task_note
@@ -99,6 +99,11 @@ def model_label(m: ModelResult) -> str:
     return m.model + (f" {marks}" if marks else "")
 
 
+def spread(value: float | None, sd: float | None) -> str:
+    """`52.3 ± 4.1`; `52.3 ± —` where there is one run (no spread to show)."""
+    return f"{pct(value)} ± {'—' if sd is None else pct(sd)}"
+
+
 def ci_label(ci: tuple[float, float] | None) -> str:
     return "" if ci is None else f"[{pct(ci[0])}, {pct(ci[1])}]"
 
@@ -141,8 +146,8 @@ def cell_rows(cell: Cell) -> list[dict[str, str]]:
         if m.complete:
             rows.append({
                 "rank": rank_label(m), "model": model_label(m),
-                "wa": f"{pct(m.wa)} ± {pct(m.wa_std)}", "ua": f"{pct(m.ua)} ± {pct(m.ua_std)}",
-                "macro_f1": f"{pct(m.macro_f1)} ± {pct(m.f1_std)}", "ua_ci": ci_label(m.ua_ci),
+                "wa": spread(m.wa, m.wa_std), "ua": spread(m.ua, m.ua_std),
+                "macro_f1": spread(m.macro_f1, m.f1_std), "ua_ci": ci_label(m.ua_ci),
                 "ua_ci_speaker": ci_label(m.inference.ci_speaker) if m.inference else "",
                 "groups": groups_label(m), "mdd": mdd_label(m.mdd), "worst": worst_speaker_label(m),
                 "ece": ece_label(m), "n": str(len(cell.uids)), "runs": f"{len(cell.folds)}×{len(m.seeds)}",
@@ -205,19 +210,33 @@ def headline_cells(lb: Leaderboard) -> list[Cell]:
         corpus_order(c.key.corpus), c.key.corpus, c.key.cross, c.key.group, c.key.transcript.sort_key(c.wer)))
 
 
+def competitors_label(cell: Cell, reference: Cell | None) -> str:
+    """`of 6 models` and, where the reference cell's (clean audio, gold text) winner was not run here, which."""
+    text = f"of {plural(len(cell.ranked), 'model')}"
+    if reference is None or reference is cell or not reference.ranked:
+        return text
+    here = {m.model for m in cell.ranked}
+    missing = [m.model for m in reference.ranked if m.rank == reference.ranked[0].rank and m.model not in here]
+    return text + (f"; {', '.join(missing)} (best on gold text, clean audio) not run here" if missing else "")
+
+
 def headline_rows(lb: Leaderboard) -> list[list[str]]:
     """One row per cell with a ranked model: the best model, the runner-up and the verdict between them."""
     rows = []
+    gold = {(c.key.corpus, c.key.kind, c.key.protocol, c.key.label_map, c.key.train_corpus): c for c in lb.cells
+            if c.key.transcript.is_gold and c.key.audio.is_clean and not c.key.refit}
     for c in headline_cells(lb):
         ranked = c.ranked
         best = ranked[0]
         top = [m.model for m in ranked if m.rank == best.rank]
         second = ranked[1] if len(ranked) > 1 else None
         protocol = c.key.protocol_label + " · " + c.key.label_map
+        reference = gold.get((c.key.corpus, c.key.kind, c.key.protocol, c.key.label_map, c.key.train_corpus))
+        tied = f"tied with {plural(len(top) - 1, 'other')}, " if len(top) > 1 else ""
         rows.append([
             c.key.corpus + (" [synthetic]" if c.synthetic else ""), protocol, condition_label(c),
             "0.0" if c.wer is None and c.key.transcript.is_gold else pct(c.wer),
-            model_label(best) + (f" (tied with {len(top) - 1})" if len(top) > 1 else ""), pct(best.ua),
+            model_label(best) + f" ({tied}{competitors_label(c, reference)})", pct(best.ua),
             "" if second is None else model_label(second), "" if second is None else pct(second.ua),
             "" if second is None else f"{100 * (best.ua - second.ua):.1f}",
             "" if second is None else mdd_label(second.mdd), *verdict(c), *verdict_speakers(c),
@@ -266,6 +285,9 @@ def summary_rows(group: Group) -> tuple[list[str], list[list[str]]]:
                 row.append(pct(m.ua) + (f" {WORSE}" if m.worse_than_best else "") + (f" {TI}" if m.transcript_independent else ""))
         rows.append(row)
     return headers, rows
+
+
+FAILED_NOTE = "Failed runs (error.txt in the run folder, no result; never ranked, rerun resumes them):"
 
 
 def _num3(x: float | None) -> str:
@@ -365,11 +387,17 @@ def markdown(lb: Leaderboard) -> str:
         for c in g.cells:
             out += [f"### transcript: {c.key.transcript} ({wer_label(c)})", ""]
             out += [_md_table([h for _, h in CELL_HEADERS], [[r[k] for k, _ in CELL_HEADERS] for r in cell_rows(c)]), ""]
+            if c.failed:
+                out += [f"{FAILED_NOTE} {failure_summary(c.failed)}", ""]
         for c in g.cells:
             agree = agreement_rows(c)
             if agree is not None and c.key.transcript.is_gold:
                 out += [f"### Annotator agreement, transcript {c.key.transcript}", "", AGREEMENT_NOTE, "",
                         _md_table(*agree), ""]
+    if lb.unplaced_failures:
+        out += ["## Conditions whose runs failed", "", FAILED_NOTE, ""]
+        out += [f"- {title}: {failure_summary(models)}" for title, models in sorted(lb.unplaced_failures.items())]
+        out += [""]
     if lb.robustness:
         out += ["## Robustness: degraded audio against clean", ""]
         for t in lb.robustness:
@@ -384,7 +412,7 @@ def markdown(lb: Leaderboard) -> str:
         out += ["## Ablations", "", _md_table(
             ["Model", "param", "value", "UA % (± std over seeds)", "condition"],
             [[a.model, a.param, str(a.value),
-              f"{100 * a.ua:.1f} ± {100 * (a.ua_std or 0):.1f}" if a.ua is not None else f"incomplete {a.n_runs}/{a.n_expected}",
+              spread(a.ua, a.ua_std) if a.ua is not None else f"incomplete {a.n_runs}/{a.n_expected}",
               a.condition] for a in lb.ablations]), ""]
     if lb.attention:
         headers, rows = attention_table(lb.attention)

@@ -233,3 +233,37 @@ def test_a_degraded_condition_on_fewer_folds_is_compared_on_those_folds(tmp_path
     first3 = np.isin(clean.strata, [0, 1, 2])  # the clean UA of those folds, not of all five
     expected = score_codes(clean.gold[first3], clean.ranked[0].pred[0][first3], clean.labels).ua
     assert row.ua_clean == pytest.approx(expected) and row.ua_clean != pytest.approx(clean.ranked[0].ua)
+
+
+def test_failed_runs_are_counted_on_their_cell_and_a_wholly_failed_condition_is_shown(tmp_path: Path) -> None:
+    """Issue 25 item 2: runs that raised (error.txt, no result) are shown per cell with their reason, and a
+    condition whose every run failed is listed, never silently absent."""
+    from lemer.core.spec import RunSpec
+
+    runs = tmp_path / "runs"
+    dirs = []
+    for f in (1, 2):
+        uids, gold, spk = _fold(f)
+        for model in ("a", "b"):
+            dirs.append(write_run(runs, model=model, corpus="synthetic-iemocap", fold=f"test=Session{f}", seed=0,
+                                  uids=uids, gold=gold, pred=gold, rows=_rows(uids, gold, gold, spk, votes=False)))
+    import json as _json
+    record = _json.loads((dirs[-1] / "result.json").read_text())["run"]
+    (dirs[-1] / "result.json").unlink()  # b on fold 2 raised
+    spec = RunSpec.from_json(record)
+    (dirs[-1] / "error.txt").write_text(f"run_id: {spec.run_id}\nrun: {_json.dumps(spec.to_json())}\n\nTraceback:\n"
+                                        "ValueError: no text in any transcript\n")
+    asr = RunSpec.from_json({**record, "transcript": "asr:whisper-tiny.en", "model": "tfidf-lr"})
+    bad = runs / "elsewhere" / "asr-run"
+    bad.mkdir(parents=True)
+    (bad / "error.txt").write_text(f"run_id: x\nrun: {_json.dumps(asr.to_json())}\n\nTraceback:\nRuntimeError: ASR died\n")
+    out = tmp_path / "board"
+    lb = build_leaderboard(runs, out, n_resamples=100)
+    (cell,) = lb.cells
+    assert cell.failed == {"b": ["ValueError: no text in any transcript"]}
+    assert not next(m for m in cell.models if m.model == "b").complete
+    (title,) = lb.unplaced_failures
+    assert "asr:whisper-tiny.en" in title and lb.unplaced_failures[title] == {"tfidf-lr": ["RuntimeError: ASR died"]}
+    md = (out / "leaderboard.md").read_text(encoding="utf-8")
+    assert "b: 1 run (ValueError: no text in any transcript)" in md and "Conditions whose runs failed" in md
+    assert "2 failed" in (out / "index.html").read_text(encoding="utf-8")

@@ -130,3 +130,10 @@ def test_probe_detects_an_overflowing_table(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     raw = re.search(r"data-overflow=\"([^\"]*)\"", proc.stdout).group(1)
     assert "section.group" in raw and "card content ends at" in raw
+
+
+def test_a_narrow_window_does_not_scroll_sideways(page: Path, tmp_path: Path) -> None:
+    """Below the 900 px breakpoint (a phone's 390 px takes the same rules) the tables scroll inside their cards; the
+    page itself never scrolls sideways. 500 px: headless Chromium's narrowest window."""
+    overflow = _overflow(page, 500, tmp_path)
+    assert not [o for o in overflow if o.startswith("page scrolls sideways")], "\n".join(overflow)

@@ -94,18 +94,28 @@ def render(f: dict[str, Any]) -> str:
         f"folds, {g['models']} ranked models) the best model is {g['best']} at {g['best_ua']:.1f} UA"
         + (f", then {second[0]} at {second[1]:.1f}" if second else "") + ". "
         f"On this test set {len(g['worse_this_test_set'])} of the {g['models'] - 1} others are significantly worse (†); "
-        f"for new speakers {len(g['worse_new_speakers'])} are (‡): {_list(g['worse_new_speakers'])}"
-        + (f"; the † of {_list(lost)} do not survive the speaker-level reading" if lost else "") + ".",
+        f"for new speakers {len(g['worse_new_speakers'])} are (‡)"
+        + (f": the † of {_list(lost)} {'does' if len(lost) == 1 else 'do'} not survive the speaker-level reading"
+           if lost else "") + ".",
     ]
+    lemer = g["vs_best"].get("lemer")
+    if lemer:
+        rank = [m for m, _ in ranked].index("lemer") + 1
+        lines.append(f"LE-MER is #{rank} at {g['ua']['lemer']:.1f}; best − LE-MER 95% CI [{lemer['ci'][0]:+.1f}, "
+                     f"{lemer['ci'][1]:+.1f}] points on this test set, [{lemer['ci_speakers'][0]:+.1f}, "
+                     f"{lemer['ci_speakers'][1]:+.1f}] for new speakers.")
     if g.get("lemer_minus_no_labels") is not None:
         lines.append(f"LE-MER against LE-MER without label embeddings: {g['lemer_minus_no_labels']:+.1f} UA points.")
     b = f.get("babble")
     if b:
         moves = "; ".join(f"{m} {v['clean']:.1f} → {v['degraded']:.1f} ({v['diff']:+.1f}, Holm p {v['p_holm']:.2g}"
-                          + (f", speakers {v['p_holm_speakers']:.2g})" if v["p_holm_speakers"] is not None else ")")
+                          + (f", speakers {v['p_holm_speakers']:.2g})" if v["p_holm_speakers"] is not None
+                             else "; 4 speakers: no speaker-level test)")
                           for m, v in sorted(b["models"].items()))
-        lines.append(f"Babble at 5 dB SNR on the test speakers' audio ({b['audio']}, transcript {b['transcript']}: WER "
-                     f"{b['wer_clean']:.1f}% clean, {b['wer_degraded']:.1f}% degraded), UA clean → degraded: {moves}.")
+        wer = ("" if b["wer_degraded"] != b["wer_degraded"] else  # NaN: gold text, no WER
+               f"; WER {b['wer_clean']:.1f}% clean, {b['wer_degraded']:.1f}% degraded")
+        lines.append(f"Babble ({b['audio']}) on the test speakers' audio of the first two folds (transcript "
+                     f"{b['transcript']}{wer}), UA clean → degraded on the same utterances: {moves}.")
     for task, what in (("dimensional", "mean CCC"), ("soft", "soft cross-entropy")):
         t = f.get(task)
         if t:
