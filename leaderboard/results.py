@@ -97,7 +97,7 @@ def read_predictions(path: str | os.PathLike[str], task: str = "categorical") ->
     """Read a `uid, gold, pred[, probs]` JSONL file (the row keys of `task`, `schema.py`); every malformed line
     is an error with its line number.
 
-    Fast path: the whole file is decoded in one `json.loads` call and checked with comprehensions;
+    Fast path: the whole file is decoded in one `json.loads` call and the parsed rows are checked in memory;
     only when something is wrong do we walk the lines one by one to name the offending line.
     """
     path = str(path)
@@ -131,17 +131,21 @@ def _row_problem(obj: Any, task: str) -> str | None:
             return f"missing or non-string {key!r}"
     if task != "categorical" and obj.get("gold") is not None and not (isinstance(obj["gold"], str) and obj["gold"]):
         return "'gold' must be a class name or null (no consensus)"
-    if obj.get("probs") is not None and not isinstance(obj["probs"], dict):
-        return "'probs' must be an object label -> probability"
+    probs = obj.get("probs")
+    if probs is not None and not (isinstance(probs, dict) and all(_finite(v) for v in probs.values())):
+        return "'probs' must be an object label -> probability (finite numbers)"
     needs = {"soft": ("probs", "gold_dist"), "dimensional": ("gold_dims", "pred_dims")}.get(task, ())
     for key in needs:
         value = obj.get(key)
-        if not isinstance(value, dict) or not value or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value.values()):
+        if not isinstance(value, dict) or not value or not all(_finite(v) for v in value.values()):
             return f"{key!r} must be an object of finite numbers (the {task} task)"
     if task == "dimensional" and any(set(obj[k]) != set(DIMENSIONS) for k in needs):
         return f"'gold_dims' and 'pred_dims' need exactly {', '.join(DIMENSIONS)}"
     return None
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _raise_first_problem(path: str, numbered: list[tuple[int, str]], task: str) -> None:

@@ -502,7 +502,7 @@ def validity_markdown(panels: list[ValidityPanel]) -> list[str]:
         if failure:
             out += [f"> **{failure}**", ""]
         out += [_md_table(["check", "verdict", "detail"], validity_verdict_rows(panel)), ""]
-        out += ["Accuracy by cue type (d):", "", _md_table(validity_cue_headers(panel), validity_cue_rows(panel)), ""]
+        out += ["Accuracy by cue type (seed mean):", "", _md_table(validity_cue_headers(panel), validity_cue_rows(panel)), ""]
         if validity_test_rows(panel):
             out += [_md_table(VALIDITY_TEST_HEADERS, validity_test_rows(panel)), ""]
     return out

@@ -10,9 +10,11 @@ A task cell is corpus x protocol x label map x task x transcript x audio conditi
   ± = SD over seeds.
 - Ranking: by the cell's main score (the suite's `main_score` of the task, recorded on every run; higher or lower
   is better as the metric says). The best model against every other on the same resamples, in two readings:
-  "this test set" (utterances resampled within folds) and "new speakers" (speakers resampled within folds, all
-  their utterances together); per resample the score is recomputed on the resampled set, for every seed, and
-  averaged over seeds. p = two-sided bootstrap p of the difference (the resampled differences shifted to the
+  "this test set" (utterances resampled within folds) and "new speakers" (speakers resampled with all their
+  utterances, pooled over folds: with IEMOCAP's two speakers per fold a within-fold n-out-of-n draw would halve the
+  variance; with fewer than 6 speakers, where not even an exact sign flip could reach p < 0.05, there is no
+  speaker reading and the cell says so); per resample the score is recomputed on the resampled set, for every seed,
+  and averaged over seeds. p = two-sided bootstrap p of the difference (the resampled differences shifted to the
   null), Holm over the best-vs-rest comparisons, one family per reading: † / ‡ as in the categorical cells.
   Unlike UA, CCC and cross-entropy are not sums over utterances, so there is no sign-flip test here: the
   bootstrap is the test (ours, said on the page).
@@ -26,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from leaderboard.clusters import ALPHA
+from leaderboard.clusters import ALPHA, signflip_reason
 from leaderboard.power import mdd_from_bootstrap
 from leaderboard.results import ResultError, Run
 from leaderboard.significance import DEFAULT_RESAMPLES, bootstrap_p, holm, percentile_ci
@@ -181,11 +183,11 @@ def _evaluate(key: TaskKey, runs: list[Run], *, n_resamples: int, seed: int, alp
     why_speaker = None
     if any(not s for s in units):
         why_speaker = "the prediction files do not name every utterance's speaker"
-    elif any(len(np.unique(units[strata == i])) < 2 for i in range(len(folds))):
-        why_speaker = "a fold has fewer than two speakers: there is nothing to resample within it"
+    else:  # speakers pooled over folds (IEMOCAP has two per fold: a within-fold draw would halve the variance)
+        why_speaker = signflip_reason(len(np.unique(units)), alpha)
     rng = np.random.default_rng([seed, zlib.crc32(key.title.encode("utf-8"))])
     draws_u = _resamples(strata, None, n_resamples, rng)
-    draws_s = _resamples(strata, units, n_resamples, rng) if why_speaker is None else None
+    draws_s = _resamples(np.zeros(len(uids)), units, n_resamples, rng) if why_speaker is None else None
     models: list[TaskModel] = []
     score_fns: dict[str, list[Callable[[np.ndarray], MetricInputs]]] = {}
     position = {u: i for i, u in enumerate(uids)}

@@ -339,13 +339,13 @@ AROUSAL_MODEL = "speech-only"  # the speech branch's reference model; arousal is
 
 def add_arousal_check(panel: ValidityPanel, tasks: Sequence[TaskCell]) -> None:
     """Check d (where the corpus has a dimensional cell on clean audio and gold text): speech-only's arousal CCC is
-    above zero, its 95% CI for new speakers (this test set's where speakers are unknown) excluding 0."""
+    above zero, its 95% CI for new speakers (this test set's where the cell has no speaker reading) excluding 0."""
     cell = next((t for t in tasks if t.key.task == "dimensional" and t.key.corpus == panel.corpus
                  and t.key.protocol == panel.protocol and t.key.label_map == panel.label_map
                  and t.key.audio.is_clean and not t.key.refit and t.key.transcript.is_gold), None)
     if cell is None:
         return
-    title = "d: speech carries arousal (dimensional task, CCC)"
+    title = "(d) speech carries arousal (dimensional task, CCC)"
     m = next((x for x in cell.ranked if x.model == AROUSAL_MODEL), None)
     if m is None or "ccc_aro" not in m.cis:
         panel.verdicts.append(Verdict("d", title, None, f"not checked: no complete {AROUSAL_MODEL} run on the "

@@ -267,3 +267,23 @@ def test_failed_runs_are_counted_on_their_cell_and_a_wholly_failed_condition_is_
     md = (out / "leaderboard.md").read_text(encoding="utf-8")
     assert "b: 1 run (ValueError: no text in any transcript)" in md and "Conditions whose runs failed" in md
     assert "2 failed" in (out / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("task, row, why", [
+    ("categorical", {"uid": "u", "gold": "neu", "pred": "neu", "probs": {"neu": "x"}}, "finite numbers"),
+    ("dimensional", {"uid": "u", "gold": None, "gold_dims": {"arousal": 0.1}, "pred_dims": {"arousal": 0.1}},
+     "exactly arousal, valence, dominance"),
+    ("dimensional", {"uid": "u", "gold": None, "gold_dims": {"arousal": 0.1, "valence": 0, "dominance": 0},
+                     "pred_dims": {"arousal": None, "valence": 0, "dominance": 0}}, "finite numbers"),
+    ("soft", {"uid": "u", "gold": None, "pred": "neu", "probs": {"neu": 1.0}}, "'gold_dist'"),
+])
+def test_a_malformed_task_row_is_an_error_naming_its_line(tmp_path: Path, task: str, row: dict, why: str) -> None:
+    import json as _json
+
+    from leaderboard.results import ResultError, read_predictions
+
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n" + _json.dumps(row) + "\n", encoding="utf-8")  # line 2: the blank first line counts
+    with pytest.raises(ResultError, match=r"p\.jsonl:2: .*") as e:
+        read_predictions(path, task)
+    assert why in str(e.value)

@@ -89,7 +89,7 @@ def render(f: dict[str, Any]) -> str:
     second = ranked[1] if len(ranked) > 1 else None
     lost = sorted(set(g["worse_this_test_set"]) - set(g["worse_new_speakers"]))
     lines = [
-        f"What the demo shows (generator v5, seed 0, commit {f['commit']}, built {f['date']}; every number synthetic). "
+        f"What the demo shows (generator v5, seed 0, runs of commit {f['commit']}, {f['date']}; every number synthetic). "
         f"On synthetic IEMOCAP (gold text, {g['n']} utterances of {g['n_speakers']} speakers, 5 leave-one-session-out "
         f"folds, {g['models']} ranked models) the best model is {g['best']} at {g['best_ua']:.1f} UA"
         + (f", then {second[0]} at {second[1]:.1f}" if second else "") + ". "
@@ -109,9 +109,10 @@ def render(f: dict[str, Any]) -> str:
     b = f.get("babble")
     if b:
         moves = "; ".join(f"{m} {v['clean']:.1f} → {v['degraded']:.1f} ({v['diff']:+.1f}, Holm p {v['p_holm']:.2g}"
-                          + (f", speakers {v['p_holm_speakers']:.2g})" if v["p_holm_speakers"] is not None
-                             else "; 4 speakers: no speaker-level test)")
+                          + (f", speakers {v['p_holm_speakers']:.2g})" if v["p_holm_speakers"] is not None else ")")
                           for m, v in sorted(b["models"].items()))
+        if all(v["p_holm_speakers"] is None for v in b["models"].values()):
+            moves += " (4 speakers: no speaker-level test)"
         wer = ("" if b["wer_degraded"] != b["wer_degraded"] else  # NaN: gold text, no WER
                f"; WER {b['wer_clean']:.1f}% clean, {b['wer_degraded']:.1f}% degraded")
         lines.append(f"Babble ({b['audio']}) on the test speakers' audio of the first two folds (transcript "
@@ -135,14 +136,25 @@ def replace_block(text: str, block: str) -> str:
     return head + START + "\n" + block + "\n" + END + rest.split(END, 1)[1]
 
 
+def _runs_commit(board: Path) -> str:
+    """The commit the demo's runs were computed at (their result files' `git_hash`), else this checkout's HEAD."""
+    for result in sorted(board.parent.rglob("result.json")):
+        if board in result.parents:
+            continue
+        git_hash = json.loads(result.read_text(encoding="utf-8")).get("git_hash")
+        if git_hash:
+            return str(git_hash)[:7]
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                          check=False).stdout.strip() or "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("board", type=Path, help="the demo's leaderboard folder (runs/demo/leaderboard)")
     ap.add_argument("--write", action="store_true", help="also regenerate the README block")
     args = ap.parse_args(argv)
     f = facts(args.board)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                            check=False).stdout.strip() or "unknown"
+    commit = _runs_commit(args.board)
     f = {"commit": commit, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), **f}
     write_text_atomic(FACTS, json.dumps(f, indent=1, sort_keys=True) + "\n")
     if args.write:
