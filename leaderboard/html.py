@@ -270,9 +270,11 @@ def _headline(lb: Leaderboard) -> str:
     table = (f'<table class="sortable headline"><thead><tr>{"".join(f"<th>{e(h)}</th>" for h in HEADLINE_HEADERS)}</tr></thead>'
              f'<tbody>{"".join(body)}</tbody></table>')
     return ('<section class="group headline" id="headline"><h2>Headline: best model per corpus and condition</h2>'
-            '<p class="note">IEMOCAP first. Significant? = is the best model better than the runner-up: paired permutation test '
-            "on UA, Holm-corrected over the cell's comparisons (the test that sets †). MDD = minimum detectable UA "
-            "difference at 80% power for that pair: a gap below it is one the data would usually not show.</p>"
+            '<p class="note">IEMOCAP first. Significant? (test set) = is the best model better than the runner-up on these '
+            "recordings: paired permutation test on UA over utterances, Holm-corrected over the cell's comparisons (the "
+            "test that sets †). New speakers? = the same question with speakers as the unit (speaker sign flip, the test "
+            "that sets ‡; n/a: too few speakers). MDD = minimum detectable UA difference at 80% power for that pair: a "
+            "gap below it is one the data would usually not show.</p>"
             f"{table}</section>")
 
 

@@ -271,7 +271,9 @@ def headline_text(lb: Leaderboard) -> str:
 
 def summary_rows(group: Group) -> tuple[list[str], list[list[str]]]:
     """UA per model (rows) × transcript condition (columns); blank = no runs, 'incomplete' = not all runs."""
-    headers = [f"{c.key.transcript} ({wer_label(c)})" for c in group.cells]
+    most = max(len(c.folds) for c in group.cells)
+    headers = [f"{c.key.transcript} ({wer_label(c)}" + (f"; {plural(len(c.folds), 'fold')}" if len(c.folds) < most else "")
+               + ")" for c in group.cells]
     rows = []
     for model in group.models:
         row = [model]
