@@ -5,6 +5,8 @@ A run directory holds, all written atomically by the runner (predictions first, 
   `{"uid": "iemocap:Ses01F_impro01_F000", "gold": "neu", "pred": "hap", "probs": {"neu": 0.1, ...},
     "speaker": "Ses01_F", "gender": "F", "votes": {"neu": 2.0, "hap": 1.0, ..., "oth": 0.0}}`
   (the runner writes all of them where the corpus knows them; users' own files need only uid, gold, pred);
+  soft-task rows add `gold_dist` (the annotators' distribution) and may have `gold: null` (no consensus);
+  dimensional rows have `gold_dims` / `pred_dims` (arousal, valence, dominance in [-1, 1]) instead of `pred`/`probs`;
 - `result.json`: `RunResult.to_json()`; its `predictions_sha256` ties it to the predictions beside it,
   so a damaged or replaced prediction file makes the run incomplete (it is redone on resume);
 - `log.txt` (the model's log lines: chosen C, keywords, best epoch) and `history.json` (per epoch:
