@@ -336,7 +336,7 @@ def _robustness_and_task_sections(lb: Leaderboard) -> list[str]:
 def _nav(lb: Leaderboard, groups: list[Group], plots: list[Plot]) -> str:
     """The table of contents: the headline, every group, then the sections after the groups."""
     toc = "".join(f'<li><a href="#{slug(*g.key)}">{e(g.title)}</a>{" (synthetic)" if g.synthetic else ""}</li>' for g in groups)
-    extra = []
+    extra = ['<li><a href="#failed">Conditions whose runs failed</a></li>'] if lb.unplaced_failures else []
     if lb.robustness:
         extra.append('<li><a href="#robustness">Robustness: degraded audio against clean</a></li>')
     for tc in lb.tasks:
