@@ -35,8 +35,8 @@ from leaderboard.board import Leaderboard, compute_leaderboard
 from leaderboard.html import render
 from leaderboard.plots import all_plots
 from leaderboard.references import Reference
-from leaderboard.results import ERROR_FILE, Failure, ResultError, Run, find_result_files, read_failure, read_result
-from leaderboard.schema import RESULT_FILE
+from leaderboard.results import Failure, ResultError, Run, find_result_files, read_failure, read_result
+from leaderboard.schema import ERROR_FILE, RESULT_FILE
 from leaderboard.significance import DEFAULT_RESAMPLES
 from leaderboard.tables import latex, leaderboard_csv, markdown, robustness_csv, significance_csv, tasks_csv
 from lemer.core.errors import InputError, OutputError
@@ -207,10 +207,10 @@ def write_outputs(lb: Leaderboard, out_dir: str | os.PathLike[str], *,
     return out
 
 
-def load_runs_excluding_outputs(runs_dir: str | os.PathLike[str],
-                                out_dir: str | os.PathLike[str] | None = None) -> list[Run]:
-    """Like results.load_runs, but skips result files inside leaderboard folders (marker) and `out_dir`."""
-    files = find_result_files(runs_dir)
+def _outside_outputs(paths: list[str], runs_dir: str | os.PathLike[str],
+                     out_dir: str | os.PathLike[str] | None) -> list[str]:
+    """`paths` minus those inside leaderboard folders (the marker) or inside `out_dir`: our own output, or a
+    half-written temp dir, is never read as runs."""
     root = Path(runs_dir).resolve()
     out = Path(os.path.abspath(out_dir)).resolve() if out_dir is not None else None
     own: dict[Path, bool] = {}
@@ -227,7 +227,13 @@ def load_runs_excluding_outputs(runs_dir: str | os.PathLike[str],
                 return False
         return False
 
-    kept = [p for p in files if not inside_output(p)]
+    return [p for p in paths if not inside_output(p)]
+
+
+def load_runs_excluding_outputs(runs_dir: str | os.PathLike[str],
+                                out_dir: str | os.PathLike[str] | None = None) -> list[Run]:
+    """Like results.load_runs, but skips result files inside leaderboard folders (marker) and `out_dir`."""
+    kept = _outside_outputs(find_result_files(runs_dir), runs_dir, out_dir)
     if not kept:
         raise ResultError(f"{runs_dir}: no {RESULT_FILE} files found")
     return [read_result(p) for p in kept]
@@ -236,15 +242,8 @@ def load_runs_excluding_outputs(runs_dir: str | os.PathLike[str],
 def load_failures(runs_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None) -> list[Failure]:
     """Every run folder under `runs_dir` that holds an error.txt and no result.json (a run that raised), outside
     leaderboard folders: the page counts them per cell instead of dropping them silently."""
-    out = Path(os.path.abspath(out_dir)).resolve() if out_dir is not None else None
-    found = []
-    for p in sorted(Path(runs_dir).rglob(ERROR_FILE)):
-        if (p.parent / RESULT_FILE).exists() or (out is not None and out in p.resolve().parents):
-            continue
-        if any(is_own_folder(parent) for parent in p.parents if parent != p.parent.anchor):
-            continue
-        found.append(read_failure(p))
-    return found
+    errors = [str(p) for p in sorted(Path(runs_dir).rglob(ERROR_FILE)) if not (p.parent / RESULT_FILE).exists()]
+    return [read_failure(p) for p in _outside_outputs(errors, runs_dir, out_dir)]
 
 
 def build_leaderboard(runs_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,

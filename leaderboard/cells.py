@@ -179,16 +179,7 @@ class Cell:
     why_no_inference: str | None = None  # why the cell has no speaker-level inference
     failed: dict[str, list[str]] = field(default_factory=dict)  # model -> the reasons of its runs that raised
     speakers: list[str] = field(default_factory=list)  # per utterance in uid order ([] when unknown)
-    genders: list[str | None] = field(default_factory=list)
     agreement: AgreementTable | None = None  # scores by annotator agreement and the human ceiling (votes known)
-
-    @property
-    def why_no_speaker_test(self) -> str | None:
-        """Why the best-vs-rest tests have no "new speakers" p-value (too few speakers, no speaker facts)."""
-        if self.inference is None:
-            return self.why_no_inference
-        vs = [m.vs_best for m in self.ranked[1:] if m.vs_best is not None]
-        return vs[0].why_no_p_speaker if vs else None
 
     @property
     def ranked(self) -> list[ModelResult]:
@@ -431,7 +422,7 @@ def _speaker_inference(cell: Cell, members: dict[str, list[Run]], *, n_resamples
         cell.why_no_inference = (f"no speaker known for {len(unknown)} of {len(cell.uids)} utterances (e.g. "
                                  f"{unknown[0]!r}): their prediction files name none and the uid does not say")
         return
-    cell.speakers, cell.genders = [str(s) for s in speakers], genders
+    cell.speakers = [str(s) for s in speakers]
     sources = [f"the prediction files of {m.model!r}" for m in ranked]
     res = cell_inference([m.model for m in ranked], [m.pred for m in ranked], cell.gold, len(cell.labels), cell.strata,
                          cell.speakers, genders, [m.probs for m in ranked], n_resamples=n_resamples,

@@ -52,6 +52,7 @@ from leaderboard.tables import (
 )
 from leaderboard.task_cells import task_note
 from leaderboard.validity import ValidityPanel
+from leaderboard.variance import seed_spread_exceeds_gap
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1d2433;background:#f6f7f9}
@@ -214,7 +215,7 @@ def _inference_details(cell: Cell) -> str:
         v = inf.variance
         sd = lambda x: "" if x is None else f"{100 * x ** 0.5:.1f}"  # noqa: E731
         gap = best.ua - m.ua  # type: ignore[operator]
-        flag = "" if m is best or v.seed_sd is None else ("seed SD > gap" if v.seed_sd > abs(gap) else "")
+        flag = "" if m is best or not seed_spread_exceeds_gap(v.seed_sd, gap) else "seed SD > gap"
         var_rows.append("<tr>" + _td(m.model) + _td(sd(v.fold)) + _td(sd(v.test_sample)) + _td(sd(v.seed))
                         + _td(flag, cls="worse" if flag else "") + _td("; ".join(v.notes)) + "</tr>")
         by = {s.speaker: s for s in inf.speakers.speakers}

@@ -182,11 +182,13 @@ def _speakers(rows: Sequence[Mapping[str, Any]], uids: Sequence[str]) -> tuple[t
     """Speaker and gender per row: the row's own, else the uid's (`speaker_from_uid`), else None."""
     speakers, genders = [], []
     for r, uid in zip(rows, uids):
-        try:
-            from_uid = speaker_from_uid(uid)
-        except ValueError:
-            from_uid = (None, None)
         s, g = r.get("speaker"), r.get("gender")
+        from_uid: tuple[str | None, str | None] = (None, None)
+        if s in (None, "") or g not in ("F", "M"):  # the uid's rule only where the row does not say
+            try:
+                from_uid = speaker_from_uid(uid)
+            except ValueError:
+                pass
         speakers.append(str(s) if s not in (None, "") else from_uid[0])
         genders.append(str(g) if g in ("F", "M") else from_uid[1])
     return tuple(speakers), tuple(genders)
@@ -217,9 +219,6 @@ def read_result(path: str | os.PathLike[str]) -> Run:
     return Run(result_path=path, record=record, labels=labels, uids=preds.uids, gold=gold, pred=pred,
                speakers=speakers, genders=genders, probs=probs, votes=votes, **dims,
                gold_dist=_matrix(rows, "gold_dist", labels, where) if task == "soft" else None)
-
-
-ERROR_FILE = "error.txt"  # what the runner leaves in a run folder whose run raised (benchmarks/run/execute.py)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "predictions.jsonl"
 LOG_FILE = "log.txt"
 HISTORY_FILE = "history.json"
+# a run that raised leaves this instead of a result: `run_id: <id>`, `run: <RunSpec.to_json()>`, a blank line, the
+# traceback (written by benchmarks/run/execute.py, read by leaderboard/results.py:read_failure)
+ERROR_FILE = "error.txt"
 
 
 class ResultError(InputError):

@@ -14,6 +14,7 @@ from leaderboard.robustness import RobustnessTable
 from leaderboard.task_cells import TaskCell, task_note
 from leaderboard.validity import ALPHA as VALIDITY_ALPHA
 from leaderboard.validity import MARGIN, ValidityPanel
+from leaderboard.variance import seed_spread_exceeds_gap
 from lemer.core.metrics import Metric
 
 WORSE = "†"
@@ -618,7 +619,8 @@ def _inference_columns(c: Cell, m: ModelResult) -> dict[str, Any]:
         "p_holm_vs_best_speakers": _p(m.p_worse_speaker), "groups_test_set": m.letters,
         "groups_new_speakers": m.letters_speaker or "", "n_speakers": c.inference.n_speakers if c.inference else "",
         "sd_fold_pts": _sd_pts(var.fold), "sd_test_sample_pts": _sd_pts(var.test_sample), "sd_seed_pts": _sd_pts(var.seed),
-        "seed_sd_exceeds_gap_to_best": "" if gap is None or var.seed_sd is None else _bool(var.seed_sd > abs(gap)),
+        "seed_sd_exceeds_gap_to_best": "" if gap is None or var.seed_sd is None
+        else _bool(seed_spread_exceeds_gap(var.seed_sd, gap)),
         "worst_speaker": spk.worst_speaker, "worst_speaker_ua_pct": _pct(spk.worst_ua),
         "rank_flips_on_worst_speaker": _bool(m.model in flips), "gender_gap_pts": _pct(spk.gender_gap),
         "gender_gap_ci_low_pts": _pct(spk.gender_gap_ci[0] if spk.gender_gap_ci else None),

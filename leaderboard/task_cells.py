@@ -24,7 +24,7 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -263,19 +263,3 @@ def task_note(cell: TaskCell) -> str:
             f"{len(cell.folds)} folds of a seed, mean ± SD over {len(cell.seeds)} seed(s). 95% CIs and p from the "
             f"bootstrap ({speakers}); † / ‡ worse than the best on this test set / for new speakers (Holm, "
             f"p < {ALPHA}).")
-
-
-def to_rows(cell: TaskCell) -> list[dict[str, Any]]:
-    """One dict per model (CSV values, percent-free: the task metrics are not percentages except plurality acc.)."""
-    out = []
-    for m in cell.models:
-        row: dict[str, Any] = {"model": m.model, "rank": m.rank, "complete": m.complete, "runs": m.n_runs,
-                               "runs_expected": m.n_expected}
-        for metric in cell.metrics:
-            row[metric.name] = m.scores.get(metric.name)
-            row[f"{metric.name}_std"] = m.std.get(metric.name)
-        row.update(main=cell.main.name, ci=m.ci, ci_speaker=m.ci_speaker, diff=m.diff, diff_ci=m.diff_ci,
-                   diff_ci_speaker=m.diff_ci_speaker, p_holm=m.p_holm, p_holm_speaker=m.p_holm_speaker, mdd=m.mdd,
-                   worse=m.worse, worse_speakers=m.worse_speakers)
-        out.append(row)
-    return out

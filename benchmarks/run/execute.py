@@ -26,6 +26,7 @@ from benchmarks.runtime import configure_run
 from dataset_adapters.audio import read_audio
 from dataset_adapters.base import get_label_map
 from leaderboard.schema import (
+    ERROR_FILE,
     HISTORY_FILE,
     LOG_FILE,
     PREDICTIONS_FILE,
@@ -37,8 +38,6 @@ from leaderboard.schema import (
 from lemer.core.atomic import remove_stale_temps, write_bytes_atomic, write_json_atomic, write_text_atomic
 from lemer.core.contract import FitEnv
 from lemer.core.spec import RunSpec
-
-ERROR_FILE = "error.txt"
 
 
 def is_complete(run_dir: Path, spec: RunSpec, manifest_hash: str) -> bool:
