@@ -38,7 +38,15 @@ from leaderboard.references import Reference
 from leaderboard.results import Failure, ResultError, Run, find_result_files, read_failure, read_result
 from leaderboard.schema import ERROR_FILE, RESULT_FILE
 from leaderboard.significance import DEFAULT_RESAMPLES
-from leaderboard.tables import latex, leaderboard_csv, markdown, robustness_csv, significance_csv, tasks_csv
+from leaderboard.tables import (
+    latex,
+    leaderboard_csv,
+    markdown,
+    per_class_csv,
+    robustness_csv,
+    significance_csv,
+    tasks_csv,
+)
 from lemer.core.errors import InputError, OutputError
 
 OUTPUT_FILES = ("leaderboard.md", "leaderboard.tex", "leaderboard.csv", "significance.csv", "tasks.csv",
@@ -153,7 +161,7 @@ def _render(lb: Leaderboard) -> dict[str, bytes]:
     texts = {
         "leaderboard.md": markdown(lb), "leaderboard.tex": latex(lb), "leaderboard.csv": leaderboard_csv(lb),
         "significance.csv": significance_csv(lb), "tasks.csv": tasks_csv(lb), "robustness.csv": robustness_csv(lb),
-        "index.html": render(lb, plots),
+        "per_class.csv": per_class_csv(lb), "index.html": render(lb, plots),
     }
     files = {name: text.encode("utf-8") for name, text in texts.items()}
     files.update({f"plots/{p.name}": p.png for p in plots})

@@ -131,10 +131,11 @@ def score_table(p: Predictions, s: Scores, source: str) -> str:
     head = f"{p.path}: {s.n} utterances, {len(s.labels)} classes (label set from {source})"
     metrics = tabulate([("WA (accuracy)", _fmt(s.wa)), ("UA (balanced accuracy)", _fmt(s.ua)),
                         ("macro-F1", _fmt(s.macro_f1))], headers=("metric", "value"), disable_numparse=True)
-    gold_n = s.confusion.sum(axis=1)
-    per_class = tabulate([(c, int(n), _fmt(r)) for c, n, r in zip(s.labels, gold_n, s.recall)],
-                         headers=("class", "n gold", "recall"), disable_numparse=True)
-    return f"{head}\n\n{metrics}\n\n{per_class}"
+    per_class = tabulate([(c.label, c.n_gold, c.n_predicted, _fmt(c.precision), _fmt(c.recall), _fmt(c.f1))
+                          for c in s.classes], headers=("class", "n gold", "n predicted", "precision", "recall", "F1"),
+                         disable_numparse=True)
+    return (f"{head}\n\n{metrics}\n\n{per_class}\n(precision '-': never predicted; recall '-': not in gold; "
+            "macro-F1 = mean of the defined F1 values)")
 
 
 def speaker_reading_text(r: PairedInference | str) -> str:

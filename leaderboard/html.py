@@ -20,6 +20,7 @@ from leaderboard.tables import (
     HEADLINE_HEADERS,
     HEADLINE_RUNNER_UP,
     HEADLINE_VERDICT,
+    PER_CLASS_NOTE,
     VALIDITY_TEST_HEADERS,
     agreement_rows,
     ci_label,
@@ -32,6 +33,7 @@ from leaderboard.tables import (
     mdd_label,
     model_label,
     pct,
+    per_class_rows,
     plural,
     rank_label,
     readings_note,
@@ -412,9 +414,14 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
                              f'<p class="note">{e(AGREEMENT_NOTE)}</p>'
                              + _text_table(headers, rows, "cell")
                              + "</details>")
+            headers, rows = per_class_rows(c)
+            if rows:
+                parts.append("<details><summary>Per-class precision / recall / F1 of every model</summary>"
+                             f'<p class="note">{e(PER_CLASS_NOTE)}</p>' + _text_table(headers, rows)
+                             + "</details>")
             conf = [p for p in by_group.get(c.key.title, []) if p.section == "confusion"]
             if conf:
-                parts.append("<details><summary>Confusion matrix of the best model</summary>"
+                parts.append("<details><summary>Confusion matrices of every model (row-normalised)</summary>"
                              f'<div class="plots">{"".join(_figure(p) for p in conf)}</div></details>')
         parts.append("</section>")
     parts += _robustness_and_task_sections(lb)

@@ -1,4 +1,4 @@
-"""WA, UA, macro-F1, per-class recall and the confusion matrix, computed from label codes.
+"""WA, UA, macro-F1, per-class precision / recall / F1 and the confusion matrix, computed from label codes.
 
 Label set (decided here, used everywhere in the leaderboard):
 - labels are the run's `labels` (result.json), in that order; a gold or predicted label outside
@@ -12,6 +12,8 @@ Label set (decided here, used everywhere in the leaderboard):
   == sklearn `f1_score(average="macro")` with its default label set: a class that is predicted
   but absent from gold scores F1 = 0 (its false positives are penalised); a class in neither
   has undefined F1 and is left out.
+- per class: precision (None when the class is never predicted), recall (None when it is absent
+  from gold) and F1 (None when it is in neither), so the mean of the defined F1 values is macro-F1.
 Pooled metrics concatenate the folds of one seed, so every utterance counts once.
 """
 from __future__ import annotations
@@ -31,6 +33,35 @@ from lemer.core.metrics import (
 
 
 @dataclass(frozen=True)
+class ClassScores:
+    """One class's precision, recall and F1; None where the quantity is undefined (see the module docstring)."""
+
+    label: str
+    n_gold: int
+    n_predicted: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n_gold": self.n_gold, "n_predicted": self.n_predicted, "precision": self.precision,
+                "recall": self.recall, "f1": self.f1}
+
+
+def class_scores(cm: np.ndarray, labels: Sequence[str]) -> list[ClassScores]:
+    """Per-class precision, recall and F1 of a confusion matrix (rows gold, columns predicted)."""
+    cm = np.asarray(cm)
+    tp = np.diag(cm)
+    gold_n, pred_n = cm.sum(axis=1), cm.sum(axis=0)
+    out = []
+    for i, label in enumerate(labels):
+        g, p, t = int(gold_n[i]), int(pred_n[i]), int(tp[i])
+        out.append(ClassScores(label, g, p, precision=t / p if p else None, recall=t / g if g else None,
+                               f1=2 * t / (g + p) if g + p else None))
+    return out
+
+
+@dataclass(frozen=True)
 class Scores:
     """The metrics of one set of predictions; fractions in [0, 1]."""
 
@@ -44,10 +75,16 @@ class Scores:
 
     @property
     def per_class(self) -> dict[str, float | None]:
+        """Recall per class (the name and shape JSON readers of version 1 rely on)."""
         return dict(zip(self.labels, self.recall))
 
+    @property
+    def classes(self) -> list[ClassScores]:
+        return class_scores(self.confusion, self.labels)
+
     def to_json(self) -> dict[str, Any]:
-        return {"wa": self.wa, "ua": self.ua, "macro_f1": self.macro_f1, "n": self.n, "per_class": self.per_class}
+        return {"wa": self.wa, "ua": self.ua, "macro_f1": self.macro_f1, "n": self.n, "per_class": self.per_class,
+                "classes": {c.label: c.to_json() for c in self.classes}}
 
 
 def scores_from_confusion(cm: np.ndarray, labels: Sequence[str]) -> Scores:

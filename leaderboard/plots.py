@@ -87,32 +87,44 @@ def cell_wer(cell: Cell) -> float | None:
 
 
 def robustness_plot(group: Group, styles: dict[str, tuple[str, str]] | None = None) -> Plot | None:
-    """UA against transcript WER, one line per ranked model; transcript-independent models dashed.
+    """UA against transcript WER: one line per text-reading model, and a horizontal band per transcript-independent
+    model (it reads no text, so WER cannot move it: its 95% CI on the cell with the most test utterances, drawn
+    across the WER range instead of one point per condition).
 
-    The legend sits outside the axes (right), so it never covers data; models are dodged a little
-    along x so their CI bars do not sit on top of each other.
+    The legend sits outside the axes (right), so it never covers data; text models are dodged a little along x
+    so their CI bars do not sit on top of each other.
     """
     plt = pyplot()
     cells = [c for c in group.cells if cell_wer(c) is not None]
     if len(cells) < 2:
         return None
     styles = styles or model_styles(group.models)
-    models = [m for m in group.models if any(x.model == m and x.complete for c in cells for x in c.models)]
-    span = max(100 * cell_wer(c) for c in cells) or 1.0
+    present = [m for m in group.models if any(x.model == m and x.complete for c in cells for x in c.models)]
+    independent = {x.model for c in cells for x in c.models if x.transcript_independent}
+    readers = [m for m in present if m not in independent]
+    xs_all = [100 * cell_wer(c) for c in cells]
+    span = max(xs_all) or 1.0
+    lo_x, hi_x = min(xs_all) - 0.03 * span, max(xs_all) + 0.03 * span
     step = 0.006 * span
-    fig, ax = plt.subplots(figsize=(7.6, 4.0))
-    for k, model in enumerate(models):
+    fig, ax = plt.subplots(figsize=(7.8, 4.2))
+    for k, model in enumerate(readers):
         pts = sorted((100 * cell_wer(c), 100 * m.ua, m) for c in cells for m in c.models if m.model == model and m.complete)
         xs, ys, ms = zip(*pts)
-        ti = ms[0].transcript_independent
         lo = [y - 100 * m.ua_ci[0] for y, m in zip(ys, ms)]
         hi = [100 * m.ua_ci[1] - y for y, m in zip(ys, ms)]
-        dodge = (k - (len(models) - 1) / 2) * step
+        dodge = (k - (len(readers) - 1) / 2) * step
         color, marker = styles.get(model, (COLORS[k % len(COLORS)], MARKERS[k % len(MARKERS)]))
         ax.errorbar([x + dodge for x in xs], ys, yerr=[lo, hi], marker=marker, color=color, capsize=2, markersize=5,
-                    elinewidth=0.8, linewidth=1.4, linestyle="--" if ti else "-",
-                    label=model + (" (no text)" if ti else ""))
-    ax.set_xlabel("transcript WER (%)  (points dodged sideways per model)")
+                    elinewidth=0.8, linewidth=1.4, label=model)
+    for k, model in enumerate(m for m in present if m in independent):
+        where = max((c for c in cells if any(x.model == model and x.complete for x in c.models)), key=lambda c: len(c.uids))
+        m = next(x for x in where.models if x.model == model)
+        color, _ = styles.get(model, (COLORS[k % len(COLORS)], MARKERS[k % len(MARKERS)]))
+        ax.fill_between([lo_x, hi_x], 100 * m.ua_ci[0], 100 * m.ua_ci[1], color=color, alpha=0.12, linewidth=0)
+        ax.plot([lo_x, hi_x], [100 * m.ua] * 2, color=color, linestyle=(0, (4, 2)), linewidth=1.2,
+                label=f"{model} (no text: band = 95% CI)")
+    ax.set_xlim(lo_x, hi_x)
+    ax.set_xlabel("transcript WER (%)  (text models dodged sideways)")
     ax.set_ylabel("UA (%), 95% CI")
     ax.set_title(f"{robustness_title([c.key.transcript for c in cells])}\n{group.title}", fontsize=10)
     ax.grid(alpha=0.3)
@@ -121,29 +133,53 @@ def robustness_plot(group: Group, styles: dict[str, tuple[str, str]] | None = No
                 group.title, _png(fig))
 
 
-def confusion_plot(cell: Cell) -> Plot | None:
-    """Row-normalised confusion matrix (counts summed over seeds) of the cell's best model."""
-    plt = pyplot()
-    best = cell.best
-    if best is None or best.confusion is None:
-        return None
-    cm = best.confusion.astype(float)
+CONFUSION_COLUMNS = 4
+
+
+def row_normalised(cm: np.ndarray) -> np.ndarray:
+    """Each gold class's row as fractions of that class (a row with no gold utterance stays 0)."""
+    cm = np.asarray(cm, dtype=float)
     rows = cm.sum(axis=1, keepdims=True)
-    norm = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+    return np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+
+
+def confusion_plot(cell: Cell) -> Plot | None:
+    """Row-normalised confusion matrices (counts summed over folds and seeds) of every complete model of the cell,
+    in rank order, on one colour scale with its bar: small multiples, so a reader compares where models err."""
+    plt = pyplot()
+    models = [m for m in cell.ranked if m.confusion is not None]
+    if not models:
+        return None
     k = len(cell.labels)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.7 * k, 0.8 + 0.7 * k))
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(k), cell.labels)
-    ax.set_yticks(range(k), cell.labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("gold")
-    for i in range(k):
-        for j in range(k):
-            ax.text(j, i, f"{100 * norm[i, j]:.0f}", ha="center", va="center", fontsize=8,
-                    color="white" if norm[i, j] > 0.5 else "black")
-    ax.set_title(f"{best.model} · {cell.key.transcript}", fontsize=9)
+    cols = min(CONFUSION_COLUMNS, len(models))
+    rows = -(-len(models) // cols)
+    side = 0.9 + 0.42 * k
+    fig, axes = plt.subplots(rows, cols, figsize=(side * cols + 1.0, side * rows + 0.5), squeeze=False)
+    im = None
+    for ax, m in zip(axes.flat, models):
+        norm = row_normalised(m.confusion)
+        im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+        ax.set_xticks(range(k), cell.labels, fontsize=7, rotation=45 if k > 5 else 0)
+        ax.set_yticks(range(k), cell.labels, fontsize=7)
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, f"{100 * norm[i, j]:.0f}", ha="center", va="center", fontsize=6 if k > 6 else 7,
+                        color="white" if norm[i, j] > 0.5 else "black")
+        ax.set_title(f"{m.rank}. {m.model} (UA {100 * m.ua:.1f})", fontsize=8)
+    for ax in axes.flat[len(models):]:
+        ax.set_axis_off()
+    for ax in axes[:, 0]:
+        ax.set_ylabel("gold", fontsize=8)
+    for ax in axes[-1, :]:
+        ax.set_xlabel("predicted", fontsize=8)
+    bar = fig.colorbar(im, ax=axes, fraction=0.025, pad=0.02)
+    bar.set_label("% of the gold class (row-normalised)", fontsize=8)
+    bar.set_ticks([0, 0.25, 0.5, 0.75, 1.0], labels=["0", "25", "50", "75", "100"])
+    bar.ax.tick_params(labelsize=7)
+    fig.suptitle(f"Confusion, row-normalised (each row: % of that gold class), counts summed over "
+                 f"{len(cell.folds)} fold(s) × {len(cell.seeds)} seed(s)\n{cell.key.title}", fontsize=9)
     return Plot(slug("confusion", *cell.key.group, cell.key.transcript.key) + ".png",
-                f"Confusion (% of gold class) of the best model, {best.model} — {cell.key.title}",
+                f"Confusion matrices of every model, row-normalised (% of each gold class) — {cell.key.title}",
                 "confusion", cell.key.title, _png(fig))
 
 
@@ -169,21 +205,25 @@ def validity_plot(panel: ValidityPanel) -> Plot | None:
                 f"Accuracy by cue type — {panel.title}{tag}", "validity", panel.title, _png(fig))
 
 
-def cross_corpus_plots(lb: Leaderboard) -> list[Plot]:
-    """Per model: UA heatmap, rows = training corpus, columns = test corpus (cross-corpus runs only).
+def in_corpus_diagonal(lb: Leaderboard, label_map: str, corpora: list[str]) -> dict[str, Cell]:
+    """corpus -> its in-corpus cell under `label_map` (gold text preferred): the heatmap's diagonal. Only the row's
+    own label space counts: an in-corpus cell of another label map has another chance level and would put two
+    label spaces on one colour scale, so such a corpus's diagonal stays empty (and the caption says how to fill it)."""
+    out: dict[str, Cell] = {}
+    for c in lb.cells:
+        if not c.key.cross and c.ranked and c.key.label_map == label_map and c.key.corpus in corpora:
+            if c.key.corpus not in out or (c.key.transcript.is_gold and not out[c.key.corpus].key.transcript.is_gold):
+                out[c.key.corpus] = c
+    return out
 
-    Uses the `gold` transcript cell where there is one, else the first transcript of the group.
-    The diagonal (train = test corpus) is the in-corpus result: the cell of the same label map
-    when one exists, else the corpus's own in-corpus cell (its protocol and label map, so its
-    chance level differs): such values are starred and named in the caption.
+
+def cross_corpus_plots(lb: Leaderboard) -> list[Plot]:
+    """Per model: UA heatmap, rows = training corpus, columns = test corpus, all in the cross-corpus label map.
+
+    Uses the `gold` transcript cell where there is one, else the first transcript of the group. The diagonal
+    (train = test corpus) is the in-corpus result under the same label map (`in_corpus_diagonal`), else "n/a".
     """
     plt = pyplot()
-    in_corpus: dict[tuple[str, str], Cell] = {}  # (corpus, label_map) -> in-corpus cell, gold preferred
-    for c in lb.cells:
-        if not c.key.cross and c.ranked:
-            k = (c.key.corpus, c.key.label_map)
-            if k not in in_corpus or c.key.transcript.is_gold:
-                in_corpus[k] = c
     chosen: dict[tuple[str, str, str], Cell] = {}
     for c in lb.cells:
         if not c.key.cross:
@@ -197,49 +237,40 @@ def cross_corpus_plots(lb: Leaderboard) -> list[Plot]:
     plots = []
     for label_map, cells in by_map.items():
         corpora = sorted({c.key.train_corpus for c in cells} | {c.key.corpus for c in cells})
-        trains = tests = corpora
         models = sorted({m.model for c in cells for m in c.ranked})
-        diag: dict[str, Cell] = {}
-        for corpus in corpora:
-            own = in_corpus.get((corpus, label_map)) or next(
-                (c for (name, _), c in sorted(in_corpus.items()) if name == corpus), None)
-            if own is not None:
-                diag[corpus] = own
+        diag = in_corpus_diagonal(lb, label_map, corpora)
+        missing = [c for c in corpora if c not in diag]
+        n = len(corpora)
         for model in models:
-            grid = np.full((len(trains), len(tests)), np.nan)
-            starred: list[str] = []
-            for c in cells:
+            grid = np.full((n, n), np.nan)
+            for c in [*cells, *diag.values()]:
                 m = next((x for x in c.ranked if x.model == model), None)
                 if m is not None:
-                    grid[trains.index(c.key.train_corpus), tests.index(c.key.corpus)] = 100 * m.ua
-            for corpus, c in diag.items():
-                m = next((x for x in c.ranked if x.model == model), None)
-                if m is not None:
-                    grid[corpora.index(corpus), corpora.index(corpus)] = 100 * m.ua
-                    if c.key.label_map != label_map:
-                        starred.append(f"{corpus}: {c.key.protocol}, {c.key.label_map}")
-            fig, ax = plt.subplots(figsize=(2.6 + 1.5 * len(tests), 1.4 + 0.75 * len(trains)))
+                    train = c.key.train_corpus if c.key.cross else c.key.corpus
+                    grid[corpora.index(train), corpora.index(c.key.corpus)] = 100 * m.ua
+            fig, ax = plt.subplots(figsize=(2.6 + 1.5 * n, 1.4 + 0.75 * n))
             im = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0, vmax=100)
             bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
             bar.set_label("UA (%)", fontsize=8)
             bar.ax.tick_params(labelsize=7)
-            ax.set_xticks(range(len(tests)), tests, rotation=20, ha="right", fontsize=8)
-            ax.set_yticks(range(len(trains)), trains, fontsize=8)
+            ax.set_xticks(range(n), corpora, rotation=20, ha="right", fontsize=8)
+            ax.set_yticks(range(n), corpora, fontsize=8)
             ax.set_xlabel("test corpus")
             ax.set_ylabel("train corpus")
-            for i in range(len(trains)):
-                for j in range(len(tests)):
+            for i in range(n):
+                for j in range(n):
                     v = grid[i, j]
-                    star = "*" if i == j and any(s.startswith(f"{corpora[i]}:") for s in starred) else ""
-                    txt = ("n/a" if i == j else "—") if np.isnan(v) else f"{v:.1f}{star}"
+                    txt = ("n/a" if i == j else "—") if np.isnan(v) else f"{v:.1f}"
                     color = "#888888" if np.isnan(v) else ("black" if v > 60 else "white")
                     ax.text(j, i, txt, ha="center", va="center", fontsize=9, color=color,
                             fontweight="bold" if i == j else "normal")
                 ax.add_patch(plt.Rectangle((i - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="white", linewidth=2))
-            ax.set_title(f"{model}: UA (%) · {label_map}; diagonal = in-corpus", fontsize=9)
-            caption = f"Cross-corpus UA — {model} ({label_map}); diagonal (outlined) = trained and tested in-corpus"
-            if starred:
-                caption += "; * in-corpus under its own protocol and label map (" + "; ".join(starred) + ")"
+            ax.set_title(f"{model}: UA (%) · every cell in {label_map}; diagonal = in-corpus", fontsize=9)
+            caption = (f"Cross-corpus UA — {model} ({label_map}, chance {100 / len(cells[0].labels):.0f}% in every "
+                       "cell); diagonal (outlined) = trained and tested in-corpus under the same label map")
+            if missing:
+                caption += (f"; n/a: no in-corpus run of {', '.join(missing)} under {label_map} (add a [[corpora]] "
+                            f"entry with label_map = \"{label_map}\" to fill it)")
             plots.append(Plot(slug("cross-corpus", label_map, model) + ".png", caption, "cross-corpus", label_map,
                               _png(fig)))
     return plots

@@ -5,10 +5,13 @@ import csv
 import io
 from typing import Any
 
+import numpy as np
+
 from leaderboard.agreement import LEVELS
 from leaderboard.attention import ATTENTION_NOTE, attention_table
 from leaderboard.board import SYNTHETIC_NOTICE, Group, Leaderboard
 from leaderboard.cells import ALPHA, Cell, ModelResult, corpus_order, failure_summary
+from leaderboard.metrics import ClassScores, class_scores
 from leaderboard.power import POWER
 from leaderboard.robustness import RobustnessTable
 from leaderboard.task_cells import TaskCell, task_note
@@ -158,6 +161,29 @@ def cell_rows(cell: Cell) -> list[dict[str, str]]:
                          "ua_ci": "", "ua_ci_speaker": "", "groups": "", "mdd": "", "worst": "", "ece": "", "n": "",
                          "runs": f"{m.n_runs}/{m.n_expected}"})
     return rows
+
+
+PER_CLASS_NOTE = ("Precision / recall / F1 (%) per class, from each model's confusion matrix summed over folds and "
+                  "seeds (the test set read once per seed); '–' = undefined (precision: never predicted; recall: "
+                  "not in gold). The mean of a row's defined F1 values is its macro-F1 from all folds pooled.")
+
+
+def _prf(c: ClassScores) -> str:
+    return " / ".join("–" if x is None else f"{100 * x:.1f}" for x in (c.precision, c.recall, c.f1))
+
+
+def model_class_scores(m: ModelResult, labels: tuple[str, ...]) -> list[ClassScores]:
+    """The model's per-class scores from its summed confusion matrix (complete models only)."""
+    return class_scores(m.confusion, labels) if m.complete and m.confusion is not None else []
+
+
+def per_class_rows(cell: Cell) -> tuple[list[str], list[list[str]]]:
+    """Rows of the cell's per-class table: one per complete model in rank order, one column per class."""
+    support = np.bincount(cell.gold, minlength=len(cell.labels))
+    headers = ["Model"] + [f"{lab} (n={n})" for lab, n in zip(cell.labels, support)]
+    rows = [[m.model] + [_prf(c) for c in model_class_scores(m, cell.labels)] for m in cell.ranked
+            if m.confusion is not None]
+    return headers, rows
 
 
 CELL_HEADERS = (("rank", "Rank"), ("model", "Model"), ("ua", "UA"), ("wa", "WA"), ("macro_f1", "macro-F1"),
@@ -671,6 +697,27 @@ def significance_csv(lb: Leaderboard) -> str:
                 "decides_speaker_mark": _bool(m.p_worse_speaker is not None),
             })
     return _csv(SIGNIFICANCE_COLUMNS, rows)
+
+
+PER_CLASS_COLUMNS = ("corpus", "protocol", "label_map", "transcript", "audio", "audio_splits", "refit",
+                     "train_corpus", "synthetic", "model", "rank", "class", "n_gold", "precision_pct", "recall_pct",
+                     "f1_pct", "folds", "seeds")
+
+
+def per_class_csv(lb: Leaderboard) -> str:
+    """One row per complete model x class x categorical cell: precision, recall and F1 from the confusion matrix
+    summed over folds and seeds (blank where undefined); `n_gold` counts the class's test utterances once."""
+    rows = []
+    for c in lb.cells:
+        support = np.bincount(c.gold, minlength=len(c.labels))
+        head = {"corpus": c.key.corpus, "protocol": c.key.protocol_name, "label_map": c.key.label_map,
+                "transcript": c.key.transcript.key, **_condition_columns(c), "train_corpus": c.key.train_corpus,
+                "synthetic": _bool(c.synthetic), "folds": len(c.folds), "seeds": len(c.seeds)}
+        for m in c.ranked:
+            for cs, n in zip(model_class_scores(m, c.labels), support):
+                rows.append({**head, "model": m.model, "rank": m.rank or "", "class": cs.label, "n_gold": int(n),
+                             "precision_pct": _pct(cs.precision), "recall_pct": _pct(cs.recall), "f1_pct": _pct(cs.f1)})
+    return _csv(PER_CLASS_COLUMNS, rows)
 
 
 TASK_COLUMNS_HEAD = ("corpus", "protocol", "label_map", "task", "transcript", "audio", "refit", "train_corpus",

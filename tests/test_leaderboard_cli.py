@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, precision_score
 
 from benchmarks.cli.guard import run_guarded
 from leaderboard import cli
@@ -45,12 +45,28 @@ def test_score_prints_sklearn_equal_metrics(files: dict[str, Path], capsys: pyte
     assert run_cli(["score", str(files["good"]), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     gold, pred = _rows(files["good"])
-    assert set(out) == {"wa", "ua", "macro_f1", "n", "per_class"}
+    assert set(out) == {"wa", "ua", "macro_f1", "n", "per_class", "classes"}
     assert out["n"] == 200
     assert out["wa"] == pytest.approx(accuracy_score(gold, pred))
     assert out["ua"] == pytest.approx(balanced_accuracy_score(gold, pred))
     assert out["macro_f1"] == pytest.approx(f1_score(gold, pred, average="macro"))
     assert set(out["per_class"]) == set(LABELS4)
+    f1 = f1_score(gold, pred, labels=list(LABELS4), average=None)
+    for lab, f in zip(LABELS4, f1):
+        assert out["classes"][lab]["f1"] == pytest.approx(f)
+        assert out["classes"][lab]["n_gold"] == gold.count(lab)
+
+
+def test_score_table_shows_per_class_precision_recall_f1(files: dict[str, Path],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(["score", str(files["good"])]) == 0
+    out = capsys.readouterr().out
+    assert "precision" in out and "recall" in out and "F1" in out and "n predicted" in out
+    gold, pred = _rows(files["good"])
+    p = precision_score(gold, pred, labels=list(LABELS4), average=None)
+    for lab, x in zip(LABELS4, p):
+        row = next(line for line in out.splitlines() if line.startswith(lab + " "))
+        assert f"{x:.4f}" in row.split()
 
 
 @pytest.mark.parametrize("test", ["mcnemar", "bootstrap", "permutation"])

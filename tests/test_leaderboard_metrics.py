@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, recall_score
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+    recall_score,
+)
 
 from leaderboard.metrics import encode, score_codes, score_labels, scores_from_confusion, ua_per_utterance_weights
 from lemer.core.metrics import unweighted_accuracy
@@ -68,6 +75,26 @@ def test_metrics_equal_sklearn(gold: np.ndarray, pred: np.ndarray) -> None:
         assert s.per_class[lab] == pytest.approx(r)
     for lab in set(LABELS) - set(present):
         assert s.per_class[lab] is None
+
+
+@pytest.mark.parametrize("gold,pred", _cases())
+def test_per_class_precision_recall_f1_equal_sklearn(gold: np.ndarray, pred: np.ndarray) -> None:
+    """Each defined per-class value equals sklearn's; undefined ones are None, never a silent 0; the mean of the
+    defined F1 values is macro-F1."""
+    s = score_codes(gold, pred, LABELS)
+    g = [LABELS[i] for i in gold]
+    p = [LABELS[i] for i in pred]
+    prec, rec, f1, support = precision_recall_fscore_support(g, p, labels=list(LABELS), zero_division=0)
+    for c, pr, r, f, n in zip(s.classes, prec, rec, f1, support):
+        assert c.n_gold == n and c.n_predicted == p.count(c.label)
+        assert (c.precision is None) == (c.label not in p)
+        assert (c.recall is None) == (c.label not in g)
+        assert (c.f1 is None) == (c.label not in g and c.label not in p)
+        for ours, theirs in ((c.precision, pr), (c.recall, r), (c.f1, f)):
+            if ours is not None:
+                assert ours == pytest.approx(theirs, abs=1e-12)
+    defined = [c.f1 for c in s.classes if c.f1 is not None]
+    assert s.macro_f1 == pytest.approx(sum(defined) / len(defined), abs=1e-12)
 
 
 def test_pooled_from_summed_confusions_equals_concatenation() -> None:

@@ -212,7 +212,9 @@ def test_robustness_plot_legend_outside_and_unique_styles(built: tuple[Path, Pat
     assert plots.robustness_title([TranscriptCondition.parse(k) for k in ("gold", "asr:whisper-tiny.en")]) == "Robustness to ASR errors"
 
 
-def test_cross_corpus_heatmap_has_diagonal_and_colour_bar(tmp_path: Path, figures: list[Any]) -> None:
+def test_cross_corpus_heatmap_diagonal_is_in_the_rows_label_space(tmp_path: Path, figures: list[Any]) -> None:
+    """The diagonal takes in-corpus cells of the heatmap's own label map only: synthetic-b's in-corpus run under
+    another label map (another chance level) is not drawn on the same colour scale; its diagonal is n/a."""
     root = tmp_path / "runs"
     rng = np.random.default_rng(1)
     data = {c: fold_data(c, 1, 30, seed=i) for i, c in enumerate(("synthetic-a", "synthetic-b"))}
@@ -224,6 +226,9 @@ def test_cross_corpus_heatmap_has_diagonal_and_colour_bar(tmp_path: Path, figure
         for fold, (uids, gold) in data["synthetic-a"].items():  # in-corpus, same label map: the diagonal
             write_run(root, model=model, corpus="synthetic-a", protocol="speaker-5fold", label_map="shared-4",
                       fold=fold, seed=0, uids=uids, gold=gold, pred=gold)
+        for fold, (uids, gold) in data["synthetic-b"].items():  # in-corpus under another label map: not the diagonal
+            write_run(root, model=model, corpus="synthetic-b", protocol="speaker-5fold", label_map="other-4",
+                      fold=fold, seed=0, uids=uids, gold=gold, pred=gold)
     lb = compute_leaderboard(load_runs_excluding_outputs(root), n_resamples=50)
     out = plots.cross_corpus_plots(lb)
     assert len(out) == 2 and "diagonal" in out[0].title
@@ -231,4 +236,77 @@ def test_cross_corpus_heatmap_has_diagonal_and_colour_bar(tmp_path: Path, figure
     assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "UA (%)"  # the colour bar
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "100.0" in texts  # synthetic-a in-corpus, perfect predictions, on the diagonal
-    assert "n/a" in texts  # synthetic-b has no in-corpus run
+    assert texts.count("100.0") == 1  # synthetic-b's other-label-map run is not on the diagonal
+    assert "n/a" in texts and "no in-corpus run of synthetic-b under shared-4" in out[0].title
+
+
+def test_robustness_plot_draws_transcript_independent_models_as_bands(built: tuple[Path, Path],
+                                                                      figures: list[Any]) -> None:
+    """A model that reads no text is one dashed line across the whole WER range with its CI shaded, not a point
+    per condition; text models keep one marker per condition."""
+    runs, _ = built
+    lb = compute_leaderboard(load_runs_excluding_outputs(runs), n_resamples=50)
+    group = next(g for g in lb.groups if g.key[0] == "synthetic-iemocap" and g.key[2] == "loso")
+    independent = {m.model for c in group.cells for m in c.models if m.transcript_independent and m.complete}
+    readers = {m.model for c in group.cells for m in c.models if not m.transcript_independent and m.complete}
+    assert independent and readers
+    plots.robustness_plot(group, plots.model_styles(group.models))
+    ax = figures[-1].axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    bands = [name for name in lines if "(no text" in name]
+    assert sorted(b.split(" (no text")[0] for b in bands) == sorted(independent)
+    for name in bands:
+        xs = list(lines[name].get_xdata())
+        assert len(xs) == 2 and tuple(xs) == pytest.approx(ax.get_xlim())  # spans the axis
+        assert lines[name].get_marker() in ("None", "", None)
+    assert len(ax.collections) >= len(independent)  # the shaded CIs (plus the text models' error bars)
+    n_cells = len([c for c in group.cells if plots.cell_wer(c) is not None])
+    containers = {c.get_label(): c for c in ax.containers}  # errorbar: the label sits on its container
+    assert set(containers) == readers
+    for model in readers:
+        assert len(containers[model].lines[0].get_xdata()) == n_cells
+
+
+def test_confusion_matrices_for_every_model_row_normalised_with_a_colour_bar(built: tuple[Path, Path],
+                                                                           figures: list[Any]) -> None:
+    runs, _ = built
+    lb = compute_leaderboard(load_runs_excluding_outputs(runs), n_resamples=50)
+    cell = next(c for c in lb.cells if c.key.corpus == "synthetic-iemocap" and c.key.transcript.is_gold)
+    p = plots.confusion_plot(cell)
+    assert p is not None and "every model" in p.title and "row-normalised" in p.title
+    fig = figures[-1]
+    drawn = [ax for ax in fig.axes if ax.get_images()]
+    bar = [ax for ax in fig.axes if "row-normalised" in ax.get_ylabel()]
+    assert len(bar) == 1  # one colour bar for all matrices (one scale, 0-100%)
+    panels = [ax for ax in drawn if ax not in bar]
+    assert [ax.get_title().split(". ", 1)[1].split(" (UA")[0] for ax in panels] == [m.model for m in cell.ranked]
+    for ax, m in zip(panels, cell.ranked):
+        k = len(cell.labels)
+        values = np.array([float(t.get_text()) for t in ax.texts]).reshape(k, k)
+        assert values.sum(axis=1) == pytest.approx(np.full(k, 100.0), abs=k * 0.5 + 0.01)  # rows sum to 100%
+        gold_n = m.confusion.sum(axis=1)
+        assert values[0, 0] == pytest.approx(100 * m.confusion[0, 0] / gold_n[0], abs=0.5)
+
+
+def test_per_class_precision_recall_f1_on_the_page_and_in_csv(built: tuple[Path, Path]) -> None:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    runs, out = built
+    lb = compute_leaderboard(load_runs_excluding_outputs(runs), n_resamples=50)
+    cell = next(c for c in lb.cells if c.key.corpus == "synthetic-iemocap" and c.key.transcript.is_gold)
+    rows = [r for r in _csv(out / "per_class.csv")
+            if (r["corpus"], r["protocol"], r["transcript"]) == ("synthetic-iemocap", "loso", "gold")]
+    assert {r["model"] for r in rows} == {m.model for m in cell.ranked}
+    best = cell.ranked[0]
+    gold = np.tile(cell.gold, len(best.seeds))
+    pred = best.pred.reshape(-1)
+    p, r, f, n = precision_recall_fscore_support(gold, pred, labels=range(len(cell.labels)), zero_division=0)
+    mine = {x["class"]: x for x in rows if x["model"] == best.model}
+    for i, lab in enumerate(cell.labels):
+        assert float(mine[lab]["precision_pct"]) == pytest.approx(100 * p[i], abs=0.006)
+        assert float(mine[lab]["recall_pct"]) == pytest.approx(100 * r[i], abs=0.006)
+        assert float(mine[lab]["f1_pct"]) == pytest.approx(100 * f[i], abs=0.006)
+        assert int(mine[lab]["n_gold"]) == n[i] // len(best.seeds)  # each test utterance counted once
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "Per-class precision / recall / F1 of every model" in html
+    assert "Confusion matrices of every model (row-normalised)" in html
