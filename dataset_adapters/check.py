@@ -21,7 +21,7 @@ import soundfile as sf
 
 from dataset_adapters.audio import clip_problem, duration_problem, header_problem
 from dataset_adapters.base import corpus_info, get_label_map
-from dataset_adapters.files import UnreadableFile, decode_text, file_problem, read_text  # noqa: F401 (re-exported)
+from dataset_adapters.files import UnreadableFile, decode_text, file_problem, list_dir, read_text  # noqa: F401 (re-exported)
 from dataset_adapters.labels import VOCAB, LabelMap, UnknownLabel, unify
 from dataset_adapters.protocols import make_folds
 from dataset_adapters.types import (
@@ -65,6 +65,15 @@ class ProblemLog:
             return read_text(path, self.notes)
         except UnreadableFile as e:
             self.add(e.path, e.line, f"{what} unreadable: {e.reason}")
+            return None
+
+    def entries(self, folder: Path, what: str = "folder") -> list[Path] | None:
+        """`list_dir(folder)`, or None after logging why it cannot be listed: a problem under `on_error="raise"`,
+        a counted skip under `"skip"`, never an empty folder."""
+        try:
+            return list_dir(folder)
+        except UnreadableFile as e:
+            self.add(e.path, None, f"{what} unreadable: {e.reason}")
             return None
 
     def finish(self) -> list[Problem]:

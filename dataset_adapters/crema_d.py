@@ -45,7 +45,6 @@ from dataset_adapters.check import (
     make_votes,
     route_label,
 )
-from dataset_adapters.files import list_dir
 from dataset_adapters.labels import LabelMap
 from dataset_adapters.types import CorpusInfo, Problem, Utterance
 
@@ -242,7 +241,7 @@ class CremaDAdapter(TreeAdapter):
     def read(self, base: Path, lmap: LabelMap, log: ProblemLog, filtered: dict[str, int], verify_audio: bool,
              verify_samples: bool) -> Read:
         kept: list[Utterance] = []
-        entries = list_dir(base / "AudioWAV")
+        entries = log.entries(base / "AudioWAV", "clip folder") or []
         wavs = [p for p in entries if p.suffix.lower() == ".wav"]
         for p in entries:
             if p not in wavs:

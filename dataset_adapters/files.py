@@ -22,6 +22,7 @@ Decoding text (`decode_text`), in this order:
 """
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -83,8 +84,18 @@ def read_text(path: str | os.PathLike[str], notes: list[Note] | None = None) -> 
 
 
 def list_dir(folder: Path) -> list[Path]:
-    """The entries of `folder`, sorted, hidden ones (`.DS_Store`, macOS `._*`) left out; [] when unreadable."""
+    """The entries of `folder`, sorted, hidden ones (`.DS_Store`, macOS `._*`) left out.
+
+    [] when the folder does not exist (an absent part is the caller's to account for, as a missing
+    session or partition); `UnreadableFile` naming it when it exists but cannot be listed (permission,
+    symlink loop): a folder the loader must read is never taken for an empty one.
+    """
     try:
         return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
+    except OSError as e:
+        why = ("permission denied (make it readable and listable: chmod u+rx)" if e.errno in (errno.EACCES, errno.EPERM)
+               else "symlink loop (the link points back at itself)" if e.errno == errno.ELOOP
+               else f"cannot be listed ({e.strerror or type(e).__name__})")
+        raise UnreadableFile(folder, why) from None

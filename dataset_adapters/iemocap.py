@@ -283,7 +283,12 @@ def _cross_check(session_dir: Path, turns: dict[str, _Turn], dialogs: set[str], 
     """Compare the per-evaluator files with the main file's C-E<k> / A-E<k> lines (notes, never problems)."""
     folder = session_dir / "dialog" / "EmoEvaluation"
     for sub, kind in (("Categorical", "cat"), ("Attribute", "atr")):
-        for path in list_dir(folder / sub):
+        try:
+            entries = list_dir(folder / sub)
+        except UnreadableFile as e:
+            log.note("evaluator-file", e.path, None, f"not compared: {e.reason}")
+            entries = []
+        for path in entries:
             def note(line: int | None, message: str, path: Path = path) -> None:
                 log.note("evaluator-file", path, line, message)
 
@@ -328,8 +333,11 @@ def _cross_check(session_dir: Path, turns: dict[str, _Turn], dialogs: set[str], 
                                 f"{main_file}:{main_att[1]}")
     self_eval = folder / "Self-evaluation"
     if self_eval.is_dir():
-        log.note("ignored-file", self_eval, None, f"{len(list_dir(self_eval))} self-evaluation file(s) not read "
-                                                  "(the actors' own ratings are not the consensus)")
+        try:
+            count = f"{len(list_dir(self_eval))} self-evaluation file(s)"
+        except UnreadableFile:
+            count = "self-evaluation files"
+        log.note("ignored-file", self_eval, None, f"{count} not read (the actors' own ratings are not the consensus)")
 
 
 class IemocapAdapter(TreeAdapter):
@@ -345,7 +353,7 @@ class IemocapAdapter(TreeAdapter):
         seen: dict[str, _Turn] = {}
         for session in SESSIONS:
             session_dir = base / session
-            if not session_dir.is_dir():
+            if not session_dir.is_dir() or log.entries(session_dir, "session folder") is None:
                 continue
             for turn in self._read_session(session_dir, session, log):
                 if turn.uid in seen:
@@ -395,7 +403,9 @@ class IemocapAdapter(TreeAdapter):
 
     def _read_session(self, session_dir: Path, session: str, log: ProblemLog) -> list[_Turn]:
         folder = session_dir / "dialog" / "EmoEvaluation"
-        entries = list_dir(folder) if folder.is_dir() else []
+        entries = log.entries(folder, "label folder")
+        if entries is None:  # named as a problem; its clips and transcripts are not 'without a label file'
+            return []
         label_files = [p for p in entries if p.suffix == ".txt" and not p.is_dir()]
         for p in entries:
             if p not in label_files and not (p.is_dir() and p.name in ("Categorical", "Attribute", "Self-evaluation")):
@@ -420,18 +430,21 @@ class IemocapAdapter(TreeAdapter):
         """Transcription files and clips of dialogues without a label file, and clips without a label line,
         are problems."""
         labels = session_dir / "dialog" / "EmoEvaluation"
-        for path in list_dir(session_dir / "dialog" / "transcriptions"):
+        for path in log.entries(session_dir / "dialog" / "transcriptions", "transcription folder") or []:
             if path.suffix == ".txt" and path.stem not in dialogs:
                 log.add(path, None, f"transcription file has no label file ({labels / (path.stem + '.txt')} missing)")
         by_dialog: dict[str, set[str]] = {}
         for t in turns:
             by_dialog.setdefault(t.dialog, set()).add(t.uid)
-        for folder in list_dir(session_dir / "sentences" / "wav"):
+        for folder in log.entries(session_dir / "sentences" / "wav", "clip folder") or []:
             if not folder.is_dir():
                 log.note("ignored-file", folder, None, "not a dialogue folder of clips")
                 continue
-            wavs = [p for p in list_dir(folder) if p.suffix.lower() == ".wav"]
-            for p in list_dir(folder):
+            listed = log.entries(folder, "clip folder")
+            if listed is None:
+                continue
+            wavs = [p for p in listed if p.suffix.lower() == ".wav"]
+            for p in listed:
                 if p.suffix.lower() != ".wav":
                     log.note("ignored-file", p, None, "not a .wav clip")
             if folder.name not in dialogs:

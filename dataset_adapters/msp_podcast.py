@@ -60,7 +60,7 @@ from dataset_adapters.check import (
     route_label,
     with_context,
 )
-from dataset_adapters.files import UnreadableFile, list_dir, read_text
+from dataset_adapters.files import UnreadableFile, read_text
 from dataset_adapters.labels import LabelMap
 from dataset_adapters.types import CorpusInfo, Dims, Problem, Utterance
 
@@ -500,7 +500,7 @@ class MspPodcastAdapter(TreeAdapter):
                  annotations: dict[str, _Annotations] | None, detailed_files: list[Path],
                  partitions: dict[str, str] | None, has_transcripts: bool, log: ProblemLog) -> list[Problem]:
         """Clips and transcripts without a label row, annotations without one, absent partitions."""
-        for wav in list_dir(base / "Audios"):
+        for wav in log.entries(base / "Audios", "clip folder") or []:
             if wav.suffix.lower() != ".wav":
                 log.note("ignored-file", wav, None, "not a .wav clip")
             elif wav.stem not in labelled:
@@ -511,7 +511,7 @@ class MspPodcastAdapter(TreeAdapter):
                 else:
                     log.add(wav, None, f"audio file has no label row in {label_file.name}")
         if has_transcripts:
-            for t in list_dir(base / "Transcripts"):
+            for t in log.entries(base / "Transcripts", "transcript folder") or []:
                 if t.stem not in labelled:
                     log.note("unlabelled-text", t, None, f"transcript without a row in {label_file.name}")
         for stem in sorted(set(annotations or {}) - set(labelled)):
