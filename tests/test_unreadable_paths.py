@@ -118,3 +118,37 @@ def test_leaderboard_names_an_unreadable_run_file(tmp_path: Path, capsys: pytest
                   gold=["neu", "hap"], pred=["neu", "neu"])
     denied(d / name)
     one_line(capsys, main(["leaderboard", str(runs), "--out", str(tmp_path / "lb")]), d / name, "permission denied")
+
+
+COMMANDS = {  # each with a corpus root that does not exist: the cache or --out must be refused before it is read
+    "transcripts": ["transcripts", "iemocap", "--root", "{missing}", "--source", "gold", "--out", "{tmp}/t.jsonl"],
+    "features": ["features", "iemocap", "--root", "{missing}", "--speech-encoder", "none"],
+    "run": ["run", "--suite", "{suite}", "--corpus", "iemocap={missing}", "--out", "{tmp}/out", "--no-progress"],
+}
+
+
+@pytest.mark.parametrize("given", ["env", "option", "under-a-file"])
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_cache_path_that_is_a_file_is_refused_before_any_corpus_is_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str,
+        given: str) -> None:
+    blocker = tmp_path / "cache-file"
+    blocker.write_text("not a folder")
+    cache = blocker / "sub" if given == "under-a-file" else blocker
+    args = [a.format(missing=tmp_path / "no-corpus", tmp=tmp_path, suite=write_suite(tmp_path / "t.toml", SUITE))
+            for a in COMMANDS[command]]
+    if given == "env":
+        monkeypatch.setenv("LEMER_CACHE", str(cache))
+    else:
+        args += ["--cache", str(cache)]
+    err = one_line(capsys, main(args), cache, "not a folder")
+    assert "no-corpus" not in err and ("given by $LEMER_CACHE" in err) == (given == "env")
+
+
+def test_transcripts_out_that_is_a_folder_is_refused_before_the_work(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "already-a-folder"
+    out.mkdir()
+    err = one_line(capsys, main(["transcripts", "iemocap", "--root", str(tmp_path / "no-corpus"), "--source", "gold",
+                                 "--out", str(out)]), out, "not a folder")
+    assert "no-corpus" not in err

@@ -17,8 +17,9 @@ from benchmarks.features.store import FeatureStore
 from benchmarks.transcripts import corpus_wer, get_source
 from dataset_adapters.base import get_adapter
 from dataset_adapters.types import Utterance
-from lemer.core.atomic import write_jsonl_atomic
+from lemer.core.atomic import refuse_folder, write_jsonl_atomic
 from lemer.core.options import integer
+from lemer.core.pretrained import cache_root
 
 
 def _utterances(args: argparse.Namespace) -> list[Utterance]:
@@ -27,6 +28,8 @@ def _utterances(args: argparse.Namespace) -> list[Utterance]:
 
 
 def cmd_transcripts(args: argparse.Namespace) -> int:
+    cache_root(args.cache)  # a cache path that is a file: one line before the corpus is read
+    refuse_folder(args.out)  # and an --out that is a folder
     utts = _utterances(args)
     source = get_source(args.source, cache_dir=args.cache)
     t0 = time.perf_counter()
@@ -42,6 +45,7 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
 
 
 def cmd_features(args: argparse.Namespace) -> int:
+    cache_root(args.cache)  # a cache path that is a file: one line before the corpus is read
     utts = _utterances(args)
     none = {"none", "None", ""}
     store = FeatureStore(args.cache, text_encoder=None if args.text_encoder in none else args.text_encoder,

@@ -28,6 +28,7 @@ from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.preflight import check_device, check_pretrained
 from benchmarks.suite import Suite
 from lemer.core.errors import InputError
+from lemer.core.pretrained import cache_root
 from lemer.core.spec import RunSpec
 
 
@@ -75,6 +76,7 @@ def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> t
     """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
     check_executor(opts.executor)  # e.g. Ray not installed: one line before any corpus is read or generated
     check_device(opts.device)
+    cache_root(opts.cache_dir)  # a cache path that is a file: one line before any corpus is read
     roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log,
                           scale=suite.synthetic_scale)  # a missing real corpus is named first
     check_pretrained(suite, opts.models)  # before any corpus is read, transcribed or encoded
