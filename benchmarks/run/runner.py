@@ -74,7 +74,8 @@ def _log(msg: str) -> None:
 
 def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> tuple[list[RunSpec], RunData]:
     """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
-    check_executor(opts.executor)  # e.g. Ray not installed: one line before any corpus is read or generated
+    # Ray not installed, or nothing listening at --ray-address: one line before any corpus is read or generated
+    check_executor(opts.executor, opts.ray_address)
     check_device(opts.device)
     cache_root(opts.cache_dir)  # a cache path that is a file: one line before any corpus is read
     roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log,
