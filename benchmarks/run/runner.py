@@ -58,6 +58,7 @@ class Summary:
     runs_failed: int = 0
     features_computed: int = 0
     features_reused: int = 0
+    cache_corrupt_recomputed: int = 0  # transcript and feature cache entries that failed their checksum
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)  # "<run dir>: <reason>", not in the JSON line
 
@@ -177,5 +178,10 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
         finally:
             if executor:
                 executor.close()  # stops the pool's queued runs too
+    corrupt = data.corrupt_counts()
+    summary.cache_corrupt_recomputed = sum(corrupt)
+    if summary.cache_corrupt_recomputed:
+        log(f"recomputed {summary.cache_corrupt_recomputed} corrupt cache entries ({corrupt[0]} transcripts, "
+            f"{corrupt[1]} features): each failed its checksum or did not parse")
     summary.seconds = time.perf_counter() - t0
     return summary
