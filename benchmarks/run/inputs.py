@@ -87,6 +87,10 @@ class RunData:
         self._corpora = CorpusCache(verify_audio=self.config.verify_audio)
 
     # ---------------------------------------------------------------- corpora and splits
+    def loaded_corpora(self) -> list[LoadedCorpus]:
+        """The corpus views this process has read (the plan logs what each says of its empty transcripts)."""
+        return self._corpora.loaded()
+
     def corpus(self, name: str, label_map: str, task: str = "categorical") -> LoadedCorpus:
         """Corpus `name` under `label_map`, as task `task` reads it (`benchmarks.corpora.task_utterances`)."""
         return self._corpora.load(self.config.roots[name], label_map, task)

@@ -86,6 +86,9 @@ def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> t
                               text_encoder=suite.text_encoder, speech_encoder=suite.speech_encoder,
                               progress=opts.progress, device=opts.device))
     grid = expand(suite, roots, data.fold_names, encoders=data.encoder_refs, only_models=opts.models)
+    for corpus in data.loaded_corpora():  # the stated empty-text policy, with the count, once per corpus read
+        if corpus.empty_text:
+            log(corpus.notes[-1])
     if opts.limit is not None:
         grid = grid[: max(0, opts.limit)]
     return grid, data
