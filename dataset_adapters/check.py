@@ -91,8 +91,11 @@ def fatal(path: str | Path, message: str, line: int | None = None) -> CorpusErro
 def finish_load(log: ProblemLog, kept: Sequence[object], where: str | Path, unit: str = "utterances") -> list[Problem]:
     """The end of every load: the problems raised together (or the skip list), and a fatal error when nothing was kept."""
     skipped = log.finish()
-    if not kept:
-        raise fatal(where, f"no usable {unit} found" + (f" ({len(skipped)} skipped)" if skipped else ""))
+    if not kept:  # under skip every input was refused: say why (the first reason), not only how many
+        first = skipped[0] if skipped else None
+        why = "" if first is None else (f" ({len(skipped)} skipped; the first: {first.path}"
+                                        f"{f':{first.line}' if first.line is not None else ''}: {first.message})")
+        raise fatal(where, f"no usable {unit} found{why}")
     return skipped
 
 

@@ -34,7 +34,8 @@ What is read, per session `Session{1..5}/`:
   `audio.SEGMENT_TOLERANCE`.
 
 Accounting for every file: a session folder that is absent is in `LoadReport.missing`; a label file
-that cannot be read (permission, symlink loop, FIFO, undecodable) is a problem naming it; a
+that cannot be read (permission, symlink loop, FIFO, undecodable) is a problem naming it, and so is a
+folder that must be listed but cannot be (a `chmod 000` session: never "no label files"); a
 transcription file or a folder of clips whose dialogue has no label file is a problem, as is a clip
 without a label line; a transcription line without a labelled turn is an `unlabelled-text` note.
 The speaker is the session plus the gender letter of the utterance suffix (`Ses05M_script01_3_F000`
@@ -59,7 +60,7 @@ from dataset_adapters.check import (
     split_vote,
     with_context,
 )
-from dataset_adapters.files import UnreadableFile, list_dir, read_text
+from dataset_adapters.files import UnreadableFile, is_folder, is_present, list_dir, read_text
 from dataset_adapters.labels import LabelMap
 from dataset_adapters.types import CorpusInfo, Dims, Problem, Utterance
 
@@ -132,7 +133,7 @@ def find_root(root: str | Path) -> Path:
     if not root.is_dir():
         raise fatal(root, "corpus root does not exist or is not a folder")
     for candidate in (root, root / "IEMOCAP_full_release"):
-        if any((candidate / s / "dialog" / "EmoEvaluation").is_dir() for s in SESSIONS):
+        if any(is_folder(candidate / s / "dialog" / "EmoEvaluation") for s in SESSIONS):
             return candidate
     raise fatal(root, "not an IEMOCAP root: no Session{1..5}/dialog/EmoEvaluation/ folder found "
                       "(expected the IEMOCAP_full_release/ layout)")
@@ -348,13 +349,13 @@ class IemocapAdapter(TreeAdapter):
              verify_samples: bool) -> Read:
         missing = [Problem(str(base / s), None, f"expected session folder missing: {s} (the release has Session1 .. "
                                                 f"Session5; loso makes one fold per session present)")
-                   for s in SESSIONS if not (base / s).is_dir()]
+                   for s in SESSIONS if not is_folder(base / s)]
         turns: list[_Turn] = []
         seen: dict[str, _Turn] = {}
         for session in SESSIONS:
             session_dir = base / session
-            if not session_dir.is_dir() or log.entries(session_dir, "session folder") is None:
-                continue
+            if not is_folder(session_dir) or log.entries(session_dir, "session folder") is None:
+                continue  # absent (in `missing`), or unreadable (a problem naming it)
             for turn in self._read_session(session_dir, session, log):
                 if turn.uid in seen:
                     first = seen[turn.uid]
@@ -373,8 +374,8 @@ class IemocapAdapter(TreeAdapter):
             key = (turn.session, turn.dialog)
             tfile = base / turn.session / "dialog" / "transcriptions" / f"{turn.dialog}.txt"
             if key not in transcripts:
-                text = log.text(tfile, "transcription file") if tfile.exists() or tfile.is_symlink() else None
-                if text is None and not (tfile.exists() or tfile.is_symlink()):
+                text = log.text(tfile, "transcription file") if is_present(tfile) else None
+                if text is None and not is_present(tfile):
                     log.add(tfile, None, "transcription file missing")
                 transcripts[key] = None if text is None else parse_transcriptions(text)
             table = transcripts[key]

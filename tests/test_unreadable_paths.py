@@ -12,6 +12,7 @@ from benchmarks.cli import main
 from dataset_adapters.files import UnreadableFile, list_dir
 from dataset_adapters.load import load_report
 from leaderboard.schema import PREDICTIONS_FILE, RESULT_FILE
+from tests.support.corpora import make_crema, make_msp
 from tests.support.denied import deny
 from tests.support.leaderboard import write_predictions, write_run
 from tests.support.runs import suite_toml, write_suite
@@ -49,17 +50,30 @@ def test_list_dir_names_a_folder_it_may_not_list(tmp_path: Path, denied) -> None
         list_dir(tmp_path / "d")
 
 
-@pytest.mark.parametrize("part", ["session", "label folder", "clip folder"])
+@pytest.mark.parametrize("part", ["session", "label folder", "clip folder", "transcription folder"])
 def test_data_check_names_an_unreadable_corpus_folder(tree: Path, capsys: pytest.CaptureFixture[str], denied,  # type: ignore[no-untyped-def]
                                                        part: str) -> None:
-    folder = {"session": tree / "Session2", "label folder": tree / "Session2" / "dialog" / "EmoEvaluation",
-              "clip folder": tree / "Session2" / "sentences" / "wav"}[part]
+    folder = {"session": tree / "Session1", "label folder": tree / "Session2" / "dialog" / "EmoEvaluation",
+              "clip folder": tree / "Session2" / "sentences" / "wav",
+              "transcription folder": tree / "Session2" / "dialog" / "transcriptions"}[part]
     denied(folder)
     rc = main(["data", "check", "iemocap", "--root", str(tree)])
     err = capsys.readouterr().err
     assert rc == 1 and "Traceback" not in err, err  # data check's exit for a tree with problems
     assert f"{folder}: {part if part != 'session' else 'session folder'} unreadable: permission denied" in err
     assert "no EmoEvaluation label files" not in err
+
+
+@pytest.mark.parametrize("corpus, part", [("msp-podcast", "Audios"), ("msp-podcast", "Transcripts"),
+                                          ("crema-d", "AudioWAV")])
+def test_every_adapter_names_a_folder_it_may_not_list(tmp_path: Path, capsys: pytest.CaptureFixture[str], denied,  # type: ignore[no-untyped-def]
+                                                      corpus: str, part: str) -> None:
+    root = (make_msp if corpus == "msp-podcast" else make_crema)(tmp_path / "tree")
+    denied(root / part)
+    rc = main(["data", "check", corpus, "--root", str(root)])
+    err = capsys.readouterr().err
+    assert rc in (1, 2) and "Traceback" not in err, err  # 2 when nothing is left to load (CREMA-D's only folder)
+    assert str(root / part) in err and "permission denied" in err, err  # the folder, or the first clip in it
 
 
 def test_skip_mode_counts_an_unreadable_session_as_a_skip(tree: Path, denied) -> None:  # type: ignore[no-untyped-def]
