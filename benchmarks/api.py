@@ -18,7 +18,7 @@ values stored in `result.json` are informative only.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -31,7 +31,7 @@ from dataset_adapters.base import get_adapter
 from dataset_adapters.check import check_load_args
 from dataset_adapters.load import load_report
 from dataset_adapters.protocols import check_utterances
-from dataset_adapters.types import Fold, Utterance
+from dataset_adapters.types import Fold, InvalidArgument, Utterance, type_name
 from leaderboard.metrics import score_labels
 from leaderboard.results import load_runs, read_predictions, read_result
 from leaderboard.schema import RESULT_FILE
@@ -78,10 +78,68 @@ def run_suite(suite: "str | os.PathLike[str] | Suite", corpora: Mapping[str, str
     The defaults are the CLI's (`jobs` 1, device auto). Completed runs are skipped, as on the CLI.
     """
 
+    check_run_args(suite, corpora, out, jobs, options)
     parsed = suite if isinstance(suite, Suite) else load_suite(os.fspath(suite))
     roots = parse_corpus_args(f"{k}={os.fspath(v)}" for k, v in (corpora or {}).items())
-    opts = RunOptions(out=Path(out), jobs=max(1, int(jobs)), corpus_roots=roots, **options)
+    opts = RunOptions(out=Path(out), jobs=jobs, corpus_roots=roots, **options)
     return run_grid(parsed, opts)
+
+
+def check_run_args(suite: object, corpora: object, out: object, jobs: object, options: Mapping[str, Any]) -> None:
+    """InvalidArgument naming the argument when `run_suite` is called with the wrong types or values.
+
+    Why here: the CLI's parser checks these (`--jobs` >= 1), but a notebook's `jobs=0` used to be clamped to 1
+    silently and `corpora=["iemocap"]` died inside the corpus parser; the same mistakes now say what is expected.
+    """
+    if not isinstance(suite, (Suite, str, os.PathLike)):
+        raise InvalidArgument(f"suite must be a bundled suite name, a .toml path (str or pathlib.Path) or a Suite, "
+                              f"got {type_name(suite)} {suite!r}")
+    if corpora is not None:
+        if not isinstance(corpora, Mapping):
+            raise InvalidArgument(f"corpora must be a dict {{corpus name: root folder}}, e.g. "
+                                  f"{{'iemocap': '/data/IEMOCAP_full_release'}}, got {type_name(corpora)} {corpora!r}")
+        for name, root in corpora.items():
+            if not isinstance(name, str) or not isinstance(root, (str, os.PathLike)):
+                raise InvalidArgument(f"corpora maps a corpus name (str) to its root (str or pathlib.Path, or "
+                                      f"'hf:DIR'), got {type_name(name)} {name!r}: {type_name(root)} {root!r}")
+    if not isinstance(out, (str, os.PathLike)):
+        raise InvalidArgument(f"out must be a folder path (str or pathlib.Path), got {type_name(out)} {out!r}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidArgument(f"jobs must be a whole number of parallel run processes, 1 or more (as --jobs), got "
+                              f"{type_name(jobs)} {jobs!r}")
+    known = {f.name for f in fields(RunOptions)} - {"out", "jobs", "corpus_roots"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise InvalidArgument(f"run_suite got unknown option(s) {', '.join(unknown)}; the options are "
+                              f"{', '.join(sorted(known))} (corpora, out and jobs are arguments of their own)")
+    for name, value in options.items():
+        expected, ok = _OPTION_TYPES[name]
+        if not ok(value):
+            raise InvalidArgument(f"{name} must be {expected}, got {type_name(value)} {value!r}")
+
+
+def _whole(low: int) -> Any:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _optional(check: Any) -> Any:
+    return lambda v: v is None or check(v)
+
+
+_TEXT = lambda v: isinstance(v, str)  # noqa: E731
+_PATH = lambda v: isinstance(v, (str, os.PathLike))  # noqa: E731
+_FLAG = lambda v: isinstance(v, bool)  # noqa: E731
+# RunOptions field -> (what a user is told, the check); a bool is never taken for a number
+_OPTION_TYPES: dict[str, tuple[str, Any]] = {
+    "force": ("True or False", _FLAG), "progress": ("True or False", _FLAG), "generate": ("True or False", _FLAG),
+    "limit": ("None or a whole number >= 0", _optional(_whole(0))),
+    "models": ("None or a list of model names (str)",
+               _optional(lambda v: isinstance(v, (list, tuple)) and all(isinstance(m, str) for m in v))),
+    "cache_dir": ("None or a folder path (str or pathlib.Path)", _optional(_PATH)),
+    "executor": ("'local' or 'ray'", lambda v: v in ("local", "ray")),
+    "ray_address": ("None or an address such as 'auto' or 'head:6379'", _optional(_TEXT)),
+    "retries": ("a whole number >= 0", _whole(0)), "device": ("'auto', 'cpu' or 'cuda[:N]' (str)", _TEXT),
+}
 
 
 # ---------------------------------------------------------------- reading result files

@@ -20,7 +20,7 @@ from dataset_adapters.base import CORPORA, corpus_info, get_adapter
 from dataset_adapters.hf_dataset import format_hf_root, is_hf_root, parse_hf_root, read_provenance
 from dataset_adapters.load import load_report
 from dataset_adapters.synth import GENERATOR_VERSION, generate, read_marker
-from dataset_adapters.types import SOFT_MIN_IN_MAP, Fold, LoadReport, Utterance
+from dataset_adapters.types import EMPTY_TEXT_POLICY, SOFT_MIN_IN_MAP, Fold, LoadReport, Utterance
 from lemer.core.errors import LemerError
 
 
@@ -181,6 +181,7 @@ class LoadedCorpus:
     manifest_hash: str
     task: str = "categorical"
     notes: tuple[str, ...] = ()
+    empty_text: int = 0  # utterances whose gold transcript is empty or whitespace-only (EMPTY_TEXT_POLICY)
     _folds: dict[str, list[Fold]] = field(default_factory=dict)
 
     def folds(self, protocol: str) -> list[Fold]:
@@ -240,5 +241,18 @@ class CorpusCache:
             by_uid = {u.uid: u for u in utts}
             if len(by_uid) != len(utts):
                 raise ValueError(f"{root.display} at {root.root}: duplicate utterance ids in the manifest")
-            self._loaded[key] = LoadedCorpus(root, label_map, utts, by_uid, manifest_hash(utts), task, notes)
+            empty = empty_text_note(root, utts)
+            self._loaded[key] = LoadedCorpus(root, label_map, utts, by_uid, manifest_hash(utts), task,
+                                             notes + ((empty[1],) if empty[0] else ()), empty[0])
         return self._loaded[key]
+
+    def loaded(self) -> list[LoadedCorpus]:
+        """Every corpus view read so far, in the order it was first read."""
+        return list(self._loaded.values())
+
+
+def empty_text_note(root: CorpusRoot, utts: list[Utterance]) -> tuple[int, str]:
+    """(how many of `utts` have an empty or whitespace-only gold transcript, the line that says so and the policy)."""
+    empty = [u.uid for u in utts if u.transcript is not None and not u.transcript.strip()]
+    return len(empty), (f"{root.display}: {len(empty)} of {len(utts)} utterances have an empty or whitespace-only "
+                        f"gold transcript (e.g. {', '.join(empty[:3])}), {EMPTY_TEXT_POLICY}")

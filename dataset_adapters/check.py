@@ -21,7 +21,7 @@ import soundfile as sf
 
 from dataset_adapters.audio import clip_problem, duration_problem, header_problem
 from dataset_adapters.base import corpus_info, get_label_map
-from dataset_adapters.files import UnreadableFile, decode_text, file_problem, read_text  # noqa: F401 (re-exported)
+from dataset_adapters.files import UnreadableFile, decode_text, file_problem, list_dir, read_text  # noqa: F401 (re-exported)
 from dataset_adapters.labels import VOCAB, LabelMap, UnknownLabel, unify
 from dataset_adapters.protocols import make_folds
 from dataset_adapters.types import (
@@ -67,6 +67,15 @@ class ProblemLog:
             self.add(e.path, e.line, f"{what} unreadable: {e.reason}")
             return None
 
+    def entries(self, folder: Path, what: str = "folder") -> list[Path] | None:
+        """`list_dir(folder)`, or None after logging why it cannot be listed: a problem under `on_error="raise"`,
+        a counted skip under `"skip"`, never an empty folder."""
+        try:
+            return list_dir(folder)
+        except UnreadableFile as e:
+            self.add(e.path, None, f"{what} unreadable: {e.reason}")
+            return None
+
     def finish(self) -> list[Problem]:
         """Raise every collected problem, or hand them back as the skip list."""
         if self.problems and self.on_error == "raise":
@@ -82,8 +91,11 @@ def fatal(path: str | Path, message: str, line: int | None = None) -> CorpusErro
 def finish_load(log: ProblemLog, kept: Sequence[object], where: str | Path, unit: str = "utterances") -> list[Problem]:
     """The end of every load: the problems raised together (or the skip list), and a fatal error when nothing was kept."""
     skipped = log.finish()
-    if not kept:
-        raise fatal(where, f"no usable {unit} found" + (f" ({len(skipped)} skipped)" if skipped else ""))
+    if not kept:  # under skip every input was refused: say why (the first reason), not only how many
+        first = skipped[0] if skipped else None
+        why = "" if first is None else (f" ({len(skipped)} skipped; the first: {first.path}"
+                                        f"{f':{first.line}' if first.line is not None else ''}: {first.message})")
+        raise fatal(where, f"no usable {unit} found{why}")
     return skipped
 
 

@@ -45,7 +45,7 @@ from dataset_adapters.check import (
     make_votes,
     route_label,
 )
-from dataset_adapters.files import list_dir
+from dataset_adapters.files import is_folder, is_present
 from dataset_adapters.labels import LabelMap
 from dataset_adapters.types import CorpusInfo, Problem, Utterance
 
@@ -96,7 +96,7 @@ def find_root(root: str | Path) -> Path:
     if not root.is_dir():
         raise fatal(root, "corpus root does not exist or is not a folder")
     for candidate in (root, root / "CREMA-D"):
-        if (candidate / "AudioWAV").is_dir():
+        if is_folder(candidate / "AudioWAV"):
             return candidate
     raise fatal(root, "not a CREMA-D root: no AudioWAV/ folder found")
 
@@ -146,7 +146,7 @@ def _csv_rows(path: Path, log: ProblemLog, required: tuple[str, ...]) -> list[tu
 
 def read_demographics(path: Path, log: ProblemLog) -> dict[str, str] | None:
     """ActorID -> "F" | "M" from VideoDemographics.csv; None when the file is absent."""
-    if not (path.exists() or path.is_symlink()):
+    if not is_present(path):
         return None
     rows = _csv_rows(path, log, ("ActorID", "Sex"))
     out: dict[str, str] = {}
@@ -166,10 +166,10 @@ def read_voice_votes(base: Path, log: ProblemLog) -> tuple[dict[str, tuple[dict[
     """clip stem -> (votes by unified code, number of raters, line) of the voice-only ratings, and the file
     they came from; None when the release copy has no rater file."""
     tab = base / TABULATED
-    if tab.exists() or tab.is_symlink():
+    if is_present(tab):
         return _tabulated(tab, log), tab
     resp = base / RESPONSES
-    if resp.exists() or resp.is_symlink():
+    if is_present(resp):
         return _responses(resp, log), resp
     return None
 
@@ -242,7 +242,7 @@ class CremaDAdapter(TreeAdapter):
     def read(self, base: Path, lmap: LabelMap, log: ProblemLog, filtered: dict[str, int], verify_audio: bool,
              verify_samples: bool) -> Read:
         kept: list[Utterance] = []
-        entries = list_dir(base / "AudioWAV")
+        entries = log.entries(base / "AudioWAV", "clip folder") or []
         wavs = [p for p in entries if p.suffix.lower() == ".wav"]
         for p in entries:
             if p not in wavs:

@@ -22,13 +22,16 @@ Decoding text (`decode_text`), in this order:
 """
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 from dataset_adapters.types import Note
 from lemer.core.user_files import UnreadableFile, file_problem, read_bytes
 
-__all__ = ["UnreadableFile", "file_problem", "read_bytes", "decode_text", "read_text", "list_dir", "BOMS", "CP1252_NOTE"]
+__all__ = ["UnreadableFile", "file_problem", "read_bytes", "decode_text", "read_text", "list_dir", "is_present",
+           "is_folder", "BOMS", "CP1252_NOTE"]
 
 BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),  # before UTF-16: FF FE is a prefix
@@ -82,9 +85,37 @@ def read_text(path: str | os.PathLike[str], notes: list[Note] | None = None) -> 
     return decode_text(read_bytes(path), path, notes)
 
 
+def is_present(path: Path) -> bool:
+    """Whether anything is at `path` (a file, folder, FIFO, dangling or looping link, or a path under a folder we
+    may not list). Only a plain absence is False: `Path.exists` raises PermissionError under a `chmod 000`
+    folder, and this lets the reader name the file instead (`file_problem`: "permission denied")."""
+    return file_problem(path) != "missing"
+
+
+def is_folder(path: Path) -> bool:
+    """`Path.is_dir`, except that a path under a folder we may not list counts as a folder instead of raising
+    PermissionError: the layout is recognised, and listing it then names the unreadable folder."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+
+
 def list_dir(folder: Path) -> list[Path]:
-    """The entries of `folder`, sorted, hidden ones (`.DS_Store`, macOS `._*`) left out; [] when unreadable."""
+    """The entries of `folder`, sorted, hidden ones (`.DS_Store`, macOS `._*`) left out.
+
+    [] when the folder does not exist (an absent part is the caller's to account for, as a missing
+    session or partition); `UnreadableFile` naming it when it exists but cannot be listed (permission,
+    symlink loop): a folder the loader must read is never taken for an empty one.
+    """
     try:
         return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
+    except OSError as e:
+        why = ("permission denied (make it readable and listable: chmod u+rx)" if e.errno in (errno.EACCES, errno.EPERM)
+               else "symlink loop (the link points back at itself)" if e.errno == errno.ELOOP
+               else f"cannot be listed ({e.strerror or type(e).__name__})")
+        raise UnreadableFile(folder, why) from None

@@ -34,7 +34,8 @@ What is read, per session `Session{1..5}/`:
   `audio.SEGMENT_TOLERANCE`.
 
 Accounting for every file: a session folder that is absent is in `LoadReport.missing`; a label file
-that cannot be read (permission, symlink loop, FIFO, undecodable) is a problem naming it; a
+that cannot be read (permission, symlink loop, FIFO, undecodable) is a problem naming it, and so is a
+folder that must be listed but cannot be (a `chmod 000` session: never "no label files"); a
 transcription file or a folder of clips whose dialogue has no label file is a problem, as is a clip
 without a label line; a transcription line without a labelled turn is an `unlabelled-text` note.
 The speaker is the session plus the gender letter of the utterance suffix (`Ses05M_script01_3_F000`
@@ -59,7 +60,7 @@ from dataset_adapters.check import (
     split_vote,
     with_context,
 )
-from dataset_adapters.files import UnreadableFile, list_dir, read_text
+from dataset_adapters.files import UnreadableFile, is_folder, is_present, list_dir, read_text
 from dataset_adapters.labels import LabelMap
 from dataset_adapters.types import CorpusInfo, Dims, Problem, Utterance
 
@@ -132,7 +133,7 @@ def find_root(root: str | Path) -> Path:
     if not root.is_dir():
         raise fatal(root, "corpus root does not exist or is not a folder")
     for candidate in (root, root / "IEMOCAP_full_release"):
-        if any((candidate / s / "dialog" / "EmoEvaluation").is_dir() for s in SESSIONS):
+        if any(is_folder(candidate / s / "dialog" / "EmoEvaluation") for s in SESSIONS):
             return candidate
     raise fatal(root, "not an IEMOCAP root: no Session{1..5}/dialog/EmoEvaluation/ folder found "
                       "(expected the IEMOCAP_full_release/ layout)")
@@ -283,7 +284,12 @@ def _cross_check(session_dir: Path, turns: dict[str, _Turn], dialogs: set[str], 
     """Compare the per-evaluator files with the main file's C-E<k> / A-E<k> lines (notes, never problems)."""
     folder = session_dir / "dialog" / "EmoEvaluation"
     for sub, kind in (("Categorical", "cat"), ("Attribute", "atr")):
-        for path in list_dir(folder / sub):
+        try:
+            entries = list_dir(folder / sub)
+        except UnreadableFile as e:
+            log.note("evaluator-file", e.path, None, f"not compared: {e.reason}")
+            entries = []
+        for path in entries:
             def note(line: int | None, message: str, path: Path = path) -> None:
                 log.note("evaluator-file", path, line, message)
 
@@ -328,8 +334,11 @@ def _cross_check(session_dir: Path, turns: dict[str, _Turn], dialogs: set[str], 
                                 f"{main_file}:{main_att[1]}")
     self_eval = folder / "Self-evaluation"
     if self_eval.is_dir():
-        log.note("ignored-file", self_eval, None, f"{len(list_dir(self_eval))} self-evaluation file(s) not read "
-                                                  "(the actors' own ratings are not the consensus)")
+        try:
+            count = f"{len(list_dir(self_eval))} self-evaluation file(s)"
+        except UnreadableFile:
+            count = "self-evaluation files"
+        log.note("ignored-file", self_eval, None, f"{count} not read (the actors' own ratings are not the consensus)")
 
 
 class IemocapAdapter(TreeAdapter):
@@ -340,13 +349,13 @@ class IemocapAdapter(TreeAdapter):
              verify_samples: bool) -> Read:
         missing = [Problem(str(base / s), None, f"expected session folder missing: {s} (the release has Session1 .. "
                                                 f"Session5; loso makes one fold per session present)")
-                   for s in SESSIONS if not (base / s).is_dir()]
+                   for s in SESSIONS if not is_folder(base / s)]
         turns: list[_Turn] = []
         seen: dict[str, _Turn] = {}
         for session in SESSIONS:
             session_dir = base / session
-            if not session_dir.is_dir():
-                continue
+            if not is_folder(session_dir) or log.entries(session_dir, "session folder") is None:
+                continue  # absent (in `missing`), or unreadable (a problem naming it)
             for turn in self._read_session(session_dir, session, log):
                 if turn.uid in seen:
                     first = seen[turn.uid]
@@ -365,8 +374,8 @@ class IemocapAdapter(TreeAdapter):
             key = (turn.session, turn.dialog)
             tfile = base / turn.session / "dialog" / "transcriptions" / f"{turn.dialog}.txt"
             if key not in transcripts:
-                text = log.text(tfile, "transcription file") if tfile.exists() or tfile.is_symlink() else None
-                if text is None and not (tfile.exists() or tfile.is_symlink()):
+                text = log.text(tfile, "transcription file") if is_present(tfile) else None
+                if text is None and not is_present(tfile):
                     log.add(tfile, None, "transcription file missing")
                 transcripts[key] = None if text is None else parse_transcriptions(text)
             table = transcripts[key]
@@ -395,7 +404,9 @@ class IemocapAdapter(TreeAdapter):
 
     def _read_session(self, session_dir: Path, session: str, log: ProblemLog) -> list[_Turn]:
         folder = session_dir / "dialog" / "EmoEvaluation"
-        entries = list_dir(folder) if folder.is_dir() else []
+        entries = log.entries(folder, "label folder")
+        if entries is None:  # named as a problem; its clips and transcripts are not 'without a label file'
+            return []
         label_files = [p for p in entries if p.suffix == ".txt" and not p.is_dir()]
         for p in entries:
             if p not in label_files and not (p.is_dir() and p.name in ("Categorical", "Attribute", "Self-evaluation")):
@@ -420,18 +431,21 @@ class IemocapAdapter(TreeAdapter):
         """Transcription files and clips of dialogues without a label file, and clips without a label line,
         are problems."""
         labels = session_dir / "dialog" / "EmoEvaluation"
-        for path in list_dir(session_dir / "dialog" / "transcriptions"):
+        for path in log.entries(session_dir / "dialog" / "transcriptions", "transcription folder") or []:
             if path.suffix == ".txt" and path.stem not in dialogs:
                 log.add(path, None, f"transcription file has no label file ({labels / (path.stem + '.txt')} missing)")
         by_dialog: dict[str, set[str]] = {}
         for t in turns:
             by_dialog.setdefault(t.dialog, set()).add(t.uid)
-        for folder in list_dir(session_dir / "sentences" / "wav"):
+        for folder in log.entries(session_dir / "sentences" / "wav", "clip folder") or []:
             if not folder.is_dir():
                 log.note("ignored-file", folder, None, "not a dialogue folder of clips")
                 continue
-            wavs = [p for p in list_dir(folder) if p.suffix.lower() == ".wav"]
-            for p in list_dir(folder):
+            listed = log.entries(folder, "clip folder")
+            if listed is None:
+                continue
+            wavs = [p for p in listed if p.suffix.lower() == ".wav"]
+            for p in listed:
                 if p.suffix.lower() != ".wav":
                     log.note("ignored-file", p, None, "not a .wav clip")
             if folder.name not in dialogs:

@@ -60,7 +60,7 @@ from dataset_adapters.check import (
     route_label,
     with_context,
 )
-from dataset_adapters.files import UnreadableFile, list_dir, read_text
+from dataset_adapters.files import UnreadableFile, is_folder, is_present, read_text
 from dataset_adapters.labels import LabelMap
 from dataset_adapters.types import CorpusInfo, Dims, Problem, Utterance
 
@@ -126,14 +126,14 @@ def find_root(root: str | Path) -> Path:
     if not root.is_dir():
         raise fatal(root, "corpus root does not exist or is not a folder")
     for candidate in (root, root / "MSP-PODCAST", root / "MSP-Podcast"):
-        if (candidate / "Audios").is_dir() or (candidate / "Labels").is_dir():
+        if is_folder(candidate / "Audios") or is_folder(candidate / "Labels"):
             return candidate
     raise fatal(root, "not an MSP-Podcast root: no Audios/ or Labels/ folder found")
 
 
 def _find(base: Path, names: tuple[str, ...]) -> list[Path]:
     return [folder / name for folder in (base / "Labels", base) for name in names
-            if (folder / name).exists() or (folder / name).is_symlink()]
+            if is_present(folder / name)]
 
 
 def find_label_file(base: Path) -> Path:
@@ -395,7 +395,7 @@ class MspPodcastAdapter(TreeAdapter):
         partition_files = _find(base, PARTITION_FILES)
         partitions = read_partitions(partition_files[0], log) if partition_files else None
         transcripts_dir = base / "Transcripts"
-        has_transcripts = transcripts_dir.is_dir()
+        has_transcripts = is_folder(transcripts_dir)
         out: list[Utterance] = []
         seen: dict[str, int | None] = {}
         present: set[str] = set()  # partitions that labelled rows fall in
@@ -457,7 +457,7 @@ class MspPodcastAdapter(TreeAdapter):
             transcript = None  # releases without Transcripts/ carry no gold text at all
             if has_transcripts:
                 tfile = transcripts_dir / f"{stem}.txt"
-                if not (tfile.exists() or tfile.is_symlink()):  # a release that ships transcripts lacks this one
+                if not is_present(tfile):  # a release that ships transcripts lacks this one
                     log.add(tfile, None, f"transcript file missing (labelled at {label_file.name}:{line})")
                     continue
                 text = log.text(tfile, "transcript file")
@@ -500,7 +500,7 @@ class MspPodcastAdapter(TreeAdapter):
                  annotations: dict[str, _Annotations] | None, detailed_files: list[Path],
                  partitions: dict[str, str] | None, has_transcripts: bool, log: ProblemLog) -> list[Problem]:
         """Clips and transcripts without a label row, annotations without one, absent partitions."""
-        for wav in list_dir(base / "Audios"):
+        for wav in log.entries(base / "Audios", "clip folder") or []:
             if wav.suffix.lower() != ".wav":
                 log.note("ignored-file", wav, None, "not a .wav clip")
             elif wav.stem not in labelled:
@@ -511,7 +511,7 @@ class MspPodcastAdapter(TreeAdapter):
                 else:
                     log.add(wav, None, f"audio file has no label row in {label_file.name}")
         if has_transcripts:
-            for t in list_dir(base / "Transcripts"):
+            for t in log.entries(base / "Transcripts", "transcript folder") or []:
                 if t.stem not in labelled:
                     log.note("unlabelled-text", t, None, f"transcript without a row in {label_file.name}")
         for stem in sorted(set(annotations or {}) - set(labelled)):

@@ -21,6 +21,11 @@ OTHER = "oth"  # the class a vote outside the label map is counted under (never 
 # The soft task's target is the votes for the map's classes, renormalised; an utterance whose annotators mostly
 # named classes outside the map (in-map share below this) has no soft target and is a counted skip (ours).
 SOFT_MIN_IN_MAP = 0.5
+# The stated policy for an empty or whitespace-only gold transcript (IEMOCAP lines, MSP-Podcast files): the
+# utterance is kept, because its audio and label are good and dropping it would change the test set; its text is
+# '', so a model that reads text learns nothing from it and predicts it from its other inputs or its prior. Never
+# silent: `data check`, the run's plan log, each run's log.txt and result.json (`empty_text`) give the count.
+EMPTY_TEXT_POLICY = "kept with transcript '' (a text model reads nothing for them and predicts from its prior)"
 
 
 class InvalidArgument(InputError, TypeError):

@@ -16,7 +16,8 @@ degrees of freedom at 5 folds x 2 speakers); the utterance bootstrap covered 64-
 `rescaled=False` gives the plain draw. UA is recomputed on every resample from the weighted per-class counts:
 with C[k, c, m] = seed-averaged correct count of model m on class c for speaker k and N[k, c] its utterances,
 a resample with speaker weights W (R, K) has recall (W @ C) / (W @ N); a class absent from the resample's gold
-is left out of its mean, as UA everywhere. A fold with a single speaker cannot be resampled: no CI, and we say so.
+is left out of its mean, as UA everywhere. A fold with a single speaker cannot be resampled, and fewer than 20 distinct resamples (one fold of 2 or 3
+speakers) make no interval: no CI, and we say so (`bootstrap_reason`).
 
 Sign-flip test (p): with gold fixed the UA difference is linear, d_k = sum over speaker k's utterances of
 w_i (a_i - b_i) with w the UA weights of the whole test set; under H0 A and B are exchangeable within every
@@ -28,6 +29,7 @@ result says why and carries no number.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Sequence
 
@@ -114,12 +116,37 @@ def cluster_sums(acc: np.ndarray, gold: np.ndarray, n_classes: int, clusters: np
                        stratum_names=stratum_names, index=k_of)
 
 
-def bootstrap_reason(sums: ClusterSums, unit: str = "speaker") -> str | None:
-    """Why the stratified speaker bootstrap cannot run (a stratum with fewer than 2 clusters), or None."""
+MIN_DISTINCT_RESAMPLES = 20  # below this a percentile interval is a handful of values, not a distribution
+
+
+def distinct_resamples(per_stratum: Sequence[int], rescaled: bool = True) -> int:
+    """How many distinct, equally likely resamples the stratified bootstrap has: per stratum of n_h clusters
+    drawing m_h (n_h - 1 rescaled, else n_h) with replacement, C(n_h + m_h - 1, m_h) multisets; their product."""
+    total = 1
+    for n_h in per_stratum:
+        m_h = n_h - 1 if rescaled else n_h
+        total *= math.comb(n_h + m_h - 1, m_h)
+    return total
+
+
+def bootstrap_reason(sums: ClusterSums, unit: str = "speaker", rescaled: bool = True) -> str | None:
+    """Why the stratified speaker bootstrap cannot run, or None.
+
+    A stratum with fewer than 2 clusters cannot be resampled; and with fewer than MIN_DISTINCT_RESAMPLES distinct
+    resamples (one fold of 2 speakers has 2, of 3 has 6; IEMOCAP's 5 folds x 2 have 32) a "95% interval" is two
+    or six values repeated, which says nothing about new speakers, so there is none.
+    """
     per = np.bincount(sums.stratum, minlength=len(sums.stratum_names))
     lonely = [sums.stratum_names[i] for i in np.flatnonzero(per < 2)]
     if not lonely:
-        return None
+        count = distinct_resamples([int(n) for n in per], rescaled)
+        if count >= MIN_DISTINCT_RESAMPLES:
+            return None
+        where = (f"{per[0]} {unit}s" if len(per) == 1
+                 else f"{len(per)} folds of {int(per.min())}{f'-{int(per.max())}' if per.max() > per.min() else ''} "
+                      f"{unit}s")
+        return (f"{where}: only {count} distinct {unit} resamples (fewer than {MIN_DISTINCT_RESAMPLES}), so no "
+                f"{unit}-level CI")
     if len(sums.stratum_names) == 1:
         return f"{per[0]} {unit}{'s' if per[0] != 1 else ''}: one {unit} cannot be resampled, so no {unit}-level CI"
     return (f"fold {lonely[0]!r} has a single {unit}" + (f" (and {len(lonely) - 1} more fold(s))" if len(lonely) > 1 else "")
@@ -165,10 +192,10 @@ def cluster_bootstrap(acc: np.ndarray, gold: np.ndarray, n_classes: int, strata:
                       rescaled: bool = True) -> Resamples:
     """(R, M) resampled UA and WA, speakers drawn within strata (Rao-Wu unless rescaled=False).
 
-    A stratum with a single speaker is a ValueError saying so (`bootstrap_reason`).
+    A stratum with a single speaker, or fewer than 20 distinct resamples, is a ValueError saying so (`bootstrap_reason`).
     """
     sums = cluster_sums(acc, gold, n_classes, clusters, strata)
-    why = bootstrap_reason(sums)
+    why = bootstrap_reason(sums, rescaled=rescaled)
     if why:
         raise ValueError(why)
     return metrics_from_sums(cluster_weights(sums.stratum, n_resamples, rng, rescaled), sums)
@@ -321,7 +348,7 @@ def paired_inference(names: Sequence[str], acc: np.ndarray, gold: np.ndarray, n_
     # new speakers
     sums = cluster_sums(acc, gold, n_classes, clusters, strata)
     n_k = len(sums.names)
-    why_ci = bootstrap_reason(sums)
+    why_ci = bootstrap_reason(sums, rescaled=rescaled)
     if why_ci is None:
         res_s = metrics_from_sums(cluster_weights(sums.stratum, n_resamples, rng, rescaled), sums)
         r = res_s.ua if metric == "ua" else res_s.wa

@@ -94,6 +94,9 @@ class RunResult:
     predictions_sha256: str | None = None  # of predictions.jsonl's bytes
     diagnostics: dict[str, Any] | None = None  # model-specific (e.g. LE-MER attention entropies)
     history: dict[str, Any] | None = None  # summary: best epoch, epochs run (full curve in history.json)
+    # utterances of the run (train + valid + test) whose text was empty or whitespace-only, kept as '' (the policy:
+    # dataset_adapters/types.py:EMPTY_TEXT_POLICY); None: the run reads no text, or a result written before it
+    empty_text: int | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -136,9 +139,16 @@ class RunResult:
                 created=str(data.get("created", "")),
                 runtime=data.get("runtime"), predictions_sha256=data.get("predictions_sha256"),
                 diagnostics=data.get("diagnostics"), history=data.get("history"),
+                empty_text=_count(data.get("empty_text"), path, "empty_text"),
             )
         except TypeError as e:
             raise ResultError(f"{path}: {e}") from None
+
+
+def _count(value: Any, path: str, key: str) -> int | None:
+    _require(value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0), path,
+             f"'{key}' must be null or a whole number >= 0, got {value!r}")
+    return value
 
 
 def migrate(data: Any, path: str = "<result>") -> dict[str, Any]:

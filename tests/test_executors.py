@@ -100,6 +100,24 @@ def test_unreachable_ray_address_is_one_line_and_exit_2(tmp_path: Path, iemocap_
     assert time.monotonic() - t0 < 60
 
 
+def test_unreachable_ray_address_is_said_before_any_corpus_is_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probe comes first: not the missing corpus root, and the planning (corpora, folds) never starts."""
+    pytest.importorskip("ray")
+    import benchmarks.run.runner as grid
+
+    def corpora_touched(*args: object, **kwargs: object) -> None:
+        pytest.fail("corpora were resolved before the unreachable --ray-address was reported")
+
+    monkeypatch.setattr(grid, "resolve_roots", corpora_touched)
+    address = f"127.0.0.1:{_closed_port()}"
+    code = main(_run_args(tmp_path, tmp_path / "no-corpus", address))  # before: planned, then the address
+    err = capsys.readouterr().err
+    assert code == 2
+    line = _one_line_error(err)
+    assert address in line and "cannot reach the Ray cluster" in line and "no-corpus" not in err, err
+
+
 def test_ray_address_that_accepts_but_never_answers_times_out(tmp_path: Path, iemocap_corpus: Path) -> None:
     """A TCP probe passes (something listens) but Ray's init would wait on it forever: a bounded wait, one line."""
     pytest.importorskip("ray")

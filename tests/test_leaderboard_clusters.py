@@ -8,12 +8,15 @@ import numpy as np
 import pytest
 
 from leaderboard.clusters import (
+    MIN_DISTINCT_RESAMPLES,
+    bootstrap_reason,
     cluster_bootstrap,
     cluster_contributions,
     cluster_signflip_p,
     cluster_sums,
     cluster_weights,
     compare_readings,
+    distinct_resamples,
     metrics_from_sums,
     paired_inference,
     percentile_cis,
@@ -165,6 +168,45 @@ def test_too_few_speakers_give_a_reason_not_a_number() -> None:
     assert r2.to_json()["ci_speaker"] is None and r2.to_json()["p_speaker"] is None
     with pytest.raises(ValueError, match="single speaker"):
         cluster_bootstrap(np.c_[a, b], gold, 4, strata, clusters, 10, rng)
+
+
+def _reason(per_fold: list[int]) -> str | None:
+    clusters = np.concatenate([[f"f{h}-s{k}"] * 4 for h, n in enumerate(per_fold) for k in range(n)])
+    strata = np.array([c.split("-")[0] for c in clusters])
+    gold = np.tile(np.arange(4), len(clusters) // 4)
+    return bootstrap_reason(cluster_sums(np.ones((len(gold), 1)), gold, 4, clusters, strata))
+
+
+def test_distinct_resamples_counts_the_multisets_of_the_draw() -> None:
+    for per_fold, rescaled in (([2], True), ([3], True), ([4], True), ([2, 2, 2], True), ([3, 2], False), ([5], False)):
+        draws = [itertools.combinations_with_replacement(range(n), n - 1 if rescaled else n) for n in per_fold]
+        assert distinct_resamples(per_fold, rescaled) == len(list(itertools.product(*draws)))
+    assert distinct_resamples([2] * 5) == 32  # IEMOCAP's LOSO: 5 folds x 2 speakers
+    assert (_reason([2]) or "").startswith("2 speakers: ")
+    assert (_reason([2, 3]) or "").startswith("2 folds of 2-3 speakers: ")
+
+
+@pytest.mark.parametrize("per_fold, count", [([2], 2), ([3], 6), ([2, 2], 4), ([2, 2, 2, 2], 16), ([4], 20),
+                                             ([2] * 5, 32), ([2, 3], 12), ([3, 3], 36)])
+def test_a_speaker_ci_needs_20_distinct_resamples(per_fold: list[int], count: int) -> None:
+    """Before: one fold of 2 speakers gave a 'CI' from its 2 possible resamples."""
+    why = _reason(per_fold)
+    if count >= MIN_DISTINCT_RESAMPLES:
+        assert why is None
+    else:
+        assert why is not None and f"only {count} distinct speaker resamples (fewer than 20)" in why
+        assert why.endswith("so no speaker-level CI")
+
+
+def test_a_fold_of_two_speakers_has_no_speaker_ci_in_the_comparison() -> None:
+    rng = np.random.default_rng(3)
+    gold = np.tile(np.arange(4), 30)
+    a, b = rng.random(120) < 0.9, rng.random(120) < 0.3
+    r = compare_readings(a, b, gold, 4, np.zeros(120), np.repeat(["Ses01_F", "Ses01_M"], 60))
+    assert r.ci_speaker is None and "only 2 distinct speaker resamples" in (r.why_no_ci_speaker or "")
+    assert r.ci_utterance is not None  # the utterance reading is unaffected
+    with pytest.raises(ValueError, match="only 2 distinct"):
+        cluster_bootstrap(np.c_[a, b], gold, 4, np.zeros(120), np.repeat(["Ses01_F", "Ses01_M"], 60), 10, rng)
 
 
 def test_a_speaker_in_two_folds_is_an_error() -> None:

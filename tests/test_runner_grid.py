@@ -44,7 +44,7 @@ def test_grid_writes_schema_results_then_rerun_skips_everything(tmp_path: Path, 
     assert summary["runs_total"] == summary["runs_done"] == 12
     assert summary["runs_skipped"] == summary["runs_failed"] == 0
     assert set(summary) == {"runs_total", "runs_done", "runs_skipped", "runs_failed", "features_computed",
-                            "features_reused", "seconds"}
+                            "features_reused", "cache_corrupt_recomputed", "seconds"}
     results = _results(out)
     assert len(results) == 12
     for rel, res in results.items():

@@ -24,7 +24,7 @@ from dataset_adapters.base import CORPORA, get_adapter
 from dataset_adapters.hf_dataset import export_dataset, is_hf_root, parse_hf_root, read_provenance
 from dataset_adapters.load import load_report
 from dataset_adapters.synth import GENERATOR_VERSION, MARKER_NAME, generate, read_marker
-from dataset_adapters.types import CorpusError, LoadReport, Problem
+from dataset_adapters.types import EMPTY_TEXT_POLICY, CorpusError, LoadReport, Problem
 from lemer.core.atomic import write_text_atomic
 from lemer.core.errors import InputError, LemerError, OutputError
 from lemer.core.options import integer
@@ -176,7 +176,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                    "text models cannot read them under the gold or noise: transcript conditions (use an asr: one)")
     if report.empty_transcripts:
         out.append(f"empty gold transcript: {len(report.empty_transcripts)} utterances (e.g. "
-                   f"{', '.join(report.empty_transcripts[:3])}); kept with transcript ''")
+                   f"{', '.join(report.empty_transcripts[:3])}); {EMPTY_TEXT_POLICY}")
     if report.notes:
         out.append(f"notes (not errors): {len(report.notes)}")
         for kind, n in report.note_counts().items():

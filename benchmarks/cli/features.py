@@ -1,7 +1,7 @@
 """`lemer-bench transcripts` and `lemer-bench features`: fill the transcript and feature caches for a corpus.
 
 Both print, as their LAST stdout line, one JSON object a script can parse:
-    transcripts -> {"source": KEY, "wer": <float|null>, "n": <int>}
+    transcripts -> {"source": KEY, "wer": <float|null>, "n": <int>, "corrupt_recomputed": <int>}
     features    -> {"speech": {"computed": c, "reused": r, ...}, "text": {...}, "n": <int>, ...}
 WER is null (with a note on stderr) when some utterance has no gold transcript: it is undefined then.
 """
@@ -17,8 +17,9 @@ from benchmarks.features.store import FeatureStore
 from benchmarks.transcripts import corpus_wer, get_source
 from dataset_adapters.base import get_adapter
 from dataset_adapters.types import Utterance
-from lemer.core.atomic import write_jsonl_atomic
+from lemer.core.atomic import refuse_folder, write_jsonl_atomic
 from lemer.core.options import integer
+from lemer.core.pretrained import cache_root
 
 
 def _utterances(args: argparse.Namespace) -> list[Utterance]:
@@ -27,6 +28,8 @@ def _utterances(args: argparse.Namespace) -> list[Utterance]:
 
 
 def cmd_transcripts(args: argparse.Namespace) -> int:
+    cache_root(args.cache)  # a cache path that is a file: one line before the corpus is read
+    refuse_folder(args.out)  # and an --out that is a folder
     utts = _utterances(args)
     source = get_source(args.source, cache_dir=args.cache)
     t0 = time.perf_counter()
@@ -34,14 +37,18 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     write_jsonl_atomic(Path(args.out), ({"uid": u.uid, "text": texts[u.uid]} for u in utts))
     wer = corpus_wer(utts, texts)  # None, with a note on stderr, when some gold transcript is missing
-    stats = getattr(source, "stats", None)
+    stats = getattr(source, "stats", None)  # only cached (ASR) sources have one
+    corrupt = stats.corrupt if stats else 0
     extra = f", computed {stats.computed}, reused {stats.reused}" if stats else ""
+    extra += f", {corrupt} corrupt cache entries recomputed" if corrupt else ""
     print(f"wrote {len(utts)} transcripts to {args.out} in {seconds:.1f} s{extra}", file=sys.stderr)
-    print(json.dumps({"source": args.source, "wer": None if wer is None else round(wer, 4), "n": len(utts)}))
+    print(json.dumps({"source": args.source, "wer": None if wer is None else round(wer, 4), "n": len(utts),
+                      "corrupt_recomputed": corrupt}))
     return 0
 
 
 def cmd_features(args: argparse.Namespace) -> int:
+    cache_root(args.cache)  # a cache path that is a file: one line before the corpus is read
     utts = _utterances(args)
     none = {"none", "None", ""}
     store = FeatureStore(args.cache, text_encoder=None if args.text_encoder in none else args.text_encoder,

@@ -2,6 +2,7 @@
 
 Each round encodes the clips into a NEW empty cache (a store that has seen an entry keeps it in its in-memory
 index, so emptying the folder between rounds would time cache hits): decode, openSMILE, fp16 entries written.
+Every test asserts that each timed round computed every clip and reused none (the cold work it claims to time).
 - `test_egemaps_functionals`: `egemaps-lr`'s clip vectors (`FeatureStore.clip`, `opensmile:egemaps-functionals`,
   88 functionals per clip);
 - `test_egemaps_frames`: the `opensmile:egemaps` frame encoder (`FeatureStore.speech`, 25 descriptors per 10 ms);
@@ -13,7 +14,6 @@ Run: `python -m pytest benchmarks/perf/test_egemaps_features.py --benchmark-only
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -24,17 +24,27 @@ from benchmarks.features.store import FeatureStore
 from dataset_adapters.types import Utterance
 
 
-def _fresh_store(tmp_path: Path, spec: str, clips: list[Utterance], clip_level: bool = False) -> Callable[[], dict]:
-    """A callable encoding `clips` with `spec` into a NEW empty cache each call."""
-    rounds = iter(range(1000))
+class _FreshStore:
+    """A callable encoding `clips` with `spec` into a NEW empty cache each call; `work` holds each call's
+    (computed, reused) counts, so a test can assert that every timed round did the cold work."""
 
-    def run() -> dict[str, np.ndarray]:
-        root = tmp_path / f"cache{next(rounds)}"
-        if clip_level:
-            return FeatureStore(root, text_encoder=None, speech_encoder=None, progress=False).clip(clips, spec)
-        return FeatureStore(root, text_encoder=None, speech_encoder=spec, progress=False).speech(clips)
+    def __init__(self, tmp_path: Path, spec: str, clips: list[Utterance], clip_level: bool = False) -> None:
+        self.tmp_path, self.spec, self.clips, self.clip_level = tmp_path, spec, clips, clip_level
+        self.work: list[tuple[int, int]] = []
 
-    return run
+    def __call__(self) -> dict[str, np.ndarray]:
+        root = self.tmp_path / f"cache{len(self.work)}"
+        if self.clip_level:
+            store = FeatureStore(root, text_encoder=None, speech_encoder=None, progress=False)
+            out = store.clip(self.clips, self.spec)
+        else:
+            store = FeatureStore(root, text_encoder=None, speech_encoder=self.spec, progress=False)
+            out = store.speech(self.clips)
+        self.work.append((store.computed, store.reused))
+        return out
+
+    def check_cold(self, rounds: int) -> None:
+        assert self.work == [(len(self.clips), 0)] * rounds, self.work  # every clip computed in every round
 
 
 def _clips_per_s(benchmark, n: int) -> None:  # noqa: ANN001
@@ -43,15 +53,19 @@ def _clips_per_s(benchmark, n: int) -> None:  # noqa: ANN001
 
 
 def test_egemaps_functionals(benchmark, clips: list[Utterance], tmp_path: Path) -> None:  # noqa: ANN001
-    _fresh_store(tmp_path / "warm", FUNCTIONALS_SPEC, clips[:1], clip_level=True)()  # openSMILE built untimed
-    out = benchmark.pedantic(_fresh_store(tmp_path, FUNCTIONALS_SPEC, clips, clip_level=True), rounds=3, iterations=1)
+    _FreshStore(tmp_path / "warm", FUNCTIONALS_SPEC, clips[:1], clip_level=True)()  # openSMILE built untimed
+    timed = _FreshStore(tmp_path, FUNCTIONALS_SPEC, clips, clip_level=True)
+    out = benchmark.pedantic(timed, rounds=3, iterations=1)
+    timed.check_cold(3)
     assert len(out) == len(clips) and all(v.shape == (N_FUNCTIONALS,) and np.isfinite(v).all() for v in out.values())
     _clips_per_s(benchmark, len(clips))
 
 
 def test_egemaps_frames(benchmark, clips: list[Utterance], tmp_path: Path) -> None:  # noqa: ANN001
-    _fresh_store(tmp_path / "warm", "opensmile:egemaps", clips[:1])()  # openSMILE built outside the timing
-    out = benchmark.pedantic(_fresh_store(tmp_path, "opensmile:egemaps", clips), rounds=3, iterations=1)
+    _FreshStore(tmp_path / "warm", "opensmile:egemaps", clips[:1])()  # openSMILE built outside the timing
+    timed = _FreshStore(tmp_path, "opensmile:egemaps", clips)
+    out = benchmark.pedantic(timed, rounds=3, iterations=1)
+    timed.check_cold(3)
     assert len(out) == len(clips) and all(a.shape[1] == N_LLD and len(a) > 50 for a in out.values())
     _clips_per_s(benchmark, len(clips))
 
@@ -60,7 +74,9 @@ def test_egemaps_frames(benchmark, clips: list[Utterance], tmp_path: Path) -> No
 def test_ipu_frames(benchmark, clips: list[Utterance], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
                     threads: str) -> None:
     monkeypatch.setenv("LEMER_THREADS", threads)
-    _fresh_store(tmp_path / "warm", "opensmile:egemaps-ipu", clips[:2])()  # openSMILE built, workers started
-    out = benchmark.pedantic(_fresh_store(tmp_path, "opensmile:egemaps-ipu", clips), rounds=3, iterations=1)
+    _FreshStore(tmp_path / "warm", "opensmile:egemaps-ipu", clips[:2])()  # openSMILE built, workers started
+    timed = _FreshStore(tmp_path, "opensmile:egemaps-ipu", clips)
+    out = benchmark.pedantic(timed, rounds=3, iterations=1)
+    timed.check_cold(3)
     assert len(out) == len(clips) and all(a.shape[1] == N_FEATURES and len(a) > 50 for a in out.values())
     _clips_per_s(benchmark, len(clips))

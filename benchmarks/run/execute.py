@@ -25,6 +25,7 @@ from benchmarks.run.predictions import check_predictions, prediction_rows, run_m
 from benchmarks.runtime import configure_run
 from dataset_adapters.audio import read_audio
 from dataset_adapters.base import get_label_map
+from dataset_adapters.types import EMPTY_TEXT_POLICY
 from leaderboard.schema import (
     ERROR_FILE,
     HISTORY_FILE,
@@ -102,6 +103,10 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
                               text_features=inputs.text, speech_features=inputs.speech, clip_features=inputs.clip)
 
     train, valid, test = examples(split.train, True), examples(split.valid, True), examples(split.test, False)
+    empty_text = None
+    if transcripts is not None:  # the text this run's models read, gold or not; '' is kept (EMPTY_TEXT_POLICY)
+        read = [u.uid for u in (*split.train, *split.valid, *split.test)]
+        empty_text = sum(1 for uid in read if not (transcripts.get(uid) or "").strip())
     if not train or not test:
         raise ValueError(f"empty split: {len(train)} train, {len(test)} test utterances")
 
@@ -114,6 +119,8 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
                  load_audio=read_audio, device=runtime["device"], precision=runtime["precision"], cue_spans=spans,
                  task=spec.task, cache_dir=data.config.cache_dir)
     log_lines.extend(data.corpus(spec.adapter, spec.label_map, spec.task).notes)
+    if empty_text:
+        log_lines.append(f"empty text: {empty_text} of {len(read)} utterances of this run, {EMPTY_TEXT_POLICY}")
     t_fit = time.perf_counter()
     model.fit(train, valid, env)
     history = _history(model)  # the selection on the validation split (a refit's own history chooses nothing)
@@ -157,6 +164,7 @@ def execute(spec: RunSpec, data: RunData, out: Path, threads: int | None = None)
         predictions_sha256=_sha256(pred_bytes),
         history=None if history is None else {k: history.get(k) for k in ("best_epoch", "best_valid_ua", "epochs_run")},
         diagnostics=diagnostics,
+        empty_text=empty_text,
     )
     write_run_files(run_dir, result, pred_bytes, log_lines, history)
 

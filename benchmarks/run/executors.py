@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
 from benchmarks.run.inputs import DataConfig, RunData
-from benchmarks.run.ray_executor import RayExecutor, import_ray  # ray imported only when one is made or checked
+from benchmarks.run.ray_executor import (  # ray imported only when one is made or checked
+    RayExecutor,
+    import_ray,
+    probe_address,
+)
 from benchmarks.run.work import Counted, Outcome, counted
 from benchmarks.runtime import one_thread_env
 from lemer.core.spec import RunSpec
@@ -39,11 +43,14 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def check_executor(name: str) -> None:
+def check_executor(name: str, address: str | None = None) -> None:
     """Fail before any work (corpora read or generated) when the executor cannot run here: Ray not installed
-    is one line saying what to install (RayUnavailable, exit 2), not a ModuleNotFoundError after the corpus."""
+    is one line saying what to install (RayUnavailable, exit 2), not a ModuleNotFoundError after the corpus;
+    an --ray-address where nothing listens is one line too (`probe_address`), not an error after the planning."""
     if name == "ray":
         import_ray()
+        if address is not None:
+            probe_address(address)
     elif name not in EXECUTORS:
         raise ValueError(f"unknown executor {name!r}: expected one of {', '.join(EXECUTORS)}")
 

@@ -81,11 +81,16 @@ class RunData:
     _cues: dict[str, Any] = field(default_factory=dict)  # corpus name -> uid -> CueTruth, or None (no sidecar)
     _store: FeatureStore | None = None
     _readers: dict[tuple[Any, ...], DegradedAudio] = field(default_factory=dict)
+    transcripts_corrupt: int = 0  # ASR cache entries that failed their check and were recomputed, this process
 
     def __post_init__(self) -> None:
         self._corpora = CorpusCache(verify_audio=self.config.verify_audio)
 
     # ---------------------------------------------------------------- corpora and splits
+    def loaded_corpora(self) -> list[LoadedCorpus]:
+        """The corpus views this process has read (the plan logs what each says of its empty transcripts)."""
+        return self._corpora.loaded()
+
     def corpus(self, name: str, label_map: str, task: str = "categorical") -> LoadedCorpus:
         """Corpus `name` under `label_map`, as task `task` reads it (`benchmarks.corpora.task_utterances`)."""
         return self._corpora.load(self.config.roots[name], label_map, task)
@@ -134,6 +139,7 @@ class RunData:
             utts = self.corpus(name, label_map, task).utterances
             source = source_for(condition, cache_dir=self.config.cache_dir, device=self.config.device)
             got = source.transcribe(utts, progress=self.config.progress)
+            self._count_corrupt(source)
             missing = [u.uid for u in utts if u.uid not in got]
             if missing:
                 raise KeyError(f"transcript source {condition.key!r} returned no text for {len(missing)} utterance(s) "
@@ -187,6 +193,14 @@ class RunData:
                   "suite's [encoders] to them; set HF_HOME to a Hugging Face cache that holds them; or use "
                   "'default' for the offline encoders (all-MiniLM-L6-v2 text, Whisper tiny.en speech)")
         return {role: self.store.encoder_ref(role) for role in roles}
+
+    def _count_corrupt(self, source: Any) -> None:
+        stats = getattr(source, "stats", None)  # only cached (ASR) sources have one
+        self.transcripts_corrupt += stats.corrupt if stats is not None else 0
+
+    def corrupt_counts(self) -> tuple[int, int]:
+        """(transcript, feature) cache entries found corrupt and recomputed by this process so far."""
+        return self.transcripts_corrupt, 0 if self._store is None else int(self._store.corrupt)
 
     def counters(self) -> tuple[int, int]:
         """(features computed, features reused) by this process's store so far."""
@@ -260,6 +274,7 @@ class RunData:
                 source = source_for(spec.transcript, cache_dir=self.config.cache_dir, device=self.config.device)
                 self.transcripts_cache[tkey] = dict(source.transcribe(utts, progress=self.config.progress,
                                                                       reader=reader))
+                self._count_corrupt(source)
             inputs.transcripts.update(self.transcripts_cache[tkey])
             if inputs.text is not None:
                 items = [(u.uid, inputs.transcripts[u.uid], list(context_texts(u, inputs.transcripts,

@@ -103,23 +103,31 @@ def _host_port(address: str) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
+def probe_address(address: str) -> None:
+    """RayUnavailable, in one line naming `address`, when nothing accepts a TCP connection there within
+    CONNECT_PROBE_S. Needs no Ray: the runner calls it (through `executors.check_executor`) before any corpus is
+    read, so a typo in --ray-address is the first thing said, not the last. `auto` is not probed (Ray finds it)."""
+    target = _host_port(address)
+    if target is None:
+        return
+    try:
+        with socket.create_connection(target, timeout=CONNECT_PROBE_S):
+            pass
+    except OSError as e:
+        why = e.strerror or str(e) or type(e).__name__
+        raise RayUnavailable(f"cannot reach the Ray cluster at --ray-address {address} ({why}; TCP connect, "
+                             f"{CONNECT_PROBE_S:g} s): check the head's address and GCS port (6379 by default) "
+                             "and that `ray status` works on the head") from None
+
+
 def connect_ray(ray: Any, address: str, **kwargs: Any) -> None:
     """`ray.init(address=...)` that fails in seconds, in one line naming the address, instead of hanging.
 
-    A TCP probe (CONNECT_PROBE_S) catches a closed port, a dead host or a typo; Ray's init then runs in a
+    A TCP probe (`probe_address`, CONNECT_PROBE_S) catches a closed port, a dead host or a typo; Ray's init then runs in a
     daemon thread with a deadline (CONNECT_TIMEOUT_S) for an address that accepts connections but never
     completes Ray's handshake (not a GCS port, a wedged head). A timed-out init thread is abandoned: the
     process is about to exit 2."""
-    target = _host_port(address)
-    if target is not None:
-        try:
-            with socket.create_connection(target, timeout=CONNECT_PROBE_S):
-                pass
-        except OSError as e:
-            why = e.strerror or str(e) or type(e).__name__
-            raise RayUnavailable(f"cannot reach the Ray cluster at --ray-address {address} ({why}; TCP connect, "
-                                 f"{CONNECT_PROBE_S:g} s): check the head's address and GCS port (6379 by default) "
-                                 "and that `ray status` works on the head") from None
+    probe_address(address)
     box: dict[str, BaseException] = {}
 
     def init() -> None:

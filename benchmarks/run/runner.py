@@ -28,6 +28,7 @@ from benchmarks.run.inputs import DataConfig, RunData
 from benchmarks.run.preflight import check_device, check_pretrained
 from benchmarks.suite import Suite
 from lemer.core.errors import InputError
+from lemer.core.pretrained import cache_root
 from lemer.core.spec import RunSpec
 
 
@@ -57,6 +58,7 @@ class Summary:
     runs_failed: int = 0
     features_computed: int = 0
     features_reused: int = 0
+    cache_corrupt_recomputed: int = 0  # transcript and feature cache entries that failed their checksum
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)  # "<run dir>: <reason>", not in the JSON line
 
@@ -73,8 +75,10 @@ def _log(msg: str) -> None:
 
 def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> tuple[list[RunSpec], RunData]:
     """The suite's grid (after --models/--limit) and the process's data access; fails up front on missing corpora."""
-    check_executor(opts.executor)  # e.g. Ray not installed: one line before any corpus is read or generated
+    # Ray not installed, or nothing listening at --ray-address: one line before any corpus is read or generated
+    check_executor(opts.executor, opts.ray_address)
     check_device(opts.device)
+    cache_root(opts.cache_dir)  # a cache path that is a file: one line before any corpus is read
     roots = resolve_roots(suite.needed_corpora(), opts.corpus_roots, generate=opts.generate, log=log,
                           scale=suite.synthetic_scale)  # a missing real corpus is named first
     check_pretrained(suite, opts.models)  # before any corpus is read, transcribed or encoded
@@ -82,6 +86,9 @@ def plan(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log) -> t
                               text_encoder=suite.text_encoder, speech_encoder=suite.speech_encoder,
                               progress=opts.progress, device=opts.device))
     grid = expand(suite, roots, data.fold_names, encoders=data.encoder_refs, only_models=opts.models)
+    for corpus in data.loaded_corpora():  # the stated empty-text policy, with the count, once per corpus read
+        if corpus.empty_text:
+            log(corpus.notes[-1])
     if opts.limit is not None:
         grid = grid[: max(0, opts.limit)]
     return grid, data
@@ -174,5 +181,10 @@ def run_suite(suite: Suite, opts: RunOptions, log: Callable[[str], None] = _log)
         finally:
             if executor:
                 executor.close()  # stops the pool's queued runs too
+    corrupt = data.corrupt_counts()
+    summary.cache_corrupt_recomputed = sum(corrupt)
+    if summary.cache_corrupt_recomputed:
+        log(f"recomputed {summary.cache_corrupt_recomputed} corrupt cache entries ({corrupt[0]} transcripts, "
+            f"{corrupt[1]} features): each failed its checksum or did not parse")
     summary.seconds = time.perf_counter() - t0
     return summary

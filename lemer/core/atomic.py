@@ -16,11 +16,17 @@ from typing import Any, Iterable
 TMP_SUFFIX = ".tmp"
 
 
+def refuse_folder(path: str | os.PathLike[str]) -> None:
+    """IsADirectoryError naming `path` when it is an existing folder: commands call it before the work whose result
+    `path` receives (hours of ASR must not end in this), and every atomic write checks it again."""
+    if Path(path).is_dir():  # os.replace would fail naming the temp file; name what the user gave
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+
+
 def write_bytes_atomic(path: str | os.PathLike[str], payload: bytes) -> None:
     """Write `payload` to `path` via a same-directory pid-named temp file and `os.replace` (fsync'd first)."""
     path = Path(path)
-    if path.is_dir():  # os.replace would fail naming the temp file; name what the user gave
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    refuse_folder(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
     try:

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from lemer.core.atomic import write_bytes_atomic
-from lemer.core.errors import LemerError
+from lemer.core.errors import InputError, LemerError
 
 MODELS_DIR_ENV = "LEMER_MODELS_DIR"
 CACHE_ENV = "LEMER_CACHE"
@@ -31,16 +31,37 @@ class PretrainedUnavailable(LemerError, RuntimeError):
     """Pretrained weights a model or encoder needs cannot be found on this machine (or fetched, when allowed)."""
 
 
-def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The project's cache directory: explicit argument > $LEMER_CACHE > the user cache dir / lemer-bench."""
-    if cache_dir is not None:
-        return Path(cache_dir)
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env)
-    import platformdirs  # small, but only needed when no cache folder is given
+class CacheNotAFolder(InputError):
+    """The cache path (`--cache`, `cache_dir`, `$LEMER_CACHE`) is, or lies under, an existing file."""
 
-    return Path(platformdirs.user_cache_dir("lemer-bench"))
+
+def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The project's cache directory: explicit argument > $LEMER_CACHE > the user cache dir / lemer-bench.
+
+    Refused with `CacheNotAFolder` (one line naming it) when the path is, or lies under, an existing file: the
+    commands call this before any corpus is read, so a `LEMER_CACHE` pointing at a file is not an OSError from a
+    mkdir deep inside an hour of ASR or encoding.
+    """
+    if cache_dir is not None:
+        root, source = Path(cache_dir), "--cache (cache_dir)"
+    elif os.environ.get(CACHE_ENV):
+        root, source = Path(os.environ[CACHE_ENV]), f"${CACHE_ENV}"
+    else:
+        import platformdirs  # small, but only needed when no cache folder is given
+
+        root, source = Path(platformdirs.user_cache_dir("lemer-bench")), "the user cache dir"
+    _check_folder(root, source)
+    return root
+
+
+def _check_folder(root: Path, source: str) -> None:
+    for p in (root, *root.parents):
+        if os.path.exists(p):
+            if not p.is_dir():
+                where = "is a file" if p == root else f"lies under {p}, a file"
+                raise CacheNotAFolder(f"{root}: the cache folder given by {source} {where}, not a folder: point "
+                                      f"--cache or ${CACHE_ENV} at a folder (new or existing), or move the file away")
+            return
 
 
 def how_to_provide(name: str) -> str:
