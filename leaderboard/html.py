@@ -373,9 +373,10 @@ def render(lb: Leaderboard, plots: list[Plot]) -> str:
         parts.append(f'<div class="banner" role="alert">⚠ {e(SYNTHETIC_NOTICE[0].upper() + SYNTHETIC_NOTICE[1:])}. '
                      "Rows marked <em>synthetic</em> come from corpora the project generates; they test the pipeline, "
                      "not emotion recognition on real speech.</div>")
-    parts.append(f'<main><p class="legend">{e(legend(lb))}</p><p class="legend marks">{e(marks_legend())}</p>'
+    # the headline first (what won, by how much, whether it holds), then the method prose that explains its marks
+    parts.append("<main>" + _headline(lb))
+    parts.append(f'<p class="legend">{e(legend(lb))}</p><p class="legend marks">{e(marks_legend())}</p>'
                  f'<p class="legend">{e(readings_note())}</p>')
-    parts.append(_headline(lb))
     groups = lb.groups
     parts.append(_nav(lb, groups, plots))
     for g in groups:

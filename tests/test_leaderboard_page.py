@@ -153,6 +153,7 @@ def test_headline_is_first_on_the_page_and_folds_are_pluralised(built: tuple[Pat
     _, out = built
     html = (out / "index.html").read_text(encoding="utf-8")
     assert html.index('id="headline"') < html.index("<nav>") < html.index("UA (%) by transcript condition")
+    assert html.index('id="headline"') < html.index('class="legend marks"')  # the headline above the method prose
     assert "1 folds" not in html and "1 fold × 2 seeds" in html and "5 folds × 2 seeds" in html
 
 
