@@ -77,9 +77,9 @@ th,td{border-bottom:1px solid #e4e7ec;padding:4px 10px;text-align:right;white-sp
 th:first-child,td:first-child,table.cell th:nth-child(2),table.cell td:nth-child(2){text-align:left}
 th{background:#eef1f5;position:sticky;top:0;vertical-align:bottom}
 table.summary th,table.headline th{white-space:normal;max-width:9em} table.summary th small{display:block;font-weight:400;color:#4a5366}
-table.headline{width:100%}
+table.headline{width:100%;font-size:12.5px}
 table.headline td{white-space:nowrap} table.headline td:nth-child(2){white-space:normal;min-width:9em}
-table.headline td,table.headline th{padding:4px 7px} table.headline td:nth-child(11){white-space:normal}
+table.headline td,table.headline th{padding:4px 5px} table.headline td:nth-child(11){white-space:normal}
 section.validity table td,section.validity table th,#attention table td,#attention table th{white-space:normal}
 section.validity table td:last-child{min-width:16em}
 table.headline td:nth-child(-n+3),table.headline th:nth-child(-n+3),table.headline td:nth-child(5),table.headline th:nth-child(5){text-align:left}

@@ -15,10 +15,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from leaderboard.build import build_leaderboard
-from tests.support.leaderboard import make_demo_like_runs_dir
+from tests.support.leaderboard import fold_data, make_demo_like_runs_dir, write_run
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"),
                              shutil.which("google-chrome")) if p and Path(p).exists()), None)
@@ -137,3 +138,33 @@ def test_a_narrow_window_does_not_scroll_sideways(page: Path, tmp_path: Path) ->
     page itself never scrolls sideways. 500 px: headless Chromium's narrowest window."""
     overflow = _overflow(page, 500, tmp_path)
     assert not [o for o in overflow if o.startswith("page scrolls sideways")], "\n".join(overflow)
+
+
+@pytest.fixture(scope="module")
+def long_headline_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's widest headline rows: a babble condition ("gold · audio snr=5,noise=babble") and a long
+    transcript-independent winner ("speech-only-meanpool ◇ (of N models)"), with speakers so every column is filled."""
+    root = tmp_path_factory.mktemp("layout-headline")
+    runs = make_demo_like_runs_dir(root / "runs", per_fold=20)
+    rng = np.random.default_rng(5)
+    data = fold_data("synthetic-crema-d", 2, 30)
+    for audio in ("clean", "snr=5,noise=babble"):
+        for model, acc in (("speech-only-meanpool", 0.8), ("speech-only-with-a-long-name", 0.7)):
+            for fold, (uids, gold) in data.items():
+                pred = [g if rng.random() < acc else "neu" for g in gold]
+                write_run(runs, model=model, corpus="synthetic-crema-d", protocol="speaker-5fold", fold=fold, seed=0,
+                          uids=uids, gold=gold, pred=pred, transcript_independent=True,
+                          speakers=[f"{fold}-spk{i % 3}" for i in range(len(uids))],
+                          run_extra={} if audio == "clean" else {"audio": audio})
+    build_leaderboard(runs, root / "runs" / "leaderboard", n_resamples=100)
+    html = (root / "runs" / "leaderboard" / "index.html").read_text(encoding="utf-8")
+    assert "snr=5,noise=babble" in html and "speech-only-meanpool" in html
+    probe = root / "probe.html"
+    probe.write_text(html.replace("</body>", PROBE), encoding="utf-8")
+    return probe
+
+
+@pytest.mark.parametrize("width", [1400, 1920])
+def test_a_demo_shaped_headline_fits_its_card(long_headline_page: Path, width: int, tmp_path: Path) -> None:
+    overflow = [o for o in _overflow(long_headline_page, width, tmp_path) if "headline" in o]
+    assert overflow == [], "\n".join(overflow)
