@@ -165,7 +165,9 @@ def cell_rows(cell: Cell) -> list[dict[str, str]]:
 
 PER_CLASS_NOTE = ("Precision / recall / F1 (%) per class, from each model's confusion matrix summed over folds and "
                   "seeds (the test set read once per seed); '–' = undefined (precision: never predicted; recall: "
-                  "not in gold). The mean of a row's defined F1 values is its macro-F1 from all folds pooled.")
+                  "not in gold). The mean of a row's defined F1 values is the macro-F1 of that summed matrix: with one "
+                  "seed the cell table's macro-F1, with several close to (not equal to) the cell table's mean over "
+                  "seeds.")
 
 
 def _prf(c: ClassScores) -> str:
