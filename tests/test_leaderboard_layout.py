@@ -64,15 +64,21 @@ def chromium_cmd(profile: Path, width: int, height: int, *action: str) -> list[s
             f"--user-data-dir={profile}", f"--window-size={width},{height}", *action]
 
 
+def _probe_page(runs: Path, root: Path) -> tuple[Path, str]:
+    """Build the leaderboard of `runs` and write its page with the layout probe: (the probe page, the page's html)."""
+    build_leaderboard(runs, root / "runs" / "leaderboard", n_resamples=100)
+    html = (root / "runs" / "leaderboard" / "index.html").read_text(encoding="utf-8")
+    probe = root / "probe.html"
+    probe.write_text(html.replace("</body>", PROBE), encoding="utf-8")
+    return probe, html
+
+
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("layout")
     runs = make_demo_like_runs_dir(root / "runs", per_fold=20)
-    build_leaderboard(runs, root / "runs" / "leaderboard", n_resamples=100)
-    html = (root / "runs" / "leaderboard" / "index.html").read_text(encoding="utf-8")
+    probe, html = _probe_page(runs, root)
     assert html.count("</body>") == 1
-    probe = root / "probe.html"
-    probe.write_text(html.replace("</body>", PROBE), encoding="utf-8")
     return probe
 
 
@@ -106,11 +112,8 @@ def diagnostics_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("layout-diag")
     runs = _write(root / "runs", {**BAD, "lemer": ({"words", "both"}, ["speech", "text"], ATTENTION)})
-    build_leaderboard(runs, root / "runs" / "leaderboard", n_resamples=100)
-    html = (root / "runs" / "leaderboard" / "index.html").read_text(encoding="utf-8")
+    probe, html = _probe_page(runs, root)
     assert 'id="attention"' in html and "FAILS validity checks" in html
-    probe = root / "probe.html"
-    probe.write_text(html.replace("</body>", PROBE), encoding="utf-8")
     return probe
 
 
@@ -156,11 +159,8 @@ def long_headline_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
                           uids=uids, gold=gold, pred=pred, transcript_independent=True,
                           speakers=[f"{fold}-spk{i % 3}" for i in range(len(uids))],
                           run_extra={} if audio == "clean" else {"audio": audio})
-    build_leaderboard(runs, root / "runs" / "leaderboard", n_resamples=100)
-    html = (root / "runs" / "leaderboard" / "index.html").read_text(encoding="utf-8")
+    probe, html = _probe_page(runs, root)
     assert "snr=5,noise=babble" in html and "speech-only-meanpool" in html
-    probe = root / "probe.html"
-    probe.write_text(html.replace("</body>", PROBE), encoding="utf-8")
     return probe
 
 
